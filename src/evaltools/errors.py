@@ -1,0 +1,59 @@
+"""Exceptions raised by evaltools.
+
+Every failure a user can cause or meet derives from :class:`EvaltoolsError`; the CLI
+turns each into a one-paragraph message and a non-zero exit code (2 for bad input).
+"""
+
+from __future__ import annotations
+
+
+class EvaltoolsError(Exception):
+    """Base class of every error evaltools raises on purpose."""
+
+    exit_code: int = 1
+
+
+class ParamsError(EvaltoolsError):
+    """A parameter file is malformed or holds a value that is not allowed."""
+
+    exit_code = 2
+
+
+class DataError(EvaltoolsError):
+    """A data file is missing, unreadable, or does not fit its parameters."""
+
+    exit_code = 2
+
+
+class ExecutionError(EvaltoolsError):
+    """A notebook failed while it ran.
+
+    Carries what papermill reports about the failing cell so that the user can find it.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        notebook: str = "",
+        cell_index: int | None = None,
+        source: str = "",
+        ename: str = "",
+        evalue: str = "",
+    ) -> None:
+        super().__init__(message)
+        self.notebook = notebook
+        self.cell_index = cell_index
+        self.source = source
+        self.ename = ename
+        self.evalue = evalue
+
+
+class RenderError(EvaltoolsError):
+    """An executed notebook could not be rendered into a report."""
+
+
+class OutputError(EvaltoolsError):
+    """A report could not be written (e.g. a read-only output folder)."""
+
+    exit_code = 2
