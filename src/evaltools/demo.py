@@ -1,0 +1,20 @@
+"""The demo: synthetic data for the demo grantees, and their parameter files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from evaltools.paths import demo_data_dir, demo_params_dir
+
+
+def write_all_demo_data(folder: Path | None = None) -> list[Path]:
+    """Write every demo data file (indicator data per grantee); return the files written."""
+    from evaltools.demo_data import write_demo_data
+
+    folder = folder or demo_data_dir()
+    return write_demo_data(folder)
+
+
+def demo_params_files() -> list[Path]:
+    """The demo grantees' parameter files, in name order."""
+    return sorted(demo_params_dir().glob("*.yml"))
