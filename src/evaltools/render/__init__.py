@@ -1,0 +1,26 @@
+"""Rendering executed notebooks into branded reports.
+
+:func:`render_report` is the entry point: Quarto (HTML + Typst/PDF) when installed, else
+nbconvert (one self-contained HTML file). Both start from the same cleaned notebook
+(:mod:`evaltools.render.prepare`) and the same brand (:mod:`evaltools.brand`).
+"""
+
+from __future__ import annotations
+
+from evaltools.render.meta import ReportMeta, format_long_date
+from evaltools.render.nbconvert_html import render_html
+from evaltools.render.prepare import prepare_notebook
+from evaltools.render.quarto import find_quarto, render_quarto
+from evaltools.render.report import Renderer, RenderOutcome, render_report
+
+__all__ = [
+    "RenderOutcome",
+    "Renderer",
+    "ReportMeta",
+    "find_quarto",
+    "format_long_date",
+    "prepare_notebook",
+    "render_html",
+    "render_quarto",
+    "render_report",
+]

@@ -1,0 +1,89 @@
+"""What a report's title block says: grantee, intervention, period, date, language."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal, get_args
+
+from evaltools.errors import ParamsError
+from evaltools.i18n import text
+
+if TYPE_CHECKING:
+    from evaltools.params import Params
+
+Language = Literal["da", "en"]
+LANGUAGES: tuple[str, ...] = get_args(Language)
+
+
+def check_choice(name: str, value: object, choices: tuple[str, ...]) -> None:
+    """Raise ParamsError unless `value` is one of `choices`."""
+    if value not in choices:
+        raise ParamsError(
+            f"`{name}` must be one of {{{', '.join(map(repr, choices))}}}, got {value!r}"
+        )
+
+
+@dataclass(frozen=True)
+class ReportMeta:
+    """The facts shown in a report's title block and footer.
+
+    Attributes
+    ----------
+    grantee
+        The organisation that runs the intervention.
+    intervention
+        The intervention evaluated; the report's main title.
+    period
+        The period the data cover, as written in the parameter file (e.g. "2025").
+    date
+        The report's date (shown in the title block and the footer).
+    language
+        ``"da"`` or ``"en"``: the language of every text and date of the frame.
+    subtitle
+        An optional line under the title.
+    """
+
+    grantee: str
+    intervention: str
+    period: str
+    date: dt.date
+    language: Language = "da"
+    subtitle: str | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("grantee", "intervention", "period"):
+            value = getattr(self, name)
+            if not isinstance(value, str) or not value.strip():
+                raise ParamsError(f"`{name}` must be a non-empty text, got {value!r}")
+        if not isinstance(self.date, dt.date):
+            raise ParamsError(f"`date` must be a datetime.date, got {self.date!r}")
+        check_choice("language", self.language, LANGUAGES)
+        if self.subtitle is not None and not isinstance(self.subtitle, str):
+            raise ParamsError(f"`subtitle` must be a text or None, got {self.subtitle!r}")
+
+    @classmethod
+    def from_params(
+        cls, params: Params, *, date: dt.date | None = None, subtitle: str | None = None
+    ) -> ReportMeta:
+        """The title block of the report for `params`, dated `date` (default: today)."""
+        return cls(
+            grantee=params.grantee,
+            intervention=params.intervention,
+            period=params.period,
+            date=date or dt.date.today(),
+            language=params.language,
+            subtitle=subtitle,
+        )
+
+    @property
+    def long_date(self) -> str:
+        """The date written out in the report's language ("22. november 2026")."""
+        return format_long_date(self.date, self.language)
+
+
+def format_long_date(date: dt.date, language: str) -> str:
+    """`date` written out: Danish ``22. november 2026``, English ``22 November 2026``."""
+    check_choice("language", language, LANGUAGES)
+    month = text(f"report_month_{date.month}", language)
+    return text("report_date_long", language, day=date.day, month=month, year=date.year)

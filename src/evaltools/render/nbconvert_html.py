@@ -1,0 +1,382 @@
+"""Branded single-file HTML reports from executed notebooks, with nbconvert.
+
+The notebook is cleaned (:func:`~evaltools.render.prepare.prepare_notebook`), exported with
+the ``evaltools`` nbconvert template (``evaltools/templates/nbconvert/evaltools``: no code, no
+prompts, no scripts, brand stylesheet inlined, logo and figures embedded as data URIs), and
+finished here: headings get stable ids, the table of contents is filled from the h2/h3
+headings, numeric table cells are marked for right alignment, and captions after figures are
+marked ``figure-caption``. The result is one self-contained file that loads nothing from the
+network.
+"""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import mimetypes
+import os
+import re
+import unicodedata
+import uuid
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import nbformat
+from bs4 import BeautifulSoup, Tag
+from nbconvert import HTMLExporter
+
+from evaltools.brand import Brand
+from evaltools.errors import OutputError, RenderError
+from evaltools.i18n import text
+from evaltools.render.meta import ReportMeta
+from evaltools.render.prepare import prepare_notebook
+
+TEMPLATE_NAME = "evaltools"
+TOC_LEVELS = ("h2", "h3")  # h1/h2 when there are several h1 sections (toc_levels)
+WIDE_TABLE_COLUMNS = 9  # from this many columns a table is set smaller and tighter
+TOC_COLUMNS_FROM = 6  # more top-level entries than this: two columns
+CAPTION_START = re.compile(r"^\s*(figur|figure|fig\.|kilde|source|note|anm\.)\b", re.IGNORECASE)
+
+_MISSING = {"", "–", "—", "-", "nan", "NaN", "<NA>", "None", "NA", "n/a", "."}
+_NUMBER = r"[+\-−–]?\s*\d[\d.,\u00a0\u202f\u2009 ]*(?:e[+\-]?\d+)?"
+_NUMERIC = re.compile(
+    rf"^(?:[<>≤≥]\s*)?{_NUMBER}\s*(?:%|‰|pp|pct\.?|kr\.?)?$"
+    rf"|^[\[(]\s*{_NUMBER}\s*[;,–—-]\s*{_NUMBER}\s*[\])]$"
+)
+
+
+def templates_dir() -> Path:
+    """The folder holding evaltools' nbconvert templates (package data)."""
+    return Path(str(resources.files("evaltools") / "templates" / "nbconvert"))
+
+
+def data_uri(path: Path) -> str:
+    """`path` as a ``data:`` URI (base64), for embedding images in one HTML file."""
+    mime = "image/svg+xml" if path.suffix.lower() == ".svg" else mimetypes.guess_type(path.name)[0]
+    encoded = base64.b64encode(path.read_bytes()).decode("ascii")
+    return f"data:{mime or 'application/octet-stream'};base64,{encoded}"
+
+
+def _frame(brand: Brand, meta: ReportMeta) -> dict[str, Any]:
+    """What the template's title block, table of contents and footer show."""
+    from evaltools import __version__
+
+    lang = meta.language
+    kind = text("report_title", lang)
+    return {
+        "lang": lang,
+        "version": __version__,
+        "css": brand.css(),
+        "kind": kind,
+        "title": meta.intervention,
+        "subtitle": meta.subtitle or "",
+        "page_title": f"{meta.intervention} – {meta.grantee} · {kind}",
+        "meta_items": [
+            {"key": "grantee", "label": text("report_grantee", lang), "value": meta.grantee},
+            {"key": "period", "label": text("report_period", lang), "value": meta.period},
+            {"key": "date", "label": text("report_date", lang), "value": meta.long_date},
+        ],
+        "logo_uri": data_uri(brand.logo) if brand.logo else "",
+        "logo_small_uri": data_uri(brand.logo_small) if brand.logo_small else "",
+        "logo_alt": brand.logo_alt,
+        "toc_title": text("report_contents", lang),
+        "figure_alt": text("report_figure", lang),
+        "footer": text("report_footer", lang, version=__version__, date=meta.long_date),
+    }
+
+
+def export_html(
+    notebook: nbformat.NotebookNode, *, brand: Brand, meta: ReportMeta, path: Path
+) -> str:
+    """The finished report HTML for an (executed) notebook node; `path` is its folder."""
+    exporter = HTMLExporter(
+        template_name=TEMPLATE_NAME,
+        extra_template_basedirs=[str(templates_dir())],
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        exclude_anchor_links=True,
+        embed_images=True,
+    )
+    res = {"evaltools": _frame(brand, meta), "metadata": {"path": str(path), "name": "report"}}
+    try:
+        body, _ = exporter.from_notebook_node(prepare_notebook(notebook), resources=res)
+    except Exception as exc:
+        raise RenderError(f"nbconvert could not render the notebook: {exc}") from exc
+    return finish_html(body)
+
+
+def render_html(notebook: Path, output: Path, *, brand: Brand, meta: ReportMeta) -> Path:
+    """Render the executed `notebook` into the branded single-file report `output`.
+
+    The file is written atomically (a temporary file beside it, then renamed), so a failed
+    render never leaves a half-written report in place of a good one.
+
+    Returns
+    -------
+    Path
+        `output`.
+
+    Raises
+    ------
+    RenderError
+        If the notebook cannot be read or rendered.
+    OutputError
+        If `output` cannot be written.
+    """
+    notebook, output = Path(notebook), Path(output)
+    try:
+        nb = nbformat.read(notebook, as_version=4)
+    except Exception as exc:
+        raise RenderError(f"{notebook}: not a readable notebook ({exc})") from exc
+    html = export_html(nb, brand=brand, meta=meta, path=notebook.parent)
+    write_atomic(output, html)
+    return output
+
+
+def write_atomic(path: Path, content: str) -> None:
+    """Write `content` (UTF-8) to `path` through a temporary file beside it and a rename.
+
+    The temporary file is created like any other file (honouring the umask), so the report
+    gets the usual permissions.
+    """
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(tmp, "x", encoding="utf-8") as fh:
+            fh.write(content)
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise OutputError(f"{path}: could not write the report ({exc})") from exc
+
+
+# ---------------------------------------------------------------------------
+# Finishing the exported HTML
+# ---------------------------------------------------------------------------
+
+
+def finish_html(html: str) -> str:
+    """Add heading ids, the table of contents, numeric table cells and figure captions."""
+    soup = BeautifulSoup(html, "html.parser")
+    main = soup.select_one("main.report-body")
+    if main is None:
+        raise RenderError("the nbconvert template produced no <main class='report-body'>")
+    headings = _number_headings(main)
+    _fill_toc(soup, headings)
+    for table in main.find_all("table"):
+        _mark_numeric_cells(table)
+    _mark_captions(main)
+    _strip_network_loads(main)
+    for elem in main.select("[tabindex]"):
+        del elem["tabindex"]
+    return str(soup)
+
+
+def _is_remote(url: object) -> bool:
+    return isinstance(url, str) and url.strip().lower().startswith(("http:", "https:", "//"))
+
+
+def _strip_network_loads(main: Tag) -> None:
+    """Drop what outputs would load from the network (scripts, stylesheets, frames, images).
+
+    A report must open offline and must not call third parties when it is read; hyperlinks
+    (``<a href>``) stay.
+    """
+    for tag, attr in (("script", "src"), ("link", "href"), ("iframe", "src"), ("img", "src")):
+        for elem in main.find_all(tag):
+            if _is_remote(elem.get(attr)):
+                elem.decompose()
+    for style in main.find_all("style"):
+        css = style.string or ""
+        if "@import" in css:
+            style.string = re.sub(r"@import[^;]*;", "", css)
+
+
+def slugify(title: str) -> str:
+    """An ASCII id for a heading.
+
+    ``"Resultater før og efter"`` -> ``"resultater-foer-og-efter"``.
+    """
+    title = title.translate(
+        str.maketrans({"æ": "ae", "ø": "oe", "å": "aa", "Æ": "Ae", "Ø": "Oe", "Å": "Aa"})
+    )
+    ascii_text = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode("ascii")
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    return slug if slug and not slug[0].isdigit() else f"section-{slug}".rstrip("-")
+
+
+def _number_headings(main: Tag) -> list[Tag]:
+    """Give every markdown heading a unique id; return the headings in document order."""
+    used = {str(t["id"]) for t in main.find_all(id=True)}
+    headings = []
+    for heading in main.select(".jp-RenderedMarkdown :is(h1, h2, h3, h4, h5, h6)"):
+        if not heading.get("id"):
+            base = slugify(heading.get_text(" ", strip=True))
+            slug, n = base, 2
+            while slug in used:
+                slug, n = f"{base}-{n}", n + 1
+            heading["id"] = slug
+            used.add(slug)
+        headings.append(heading)
+    return headings
+
+
+def toc_levels(headings: list[Tag]) -> tuple[str, str]:
+    """The two heading levels the table of contents lists.
+
+    ``h2`` and ``h3``; but when the report has several ``h1`` sections (one per analysis),
+    ``h1`` and ``h2``, so that each analysis appears in the contents.
+    """
+    return ("h1", "h2") if sum(h.name == "h1" for h in headings) >= 2 else TOC_LEVELS
+
+
+def _fill_toc(soup: BeautifulSoup, headings: list[Tag]) -> None:
+    nav = soup.find("nav", id="report-toc")
+    if nav is None:
+        return
+    top_level, sub_level = toc_levels(headings)
+    entries = [h for h in headings if h.name in (top_level, sub_level)]
+    if not entries:
+        nav.decompose()
+        return
+    top = soup.new_tag("ol")
+    nav.append(top)
+    if sum(h.name == top_level for h in entries) > TOC_COLUMNS_FROM:
+        _add_class(nav, "report-toc--columns")
+    current: Tag | None = None
+    for heading in entries:
+        item = soup.new_tag("li")
+        link = soup.new_tag("a", href=f"#{heading['id']}")
+        link.string = heading.get_text(" ", strip=True)
+        item.append(link)
+        if heading.name == top_level or current is None:
+            top.append(item)
+            current = item if heading.name == top_level else None
+        else:
+            sub = current.find("ol")
+            if sub is None:
+                sub = soup.new_tag("ol")
+                current.append(sub)
+            sub.append(item)
+
+
+def is_numeric_text(value: str) -> bool:
+    """Whether a table cell reads as a number (``1.234,5``, ``−0,28``, ``83 %``, ``[1; 2]``)."""
+    return bool(_NUMERIC.match(value.strip()))
+
+
+def _table_grid(rows: list[Tag]) -> dict[tuple[int, int], Tag]:
+    """Cell at each (row, column) of `rows`, honouring rowspan and colspan."""
+    grid: dict[tuple[int, int], Tag] = {}
+    for r, row in enumerate(rows):
+        c = 0
+        for cell in row.find_all(["td", "th"], recursive=False):
+            while (r, c) in grid:
+                c += 1
+            rowspan = _span(cell, "rowspan")
+            colspan = _span(cell, "colspan")
+            for dr in range(rowspan):
+                for dc in range(colspan):
+                    grid[(r + dr, c + dc)] = cell
+            c += colspan
+    return grid
+
+
+def _span(cell: Tag, attr: str) -> int:
+    try:
+        return max(1, int(str(cell.get(attr, 1))))
+    except ValueError:
+        return 1
+
+
+def _mark_numeric_cells(table: Tag) -> None:
+    """Add class ``num`` to the cells of columns whose body cells are all numbers.
+
+    Tables with many columns also get the class ``table--wide`` (smaller type).
+    """
+    if table.has_attr("border"):
+        del table["border"]
+    head_rows = [r for r in table.find_all("tr") if r.find_parent("thead") is not None]
+    body_rows = [r for r in table.find_all("tr") if r.find_parent("thead") is None]
+    if table.find("table"):  # nested tables: leave alone
+        return
+    body = _table_grid(body_rows)
+    head = _table_grid(head_rows)
+    columns = {c for _, c in body}
+    if len(columns | {c for _, c in head}) >= WIDE_TABLE_COLUMNS:
+        _add_class(table, "table--wide")
+    for col in sorted(columns):
+        cells = [body[(r, col)] for r in range(len(body_rows)) if (r, col) in body]
+        data = [c for c in dict.fromkeys(cells) if c.name == "td" and _span(c, "colspan") == 1]
+        values = [c.get_text(" ", strip=True) for c in data]
+        filled = [v for v in values if v not in _MISSING]
+        if not filled or not all(is_numeric_text(v) for v in filled):
+            continue
+        for cell in data:
+            _add_class(cell, "num")
+        for r in range(len(head_rows)):
+            cell = head.get((r, col))
+            if cell is not None and _span(cell, "colspan") == 1:
+                _add_class(cell, "num")
+
+
+def _add_class(tag: Tag, name: str) -> None:
+    classes = tag.get("class") or []
+    if isinstance(classes, str):
+        classes = classes.split()
+    if name not in classes:
+        tag["class"] = [*classes, name]
+
+
+def _has_figure(tag: Tag) -> bool:
+    return tag.select_one(".jp-RenderedImage, .jp-RenderedSVG") is not None
+
+
+def _set_caption(caption: Tag, figure_holder: Tag) -> None:
+    _add_class(caption, "figure-caption")
+    images = figure_holder.select(".jp-RenderedImage img")
+    if images:
+        images[-1]["alt"] = caption.get_text(" ", strip=True)
+
+
+def _looks_like_caption(markdown: Tag) -> bool:
+    """Whether `markdown` is one short paragraph starting like a caption or all in italics.
+
+    Caption starts: "Figur 2.", "Figure", "Kilde:", "Source:", "Note".
+    """
+    blocks = [c for c in markdown.children if isinstance(c, Tag)]
+    if len(blocks) != 1 or blocks[0].name != "p":
+        return False
+    words = blocks[0].get_text(" ", strip=True)
+    if not words or len(words) > 400:
+        return False
+    inner = [c for c in blocks[0].children if not (isinstance(c, str) and not c.strip())]
+    all_italic = len(inner) == 1 and isinstance(inner[0], Tag) and inner[0].name == "em"
+    return all_italic or bool(CAPTION_START.match(words))
+
+
+def _mark_captions(main: Tag) -> None:
+    """Mark markdown that follows a figure as its caption (class ``figure-caption``).
+
+    Within one cell, any markdown output right after an image output is its caption. A
+    markdown cell right after a cell ending in a figure is a caption when it is one short
+    paragraph starting like a caption or set in italics.
+    """
+    for area in main.select(".jp-OutputArea"):
+        children = area.find_all(class_="jp-OutputArea-child", recursive=False)
+        for before, after in itertools.pairwise(children):
+            markdown = after.select_one(".jp-RenderedMarkdown")
+            if markdown is not None and _has_figure(before):
+                _set_caption(markdown, before)
+    cells = main.find_all(class_="jp-Cell", recursive=False)
+    for before, after in itertools.pairwise(cells):
+        if "jp-MarkdownCell" not in (after.get("class") or []):
+            continue
+        outputs = before.find_all(class_="jp-OutputArea-child")
+        if not outputs or not _has_figure(outputs[-1]):
+            continue
+        markdown = after.select_one(".jp-RenderedMarkdown")
+        if markdown is not None and _looks_like_caption(markdown):
+            _set_caption(markdown, outputs[-1])

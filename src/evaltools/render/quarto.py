@@ -1,0 +1,279 @@
+"""Branded reports (HTML and Typst/PDF) from executed notebooks, with the Quarto CLI.
+
+Quarto is used when it is installed; it is not a Python package here, so this module only
+builds a working folder and runs the documented command line. What the Quarto documentation
+says, and how this module follows it:
+
+- An ``.ipynb`` is rendered from its stored outputs; ``--no-execute`` makes sure no kernel
+  runs ("Execute code (--no-execute to skip execution)").
+  https://quarto.org/docs/cli/render.html and https://quarto.org/docs/tools/jupyter-lab.html
+- ``quarto render <file> --to <format> --output-dir <dir>``; ``--output-dir`` is "input/project
+  relative", so it is given relative to the working folder the notebook is in (Quarto joins it
+  onto that folder), and the files are then moved to their final place by us.
+  https://quarto.org/docs/cli/render.html
+- Document options go in the notebook's first cell, a raw cell holding YAML front matter
+  (title, subtitle, author, date, ...). https://quarto.org/docs/tools/jupyter-lab.html
+  and https://quarto.org/docs/authoring/title-blocks.html; ``date-format: long`` formats the
+  date in the document's ``lang`` (https://quarto.org/docs/reference/dates.html).
+- Code is hidden with the execution option ``echo: false`` under ``execute:``.
+  https://quarto.org/docs/computations/execution-options.html
+- A ``_brand.yml`` outside a Quarto project applies to the documents in the same folder
+  (Quarto >= 1.6, HTML and Typst). https://quarto.org/docs/authoring/brand.html; so the
+  brand's ``_brand.yml`` and logo files are copied beside the notebook. The working folder is
+  a fresh temporary folder outside the repository, so no ``_quarto.yml`` of a surrounding
+  project can change the brand or the output paths.
+- Per-format options go under ``format:``: HTML is made self-contained with
+  ``embed-resources: true`` (https://quarto.org/docs/reference/formats/html.html); Typst
+  output is a PDF on ``papersize: a4`` (https://quarto.org/docs/output-formats/typst.html,
+  https://quarto.org/docs/reference/formats/typst.html).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import uuid
+import warnings
+from collections.abc import Sequence
+from io import StringIO
+from pathlib import Path
+from typing import Any
+
+import nbformat
+from ruamel.yaml import YAML
+
+from evaltools.brand import Brand
+from evaltools.errors import OutputError, RenderError
+from evaltools.i18n import text
+from evaltools.render.meta import ReportMeta, check_choice
+from evaltools.render.prepare import prepare_notebook
+
+QUARTO_PATH_ENV = "QUARTO_PATH"
+MIN_VERSION = (1, 6)
+FORMATS = ("html", "typst")
+OUTPUT_SUFFIX = {"html": ".html", "typst": ".pdf"}
+OUTPUT_SUBDIR = "_output"
+REPORT_STEM = "report"
+
+
+def find_quarto() -> Path | None:
+    """The Quarto CLI: ``$QUARTO_PATH`` if it names an executable file, else ``quarto`` on PATH.
+
+    Returns None when neither exists.
+    """
+    env = os.environ.get(QUARTO_PATH_ENV)
+    if env:
+        candidate = Path(env).expanduser()
+        if candidate.is_dir():
+            candidate = candidate / "bin" / "quarto"
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            return candidate
+        warnings.warn(
+            f"{QUARTO_PATH_ENV}={env} is not an executable file; looking for quarto on PATH",
+            stacklevel=2,
+        )
+    found = shutil.which("quarto")
+    return Path(found) if found else None
+
+
+def quarto_version(quarto: Path) -> str:
+    """The version ``quarto --version`` reports (e.g. ``"1.6.40"``)."""
+    result = _run([str(quarto), "--version"], cwd=None, timeout=60)
+    return result.stdout.strip().splitlines()[-1].strip() if result.stdout.strip() else ""
+
+
+def _version_tuple(version: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in re.findall(r"\d+", version)[:3])
+
+
+def front_matter(meta: ReportMeta | None, brand: Brand, existing: dict[str, Any]) -> dict[str, Any]:
+    """The document options for Quarto: the notebook's own front matter, ours on top."""
+    options: dict[str, Any] = dict(existing)
+    options.setdefault("execute", {})
+    if isinstance(options["execute"], dict):
+        options["execute"]["echo"] = False
+    options["toc"] = True
+    options["toc-depth"] = 3
+    formats = options.get("format")
+    formats = dict(formats) if isinstance(formats, dict) else {}
+    for fmt, extra in {"html": {"embed-resources": True}, "typst": {"papersize": "a4"}}.items():
+        current = formats.get(fmt)
+        formats[fmt] = {**(current if isinstance(current, dict) else {}), **extra}
+    options["format"] = formats
+    if meta is not None:
+        lang = meta.language
+        options.update(
+            {
+                "title": meta.intervention,
+                "subtitle": meta.subtitle or f"{text('report_period', lang)}: {meta.period}",
+                "author": meta.grantee,
+                "date": meta.date.isoformat(),
+                "date-format": "long",
+                "lang": lang,
+                "toc-title": text("report_contents", lang),
+            }
+        )
+    return options
+
+
+def _existing_front_matter(nb: nbformat.NotebookNode) -> dict[str, Any]:
+    """Pop the notebook's own front matter (a first raw cell with ``---`` YAML), if any."""
+    if not nb.cells or nb.cells[0].cell_type != "raw":
+        return {}
+    source = nb.cells[0].source.strip()
+    if not source.startswith("---"):
+        return {}
+    body = source.strip("-\n ")
+    try:
+        data = YAML(typ="safe").load(body) or {}
+    except Exception:
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    nb.cells.pop(0)
+    return data
+
+
+def _yaml_cell(options: dict[str, Any]) -> nbformat.NotebookNode:
+    yaml = YAML(typ="safe")
+    yaml.default_flow_style = False
+    yaml.allow_unicode = True
+    buf = StringIO()
+    yaml.dump(options, buf)
+    return nbformat.v4.new_raw_cell(f"---\n{buf.getvalue()}---")
+
+
+def prepare_workdir(
+    notebook: Path, workdir: Path, *, brand: Brand, meta: ReportMeta | None
+) -> Path:
+    """Copy the cleaned notebook (with front matter) and the brand into `workdir`.
+
+    Returns the notebook's path in `workdir` (``report.ipynb``).
+    """
+    try:
+        nb = nbformat.read(notebook, as_version=4)
+    except Exception as exc:
+        raise RenderError(f"{notebook}: not a readable notebook ({exc})") from exc
+    nb = prepare_notebook(nb)
+    existing = _existing_front_matter(nb)
+    nb.cells.insert(0, _yaml_cell(front_matter(meta, brand, existing)))
+    target = workdir / f"{REPORT_STEM}.ipynb"
+    nbformat.write(nb, target)
+    for entry in brand.path.iterdir():
+        if entry.name.startswith("."):
+            continue
+        if entry.is_dir():
+            shutil.copytree(entry, workdir / entry.name)
+        else:
+            shutil.copy2(entry, workdir / entry.name)
+    return target
+
+
+def quarto_command(quarto: Path, notebook_name: str, fmt: str) -> list[str]:
+    """The command line that renders `notebook_name` (in the working folder) to `fmt`."""
+    return [
+        str(quarto),
+        "render",
+        notebook_name,
+        "--no-execute",
+        "--to",
+        fmt,
+        "--output-dir",
+        OUTPUT_SUBDIR,
+    ]
+
+
+def render_quarto(
+    notebook: Path,
+    output_dir: Path,
+    *,
+    brand: Brand,
+    meta: ReportMeta | None = None,
+    formats: Sequence[str] = FORMATS,
+    quarto: Path | None = None,
+    timeout: float = 600,
+) -> list[Path]:
+    """Render the executed `notebook` with Quarto into `output_dir`.
+
+    Writes ``report.html`` (format ``html``) and/or ``report.pdf`` (format ``typst``);
+    each file is moved into place only once Quarto has finished every format.
+
+    Returns
+    -------
+    list[Path]
+        The files written, in the order of `formats`.
+
+    Raises
+    ------
+    RenderError
+        If Quarto is not installed, older than 1.6, fails (the message holds its stderr), or
+        writes no output.
+    """
+    for fmt in formats:
+        check_choice("formats", fmt, FORMATS)
+    if not formats:
+        raise RenderError("`formats` is empty: nothing to render")
+    quarto = quarto or find_quarto()
+    if quarto is None:
+        raise RenderError(
+            "Quarto CLI not found: set QUARTO_PATH or put quarto on PATH "
+            "(or render with renderer='nbconvert')"
+        )
+    version = quarto_version(quarto)
+    if _version_tuple(version) < MIN_VERSION:
+        raise RenderError(
+            f"Quarto {version or '(unknown version)'} at {quarto} is too old: "
+            f"_brand.yml needs Quarto >= {'.'.join(map(str, MIN_VERSION))}"
+        )
+    output_dir = Path(output_dir)
+    with tempfile.TemporaryDirectory(prefix="evaltools-quarto-") as tmp:
+        workdir = Path(tmp)
+        source = prepare_workdir(Path(notebook), workdir, brand=brand, meta=meta)
+        produced = []
+        for fmt in formats:
+            _run(quarto_command(quarto, source.name, fmt), cwd=workdir, timeout=timeout)
+            result = workdir / OUTPUT_SUBDIR / f"{REPORT_STEM}{OUTPUT_SUFFIX[fmt]}"
+            if not result.is_file():
+                raise RenderError(f"quarto render --to {fmt} finished but wrote no {result.name}")
+            produced.append(result)
+        return _publish(produced, output_dir)
+
+
+def _publish(files: list[Path], output_dir: Path) -> list[Path]:
+    """Move `files` into `output_dir`: copy each beside its target, then rename."""
+    written: list[Path] = []
+    staged: list[tuple[Path, Path]] = []
+    try:
+        output_dir.mkdir(parents=True, exist_ok=True)
+        for file in files:
+            tmp = output_dir / f".{file.name}.{uuid.uuid4().hex}.tmp"
+            shutil.copyfile(file, tmp)  # a new file: the umask's usual permissions
+            staged.append((tmp, output_dir / file.name))
+        for tmp, target in staged:
+            os.replace(tmp, target)
+            written.append(target)
+    except OSError as exc:
+        for tmp, _ in staged:
+            tmp.unlink(missing_ok=True)
+        raise OutputError(f"{output_dir}: could not write the report ({exc})") from exc
+    return written
+
+
+def _run(argv: list[str], *, cwd: Path | None, timeout: float) -> subprocess.CompletedProcess[str]:
+    try:
+        result = subprocess.run(
+            argv, cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False
+        )
+    except FileNotFoundError as exc:
+        raise RenderError(f"could not start Quarto ({argv[0]}): {exc}") from exc
+    except subprocess.TimeoutExpired as exc:
+        raise RenderError(f"`{' '.join(argv[1:])}` did not finish within {timeout:g} s") from exc
+    if result.returncode != 0:
+        stderr = (result.stderr or "").strip() or (result.stdout or "").strip()
+        raise RenderError(
+            f"`quarto {' '.join(argv[1:])}` failed (exit code {result.returncode}):\n{stderr}"
+        )
+    return result
