@@ -1,0 +1,199 @@
+"""The ``evaltools`` command line: run, validate, demo.
+
+Every failure evaltools expects becomes a one-paragraph message on stderr and a non-zero
+exit code (2 for bad input: parameters, data, arguments, output folder), never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from evaltools import __version__
+from evaltools.errors import EvaltoolsError, ExecutionError
+from evaltools.params import load_params
+from evaltools.pipeline import Renderer, prepare, run_report
+from evaltools.scaffold import DataQuality, data_quality
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Evaluate social interventions and render one branded report per grantee.",
+)
+console = Console(stderr=True)
+out = Console()
+
+
+def _fail(error: EvaltoolsError) -> typer.Exit:
+    console.print(f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True)
+    if isinstance(error, ExecutionError) and error.source:
+        console.print("[dim]failing cell:[/]", highlight=False)
+        console.print(error.source, highlight=False, markup=False)
+    return typer.Exit(code=error.exit_code)
+
+
+ParamsArg = Annotated[
+    Path, typer.Argument(help="The grantee's parameter file (YAML).", show_default=False)
+]
+OutOption = Annotated[Path, typer.Option("--out", help="Folder that holds one folder per report.")]
+RendererOption = Annotated[
+    str,
+    typer.Option(
+        "--renderer", help="auto (Quarto if installed, else nbconvert), nbconvert or quarto."
+    ),
+]
+
+
+def _renderer(value: str) -> Renderer:
+    choices = ("auto", "nbconvert", "quarto")
+    if value not in choices:
+        raise typer.BadParameter(
+            f"must be one of {set(choices)}, got {value!r}", param_hint="--renderer"
+        )
+    return value  # type: ignore[return-value]
+
+
+@app.command()
+def run(
+    params_file: ParamsArg,
+    out_dir: OutOption = Path("reports"),
+    renderer: RendererOption = "auto",
+    timeout: Annotated[
+        float | None, typer.Option(help="Seconds a notebook cell may run before it is stopped.")
+    ] = None,
+) -> None:
+    """Run one grantee's analyses and write reports/<slug>/ (report, notebooks, results)."""
+    chosen = _renderer(renderer)
+    started = time.perf_counter()
+    try:
+        with console.status("starting") as status:
+            outcome = run_report(
+                params_file,
+                out_dir=out_dir,
+                renderer=chosen,
+                timeout=timeout,
+                on_step=lambda text: status.update(f"{params_file.name}: {text}"),
+            )
+    except EvaltoolsError as error:
+        raise _fail(error) from None
+    seconds = time.perf_counter() - started
+    out.print(
+        f"[green]✓[/] {outcome.slug}: {outcome.folder} "
+        f"({', '.join(p.name for p in outcome.files)}; {outcome.renderer}, {seconds:.1f} s)",
+        highlight=False,
+    )
+
+
+@app.command()
+def validate(params_file: ParamsArg) -> None:
+    """Check a parameter file and its data without running anything.
+
+    Prints a data-quality summary (rows, persons, occasions, missing, out-of-range and
+    non-numeric values per column) before the checks that stop at the first bad value.
+    """
+    try:
+        params = load_params(params_file)
+        for quality in data_quality(params):
+            _print_quality(quality)
+        prepare(params_file)
+    except EvaltoolsError as error:
+        raise _fail(error) from None
+    out.print(
+        f"[green]✓[/] {params_file}: {params.grantee}, {params.intervention}, {params.period} "
+        f"(analyses: {', '.join(params.analyses)}; brand {params.brand}; "
+        f"language {params.language})",
+        highlight=False,
+    )
+
+
+def _print_quality(quality: DataQuality) -> None:
+    occasions = ", ".join(str(o) for o in quality.occasions[:15])
+    out.print(
+        f"[bold]{quality.analysis}[/]: {quality.path.name}: {quality.rows} rows, "
+        f"{quality.persons} persons, occasions {occasions}",
+        highlight=False,
+    )
+    table = Table("column", "missing", "out of range", "not numeric")
+    for row in quality.table.itertuples(index=False):
+        table.add_row(
+            str(row.column), str(row.missing), str(row.out_of_range), str(row.not_numeric)
+        )
+    out.print(table)
+
+
+@app.command()
+def new(
+    grantee: Annotated[str, typer.Argument(help="The new grantee's name.", show_default=False)],
+    from_params: Annotated[
+        Path | None, typer.Option("--from", help="Copy the settings of this parameter file.")
+    ] = None,
+    folder: Annotated[Path, typer.Option(help="Where to write the file.")] = Path("params"),
+    language: Annotated[str, typer.Option(help="Language of the comments: da or en.")] = "da",
+    force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write a commented parameter file for a new grantee."""
+    from evaltools.scaffold import write_new_params
+
+    if language not in ("da", "en"):
+        raise typer.BadParameter(
+            f"must be one of {{'da', 'en'}}, got {language!r}", param_hint="--language"
+        )
+    try:
+        path = write_new_params(
+            grantee, folder=folder, from_params=from_params, force=force, language=language
+        )
+    except EvaltoolsError as error:
+        raise _fail(error) from None
+    out.print(
+        f"[green]✓[/] wrote {path}; fill in the data file, then: evaltools validate {path}",
+        highlight=False,
+    )
+
+
+@app.command()
+def demo(
+    out_dir: OutOption = Path("reports"),
+    renderer: RendererOption = "auto",
+    data_only: Annotated[
+        bool, typer.Option("--data-only", help="Write the demo data and stop.")
+    ] = False,
+) -> None:
+    """Generate the synthetic demo data and render every demo grantee's report."""
+    from evaltools.demo import demo_params_files, write_all_demo_data
+
+    chosen = _renderer(renderer)
+    written = write_all_demo_data()
+    out.print(
+        f"[green]✓[/] demo data: {len(written)} files in {written[0].parent}", highlight=False
+    )
+    if data_only:
+        return
+    failures = 0
+    for params_file in demo_params_files():
+        try:
+            run(params_file, out_dir=out_dir, renderer=chosen, timeout=None)
+        except typer.Exit as exit_:
+            failures += exit_.exit_code != 0
+    if failures:
+        raise typer.Exit(code=1)
+
+
+@app.command()
+def version() -> None:
+    """Print the evaltools version."""
+    out.print(__version__)
+
+
+def main() -> None:
+    """Entry point of the ``evaltools`` console script."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        console.print("interrupted")
+        sys.exit(130)

@@ -1,0 +1,82 @@
+"""``provenance.json``: which data, parameters, notebooks and package versions made a report.
+
+A reviewer (or ``evaltools verify``) recomputes the hashes to see whether a report still
+matches its inputs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import platform
+import sys
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+PACKAGES = (
+    "evaltools",
+    "numpy",
+    "pandas",
+    "scipy",
+    "statsmodels",
+    "linearmodels",
+    "matplotlib",
+    "seaborn",
+    "papermill",
+    "nbconvert",
+    "nbclient",
+    "ipykernel",
+    "brand_yml",
+    "pydantic",
+    "duckdb",
+    "pyarrow",
+)
+
+
+def sha256(path: Path) -> str:
+    """The SHA-256 hex digest of the file at `path`."""
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def file_entry(path: Path, *, role: str) -> dict[str, Any]:
+    """One input file: its role, absolute path, size and hash."""
+    path = Path(path).resolve()
+    return {"role": role, "path": str(path), "bytes": path.stat().st_size, "sha256": sha256(path)}
+
+
+def package_versions() -> dict[str, str]:
+    """Installed versions of the packages a report's numbers depend on."""
+    versions = {}
+    for name in PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
+def build_provenance(
+    *,
+    inputs: list[dict[str, Any]],
+    outputs: list[Path],
+    renderer: dict[str, Any],
+    kernel: str,
+    started: datetime,
+) -> dict[str, Any]:
+    """The provenance document for one report."""
+    return {
+        "inputs": inputs,
+        "outputs": {p.name: sha256(p) for p in sorted(outputs)},
+        "renderer": renderer,
+        "kernel": kernel,
+        "python": sys.version.split()[0],
+        "platform": platform.platform(terse=True),
+        "packages": package_versions(),
+        "started": started.isoformat(timespec="seconds"),
+        "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+    }

@@ -1,0 +1,37 @@
+"""results.json: deterministic JSON, merged from the notebooks' fragments."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from evaltools.params import load_params
+from evaltools.results import dumps, json_safe, merge_fragments, save_fragment
+
+GOOD = Path(__file__).parent / "fixtures" / "good" / "params.yml"
+
+
+def test_json_safe() -> None:
+    value = {"a": np.float64(1 / 3), "b": math.nan, "c": [np.int64(3), -0.0000001], "d": None}
+    assert json_safe(value) == {"a": 0.333333, "b": None, "c": [3, 0.0], "d": None}
+
+
+def test_fragments_merge_into_document(tmp_path: Path) -> None:
+    params = load_params(GOOD)
+    assert save_fragment(None, "prepost", [{"x": 1}]) is None
+    save_fragment(tmp_path, "prepost", [{"scale": "worry", "mean_change": np.float64(-0.5)}])
+    document = merge_fragments(tmp_path, params, version="9.9")
+    assert document["prepost"] == [{"scale": "worry", "mean_change": -0.5}]
+    assert document["grantee"] == "Testhuset" and document["min_cell_size"] == 3
+    assert not list(tmp_path.iterdir())  # fragments are consumed
+    assert json.loads(dumps(document)) == document
+    assert dumps(document) == dumps(json.loads(dumps(document)))
+
+
+def test_missing_fragment_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="prepost notebook did not save its results"):
+        merge_fragments(tmp_path, load_params(GOOD), version="9.9")
