@@ -63,7 +63,9 @@ format: $(VENV)/.installed-test
 lock:
 	$(PIP) freeze --exclude-editable | grep -v '^evaltools' > $(CONSTRAINTS)
 
+## benchmarks: the performance measurements against their baselines (slow; see README)
 benchmarks: $(VENV)/.installed-test
+	$(PIP) install --quiet -c $(CONSTRAINTS) -e ".[test,bench]"
 	$(BIN)/python benchmarks/panel_scale.py
 
 clean:

@@ -1,0 +1,48 @@
+"""Shared display helpers of the register results: small cells hidden before showing."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+
+from evaltools.disclosure import suppress
+
+STATS = ("estimate", "se", "ci_low", "ci_high", "p_value")
+
+
+def shown(
+    frame: pd.DataFrame,
+    *,
+    min_cell_size: int,
+    n_cols: Sequence[str],
+    stat_cols: Sequence[str] = STATS,
+) -> pd.DataFrame:
+    """`frame` with the statistics and counts of rows over too few persons set to missing.
+
+    A row is hidden when any of its `n_cols` counts is between 1 and ``min_cell_size - 1``.
+    """
+    out = frame.copy()
+    for n_col in n_cols:
+        others = [c for c in (*stat_cols, *n_cols) if c != n_col and c in out.columns]
+        counts = pd.to_numeric(out[n_col], errors="coerce").fillna(0)
+        out = suppress(
+            out.assign(**{n_col: counts}),
+            n_col=n_col,
+            min_cell_size=min_cell_size,
+            stat_cols=others,
+        )
+    return out.drop(columns="suppressed")
+
+
+def p_text(p: float, language: str) -> str:
+    """``p = 0,011`` or ``p < 0,001`` (a missing p as ``p = –``)."""
+    from evaltools.i18n import fmt_p
+
+    shown_p = fmt_p(p, language)
+    return f"p {shown_p}" if shown_p.startswith("<") else f"p = {shown_p}"
+
+
+def year_text(value: object) -> str | None:
+    """A calendar year as plain digits (no thousands separator); None when missing."""
+    return None if pd.isna(value) else str(int(value))

@@ -1,0 +1,193 @@
+"""Aggregations and inference for the group-time effects of :mod:`evaltools.register.staggered`.
+
+Follows R ``did``'s ``aggte`` and ``mboot``: cohort-size weights with the influence function
+of their estimation (``wif``), analytic standard errors from influence functions summed
+within clusters, the multiplier bootstrap with Mammen weights and the IQR-based standard
+error, and the Wald pre-test on the pre-treatment ATT(g, t).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import stats
+
+
+def weights_influence(
+    keepers: np.ndarray, pg: np.ndarray, g_of: np.ndarray, g_unit: np.ndarray, w: np.ndarray
+) -> np.ndarray:
+    """Influence function of the estimated weights pg[keepers] / sum(pg[keepers]) (did::wif)."""
+    ind = np.column_stack([w * (g_unit == g_of[k]) - pg[k] for k in keepers])  # (n, K)
+    total = pg[keepers].sum()
+    if1 = ind / total
+    if2 = ind.sum(axis=1)[:, None] * (pg[keepers] / total**2)[None, :]
+    return if1 - if2
+
+
+def aggregate(
+    att: np.ndarray,
+    inf: np.ndarray,
+    groups: np.ndarray,
+    times: np.ndarray,
+    pgg: np.ndarray,
+    pg_group: np.ndarray,
+    glist: np.ndarray,
+    g_unit: np.ndarray,
+    w: np.ndarray,
+) -> list[dict]:
+    """The simple, group and dynamic aggregations of the ATT(g, t) (``did::aggte``).
+
+    Parameters
+    ----------
+    att, inf
+        The ATT(g, t) and their influence functions (n units x cells).
+    groups, times
+        Cohort and period of each cell.
+    pgg, pg_group
+        Cohort shares (weighted) per cell and per cohort in `glist`.
+    g_unit, w
+        Each unit's cohort (0: never treated) and normalised weight.
+
+    Returns
+    -------
+    list of dict
+        ``type``, ``group``, ``event_time``, ``att``, ``inf`` (influence function) and
+        ``groups`` (cohorts used): the simple effect, the group effect and per cohort, the
+        dynamic overall effect (mean over e >= 0) and per event time.
+    """
+    out = []
+    # simple: post-treatment cells weighted by cohort size
+    keep = np.flatnonzero(groups <= times)
+    wts = pgg[keep] / pgg[keep].sum()
+    value = float(att[keep] @ wts)
+    psi = inf[:, keep] @ wts + weights_influence(keep, pgg, groups, g_unit, w) @ att[keep]
+    out.append(
+        {
+            "type": "simple",
+            "group": None,
+            "event_time": None,
+            "att": value,
+            "inf": psi,
+            "groups": sorted(set(groups[keep])),
+        }
+    )
+    # group: mean over post years per cohort, then cohorts weighted by size
+    att_g, inf_g = [], []
+    for g in glist:
+        keep_g = np.flatnonzero((groups == g) & (groups <= times))
+        att_g.append(float(att[keep_g].mean()))
+        inf_g.append(inf[:, keep_g].mean(axis=1))
+        out.append(
+            {
+                "type": "group",
+                "group": int(g),
+                "event_time": None,
+                "att": att_g[-1],
+                "inf": inf_g[-1],
+                "groups": [g],
+            }
+        )
+    att_g_arr, inf_g_arr = np.array(att_g), np.column_stack(inf_g)
+    wts = pg_group / pg_group.sum()
+    psi = (
+        inf_g_arr @ wts
+        + weights_influence(np.arange(len(glist)), pg_group, glist, g_unit, w) @ att_g_arr
+    )
+    out.insert(
+        1,
+        {
+            "type": "group",
+            "group": None,
+            "event_time": None,
+            "att": float(att_g_arr @ wts),
+            "inf": psi,
+            "groups": list(glist),
+        },
+    )
+    # dynamic: by event time, cohorts weighted by size; overall = mean over e >= 0
+    events = times - groups
+    dyn = []
+    for e in np.unique(events):
+        keep_e = np.flatnonzero(events == e)
+        wts = pgg[keep_e] / pgg[keep_e].sum()
+        psi = inf[:, keep_e] @ wts + weights_influence(keep_e, pgg, groups, g_unit, w) @ att[keep_e]
+        dyn.append(
+            {
+                "type": "dynamic",
+                "group": None,
+                "event_time": int(e),
+                "att": float(att[keep_e] @ wts),
+                "inf": psi,
+                "groups": sorted(set(groups[keep_e])),
+            }
+        )
+    post = [d for d in dyn if d["event_time"] >= 0]
+    out.append(
+        {
+            "type": "dynamic",
+            "group": None,
+            "event_time": None,
+            "att": float(np.mean([d["att"] for d in post])),
+            "inf": np.mean([d["inf"] for d in post], axis=0),
+            "groups": sorted({g for d in post for g in d["groups"]}),
+        }
+    )
+    return out + dyn
+
+
+# --------------------------------------------------------------------------- inference
+
+
+def cluster_sums(inf: np.ndarray, clusters: np.ndarray | None) -> np.ndarray:
+    """Influence functions summed within clusters (units as their own clusters if None)."""
+    if clusters is None:
+        return inf
+    out = np.zeros((int(clusters.max()) + 1, inf.shape[1]))
+    np.add.at(out, clusters, inf)
+    return out
+
+
+def standard_errors(
+    inf: np.ndarray, clusters: np.ndarray | None, method: str, n_boot: int, rng: np.random.Generator
+) -> np.ndarray:
+    """Standard errors of estimators with influence functions `inf` (n units x k).
+
+    ``"analytic"``: ``sqrt(sum_c (sum_{i in c} psi_i)^2) / n``. ``"bootstrap"``: `n_boot`
+    draws of ``sum_c v_c S_c / n`` with Mammen's two-point weights per cluster, and the
+    interquartile range divided by that of the standard normal (as ``did::mboot``).
+    """
+    n = inf.shape[0]
+    sums = cluster_sums(inf, clusters)
+    if method == "analytic":
+        return np.sqrt((sums**2).sum(axis=0)) / n
+    sqrt5 = np.sqrt(5.0)
+    values = np.array([(1 - sqrt5) / 2, (1 + sqrt5) / 2])
+    p_low = (sqrt5 + 1) / (2 * sqrt5)
+    draws = np.where(rng.random((n_boot, sums.shape[0])) < p_low, values[0], values[1])
+    boot = draws @ sums / n  # (n_boot, k)
+    q75, q25 = np.quantile(boot, [0.75, 0.25], axis=0)
+    return (q75 - q25) / (stats.norm.ppf(0.75) - stats.norm.ppf(0.25))
+
+
+def pretest(
+    att: np.ndarray,
+    inf: np.ndarray,
+    groups: np.ndarray,
+    times: np.ndarray,
+    clusters: np.ndarray | None,
+) -> dict:
+    """Wald test that every pre-treatment ATT(g, t) is zero: chi-square with as many df."""
+    pre = np.flatnonzero(times < groups)
+    if pre.size == 0:
+        return {"pretrend_stat": np.nan, "pretrend_df": 0, "pretrend_p": np.nan}
+    n = inf.shape[0]
+    sums = cluster_sums(inf[:, pre], clusters)
+    v = sums.T @ sums / n**2
+    try:
+        stat = float(att[pre] @ np.linalg.solve(v, att[pre]))
+    except np.linalg.LinAlgError:
+        return {"pretrend_stat": np.nan, "pretrend_df": int(pre.size), "pretrend_p": np.nan}
+    return {
+        "pretrend_stat": stat,
+        "pretrend_df": int(pre.size),
+        "pretrend_p": float(stats.chi2.sf(stat, pre.size)),
+    }

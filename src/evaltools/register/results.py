@@ -1,0 +1,329 @@
+"""The register panel analysis as one result: tables, ``results.json`` records and figures.
+
+:class:`RegisterPanelResult` holds every part of :func:`~evaltools.register.analyse_register_panel`
+(matching, balance, difference-in-differences, event study, staggered effects, raw trends,
+the naive comparison). Its :attr:`~RegisterPanelResult.table` is the tidy source of the
+``register_panel`` entries of ``results.json`` (:meth:`~RegisterPanelResult.records`); rows
+over fewer than ``min_cell_size`` participants or comparison persons are suppressed there.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from evaltools.display import ResultDisplay, TableView
+from evaltools.i18n import text
+from evaltools.params import RegisterPanel
+from evaltools.register.balance import BalanceTable, love_plot
+from evaltools.register.did import DidResult
+from evaltools.register.event_study import EventStudyResult
+from evaltools.register.matching import MatchResult
+from evaltools.register.staggered import StaggeredResult
+
+RECORD_KEYS: tuple[str, ...] = (
+    "outcome",
+    "estimator",
+    "event_time",
+    "estimate",
+    "se",
+    "ci_low",
+    "ci_high",
+    "p_value",
+    "n_treated",
+    "n_comparison",
+    "pretrend_stat",
+    "pretrend_p",
+)
+ESTIMATORS: tuple[str, ...] = (
+    "did",
+    "twfe",
+    "event_study",
+    "staggered_simple",
+    "staggered_group",
+    "staggered_dynamic",
+)
+_STATS = ["estimate", "se", "ci_low", "ci_high", "p_value", "pretrend_stat", "pretrend_p"]
+
+
+@dataclass(frozen=True)
+class RegisterPanelResult(ResultDisplay):
+    """Everything the register panel analysis found, for one parameter section.
+
+    Attributes
+    ----------
+    spec
+        The ``register_panel`` parameters.
+    matching, balance
+        The matched sample and its covariate balance.
+    did, event_study, staggered
+        The estimators run (None when not listed in ``spec.estimators``); `did` holds
+        the 2x2 and the TWFE rows.
+    trends
+        Mean outcome by group (``participants``/``comparison``) and year since (pseudo)
+        start: ``outcome``, ``group``, ``event_time``, ``mean``, ``n`` (persons); cells
+        with fewer than `min_cell_size` persons are hidden (``suppressed``).
+    naive
+        Participants after start against the whole pool in the same years, per outcome:
+        ``mean_participants``, ``mean_pool``, ``difference`` (no adjustment at all).
+    """
+
+    spec: RegisterPanel
+    matching: MatchResult
+    balance: BalanceTable
+    did: DidResult | None
+    event_study: EventStudyResult | None
+    staggered: StaggeredResult | None
+    trends: pd.DataFrame
+    naive: pd.DataFrame
+    min_cell_size: int = 5
+    language: str = "da"
+
+    # ------------------------------------------------------------------ tidy results
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """All estimates, one row per outcome, estimator and event time (RECORD_KEYS columns).
+
+        Rows whose participants or comparison persons number fewer than `min_cell_size`
+        have their statistics and counts set to missing (``suppressed`` True).
+        """
+        rows: list[dict[str, Any]] = []
+        window = self.spec.event_window
+        if self.did is not None:
+            for r in self.did.table.itertuples():
+                rows.append(_record(r.outcome, r.estimator, None, r._asdict()))
+        if self.event_study is not None:
+            es = self.event_study
+            counts = es.counts.set_index("outcome")
+            pre = es.pretrend.set_index("outcome")
+            for r in es.table.itertuples():
+                d = r._asdict()
+                d["n_comparison"] = counts.loc[r.outcome, "n_comparison"]
+                d["pretrend_stat"] = pre.loc[r.outcome, "pretrend_stat"]
+                d["pretrend_p"] = pre.loc[r.outcome, "pretrend_p"]
+                rows.append(_record(r.outcome, "event_study", int(r.event_time), d))
+        if self.staggered is not None:
+            st = self.staggered
+            counts = st.counts.set_index("outcome")
+            pre = st.pretest.set_index("outcome")
+            for r in st.aggregates.itertuples():
+                overall = pd.isna(r.group) and pd.isna(r.event_time)
+                if (
+                    r.aggregation == "dynamic"
+                    and not overall
+                    and not (window[0] <= int(r.event_time) <= window[1])
+                ):
+                    continue
+                if not overall and r.aggregation != "dynamic":
+                    continue  # per-cohort estimates stay in StaggeredResult.aggregates
+                d = r._asdict()
+                d["n_comparison"] = counts.loc[r.outcome, "n_comparison"]
+                d["pretrend_stat"] = pre.loc[r.outcome, "pretrend_stat"]
+                d["pretrend_p"] = pre.loc[r.outcome, "pretrend_p"]
+                e = None if overall else int(r.event_time)
+                rows.append(_record(r.outcome, f"staggered_{r.aggregation}", e, d))
+        table = pd.DataFrame(rows, columns=[*RECORD_KEYS])
+        table["event_time"] = table["event_time"].astype("Int64")
+        small = table["n_treated"].lt(self.min_cell_size) | table["n_comparison"].lt(
+            self.min_cell_size
+        )
+        small = small.fillna(False).to_numpy(bool)
+        table["suppressed"] = small
+        for col in [*_STATS, "n_treated", "n_comparison"]:
+            table[col] = table[col].astype(object)
+            table.loc[small, col] = None
+        return table
+
+    def records(self) -> list[dict[str, Any]]:
+        """The ``register_panel`` entries of ``results.json``: RECORD_KEYS, floats rounded to
+        6 decimals, missing values (and suppressed ones) as None."""
+        out = []
+        for row in self.table.to_dict(orient="records"):
+            record = {k: _json_value(row[k]) for k in RECORD_KEYS}
+            for key in ("event_time", "n_treated", "n_comparison"):
+                if record[key] is not None:
+                    record[key] = int(record[key])
+            out.append(record)
+        return out
+
+    def tidy(self) -> pd.DataFrame:
+        """Same as :attr:`table`."""
+        return self.table
+
+    # ------------------------------------------------------------------ figures
+
+    def effect_figure(
+        self,
+        outcome: str,
+        *,
+        palette: Any,
+        language: str | None = None,
+        estimators: Sequence[str] = ("event_study",),
+        label: str | None = None,
+    ) -> Figure:
+        """The effect by year since start with its 95% confidence band (see
+        :func:`~evaltools.register.figures.effect_figure`).
+
+        `estimators`: ``"event_study"`` and/or ``"staggered_dynamic"`` (drawn side by side).
+        """
+        from evaltools.register.figures import effect_figure
+
+        lang = language or self.language
+        table = self.table
+        rows = table[
+            (table["outcome"] == outcome)
+            & table["estimator"].isin(list(estimators))
+            & table["event_time"].notna()
+        ]
+        binary = self.event_study is not None and outcome in self.event_study.binary
+        return effect_figure(
+            rows,
+            palette=palette,
+            language=lang,
+            label=label or self.outcome_label(outcome, lang),
+            percent_points=binary,
+            reference=-1,
+        )
+
+    def trends_figure(self, outcome: str, *, palette: Any, language: str | None = None) -> Figure:
+        """Mean outcome of participants and matched comparison by year since (pseudo) start."""
+        from evaltools.register.figures import trends_figure
+
+        lang = language or self.language
+        binary = self.event_study is not None and outcome in self.event_study.binary
+        return trends_figure(
+            self.trends[self.trends["outcome"] == outcome],
+            palette=palette,
+            language=lang,
+            label=self.outcome_label(outcome, lang),
+            percent=binary,
+        )
+
+    def love_plot(
+        self, *, palette: Any, language: str | None = None, labels: Mapping[str, str] | None = None
+    ) -> Figure:
+        """Standardized mean differences before and after matching."""
+        return love_plot(
+            self.balance, palette=palette, language=language or self.language, labels=labels
+        )
+
+    def outcome_label(self, outcome: str, language: str) -> str:
+        """The outcome's display name: from the parameters, the catalogue, or the column."""
+        label = self.spec.outcome_labels.get(outcome)
+        if label is not None:
+            return label.get(language)
+        try:
+            return text(f"register_outcome_{outcome}", language)
+        except Exception:
+            return outcome
+
+    # ------------------------------------------------------------------ display
+
+    def _display_title(self, language: str) -> str:
+        return text("register_title", language)
+
+    def _display_lines(self, language: str) -> list[str]:
+        m = self.matching
+        return [
+            text(
+                "register_matching_line",
+                language,
+                method=m.method,
+                caliper=m.caliper,
+                ratio=m.ratio,
+                replace=text("register_yes" if m.replace else "register_no", language),
+            )
+        ]
+
+    def _display_views(self, language: str) -> list[TableView]:
+        counts = self.matching.counts()
+        counts["label"] = [text(f"register_count_{g}", language) for g in counts["group"]]
+        counts = counts[["label", "n"]]
+        counts["n"] = _hide_small_counts(self.matching.counts(), self.min_cell_size)
+        est = self.table
+        est = est[est["event_time"].isna() | (est["estimator"] == "event_study")].copy()
+        est["outcome"] = [self.outcome_label(o, language) for o in est["outcome"]]
+        est["estimator"] = [text(f"register_estimator_{e}", language) for e in est["estimator"]]
+        cols = [
+            "outcome",
+            "estimator",
+            "event_time",
+            "estimate",
+            "se",
+            "ci_low",
+            "ci_high",
+            "p_value",
+            "n_treated",
+            "n_comparison",
+        ]
+        labels = {c: text(f"register_col_{c}", language) for c in cols}
+        labels["label"] = ""
+        labels["n"] = text("register_col_n", language)
+        return [
+            TableView(
+                title=text("register_counts_title", language),
+                frame=counts,
+                count_cols=("n",),
+                labels=labels,
+            ),
+            TableView(
+                title=text("register_estimates_title", language),
+                frame=est[cols],
+                count_cols=("n_treated", "n_comparison"),
+                int_cols=("event_time",),
+                p_cols=("p_value",),
+                decimals=3,
+                labels=labels,
+            ),
+        ]
+
+
+def _hide_small_counts(counts: pd.DataFrame, min_cell_size: int) -> list[int | None]:
+    """Counts with small ones hidden; participants = matched + unmatched, so a hidden
+    unmatched (or matched) count also hides the participants (complementary suppression)."""
+    n = dict(zip(counts["group"], counts["n"], strict=True))
+    hidden = {g for g, v in n.items() if 0 < v < min_cell_size}
+    if hidden & {"matched", "unmatched"}:
+        hidden.add("participants")
+    return [None if g in hidden else int(v) for g, v in n.items()]
+
+
+def _record(outcome: str, estimator: str, event_time: int | None, d: Mapping[str, Any]) -> dict:
+    return {
+        "outcome": outcome,
+        "estimator": estimator,
+        "event_time": event_time,
+        "estimate": d.get("estimate"),
+        "se": d.get("se"),
+        "ci_low": d.get("ci_low"),
+        "ci_high": d.get("ci_high"),
+        "p_value": d.get("p_value"),
+        "n_treated": d.get("n_treated"),
+        "n_comparison": d.get("n_comparison"),
+        "pretrend_stat": d.get("pretrend_stat"),
+        "pretrend_p": d.get("pretrend_p"),
+    }
+
+
+def _json_value(value: Any) -> Any:
+    if value is None or value is pd.NA:
+        return None
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return None
+        rounded = round(value, 6)
+        return 0.0 if rounded == 0 else rounded
+    return value

@@ -1,0 +1,378 @@
+"""Staggered adoption: group-time average effects in the manner of Callaway & Sant'Anna (2021).
+
+With participants starting in different years and effects that may differ by cohort and
+year since start, the two-way fixed effects regression can weight effects oddly (even
+negatively). Callaway and Sant'Anna (2021, J. Econometrics 225:200-230) instead estimate one
+clean 2x2 comparison per cohort ``g`` (the start year) and year ``t``::
+
+    ATT(g, t) = E[Y_t - Y_b | G = g] - E[Y_t - Y_b | control]
+
+where ``b`` is the year before ``g`` for ``t >= g``, and the year before ``t`` for the
+pre-treatment years ``t < g`` (the R ``did`` package's ``base_period = "varying"``);
+controls are the never-treated units, or the units not yet treated by ``t`` (and never
+treated). This version has no covariates (the unconditional estimator, equal to ``did``'s
+``est_method = "reg"`` with ``xformla = ~1``); on a matched sample the matching has balanced
+the covariates already.
+
+Aggregations follow ``did::aggte``: *simple* (post-treatment ATT(g,t) weighted by cohort
+size), *group* (average over years per cohort, then cohorts weighted by size) and *dynamic*
+(by event time ``e = t - g``, cohorts weighted by size; the overall dynamic effect is the
+mean over ``e >= 0``). Standard errors come from the influence functions, including the
+estimation of the cohort weights: analytic (``sqrt(sum_c (sum_i psi_i)^2) / n`` summing
+within clusters) or a seeded multiplier bootstrap with Mammen weights drawn per cluster and
+the interquartile-range standard error of ``did``'s ``mboot``. Intervals and p-values are
+pointwise, normal. The pre-test is the Wald test that all pre-treatment ATT(g,t) are zero.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from evaltools.display import ResultDisplay, TableView
+from evaltools.errors import DataError
+from evaltools.i18n import fmt_number, text
+from evaltools.register._display import p_text, shown, year_text
+from evaltools.register.aggregation import aggregate, pretest, standard_errors
+from evaltools.register.fixed_effects import check_choice
+
+ControlGroup = Literal["never_treated", "not_yet_treated"]
+SeMethod = Literal["analytic", "bootstrap"]
+CONTROL_GROUPS: tuple[str, ...] = ("never_treated", "not_yet_treated")
+SE_METHODS: tuple[str, ...] = ("analytic", "bootstrap")
+AGG_COLUMNS = [
+    "outcome",
+    "aggregation",
+    "group",
+    "event_time",
+    "estimate",
+    "se",
+    "ci_low",
+    "ci_high",
+    "p_value",
+    "n_treated",
+]
+
+
+@dataclass(frozen=True)
+class StaggeredResult(ResultDisplay):
+    """Group-time effects and their aggregations, per outcome.
+
+    Attributes
+    ----------
+    att_gt
+        One row per outcome, cohort ``group`` and year ``time``: ``event_time``,
+        ``estimate``, ``se``, ``ci_low``, ``ci_high``, ``p_value``, ``n_treated``,
+        ``n_control`` (units) and ``post`` (t >= g).
+    aggregates
+        One row per outcome and aggregation (``simple``, ``group``, ``dynamic``): the
+        overall effect has ``group`` and ``event_time`` missing; further rows per cohort
+        (``group``) or per event time (``dynamic``).
+    pretest
+        One row per outcome: ``pretrend_stat`` (Wald chi-square), ``pretrend_df``,
+        ``pretrend_p``.
+    counts
+        One row per outcome: ``n_treated`` and ``n_comparison`` (persons), ``n_units``.
+    """
+
+    att_gt: pd.DataFrame
+    aggregates: pd.DataFrame
+    pretest: pd.DataFrame
+    counts: pd.DataFrame
+    control_group: str
+    se_method: str
+    min_cell_size: int = 5
+    language: str = "da"
+
+    def tidy(self) -> pd.DataFrame:
+        """The aggregations joined with the pre-test (one row per outcome and estimate)."""
+        return self.aggregates.merge(self.pretest, on="outcome", how="left")
+
+    def _display_title(self, language: str) -> str:
+        return text("register_title_staggered", language)
+
+    def _display_lines(self, language: str) -> list[str]:
+        return [
+            text(
+                "register_pretest_cs_line",
+                language,
+                outcome=row.outcome,
+                stat=fmt_number(row.pretrend_stat, language, 2),
+                df=row.pretrend_df,
+                p=p_text(row.pretrend_p, language),
+            )
+            for row in self.pretest.itertuples()
+        ]
+
+    def _display_views(self, language: str) -> list[TableView]:
+        cols = [
+            "outcome",
+            "aggregation",
+            "group",
+            "event_time",
+            "estimate",
+            "se",
+            "ci_low",
+            "ci_high",
+            "p_value",
+            "n_treated",
+        ]
+        labels = {c: text(f"register_col_{c}", language) for c in cols}
+        frame = shown(
+            self.aggregates[cols], min_cell_size=self.min_cell_size, n_cols=("n_treated",)
+        )
+        frame["group"] = [year_text(g) for g in frame["group"]]
+        frame["aggregation"] = [
+            text(f"register_aggregation_{a}", language) for a in frame["aggregation"]
+        ]
+        return [
+            TableView(
+                title="",
+                frame=frame,
+                count_cols=("n_treated",),
+                int_cols=("event_time",),
+                p_cols=("p_value",),
+                decimals=3,
+                labels=labels,
+            )
+        ]
+
+
+def staggered_att(
+    frame: pd.DataFrame,
+    *,
+    outcomes: str | Sequence[str],
+    unit: str,
+    time: str,
+    group: str,
+    control_group: ControlGroup = "never_treated",
+    cluster: str | None = None,
+    person: str | None = None,
+    weights: str | None = None,
+    se_method: SeMethod = "analytic",
+    n_boot: int = 999,
+    seed: int = 20140101,
+    level: float = 0.95,
+    min_cell_size: int = 5,
+    language: str = "da",
+) -> StaggeredResult:
+    """Callaway-Sant'Anna group-time effects and aggregations (see the module docstring).
+
+    Parameters
+    ----------
+    frame
+        A panel: one row per unit and period.
+    outcomes
+        Outcome column(s).
+    unit, time
+        Unit id and period (numbers, e.g. years).
+    group
+        First treated period of the unit; missing or 0 for never-treated units. Units
+        treated in the first period are left out; units first treated after the last
+        period count as never treated (as in ``did``).
+    control_group
+        ``"never_treated"`` or ``"not_yet_treated"``.
+    cluster
+        Cluster column for the standard errors (default: each unit its own cluster).
+    person
+        Person id for the counts (default: `cluster` or `unit`).
+    weights
+        Optional unit weights (normalised to mean 1, as in ``did``).
+    se_method
+        ``"analytic"`` or ``"bootstrap"`` (multiplier bootstrap, `n_boot` draws, `seed`).
+    level
+        Confidence level (pointwise, normal).
+
+    Returns
+    -------
+    StaggeredResult
+    """
+    check_choice("control_group", control_group, CONTROL_GROUPS)
+    check_choice("se_method", se_method, SE_METHODS)
+    outcomes = [outcomes] if isinstance(outcomes, str) else list(outcomes)
+    person = person or cluster or unit
+    needed = [*outcomes, unit, time, group, *(c for c in (cluster, weights, person) if c)]
+    missing = [c for c in dict.fromkeys(needed) if c not in frame.columns]
+    if missing:
+        raise DataError(f"the data lack the column(s) {missing}; they have {list(frame.columns)}")
+
+    u_codes, u_ids = pd.factorize(frame[unit].to_numpy())
+    periods = np.sort(pd.unique(frame[time].to_numpy(dtype=float)))
+    t_codes = np.searchsorted(periods, frame[time].to_numpy(dtype=float))
+    n, n_t = len(u_ids), len(periods)
+    if np.bincount(u_codes * n_t + t_codes, minlength=n * n_t).max() > 1:
+        raise DataError(f"more than one row per '{unit}' and '{time}'")
+    g_unit = _unit_constant(frame[group], u_codes, n, group)
+    g_unit = np.where(np.isnan(g_unit), 0.0, g_unit)
+    g_unit = np.where(g_unit > periods[-1], 0.0, g_unit)
+    keep_unit = ~((g_unit > 0) & (g_unit <= periods[0]))
+    w_unit = np.ones(n) if weights is None else _unit_constant(frame[weights], u_codes, n, weights)
+    clusters = (
+        None if cluster is None else pd.factorize(_unit_constant_obj(frame[cluster], u_codes, n))[0]
+    )
+    persons = _unit_constant_obj(frame[person], u_codes, n)
+    # drop units treated in the first period (no pre-period)
+    sel = np.flatnonzero(keep_unit)
+    g_unit, w_unit, persons = g_unit[sel], w_unit[sel], persons[sel]
+    clusters = None if clusters is None else clusters[sel]
+    remap = np.full(n, -1)
+    remap[sel] = np.arange(len(sel))
+    rows = remap[u_codes] >= 0
+    u_codes, t_codes = remap[u_codes[rows]], t_codes[rows]
+    n = len(sel)
+    w_unit = w_unit / w_unit.mean()
+    glist = np.sort(np.unique(g_unit[g_unit > 0]))
+    if glist.size == 0:
+        raise DataError("no treated cohort with a period before its start")
+    if control_group == "never_treated" and not (g_unit == 0).any():
+        raise DataError(
+            "no never-treated units to compare with; use control_group='not_yet_treated'"
+        )
+
+    att_rows, agg_rows, pre_rows, count_rows = [], [], [], []
+    rng = np.random.default_rng(seed)
+    for outcome in outcomes:
+        y = np.full((n, n_t), np.nan)
+        y[u_codes, t_codes] = frame[outcome].to_numpy(dtype=float)[rows]
+        cells = _group_time(y, g_unit, w_unit, glist, periods, control_group)
+        if not cells:
+            raise DataError(f"no group-time effect can be estimated for '{outcome}'")
+        att = np.array([c["att"] for c in cells])
+        inf = np.column_stack([c["inf"] for c in cells])  # (n, n_cells)
+        groups = np.array([c["g"] for c in cells])
+        times = np.array([c["t"] for c in cells])
+        se = standard_errors(inf, clusters, se_method, n_boot, rng)
+        crit = stats.norm.ppf(0.5 + level / 2)
+        for c, s in zip(cells, se, strict=True):
+            att_rows.append(
+                {
+                    "outcome": outcome,
+                    "group": int(c["g"]),
+                    "time": int(c["t"]),
+                    "event_time": int(c["t"] - c["g"]),
+                    "estimate": c["att"],
+                    "se": s,
+                    "ci_low": c["att"] - crit * s,
+                    "ci_high": c["att"] + crit * s,
+                    "p_value": 2 * stats.norm.sf(abs(c["att"] / s)) if s > 0 else np.nan,
+                    "n_treated": c["n_treated"],
+                    "n_control": c["n_control"],
+                    "post": bool(c["t"] >= c["g"]),
+                }
+            )
+        pg_group = np.array([np.mean(w_unit * (g_unit == g)) for g in glist])
+        pgg = pg_group[np.searchsorted(glist, groups)]
+        n_by_group = {g: int(pd.unique(persons[g_unit == g]).size) for g in glist}
+        for agg in aggregate(att, inf, groups, times, pgg, pg_group, glist, g_unit, w_unit):
+            s = standard_errors(agg["inf"][:, None], clusters, se_method, n_boot, rng)[0]
+            used = agg["groups"]
+            agg_rows.append(
+                {
+                    "outcome": outcome,
+                    "aggregation": agg["type"],
+                    "group": agg["group"],
+                    "event_time": agg["event_time"],
+                    "estimate": agg["att"],
+                    "se": s,
+                    "ci_low": agg["att"] - crit * s,
+                    "ci_high": agg["att"] + crit * s,
+                    "p_value": 2 * stats.norm.sf(abs(agg["att"] / s)) if s > 0 else np.nan,
+                    "n_treated": int(sum(n_by_group[g] for g in used)),
+                }
+            )
+        pre_rows.append({"outcome": outcome, **pretest(att, inf, groups, times, clusters)})
+        count_rows.append(
+            {
+                "outcome": outcome,
+                "n_treated": int(pd.unique(persons[g_unit > 0]).size),
+                "n_comparison": int(pd.unique(persons[g_unit == 0]).size),
+                "n_units": n,
+            }
+        )
+    agg = pd.DataFrame(agg_rows, columns=AGG_COLUMNS)
+    agg["group"] = agg["group"].astype("Int64")
+    agg["event_time"] = agg["event_time"].astype("Int64")
+    return StaggeredResult(
+        att_gt=pd.DataFrame(att_rows),
+        aggregates=agg,
+        pretest=pd.DataFrame(pre_rows),
+        counts=pd.DataFrame(count_rows),
+        control_group=control_group,
+        se_method=se_method,
+        min_cell_size=min_cell_size,
+        language=language,
+    )
+
+
+# --------------------------------------------------------------------------- estimation
+
+
+def _group_time(
+    y: np.ndarray,
+    g_unit: np.ndarray,
+    w: np.ndarray,
+    glist: np.ndarray,
+    periods: np.ndarray,
+    control_group: str,
+) -> list[dict]:
+    """ATT(g, t) with its influence function (scaled to all n units) for every g and t."""
+    n = len(g_unit)
+    cells = []
+    for g in glist:
+        pre = np.flatnonzero(periods < g)
+        if pre.size == 0:
+            continue
+        last_pre = pre[-1]
+        for ti in range(1, len(periods)):
+            t = periods[ti]
+            base = last_pre if t >= g else ti - 1
+            treat = g_unit == g
+            if control_group == "never_treated":
+                ctrl = g_unit == 0
+            else:
+                ctrl = (g_unit == 0) | ((g_unit > t) & (g_unit != g))
+            dy = y[:, ti] - y[:, base]
+            ok = ~np.isnan(dy)
+            treat, ctrl = treat & ok, ctrl & ok
+            if not treat.any() or not ctrl.any():
+                continue
+            wt, wc = w * treat, w * ctrl
+            dy0 = np.where(ok, dy, 0.0)
+            m_t = np.sum(wt * dy0) / wt.sum()
+            m_c = np.sum(wc * dy0) / wc.sum()
+            inf = n * (wt * (dy0 - m_t) / wt.sum() - wc * (dy0 - m_c) / wc.sum())
+            cells.append(
+                {
+                    "g": g,
+                    "t": t,
+                    "att": m_t - m_c,
+                    "inf": inf,
+                    "n_treated": int(treat.sum()),
+                    "n_control": int(ctrl.sum()),
+                }
+            )
+    return cells
+
+
+def _unit_constant(series: pd.Series, codes: np.ndarray, n: int, name: str) -> np.ndarray:
+    values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float)
+    first = np.full(n, np.nan)
+    order = np.argsort(codes, kind="stable")
+    first_pos = order[np.r_[True, np.diff(codes[order]) != 0]]
+    first[codes[first_pos]] = values[first_pos]
+    same = (values == first[codes]) | (np.isnan(values) & np.isnan(first[codes]))
+    if not same.all():
+        raise DataError(f"column '{name}' must be constant within each unit")
+    return first
+
+
+def _unit_constant_obj(series: pd.Series, codes: np.ndarray, n: int) -> np.ndarray:
+    values = series.to_numpy()
+    out = np.empty(n, dtype=object)
+    out[codes] = values
+    return out
