@@ -52,3 +52,19 @@ def test_cells_of_the_report(tmp_path: Path) -> None:
     ]
     assert [o["output_type"] for o in report.cells[1].outputs] == ["execute_result"]
     assert report.metadata["kernelspec"]["name"] == "evaltools"
+
+
+def test_figures_are_numbered_through_the_whole_report(tmp_path: Path) -> None:
+    def figure_cell(number: int):
+        cell = new_code_cell("figures.show(...)")
+        cell.outputs = [
+            new_output("display_data", data={"image/png": "iVBORw0KGgo=", "text/plain": "<Image>"}),
+            _markdown_output(f"*Figur {number}: Tekst {number}.*"),
+        ]
+        return cell
+
+    first = _write(tmp_path / "a.ipynb", [figure_cell(1), figure_cell(2)])
+    second = _write(tmp_path / "b.ipynb", [figure_cell(1)])
+    report = build_report_notebook([first, second])
+    captions = [c.outputs[1]["data"]["text/markdown"] for c in report.cells]
+    assert captions == ["*Figur 1: Tekst 1.*", "*Figur 2: Tekst 2.*", "*Figur 3: Tekst 1.*"]

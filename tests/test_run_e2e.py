@@ -15,6 +15,7 @@ from evaltools.params import load_params
 from evaltools.paths import demo_params_dir
 from evaltools.prepost import analyse_prepost
 from evaltools.readers import read_analysis_data
+from evaltools.register import analyse_register_panel
 from evaltools.results import json_safe
 
 pytestmark = pytest.mark.e2e
@@ -46,8 +47,9 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_report_folder_holds_every_output(report: Path) -> None:
-    names = sorted(p.name for p in report.iterdir())
-    assert names == ["prepost.ipynb", "provenance.json", "report.html", "results.json"]
+    names = {p.name for p in report.iterdir()}
+    expected = {"prepost.ipynb", "register_panel.ipynb", "provenance.json", "report.html"}
+    assert expected | {"results.json"} <= names
     siblings = [p.name for p in report.parent.iterdir()]
     assert siblings == [report.name]  # no working folder left behind
 
@@ -93,8 +95,11 @@ def test_provenance_hashes_inputs(report: Path) -> None:
     provenance = json.loads((report / "provenance.json").read_text(encoding="utf-8"))
     roles = {entry["role"] for entry in provenance["inputs"]}
     assert {"params", "data:prepost", "notebook:prepost", "brand"} <= roles
+    assert {"data:register_panel", "notebook:register_panel"} <= roles
     assert provenance["renderer"]["name"] == "nbconvert"
-    assert set(provenance["outputs"]) == {"prepost.ipynb", "report.html", "results.json"}
+    assert {"prepost.ipynb", "register_panel.ipynb", "report.html", "results.json"} <= set(
+        provenance["outputs"]
+    )
     assert re.fullmatch(r"[0-9a-f]{64}", provenance["outputs"]["results.json"])
     assert "pandas" in provenance["packages"]
 
@@ -108,3 +113,16 @@ def test_report_has_no_code_and_no_person_ids(report: Path) -> None:
     assert "Nøgleresultater" in html and "Familiehuset Nord" in html
     notebook = (report / "prepost.ipynb").read_text(encoding="utf-8")
     assert not [i for i in ids if i in notebook]
+
+
+def test_register_results_equal_direct_computation(report: Path) -> None:
+    params = load_params(PARAMS)
+    direct = analyse_register_panel(
+        params.register_panel, min_cell_size=params.min_cell_size, language=params.language
+    )
+    document = json.loads((report / "results.json").read_text(encoding="utf-8"))
+    assert document["register_panel"] == json_safe(direct.records())
+    estimators = {r["estimator"] for r in document["register_panel"]}
+    assert {"did", "event_study", "staggered_simple", "staggered_dynamic"} <= estimators
+    html = (report / "report.html").read_text(encoding="utf-8")
+    assert "Registeranalyse" in html and "Effekt pr. år i forhold til start" in html

@@ -8,11 +8,16 @@ from evaltools.paths import demo_data_dir, demo_params_dir
 
 
 def write_all_demo_data(folder: Path | None = None) -> list[Path]:
-    """Write every demo data file (indicator data per grantee); return the files written."""
+    """Write every demo data file; return the files written.
+
+    Indicator data per grantee (``<slug>.csv``) and the register panel
+    (``register_panel.parquet``, and ``register_panel_small.csv`` for the small grantee).
+    """
     from evaltools.demo_data import write_demo_data
+    from evaltools.register.demo import write_register_demo
 
     folder = folder or demo_data_dir()
-    return write_demo_data(folder)
+    return [*write_demo_data(folder), *write_register_demo(folder)]
 
 
 def demo_params_files() -> list[Path]:

@@ -20,8 +20,6 @@ Run ``python -m evaltools.demo_data`` to write the demo CSV files to ``data/demo
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -33,6 +31,8 @@ import pandas as pd
 from scipy.optimize import brentq
 from scipy.special import expit
 from scipy.stats import norm
+
+from evaltools.atomic import write_bytes_atomic
 
 __all__ = [
     "GRANTEES",
@@ -517,20 +517,9 @@ def write_demo_data(
         frame = generate_indicator_data(g)
         target = folder / f"{g.slug}.csv"
         text = frame.to_csv(index=False, lineterminator="\n", date_format="%Y-%m-%d")
-        _write_atomic(target, text.encode("utf-8"))
+        write_bytes_atomic(target, text.encode("utf-8"))
         paths.append(target)
     return paths
-
-
-def _write_atomic(target: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def demo_params_files(project_root: Path) -> list[Path]:

@@ -106,7 +106,10 @@ DESCRIPTIONS: dict[str, str] = {
     ),
     "Matching.method": "`propensity`: nearest-neighbour matching on a logit propensity score; "
     "`none`: the whole comparison pool.",
-    "Matching.caliper": "Largest allowed distance between matched propensity scores.",
+    "Matching.caliper": (
+        "Largest allowed absolute difference between matched propensity scores "
+        "(probabilities, 0..1)."
+    ),
     "Matching.ratio": "Comparison persons per participant (1:k matching).",
     "Matching.replace": "Whether a comparison person may be matched more than once.",
     "Matching.exact": "Columns matched exactly (e.g. start cohort) before the propensity score.",
@@ -137,6 +140,11 @@ DESCRIPTIONS: dict[str, str] = {
         "Comparison for the staggered estimator: never or not-yet treated persons."
     ),
     "RegisterPanel.read": "How to read the data file when detection is not right.",
+    "RegisterPanel.staggered_se": (
+        "Standard errors of the staggered estimator: `analytic` (influence function) or "
+        "`bootstrap` (multiplier bootstrap seeded with `matching.seed`)."
+    ),
+    "RegisterPanel.n_boot": "Bootstrap draws when `staggered_se: bootstrap`.",
 }
 
 _SCALARS = {

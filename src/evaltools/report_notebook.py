@@ -9,12 +9,15 @@ analyses (pre/post and register panel) are joined into one report in the order g
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import nbformat
 from nbformat import NotebookNode
 
 HIDDEN_TAGS = {"parameters", "injected-parameters", "remove-cell"}
+# A figure caption as evaltools.notebook.FigureCounter writes it: "*Figur 3: ...*".
+_CAPTION = re.compile(r"^\*(Figur|Figure) \d+:", re.MULTILINE)
 
 
 def _markdown_only(cell: NotebookNode) -> str | None:
@@ -76,4 +79,24 @@ def build_report_notebook(executed: list[Path]) -> NotebookNode:
     }
     for notebook in notebooks:
         report.cells.extend(report_cells(notebook))
+    _renumber_figures(report)
     return report
+
+
+def _renumber_figures(report: NotebookNode) -> None:
+    """Number the figures 1, 2, ... through the whole report (each part counts from 1)."""
+    count = 0
+
+    def next_number(match: re.Match[str]) -> str:
+        nonlocal count
+        count += 1
+        return f"*{match.group(1)} {count}:"
+
+    for cell in report.cells:
+        if cell.cell_type == "markdown":
+            cell.source = _CAPTION.sub(next_number, cell.source)
+            continue
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if "text/markdown" in data:
+                data["text/markdown"] = _CAPTION.sub(next_number, str(data["text/markdown"]))

@@ -129,6 +129,8 @@ def analyse_register_panel(
             cluster="person",
             weights="weight",
             seed=spec.matching.seed,
+            se_method=spec.staggered_se,
+            n_boot=spec.n_boot,
             **common,
         )
     return RegisterPanelResult(

@@ -25,6 +25,8 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
+from evaltools.atomic import write_bytes_atomic
+
 REGIONS: tuple[str, ...] = ("Hovedstaden", "Sjælland", "Syddanmark", "Midtjylland", "Nordjylland")
 FIRST_YEAR, LAST_YEAR = 2010, 2022
 START_YEARS: tuple[int, ...] = (2014, 2015, 2016, 2017, 2018, 2019)
@@ -184,10 +186,11 @@ def write_register_demo(folder: str | Path, *, seed: int = 2014) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     big = make_register_demo(seed=seed)
     parquet = folder / PARQUET_NAME
-    big.to_parquet(parquet, index=False)
+    write_bytes_atomic(parquet, big.to_parquet(index=False))
     small = make_register_demo(n_participants=60, pool_ratio=20, seed=seed + 1)
     csv = folder / CSV_NAME
-    small.to_csv(csv, sep=";", decimal=",", index=False, encoding="utf-8")
+    text = small.to_csv(sep=";", decimal=",", index=False, lineterminator="\n")
+    write_bytes_atomic(csv, text.encode("utf-8"))
     return [parquet, csv]
 
 

@@ -1,0 +1,195 @@
+"""The register panel part of a report: estimate tables and key results in words.
+
+Estimates of 0/1 outcomes (in education, employed) are shown in percentage points, others in
+their own units; the tables and the sentences format every number with the same function,
+so the words and the tables agree.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from evaltools.i18n import MISSING, fmt_number, fmt_p, text
+from evaltools.register.results import RegisterPanelResult
+from evaltools.tables import ReportTable, fmt_count
+
+OVERALL_ESTIMATORS = ("did", "twfe", "staggered_simple", "staggered_group", "staggered_dynamic")
+
+
+def _is_binary(result: RegisterPanelResult, outcome: str) -> bool:
+    return result.event_study is not None and outcome in result.event_study.binary
+
+
+def fmt_effect(value: float | None, *, binary: bool, language: str) -> str:
+    """An effect in percentage points (0/1 outcomes, one decimal) or units (two decimals)."""
+    if value is None or pd.isna(value):
+        return MISSING
+    if binary:
+        return fmt_number(100 * float(value), language, 1, sign=True)
+    return fmt_number(float(value), language, 2, sign=True)
+
+
+def fmt_effect_ci(row: pd.Series, *, binary: bool, language: str) -> str:
+    """``+6,6 (3,5; 9,6)`` in Danish, ``+6.6 (3.5 to 9.6)`` in English."""
+    estimate = fmt_effect(row["estimate"], binary=binary, language=language)
+    if pd.isna(row["ci_low"]):
+        return estimate
+    low = fmt_effect(row["ci_low"], binary=binary, language=language)
+    high = fmt_effect(row["ci_high"], binary=binary, language=language)
+    sep = "; " if language == "da" else " to "
+    return f"{estimate} ({low}{sep}{high})"
+
+
+def _unit(result: RegisterPanelResult, outcome: str, language: str) -> str:
+    key = "regrep_unit_pp" if _is_binary(result, outcome) else "regrep_unit_units"
+    return text(key, language)
+
+
+def overall_table(result: RegisterPanelResult, *, language: str) -> ReportTable:
+    """One row per outcome and overall estimator: effect with 95% CI, p, persons."""
+    table = result.table
+    rows = table[table["event_time"].isna() & table["estimator"].isin(OVERALL_ESTIMATORS)]
+    k = result.min_cell_size
+    heads, cells = [], []
+    for outcome in result.spec.outcomes:
+        binary = _is_binary(result, outcome)
+        label = result.outcome_label(outcome, language)
+        for estimator in OVERALL_ESTIMATORS:
+            match = rows[(rows["outcome"] == outcome) & (rows["estimator"] == estimator)]
+            if match.empty:
+                continue
+            row = match.iloc[0]
+            heads.append(
+                (
+                    f"{label} ({_unit(result, outcome, language)})",
+                    text(f"register_estimator_{estimator}", language),
+                )
+            )
+            hidden = bool(row["suppressed"])
+            cells.append(
+                (
+                    MISSING if hidden else fmt_effect_ci(row, binary=binary, language=language),
+                    MISSING if hidden else fmt_p(row["p_value"], language),
+                    fmt_count(row["n_treated"], language, min_cell_size=k, hidden=hidden),
+                    fmt_count(row["n_comparison"], language, min_cell_size=k, hidden=hidden),
+                )
+            )
+    columns = (
+        ("", text("regrep_col_effect_ci", language)),
+        ("", "p"),
+        (text("regrep_col_persons", language), text("regrep_col_participants", language)),
+        (text("regrep_col_persons", language), text("regrep_col_comparison", language)),
+    )
+    return ReportTable(
+        text("regrep_overall_caption", language),
+        (text("regrep_col_outcome", language), text("regrep_col_estimator", language)),
+        tuple(heads),
+        columns,
+        tuple(cells),
+        (True, True, True, True),
+        (text("regrep_overall_note", language),),
+        "register-overall",
+    )
+
+
+def event_time_table(result: RegisterPanelResult, *, language: str) -> ReportTable:
+    """Effect by year since start: event study (TWFE) next to Callaway & Sant'Anna."""
+    table = result.table
+    rows = table[table["event_time"].notna()]
+    estimators = [e for e in ("event_study", "staggered_dynamic") if e in set(rows["estimator"])]
+    heads, cells = [], []
+    for outcome in result.spec.outcomes:
+        binary = _is_binary(result, outcome)
+        label = f"{result.outcome_label(outcome, language)} ({_unit(result, outcome, language)})"
+        mine = rows[rows["outcome"] == outcome]
+        for event_time in sorted(int(e) for e in mine["event_time"].unique()):
+            heads.append((label, fmt_number(event_time, language, 0, sign=event_time != 0)))
+            line = []
+            for estimator in estimators:
+                match = mine[(mine["estimator"] == estimator) & (mine["event_time"] == event_time)]
+                if match.empty or bool(match.iloc[0]["suppressed"]):
+                    line.append(MISSING)
+                elif estimator == "event_study" and event_time == -1:
+                    line.append(text("regrep_reference", language))
+                else:
+                    line.append(fmt_effect_ci(match.iloc[0], binary=binary, language=language))
+            cells.append(tuple(line))
+    columns = tuple(("", text(f"register_estimator_{e}", language)) for e in estimators)
+    return ReportTable(
+        text("regrep_event_caption", language),
+        (text("regrep_col_outcome", language), text("regrep_col_event_time", language)),
+        tuple(heads),
+        columns,
+        tuple(cells),
+        tuple(True for _ in estimators),
+        (text("regrep_event_note", language),),
+        "register-event-time",
+    )
+
+
+def register_findings(result: RegisterPanelResult, *, language: str) -> list[str]:
+    """Key results in words, one paragraph per outcome, numbers as in the tables."""
+    table = result.table
+    lines = []
+    for outcome in result.spec.outcomes:
+        binary = _is_binary(result, outcome)
+        label = result.outcome_label(outcome, language)
+        mine = table[table["outcome"] == outcome]
+        parts = []
+        es = mine[(mine["estimator"] == "event_study") & mine["event_time"].notna()]
+        es = es[es["event_time"] >= 0]
+        if not es.empty:
+            last = es.loc[es["event_time"].idxmax()]
+            key = "regrep_find_event_hidden" if bool(last["suppressed"]) else "regrep_find_event"
+            parts.append(
+                text(
+                    key,
+                    language,
+                    years=int(last["event_time"]),
+                    outcome=label.lower(),
+                    effect=fmt_effect_ci(last, binary=binary, language=language),
+                    unit=_unit(result, outcome, language),
+                )
+            )
+        did = mine[(mine["estimator"] == "did") & mine["event_time"].isna()]
+        if not did.empty and not bool(did.iloc[0]["suppressed"]):
+            parts.append(
+                text(
+                    "regrep_find_did",
+                    language,
+                    effect=fmt_effect_ci(did.iloc[0], binary=binary, language=language),
+                    unit=_unit(result, outcome, language),
+                    p=fmt_p(did.iloc[0]["p_value"], language),
+                )
+            )
+        pretrend = mine[mine["estimator"] == "event_study"]["pretrend_p"].dropna()
+        if not pretrend.empty:
+            p = float(pretrend.iloc[0])
+            key = "regrep_find_pretrend_ok" if p >= 0.05 else "regrep_find_pretrend_bad"
+            parts.append(text(key, language, p=fmt_p(p, language)))
+        if parts:
+            lines.append(f"**{label}.** " + " ".join(parts))
+    return lines
+
+
+def counts_table(result: RegisterPanelResult, *, language: str) -> ReportTable:
+    """Participants, pool, matched and unmatched persons, small counts hidden."""
+    from evaltools.register.results import _hide_small_counts
+
+    counts = result.matching.counts()
+    shown = _hide_small_counts(counts, result.min_cell_size)
+    heads = tuple((text(f"register_count_{g}", language),) for g in counts["group"])
+    cells = tuple(
+        (fmt_count(n, language, min_cell_size=result.min_cell_size, hidden=n is None),)
+        for n in shown
+    )
+    return ReportTable(
+        text("register_counts_title", language),
+        ("",),
+        heads,
+        (("", text("regrep_col_persons", language)),),
+        cells,
+        (True,),
+        (),
+        "register-counts",
+    )
