@@ -27,6 +27,15 @@ def test_fragments_merge_into_document(tmp_path: Path) -> None:
     document = merge_fragments(tmp_path, params, version="9.9")
     assert document["prepost"] == [{"scale": "worry", "mean_change": -0.5}]
     assert document["grantee"] == "Testhuset" and document["min_cell_size"] == 3
+    assert document["scales"] == [
+        {
+            "name": "worry",
+            "label": {"da": "Bekymring", "en": "Worry"},
+            "area": None,
+            "range": [1.0, 4.0],
+            "higher_is_better": False,
+        }
+    ]
     assert not list(tmp_path.iterdir())  # fragments are consumed
     assert json.loads(dumps(document)) == document
     assert dumps(document) == dumps(json.loads(dumps(document)))

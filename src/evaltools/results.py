@@ -64,6 +64,7 @@ def merge_fragments(folder: Path, params: Params, *, version: str) -> dict[str, 
         "min_cell_size": params.min_cell_size,
         "analyses": list(params.analyses),
     }
+    document.update(_labels(params))
     for analysis in params.analyses:
         fragment = folder / _FRAGMENT.format(analysis=analysis)
         if not fragment.is_file():
@@ -73,3 +74,29 @@ def merge_fragments(folder: Path, params: Params, *, version: str) -> dict[str, 
         document[analysis] = json.loads(fragment.read_text(encoding="utf-8"))
         fragment.unlink()
     return document
+
+
+def _labels(params: Params) -> dict[str, Any]:
+    """What a reader of results.json needs to present the entries: labels and directions."""
+    labels: dict[str, Any] = {}
+    if params.prepost is not None and "prepost" in params.analyses:
+        labels["scales"] = [
+            {
+                "name": s.name,
+                "label": s.label.model_dump(),
+                "area": s.area.model_dump() if s.area else None,
+                "range": list(s.range),
+                "higher_is_better": s.higher_is_better,
+            }
+            for s in params.prepost.scales
+        ]
+    if params.register_panel is not None and "register_panel" in params.analyses:
+        spec = params.register_panel
+        labels["outcomes"] = [
+            {
+                "name": o,
+                "label": spec.outcome_labels[o].model_dump() if o in spec.outcome_labels else None,
+            }
+            for o in spec.outcomes
+        ]
+    return labels
