@@ -33,11 +33,11 @@ demo: $(VENV)/.installed-main
 
 ## test: set up .venv with the test extras and run the whole suite (nbval included)
 test: $(VENV)/.installed-test
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 ## test-all: the whole suite including tests marked slow
 test-all: $(VENV)/.installed-test
-	$(BIN)/python -m pytest -m "slow or not slow"
+	$(BIN)/python -m pytest -n 2 --dist loadfile -m "slow or not slow"
 
 ## lab: JupyterLab in the project environment, demo data ready
 lab: $(VENV)/.installed-lab

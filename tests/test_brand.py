@@ -14,6 +14,7 @@ from evaltools.brand import (
     available_brands,
     default_brands_dir,
     font_stack,
+    is_serif,
     load_brand,
 )
 from evaltools.errors import ParamsError
@@ -189,3 +190,150 @@ def test_apply_seaborn_theme_sets_palette_and_offline_fonts():
 def test_apply_seaborn_theme_checks_context():
     with pytest.raises(ParamsError, match=r"`context` must be one of .*got 'huge'"):
         apply_seaborn_theme(load_brand("default"), context="huge")
+
+
+# ---------------------------------------------------------------------------
+# The fictitious foundation brands shipped with the project
+# ---------------------------------------------------------------------------
+
+FOUNDATIONS = ("nordlys_fonden", "havblik_fonden")
+
+
+def test_project_ships_default_and_two_foundation_brands():
+    assert {"default", *FOUNDATIONS} <= set(available_brands(REPO_BRANDS))
+
+
+@pytest.mark.parametrize("name", ["default", *FOUNDATIONS])
+def test_shipped_brand_is_valid_brand_yml_with_its_own_logo(name):
+    import brand_yml
+
+    spec = brand_yml.Brand.from_yaml(REPO_BRANDS / name / "_brand.yml")  # the format's own check
+    assert spec.color is not None and spec.typography is not None
+    brand = load_brand(name)
+    assert brand.logo is not None and brand.logo.is_file()
+    assert brand.logo_small is not None and brand.logo_small.is_file()
+    assert len(brand.palette) >= 5 and all(HEX.match(c) for c in brand.palette)
+
+
+def test_brands_differ_in_colours_fonts_and_logos():
+    brands = [load_brand(n) for n in ("default", *FOUNDATIONS)]
+    assert len({b.primary for b in brands}) == 3
+    assert len({b.accent for b in brands}) == 3
+    assert len({b.base_family for b in brands}) == 3
+    assert len({b.logo.read_bytes() for b in brands}) == 3
+    nordlys, havblik = brands[1], brands[2]
+    # deep green and gold; navy and coral (the colours written in their _brand.yml)
+    assert (nordlys.primary, nordlys.accent) == ("#1E4D3A", "#C9A227")
+    assert (havblik.primary, havblik.accent) == ("#14284B", "#E8604C")
+    assert nordlys.base_family == "DejaVu Serif" and nordlys.base_font.endswith("serif")
+    assert havblik.base_family == "Open Sans" and havblik.base_font.endswith("sans-serif")
+
+
+@pytest.mark.parametrize("name", FOUNDATIONS)
+def test_foundation_logos_are_self_contained_outlines(name):
+    from xml.etree import ElementTree as ET
+
+    for file in ("logo.svg", "logo-mark.svg"):
+        svg = (REPO_BRANDS / name / file).read_text(encoding="utf-8")
+        root = ET.fromstring(svg)
+        assert root.get("viewBox")
+        # wordmarks are drawn as outlines: no text that needs the reader's fonts, no links
+        assert root.find("{http://www.w3.org/2000/svg}text") is None
+        assert "href" not in svg and "http://www.w3.org/2000/svg" in svg
+
+
+@pytest.mark.parametrize(
+    ("name", "files", "licence"),
+    [
+        (
+            "nordlys_fonden",
+            {"DejaVuSerif.ttf", "DejaVuSerif-Bold.ttf", "DejaVuSerif-Italic.ttf"},
+            "LICENSE_DEJAVU",
+        ),
+        (
+            "havblik_fonden",
+            {
+                "OpenSans-Regular.ttf",
+                "OpenSans-SemiBold.ttf",
+                "OpenSans-Bold.ttf",
+                "OpenSans-Italic.ttf",
+            },
+            "OFL.txt",
+        ),
+    ],
+)
+def test_shipped_fonts_are_embedded_in_the_css_with_their_licence(name, files, licence):
+    import base64
+
+    brand = load_brand(name)
+    assert {f.path.name for f in brand.font_faces} == files
+    assert (brand.path / "fonts" / licence).is_file()
+    css = brand.css()
+    faces = re.findall(
+        r'@font-face \{\s*font-family: "([^"]+)";\s*font-weight: (\d+);\s*font-style: (\w+);'
+        r'\s*src: url\(data:font/ttf;base64,([A-Za-z0-9+/=]+)\) format\("truetype"\);',
+        css,
+    )
+    assert len(faces) == len(files)
+    for face, (family, weight, style, data) in zip(brand.font_faces, faces, strict=True):
+        assert (family, weight, style) == (face.family, face.weight, face.style)
+        assert base64.b64decode(data) == face.path.read_bytes()
+    assert "http://" not in css and "https://" not in css
+
+
+def test_default_brand_uses_system_fonts_only():
+    brand = load_brand("default")
+    assert brand.font_faces == ()
+    assert "@font-face" not in brand.css()
+
+
+def test_font_from_the_network_is_refused(tmp_path):
+    google = MINIMAL_BRAND.replace(
+        "typography:\n  base: Open Sans\n",
+        "typography:\n  fonts:\n    - family: Roboto\n      source: google\n  base: Roboto\n",
+    )
+    _write_brand(tmp_path, "online", google)
+    with pytest.raises(ParamsError, match=r"font 'Roboto' has `source: google`.*offline"):
+        load_brand("online", brands_dir=tmp_path)
+
+
+def test_missing_font_file_is_named(tmp_path):
+    local = MINIMAL_BRAND.replace(
+        "typography:\n  base: Open Sans\n",
+        "typography:\n  fonts:\n    - family: Lokal\n      source: file\n      files:\n"
+        "        - path: fonts/Lokal.ttf\n  base: Lokal\n",
+    )
+    _write_brand(tmp_path, "lokal", local)
+    with pytest.raises(ParamsError, match=r"font file 'fonts/Lokal.ttf' of 'Lokal' not found"):
+        load_brand("lokal", brands_dir=tmp_path)
+
+
+def test_serif_font_stacks():
+    assert is_serif("DejaVu Serif") and is_serif("Georgia, serif")
+    assert not is_serif("DejaVu Sans") and not is_serif("Open Sans")
+    assert font_stack("DejaVu Serif", serif=True) == (
+        '"DejaVu Serif", "Liberation Serif", Georgia, "Times New Roman", serif'
+    )
+
+
+def test_seaborn_theme_uses_the_brands_shipped_fonts_and_palette():
+    import matplotlib as mpl
+    import matplotlib.font_manager as fm
+
+    havblik = load_brand("havblik_fonden")
+    with mpl.rc_context():
+        apply_seaborn_theme(havblik)
+        assert mpl.rcParams["font.family"] == ["sans-serif"]
+        assert mpl.rcParams["font.sans-serif"][0] == "Open Sans"
+        found = fm.findfont(fm.FontProperties(family=["sans-serif"]), fallback_to_default=False)
+        assert Path(found).parent == havblik.path / "fonts"
+        cycle = [
+            mpl.colors.to_hex(c).upper() for c in mpl.rcParams["axes.prop_cycle"].by_key()["color"]
+        ]
+        assert cycle == havblik.palette
+    nordlys = load_brand("nordlys_fonden")
+    with mpl.rc_context():
+        apply_seaborn_theme(nordlys)
+        assert mpl.rcParams["font.family"] == ["serif"]
+        assert mpl.rcParams["font.serif"][0] == "DejaVu Serif"
+        assert mpl.colors.to_hex(mpl.rcParams["axes.titlecolor"]).upper() == nordlys.primary

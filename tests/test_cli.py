@@ -51,3 +51,15 @@ def test_unknown_renderer_is_a_usage_error(tmp_path: Path) -> None:
     result = evaltools("run", str(FIXTURES / "good" / "params.yml"), "--renderer", "word")
     assert result.returncode == 2
     assert "--renderer" in result.stderr
+
+
+def test_verify_a_folder_without_provenance_fails(tmp_path: Path) -> None:
+    result = evaltools("verify", str(tmp_path))
+    assert result.returncode == 1
+    assert "does NOT match" in result.stdout and "provenance.json" in result.stdout
+
+
+def test_portfolio_of_a_missing_round_exits_2(tmp_path: Path) -> None:
+    result = evaltools("portfolio", str(tmp_path / "nope"))
+    assert result.returncode == 2
+    assert "not a folder" in result.stderr

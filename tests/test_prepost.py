@@ -388,7 +388,9 @@ def test_small_attrition_cells_are_hidden():
     data = pd.concat([data, lost], ignore_index=True)
     result = analyse_prepost(data, spec=_spec([_score_scale(rng=(0, 20))]))
     att = result.attrition.iloc[0]
-    assert att["n_baseline"] == 14
+    # The change table shows the 12 paired (= followed-up) clients, so the 14 who started are
+    # hidden as well: else 14 - 12 = 2 lost (evaltools.disclosure.protect_differences).
+    assert pd.isna(att["n_baseline"]) and _overall(result)["n_paired"] == 12
     assert pd.isna(att["n_lost"]) and pd.isna(att["n_followup"])
     assert np.isnan(att["mean_baseline_lost"]) and np.isnan(att["difference"])
     assert att["suppressed"]

@@ -454,12 +454,25 @@ def test_render_report_auto_without_quarto_uses_nbconvert(
     tmp_path, notebook_file, brand, monkeypatch
 ):
     monkeypatch.setattr(report_module, "find_quarto", lambda: None)
-    outcome = render_report(notebook_file, tmp_path / "out", brand=brand, meta=_meta())
+    outcome = render_report(
+        notebook_file, tmp_path / "out", brand=brand, meta=_meta(), formats=("html",)
+    )
     assert isinstance(outcome, RenderOutcome)
     assert outcome.renderer == "nbconvert"
     assert outcome.version == nbconvert.__version__
     assert outcome.files == [tmp_path / "out" / "report.html"]
+    assert outcome.pdf_engine == ""
     assert "Ud af voldens skygge" in outcome.files[0].read_text(encoding="utf-8")
+
+
+def test_render_report_checks_formats(tmp_path, notebook_file, brand):
+    with pytest.raises(
+        ParamsError, match=r"`formats` must be one of \{'html', 'pdf'\}, got 'docx'"
+    ):
+        render_report(notebook_file, tmp_path, brand=brand, meta=_meta(), formats=("docx",))
+    with pytest.raises(ParamsError, match="`formats` is empty"):
+        render_report(notebook_file, tmp_path, brand=brand, meta=_meta(), formats=())
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_render_report_checks_renderer(tmp_path, notebook_file, brand):
@@ -672,7 +685,10 @@ def test_render_report_auto_uses_quarto_when_installed(tmp_path, notebook_file, 
     monkeypatch.setattr(quarto_module.subprocess, "run", FakeQuarto())
     outcome = render_report(notebook_file, tmp_path / "out", brand=brand, meta=_meta())
     assert outcome == RenderOutcome(
-        "quarto", "1.6.40", [tmp_path / "out" / "report.html", tmp_path / "out" / "report.pdf"]
+        "quarto",
+        "1.6.40",
+        [tmp_path / "out" / "report.html", tmp_path / "out" / "report.pdf"],
+        "quarto 1.6.40 typst",
     )
 
 
@@ -764,3 +780,33 @@ def test_outputs_cannot_load_from_the_network(tmp_path, brand):
     assert main.find("script") is None and main.find("link") is None and main.find("img") is None
     assert "@import" not in main.style.get_text() and "p.keep" in main.style.get_text()
     assert main.select_one("p.keep a")["href"] == "https://example.org/kilde"
+
+
+# ---------------------------------------------------------------------------
+# What the print layout (report.pdf) relies on
+# ---------------------------------------------------------------------------
+
+
+def test_markdown_that_introduces_a_table_keeps_with_it(soup):
+    cells = soup.select("main.report-body > .jp-Cell")
+    marked = [c.get_text(" ", strip=True)[:30] for c in cells if "keep-with-next" in c["class"]]
+    # "### Psykiske senfølger" comes right before the table; the headings before it do not
+    assert marked == ["Psykiske senfølger"]
+    css = soup.find("style").get_text()
+    assert ".keep-with-next { break-after: avoid;" in css
+
+
+def test_head_carries_document_metadata(soup):
+    def meta(name):
+        return soup.find("meta", attrs={"name": name})["content"]
+
+    assert meta("author") == "Mødrehjælpen"
+    assert meta("description") == "Effektevaluering: Ud af voldens skygge (Mødrehjælpen, 2025)"
+    assert meta("dcterms.created") == "2026-11-22"
+
+
+def test_running_logo_for_page_headers_is_hidden_on_screen(soup, brand):
+    running = soup.select_one(".report-page > .report-running-logo img")
+    assert running is not None and running["src"].startswith("data:image/svg+xml;base64,")
+    assert base64.b64decode(running["src"].split(",", 1)[1]) == brand.logo_small.read_bytes()
+    assert ".report-running-logo { display: none; }" in soup.find("style").get_text()

@@ -108,7 +108,7 @@ def test_unknown_language() -> None:
         new_params("X", language="de")
 
 
-EXCLUDE = {"grantee": True, "slug": True, "prepost": {"data"}}
+EXCLUDE = {"grantee": True, "slug": True, "prepost": {"data"}, "register_panel": {"data"}}
 
 
 def test_from_params_keeps_settings_and_comments(tmp_path: Path) -> None:
@@ -120,6 +120,8 @@ def test_from_params_keeps_settings_and_comments(tmp_path: Path) -> None:
     path = _place(tmp_path, text)
     (tmp_path / "data" / "demo").mkdir(parents=True)
     (tmp_path / "data" / "demo" / "moedrenetvaerket_fyn.csv").write_text("x\n", encoding="utf-8")
+    for name in ("register_panel_small.csv", "register_panel.parquet"):
+        (tmp_path / "data" / "demo" / name).write_text("x\n", encoding="utf-8")
     copy = load_params(path)
     assert copy.slug == "moedrenetvaerket_fyn"
     assert copy.prepost is not None and copy.prepost.data.name == "moedrenetvaerket_fyn.csv"

@@ -6,10 +6,17 @@ reads) and the logo files it names. :func:`load_brand` reads it through the ``br
 package and returns a :class:`Brand` with everything the renderers and the plots need:
 resolved hex colours, a categorical palette, CSS font stacks that work offline, the logo
 path and the report stylesheet (:meth:`Brand.css`).
+
+Fonts are either system fonts (``source: system``) or font files shipped in the brand folder
+(``source: file``); the files are embedded in the stylesheet as base64 ``@font-face`` rules, so
+that report.html is self-contained and WeasyPrint (PDF) uses the same fonts, and
+:func:`apply_seaborn_theme` registers them with matplotlib. Fonts from the network (``source:
+google`` or ``bunny``, or a file URL) are refused: reports are rendered offline.
 """
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 from dataclasses import dataclass, field
@@ -28,11 +35,56 @@ BRANDS_DIR_ENV = "EVALTOOLS_BRANDS_DIR"
 BRAND_FILES = ("_brand.yml", "_brand.yaml")
 
 SANS_FALLBACKS = ("Liberation Sans", "Helvetica Neue", "Helvetica", "Arial", "DejaVu Sans")
+SERIF_FALLBACKS = ("Liberation Serif", "Georgia", "Times New Roman", "DejaVu Serif")
 MONO_FALLBACKS = ("Liberation Mono", "DejaVu Sans Mono", "Menlo", "Consolas")
 GENERIC_FAMILIES = {"serif", "sans-serif", "monospace", "system-ui", "cursive", "fantasy"}
+SERIF_NAMES = re.compile(
+    r"serif|times|georgia|garamond|baskerville|caslon|merriweather|lora|playfair|"
+    r"stix|charter|palatino|cambria|book antiqua|minion|source serif|crimson|libre",
+    re.IGNORECASE,
+)
+FONT_FORMATS = {".ttf": "truetype", ".otf": "opentype", ".woff": "woff", ".woff2": "woff2"}
+FONT_MIME = {".ttf": "font/ttf", ".otf": "font/otf", ".woff": "font/woff", ".woff2": "font/woff2"}
 
 _HEX = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
 _NEUTRAL_FALLBACK = ["#1F3A5F", "#D9792B", "#1B7F7A", "#6E9FD1", "#A8455A", "#5E8C4A"]
+
+
+@dataclass(frozen=True)
+class FontFace:
+    """One font file shipped with a brand: a family's weight and style.
+
+    Attributes
+    ----------
+    family
+        The CSS family name given in ``_brand.yml``.
+    path
+        The font file (TrueType, OpenType, WOFF or WOFF2) in the brand folder.
+    weight
+        CSS ``font-weight``: a number (``"400"``), a range (``"300 800"``) or ``"auto"``.
+    style
+        ``"normal"`` or ``"italic"``.
+    """
+
+    family: str
+    path: Path
+    weight: str = "400"
+    style: str = "normal"
+
+    def css(self) -> str:
+        """The ``@font-face`` rule with the file embedded as a base64 ``data:`` URI."""
+        suffix = self.path.suffix.lower()
+        data = base64.b64encode(self.path.read_bytes()).decode("ascii")
+        weight = "" if self.weight == "auto" else f"  font-weight: {self.weight};\n"
+        return (
+            "@font-face {\n"
+            f'  font-family: "{self.family}";\n'
+            f"{weight}"
+            f"  font-style: {self.style};\n"
+            f"  src: url(data:{FONT_MIME[suffix]};base64,{data}) "
+            f'format("{FONT_FORMATS[suffix]}");\n'
+            "}\n"
+        )
 
 
 @dataclass(frozen=True)
@@ -68,6 +120,7 @@ class Brand:
     heading_color: str = ""
     link_color: str = ""
     colors: dict[str, str] = field(default_factory=dict, repr=False)
+    font_faces: tuple[FontFace, ...] = ()
     spec: brand_yml.Brand | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -105,13 +158,18 @@ class Brand:
         ]
         return ":root {\n" + "\n".join(lines) + "\n}\n"
 
+    def font_face_css(self) -> str:
+        """The ``@font-face`` rules of the brand's shipped font files (empty without any)."""
+        return "".join(face.css() for face in self.font_faces)
+
     def css(self) -> str:
-        """The report stylesheet: the brand's custom properties followed by the report rules.
+        """The report stylesheet: font faces, the brand's custom properties, the report rules.
 
         The rules (``evaltools/templates/report.css``) only use the ``--brand-*`` variables,
         so one stylesheet serves every brand.
         """
-        return self.css_variables() + "\n" + _report_css()
+        faces = self.font_face_css()
+        return (faces + "\n" if faces else "") + self.css_variables() + "\n" + _report_css()
 
 
 @cache
@@ -194,6 +252,7 @@ def _brand_from_spec(name: str, folder: Path, source: Path, spec: brand_yml.Bran
     light = colors.get("light", "#F3F5F8")
 
     typo = spec.typography
+    font_faces = _font_faces(spec, folder, source)
     base_family = _family(typo.base if typo else None, "Liberation Sans")
     heading_family = _family(typo.headings if typo else None, base_family)
     mono_family = _family(typo.monospace if typo else None, "Liberation Mono")
@@ -233,8 +292,8 @@ def _brand_from_spec(name: str, folder: Path, source: Path, spec: brand_yml.Bran
         base_family=base_family,
         heading_family=heading_family,
         monospace_family=mono_family,
-        base_font=font_stack(base_family),
-        heading_font=font_stack(heading_family),
+        base_font=font_stack(base_family, serif=is_serif(base_family)),
+        heading_font=font_stack(heading_family, serif=is_serif(heading_family)),
         monospace_font=font_stack(mono_family, monospace=True),
         base_size=str(base_size),
         line_height=float(line_height),
@@ -242,6 +301,7 @@ def _brand_from_spec(name: str, folder: Path, source: Path, spec: brand_yml.Bran
         heading_color=heading_color,
         link_color=link_color,
         colors=colors,
+        font_faces=font_faces,
         spec=spec,
     )
 
@@ -293,14 +353,64 @@ def _family(node: Any, default: str) -> str:
     return str(family).strip() if family else default
 
 
-def font_stack(family: str, *, monospace: bool = False) -> str:
+def _font_faces(spec: brand_yml.Brand, folder: Path, source: Path) -> tuple[FontFace, ...]:
+    """The font files the brand ships; ParamsError for fonts that would need the network."""
+    typo = spec.typography
+    faces: list[FontFace] = []
+    for font in typo.fonts if typo and typo.fonts else []:
+        kind = getattr(font, "source", "system")
+        if kind == "system":
+            continue
+        if kind != "file":
+            raise ParamsError(
+                f"{source}: font '{font.family}' has `source: {kind}`, which downloads it when "
+                "a report is rendered; reports are rendered offline: ship the font files in "
+                f"{folder} (`source: file`) or use a system font (`source: system`)"
+            )
+        for file in font.files:
+            location = file.path
+            if not isinstance(location, brand_yml.FileLocationLocal):
+                raise ParamsError(
+                    f"{source}: font file {location.root} of '{font.family}' is a URL; "
+                    f"reports are rendered offline: put the file in {folder}"
+                )
+            path = location.absolute()
+            if not path.is_file():
+                raise ParamsError(
+                    f"{source}: font file '{location.root}' of '{font.family}' not found "
+                    f"(looked for {path})"
+                )
+            suffix = path.suffix.lower()
+            if suffix not in FONT_FORMATS:
+                raise ParamsError(
+                    f"{source}: font file '{location.root}' must be one of "
+                    f"{{{', '.join(FONT_FORMATS)}}}, got '{suffix}'"
+                )
+            faces.append(FontFace(font.family, path, str(file.weight), str(file.style)))
+    return tuple(faces)
+
+
+def is_serif(family: str) -> bool:
+    """Whether the first font of `family` is a serif face (by its name: "DejaVu Serif", ...)."""
+    first = family.split(",")[0].strip().strip("'\"")
+    return bool(SERIF_NAMES.search(first)) and "sans" not in first.lower()
+
+
+def font_stack(family: str, *, monospace: bool = False, serif: bool = False) -> str:
     """A CSS ``font-family`` stack: `family` first, then fonts available offline.
+
+    The fallbacks are sans-serif fonts, serif fonts with `serif`, monospaced fonts with
+    `monospace`; the stack ends in the matching generic family.
 
     >>> font_stack("Liberation Sans")
     '"Liberation Sans", "Helvetica Neue", Helvetica, Arial, "DejaVu Sans", sans-serif'
     """
-    fallbacks = MONO_FALLBACKS if monospace else SANS_FALLBACKS
-    generic = "monospace" if monospace else "sans-serif"
+    if monospace:
+        fallbacks, generic = MONO_FALLBACKS, "monospace"
+    elif serif:
+        fallbacks, generic = SERIF_FALLBACKS, "serif"
+    else:
+        fallbacks, generic = SANS_FALLBACKS, "sans-serif"
     names: list[str] = []
     for name in [*(f.strip().strip("'\"") for f in family.split(",")), *fallbacks]:
         if name and name not in names and name not in GENERIC_FAMILIES:
@@ -328,12 +438,36 @@ def _css_name(name: str) -> str:
     return re.sub(r"[^a-zA-Z0-9-]+", "-", name.replace("_", "-")).strip("-").lower()
 
 
+def register_fonts(brand: Brand) -> list[str]:
+    """Make the brand's shipped font files known to matplotlib; return their family names.
+
+    Registering is done once per file and process (matplotlib's font list is global).
+    """
+    import matplotlib.font_manager as fm
+
+    names = []
+    for face in brand.font_faces:
+        if face.path.suffix.lower() not in (".ttf", ".otf"):
+            continue  # matplotlib reads TrueType and OpenType only
+        key = str(face.path)
+        if key not in _REGISTERED_FONTS:
+            fm.fontManager.addfont(key)
+            _REGISTERED_FONTS[key] = fm.FontProperties(fname=key).get_name()
+        names.append(_REGISTERED_FONTS[key])
+    return list(dict.fromkeys(names))
+
+
+_REGISTERED_FONTS: dict[str, str] = {}
+
+
 def apply_seaborn_theme(brand: Brand, *, context: str = "notebook") -> None:
     """Set seaborn's and matplotlib's global theme to the brand.
 
     Uses the brand's categorical palette and text colours, a light grid, and the brand's
-    font family when matplotlib has it, falling back to fonts that are available offline
-    (Liberation Sans, DejaVu Sans). No font is downloaded.
+    font family: its shipped font files are registered with matplotlib first
+    (:func:`register_fonts`); a system family is used when matplotlib has it; else fonts
+    available offline (Liberation, DejaVu) are used. A serif brand font sets matplotlib's
+    serif family. No font is downloaded.
     """
     import matplotlib.font_manager as fm
     import seaborn as sns
@@ -341,17 +475,21 @@ def apply_seaborn_theme(brand: Brand, *, context: str = "notebook") -> None:
     contexts = {"paper", "notebook", "talk", "poster"}
     if context not in contexts:
         raise ParamsError(f"`context` must be one of {sorted(contexts)}, got '{context}'")
+    register_fonts(brand)
     installed = {f.name for f in fm.fontManager.ttflist}
-    wanted = [brand.base_family, *SANS_FALLBACKS]
-    families = [f for f in dict.fromkeys(wanted) if f in installed] or ["DejaVu Sans"]
+    serif = is_serif(brand.base_family)
+    wanted = [brand.base_family, *(SERIF_FALLBACKS if serif else SANS_FALLBACKS)]
+    last = "DejaVu Serif" if serif else "DejaVu Sans"
+    families = [f for f in dict.fromkeys(wanted) if f in installed and f != last]
+    generic = "serif" if serif else "sans-serif"
     grid = "#DDE3EA"
     sns.set_theme(
         context=context,
         style="whitegrid",
         palette=brand.palette,
-        font="sans-serif",
+        font=generic,
         rc={
-            "font.sans-serif": [*families, "DejaVu Sans"],
+            f"font.{generic}": [*families, last],
             "text.color": brand.foreground,
             "axes.labelcolor": brand.foreground,
             "axes.titlecolor": brand.heading_color or brand.primary,

@@ -1,4 +1,4 @@
-"""The ``evaltools`` command line: run, validate, demo.
+"""The ``evaltools`` command line: run, batch, validate, new, demo.
 
 Every failure evaltools expects becomes a one-paragraph message on stderr and a non-zero
 exit code (2 for bad input: parameters, data, arguments, output folder), never a traceback.
@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from evaltools import __version__
+from evaltools.batch import DEFAULT_TIMEOUT
 from evaltools.errors import EvaltoolsError, ExecutionError
 from evaltools.params import load_params
 from evaltools.pipeline import Renderer, prepare, run_report
@@ -35,6 +36,8 @@ def _fail(error: EvaltoolsError) -> typer.Exit:
     if isinstance(error, ExecutionError) and error.source:
         console.print("[dim]failing cell:[/]", highlight=False)
         console.print(error.source, highlight=False, markup=False)
+    for note in getattr(error, "__notes__", []):
+        console.print(note, highlight=False, markup=False, soft_wrap=True)
     return typer.Exit(code=error.exit_code)
 
 
@@ -88,6 +91,60 @@ def run(
         f"({', '.join(p.name for p in outcome.files)}; {outcome.renderer}, {seconds:.1f} s)",
         highlight=False,
     )
+
+
+@app.command()
+def batch(
+    paths: Annotated[
+        list[str],
+        typer.Argument(
+            help="Folders of parameter files (*.yml), globs or files.", show_default=False
+        ),
+    ],
+    out_dir: OutOption = Path("reports"),
+    workers: Annotated[
+        int | None,
+        typer.Option(min=1, help="Local worker processes (default: the number of cores)."),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Rerun every grantee, even when up to date.")
+    ] = False,
+    timeout: Annotated[
+        float, typer.Option(min=1, help="Seconds each notebook may run before it is stopped.")
+    ] = DEFAULT_TIMEOUT,
+    renderer: RendererOption = "auto",
+    scheduler: Annotated[
+        str | None,
+        typer.Option(help="Run on this Dask scheduler (tcp://HOST:PORT) instead of locally."),
+    ] = None,
+) -> None:
+    """Render every grantee's report in parallel; skip those whose inputs are unchanged.
+
+    Prints a live table of each grantee's state and a summary at the end. Exit code 0 when
+    every grantee was rendered or skipped, 1 when one failed, 130 when interrupted.
+    """
+    from evaltools.batch import run_batch
+    from evaltools.batch_display import BatchDisplay, summary_table
+
+    chosen = _renderer(renderer)
+    try:
+        with BatchDisplay(console) as display:
+            result = run_batch(
+                paths,
+                out_dir=out_dir,
+                workers=workers,
+                force=force,
+                timeout=timeout,
+                renderer=chosen,
+                scheduler=scheduler,
+                on_update=display.update,
+            )
+    except EvaltoolsError as error:
+        raise _fail(error) from None
+    out.print(summary_table(result))
+    if result.interrupted:
+        console.print("interrupted: finished reports are kept; run again to do the rest.")
+    raise typer.Exit(code=result.exit_code)
 
 
 @app.command()
@@ -181,6 +238,62 @@ def demo(
         except typer.Exit as exit_:
             failures += exit_.exit_code != 0
     if failures:
+        raise typer.Exit(code=1)
+
+
+@app.command()
+def portfolio(
+    round_dir: Annotated[
+        Path, typer.Argument(help="A round's report folder (one <slug>/results.json each).")
+    ],
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Where to write it (default: ROUND/_portfolio).")
+    ] = None,
+    brand: Annotated[str, typer.Option(help="A folder under templates/brands/.")] = "default",
+    language: Annotated[str, typer.Option(help="da or en.")] = "da",
+    title: Annotated[str | None, typer.Option(help="The report's title.")] = None,
+    renderer: RendererOption = "auto",
+) -> None:
+    """Build the foundation-level portfolio report from every grantee's results.json."""
+    from evaltools.portfolio import build_portfolio
+
+    chosen = _renderer(renderer)
+    if language not in ("da", "en"):
+        raise typer.BadParameter(
+            f"must be one of {{'da', 'en'}}, got {language!r}", param_hint="--language"
+        )
+    try:
+        with console.status("portfolio") as status:
+            folder = build_portfolio(
+                round_dir,
+                out_dir=out_dir,
+                brand=brand,
+                language=language,  # type: ignore[arg-type]
+                title=title,
+                renderer=chosen,
+                on_step=lambda text: status.update(f"portfolio: {text}"),
+            )
+    except EvaltoolsError as error:
+        raise _fail(error) from None
+    out.print(f"[green]✓[/] portfolio: {folder}", highlight=False)
+
+
+@app.command()
+def verify(
+    folder: Annotated[Path, typer.Argument(help="A report folder, e.g. reports/<slug>/.")],
+    strict: Annotated[
+        bool, typer.Option(help="Also fail on files the provenance does not list.")
+    ] = False,
+) -> None:
+    """Recompute the hashes of a report's inputs and outputs: does it still match them?"""
+    from evaltools.verify import verify_report
+
+    try:
+        result = verify_report(folder, strict=strict)
+    except EvaltoolsError as error:
+        raise _fail(error) from None
+    typer.echo(result.summary())
+    if not result.ok:
         raise typer.Exit(code=1)
 
 

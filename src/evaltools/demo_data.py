@@ -305,6 +305,7 @@ GRANTEES: Mapping[str, DemoGrantee] = MappingProxyType(
                 seed=20250101,
                 id_prefix="KS",
                 language="en",
+                brand="havblik_fonden",
             ),
             DemoGrantee(
                 slug="familiehuset_nord",
@@ -314,6 +315,7 @@ GRANTEES: Mapping[str, DemoGrantee] = MappingProxyType(
                 size=120,
                 seed=20250202,
                 id_prefix="FN",
+                brand="nordlys_fonden",
             ),
             DemoGrantee(
                 slug="moedrenetvaerket_fyn",

@@ -7,12 +7,19 @@ published total (e.g. the departments of one scale add up to the scale's overall
 one small cell is not enough, because its count is the total minus the others; so further
 cells are hidden (*complementary* suppression) until the hidden cells together can no longer
 be recomputed as a small number.
+
+The tables of one analysis also share people: the clients paired on a scale are among those
+measured at its first occasion, and the followed-up clients of the attrition table are the
+paired ones. :func:`protect_differences` looks at the sets of people (or measurements) behind
+every published cell and hides more cells until no small group can be worked out by
+subtracting one published cell from another, or from the sum of a table's groups.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -156,6 +163,133 @@ def format_count(n: Any, min_cell_size: int, language: str) -> str:
     if missing or is_small(n, min_cell_size):
         return f"< {fmt_int(min_cell_size, language)}"
     return fmt_int(float(n), language)
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One published cell, for :func:`protect_differences`.
+
+    Attributes
+    ----------
+    key
+        Identifies the cell to the caller (e.g. ``("table", "anxiety", "department", "A")``).
+    views
+        The sets of members whose figures the cell publishes, e.g. one set of the paired
+        clients' baseline measurements and one of their follow-up measurements. All views of a
+        cell have the same size (the cell's count) and are hidden together. Members are
+        anything hashable (e.g. ``(client, occasion)``); they never leave the function.
+    priority
+        How central the cell is: when one of several cells must be hidden, the one with the
+        highest number goes first (0: the main result).
+    hidden
+        Whether the cell is already hidden.
+    """
+
+    key: Hashable
+    views: tuple[frozenset, ...]
+    priority: int = 0
+    hidden: bool = False
+
+    @property
+    def size(self) -> int:
+        """The number of members (people or measurements) in the cell."""
+        return len(self.views[0]) if self.views else 0
+
+
+def protect_differences(
+    cells: Sequence[Cell],
+    *,
+    min_cell_size: int,
+    families: Sequence[Sequence[Hashable]] = (),
+) -> dict[Hashable, str]:
+    """Hide cells until no group of 1 to ``min_cell_size - 1`` members can be recomputed.
+
+    Published cells give away a small group in two ways, both checked here:
+
+    - *nested cells*: one visible cell's members contain another's, and the two differ by
+      1 to ``min_cell_size - 1`` members (e.g. all clients measured at occasion 1 and the
+      paired clients among them: the difference is the clients lost, and their count and
+      mean baseline score follow from the two cells' counts and means);
+    - *sums of groups*: the visible cells of a family (e.g. the departments of one scale)
+      together hold all but 1 to ``min_cell_size - 1`` members of a visible cell that contains
+      them (their union is compared like a cell).
+
+    Cells with 1 to ``min_cell_size - 1`` members are hidden first (primary suppression).
+    Then, while a difference is small, one more cell is hidden: among the cells involved
+    (for a sum of groups, any of its visible groups), the one with the highest `priority`
+    number, then the smallest, then the first given. Differences between disjoint or
+    overlapping (not nested) cells are not looked for.
+
+    Parameters
+    ----------
+    cells
+        Every cell published from the same people, e.g. all tables of one scale.
+    min_cell_size
+        The smallest group that may be shown or recomputed (e.g. 5).
+    families
+        Groups of cell keys whose members are disjoint and whose sum a reader can form, e.g.
+        the cells of one grouping variable at one occasion.
+
+    Returns
+    -------
+    dict
+        The keys of the cells hidden here (not those given as hidden), each with the reason:
+        ``"primary"`` for a cell with too few members, ``"complementary"`` for a cell hidden
+        so that a small difference can't be recomputed.
+    """
+    if not isinstance(min_cell_size, int | np.integer) or min_cell_size < 1:
+        raise ValueError(f"`min_cell_size` must be a whole number >= 1, got {min_cell_size!r}")
+    by_key = {cell.key: i for i, cell in enumerate(cells)}
+    if len(by_key) != len(cells):
+        raise ValueError("every cell must have its own `key`")
+    for cell in cells:
+        if len({len(view) for view in cell.views}) > 1:
+            raise ValueError(f"the views of cell {cell.key!r} differ in size")
+    unknown = [k for family in families for k in family if k not in by_key]
+    if unknown:
+        raise ValueError(f"`families` name cells that are not given: {unknown[:3]}")
+    groups = [[by_key[k] for k in family] for family in families]
+
+    hidden = [cell.hidden for cell in cells]
+    reasons: dict[Hashable, str] = {}
+    for i, cell in enumerate(cells):
+        if not hidden[i] and is_small(cell.size, min_cell_size):
+            hidden[i] = True
+            reasons[cell.key] = PRIMARY
+    while True:
+        pick = _first_difference(cells, groups, hidden, min_cell_size)
+        if pick is None:
+            return reasons
+        hidden[pick] = True
+        reasons[cells[pick].key] = COMPLEMENTARY
+
+
+def _first_difference(
+    cells: Sequence[Cell], groups: list[list[int]], hidden: list[bool], min_cell_size: int
+) -> int | None:
+    """The index of the cell to hide for the first small difference found, or None."""
+    # Everything a reader can see: visible cells, and each family's sum of visible groups.
+    seen: list[tuple[tuple[frozenset, ...], list[int]]] = [
+        (cell.views, [i]) for i, cell in enumerate(cells) if not hidden[i] and cell.views
+    ]
+    for group in groups:
+        visible = [i for i in group if not hidden[i] and cells[i].views]
+        if len(visible) >= 2 and len({len(cells[i].views) for i in visible}) == 1:
+            width = len(cells[visible[0]].views)
+            union = tuple(
+                frozenset().union(*(cells[i].views[v] for i in visible)) for v in range(width)
+            )
+            seen.append((union, visible))
+    for big_views, big_from in seen:
+        for small_views, small_from in seen:
+            if big_from == small_from:
+                continue
+            for big in big_views:
+                for small in small_views:
+                    if 0 < len(big) - len(small) < min_cell_size and small < big:
+                        candidates = sorted(set(big_from) | set(small_from))
+                        return min(candidates, key=lambda i: (-cells[i].priority, cells[i].size, i))
+    return None
 
 
 # --------------------------------------------------------------------------- helpers

@@ -167,7 +167,9 @@ def _ink_on(colour: str) -> str:
 
 @contextmanager
 def _style() -> Iterator[None]:
-    with sns.axes_style("ticks"), mpl.rc_context(_RC):
+    # axes_style resets the font family: keep the brand's (set by apply_seaborn_theme)
+    fonts = {k: mpl.rcParams[k] for k in ("font.family", "font.sans-serif", "font.serif")}
+    with sns.axes_style("ticks", rc=fonts), mpl.rc_context(_RC):
         yield
 
 

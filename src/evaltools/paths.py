@@ -23,8 +23,10 @@ def project_root() -> Path:
 
 
 def notebooks_dir() -> Path:
-    """The parameterised analysis notebooks."""
-    return project_root() / "notebooks"
+    """The parameterised analysis notebooks: ``EVALTOOLS_NOTEBOOKS_DIR`` if set, else
+    ``<project root>/notebooks``."""
+    env = os.environ.get("EVALTOOLS_NOTEBOOKS_DIR")
+    return Path(env).resolve() if env else project_root() / "notebooks"
 
 
 def brands_dir() -> Path:

@@ -8,7 +8,8 @@ Wilcoxon signed-rank test, the standardized effect d_z, and the shares of client
 unchanged and deteriorated by the Jacobson-Truax reliable change index. It also reports
 mean scores per occasion, attrition between the occasions, and how many clients answered at
 each occasion. Every table passes through :mod:`evaltools.disclosure` (small-cell
-suppression) and carries no person identifier.
+suppression, complementary suppression within each table, and a check across the tables that
+no small group can be worked out by subtraction) and carries no person identifier.
 """
 
 from __future__ import annotations
@@ -23,7 +24,15 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from evaltools.disclosure import COMPLEMENTARY, PRIMARY, is_small, suppress, suppress_counts
+from evaltools.disclosure import (
+    COMPLEMENTARY,
+    PRIMARY,
+    Cell,
+    is_small,
+    protect_differences,
+    suppress,
+    suppress_counts,
+)
 from evaltools.display import ResultDisplay, TableView
 from evaltools.errors import DataError, ParamsError
 from evaltools.i18n import fmt_percent
@@ -32,6 +41,8 @@ from evaltools.scales import cronbach_alpha, scale_items, score_scales
 
 #: z of the Jacobson-Truax reliable change criterion (two-sided 95 %).
 RCI_Z = 1.96
+#: The note of a group none of whose clients has both measurements.
+NO_PAIRS_NOTE = "No client in this group has both measurements (no pairs)."
 
 TABLE_COLUMNS = (
     "scale",
@@ -142,6 +153,29 @@ class PrePostResult(ResultDisplay):
     level: float
     language: str = "en"
     _reasons: dict[str, list[str | None]] = field(default_factory=dict, repr=False)
+    _hidden: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+
+    def hidden_counts(self, name: str) -> pd.DataFrame:
+        """Why each count of the table `name` is hidden, for showing it the right way.
+
+        Parameters
+        ----------
+        name
+            ``"table"``, ``"trajectories"``, ``"attrition"`` or ``"occasion_counts"``.
+
+        Returns
+        -------
+        pandas.DataFrame
+            The table's index and count columns (``n_paired``; ``n``; ``n_baseline``,
+            ``n_followup``, ``n_lost``; ``n_clients`` and ``n_<scale>``), holding
+            ``"primary"`` where the count is below ``min_cell_size`` (shown as ``< 5``),
+            ``"complementary"`` where it is hidden although not small, so that a small
+            group can't be worked out (shown as ``–``: writing ``< 5`` would be wrong),
+            and None where it is shown.
+        """
+        if name not in _COUNT_COLUMNS:
+            raise ValueError(f"`name` must be one of {set(_COUNT_COLUMNS)}, got {name!r}")
+        return self._hidden[name].copy()
 
     def records(self) -> list[dict[str, Any]]:
         """The table as JSON-safe dicts for ``results.json``, one per scale x group.
@@ -328,8 +362,18 @@ def analyse_prepost(
     *Privacy.* No table holds a client id. Cells with 1 to ``min_cell_size - 1`` clients
     are hidden, with complementary suppression among the groups of one variable (which add
     up to the scale's overall n), among the groups at one occasion, and between followed-up
-    and lost clients. Protection is per table: it does not look for differences *between*
-    tables (e.g. the occasion-1 mean in ``trajectories`` against ``mean_pre`` in ``table``).
+    and lost clients. Then the tables are checked against each other, per scale
+    (:func:`evaltools.disclosure.protect_differences` on the clients' measurements behind
+    every row): where one published cell holds all of another's measurements and 1 to
+    ``min_cell_size - 1`` more (e.g. the occasion-1 trajectory against the paired clients'
+    ``mean_pre``, or ``n_baseline`` against ``n_paired``, which give away the lost clients'
+    number and mean), or where a table's visible groups add up to all but a few of another
+    cell, one more cell is hidden: trajectories per group first, then the attrition table,
+    then the overall trajectories, then groups of the change table; the overall change
+    row last. :meth:`PrePostResult.hidden_counts` says which hidden counts are small and
+    which are hidden as complements. Not protected: differences that come only from item
+    nonresponse (``n_clients`` against ``n_<scale>`` at one occasion, or one scale's count
+    against another's), which tell how many skipped a questionnaire, no score.
 
     Raises
     ------
@@ -354,14 +398,34 @@ def analyse_prepost(
         )
         base, pairs = _pairs(scored, spec, scale)
         reliability, source = _reliability(frame.loc[base.index], scale)
-        table_rows += _change_rows(pairs, scale, spec, reliability, source, level)
+        table_rows += _change_rows(pairs, base, scale, spec, reliability, source, level)
         traj_rows += _trajectory_rows(scored, scale, spec, occasions, level)
         attrition_rows.append(_attrition_row(scored, base, scale, spec, level))
 
-    table, table_reasons = _suppress_table(pd.DataFrame(table_rows), min_cell_size)
-    trajectories, traj_reasons = _suppress_trajectories(pd.DataFrame(traj_rows), min_cell_size)
-    attrition, attrition_reasons = _suppress_attrition(pd.DataFrame(attrition_rows), min_cell_size)
-    counts = _occasion_counts(frame, spec, occasions, min_cell_size)
+    # The members behind each row (client x occasion) stay here: they only steer suppression.
+    table_views = [row.pop("_views") for row in table_rows]
+    traj_views = [row.pop("_views") for row in traj_rows]
+    attrition_views = [row.pop("_views") for row in attrition_rows]
+    raw = {
+        "table": pd.DataFrame(table_rows),
+        "trajectories": pd.DataFrame(traj_rows),
+        "attrition": pd.DataFrame(attrition_rows),
+        "occasion_counts": _occasion_counts(frame, spec, occasions),
+    }
+    table, table_reasons = _suppress_table(raw["table"], min_cell_size)
+    trajectories, traj_reasons = _suppress_trajectories(raw["trajectories"], min_cell_size)
+    attrition, attrition_reasons = _suppress_attrition(raw["attrition"], min_cell_size)
+    count_cols = [c for c in raw["occasion_counts"].columns if c != "occasion"]
+    counts = suppress_counts(
+        raw["occasion_counts"], count_cols=count_cols, min_cell_size=min_cell_size
+    )
+    _protect_across_tables(
+        _Published(table, table_reasons, table_views),
+        _Published(trajectories, traj_reasons, traj_views),
+        _Published(attrition, attrition_reasons, attrition_views),
+        counts,
+        min_cell_size,
+    )
     return PrePostResult(
         table=table,
         trajectories=trajectories,
@@ -374,6 +438,15 @@ def analyse_prepost(
             "table": table_reasons,
             "trajectories": traj_reasons,
             "attrition": attrition_reasons,
+        },
+        _hidden={
+            name: _count_reasons(raw[name], published, name, min_cell_size)
+            for name, published in (
+                ("table", table),
+                ("trajectories", trajectories),
+                ("attrition", attrition),
+                ("occasion_counts", counts),
+            )
         },
     )
 
@@ -459,7 +532,8 @@ def _pairs(scored: pd.DataFrame, spec: PrePost, scale: Scale) -> tuple[pd.DataFr
     """Each client's baseline row, and the paired clients' (pre, post, groups) rows.
 
     `scored` holds the rows with a score on `scale`, sorted by client and occasion. The
-    paired frame has columns ``_pre``, ``_post`` and the group columns, no client id.
+    paired frame has columns ``_pre``, ``_post``, the group columns, and (for suppression only,
+    never published) ``_id``, ``_occ_pre`` and ``_occ_post``.
     """
     start, end = spec.compare
     by_client = scored.groupby(spec.id, sort=False)
@@ -472,8 +546,9 @@ def _pairs(scored: pd.DataFrame, spec: PrePost, scale: Scale) -> tuple[pd.DataFr
         columns={spec.occasion: "_occ_post", scale.name: "_post"}
     )
     merged = pre.merge(post, on=spec.id, how="inner", validate="one_to_one")
-    merged = merged[merged["_occ_pre"] < merged["_occ_post"]]
-    return base, merged[["_pre", "_post", *spec.groups]].reset_index(drop=True)
+    merged = merged[merged["_occ_pre"] < merged["_occ_post"]].rename(columns={spec.id: "_id"})
+    columns = ["_pre", "_post", "_id", "_occ_pre", "_occ_post", *spec.groups]
+    return base, merged[columns].reset_index(drop=True)
 
 
 def _reliability(base_rows: pd.DataFrame, scale: Scale) -> tuple[float, str]:
@@ -487,6 +562,7 @@ def _reliability(base_rows: pd.DataFrame, scale: Scale) -> tuple[float, str]:
 
 def _change_rows(
     pairs: pd.DataFrame,
+    base: pd.DataFrame,
     scale: Scale,
     spec: PrePost,
     reliability: float,
@@ -494,6 +570,8 @@ def _change_rows(
     level: float,
 ) -> list[dict[str, Any]]:
     pre, post = pairs["_pre"].to_numpy(float), pairs["_post"].to_numpy(float)
+    pre_keys = list(zip(pairs["_id"], pairs["_occ_pre"], strict=True))
+    post_keys = list(zip(pairs["_id"], pairs["_occ_post"], strict=True))
     threshold, note = _rci_threshold(pre, reliability, source)
     common = {
         "scale": scale.name,
@@ -511,18 +589,27 @@ def _change_rows(
             "group_var": None,
             "group_value": None,
             **_change_stats(pre, post, threshold, scale.higher_is_better, level),
+            "_views": (frozenset(pre_keys), frozenset(post_keys)),
         }
     ]
     for var in spec.groups:
-        for value in _sorted_values(pairs[var]):
+        # Every group with a baseline score gets a row, also one whose clients all lack the
+        # later measurement (n_paired 0, with a note), so that no group silently disappears.
+        for value in _sorted_values(base[var]):
             mask = (pairs[var] == value).to_numpy()
+            empty = {"note": NO_PAIRS_NOTE} if not mask.any() else {}
             rows.append(
                 {
                     **common,
+                    **empty,
                     "group_var": var,
                     "group_value": _plain(value),
                     **_change_stats(
                         pre[mask], post[mask], threshold, scale.higher_is_better, level
+                    ),
+                    "_views": (
+                        frozenset(k for k, m in zip(pre_keys, mask, strict=True) if m),
+                        frozenset(k for k, m in zip(post_keys, mask, strict=True) if m),
                     ),
                 }
             )
@@ -581,12 +668,59 @@ def _change_stats(
 
 
 def _wilcoxon_p(diff: np.ndarray) -> float:
-    """Two-sided Wilcoxon signed-rank p of the (rounded) changes; NaN if all are zero."""
+    """Two-sided Wilcoxon signed-rank p of the (rounded) changes; NaN if all are zero.
+
+    As ``scipy.stats.wilcoxon(diff, zero_method="wilcox")`` (method "auto"). For 13 or
+    fewer changes with ties or zeros, scipy runs a permutation test over all 2**n sign flips
+    (seconds per call); :func:`signed_rank_exact_p` gives the same p from the exact null
+    distribution in microseconds.
+    """
     if not np.any(diff != 0):
         return math.nan
+    nonzero = np.abs(diff[diff != 0])
+    if len(diff) <= _WILCOXON_PERMUTATION_MAX and (
+        len(nonzero) < len(diff) or len(np.unique(nonzero)) < len(nonzero)
+    ):
+        return signed_rank_exact_p(diff)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return float(stats.wilcoxon(diff, zero_method="wilcox").pvalue)
+
+
+#: Up to this many changes with ties or zeros, scipy's Wilcoxon test enumerates all sign flips.
+_WILCOXON_PERMUTATION_MAX = 13
+
+
+def signed_rank_exact_p(diff: np.ndarray) -> float:
+    """Exact two-sided p of the Wilcoxon signed-rank test, ties and zeros allowed.
+
+    Zeros are dropped (Wilcoxon's method), the absolute changes ranked (ties get their mean
+    rank) and the statistic T+ (sum of the ranks of positive changes) compared with its
+    distribution over all equally likely sign flips: p = min(1, 2 * min(P(T <= t),
+    P(T >= t))). This is the permutation p of ``scipy.stats.wilcoxon`` for small samples
+    with ties, computed by counting (ranks doubled to whole numbers) instead of enumerating.
+
+    Returns
+    -------
+    float
+        The p-value; NaN when every change is 0.
+    """
+    changes = np.asarray(diff, dtype=float)
+    nonzero = changes[changes != 0]
+    if nonzero.size == 0:
+        return math.nan
+    twice = np.rint(2 * stats.rankdata(np.abs(nonzero))).astype(np.int64)
+    observed = int(twice[nonzero > 0].sum())
+    ways = np.zeros(int(twice.sum()) + 1, dtype=object)  # exact counts, no overflow
+    ways[0] = 1
+    for rank in twice:
+        shifted = np.zeros_like(ways)
+        shifted[rank:] = ways[: len(ways) - rank]
+        ways = ways + shifted
+    total = 2 ** len(twice)
+    less = float(sum(ways[: observed + 1])) / total
+    greater = float(sum(ways[observed:])) / total
+    return float(min(1.0, 2 * min(less, greater)))
 
 
 def _reliable_change(diff: np.ndarray, threshold: float, higher_is_better: bool) -> dict[str, Any]:
@@ -632,6 +766,7 @@ def _trajectory_rows(
     for occasion in occasions:
         at = scored[scored[spec.occasion] == occasion]
         overall = _describe(at[scale.name].to_numpy(float), level)
+        keys = [(client, occasion) for client in at[spec.id]]
         rows.append(
             {
                 "scale": scale.name,
@@ -640,11 +775,13 @@ def _trajectory_rows(
                 "occasion": occasion,
                 **overall,
                 "_total": overall["n"],
+                "_views": (frozenset(keys),),
             }
         )
         for var in spec.groups:
             for value in _sorted_values(scored[var]):
-                values = at.loc[at[var] == value, scale.name].to_numpy(float)
+                mask = (at[var] == value).to_numpy()
+                values = at.loc[mask, scale.name].to_numpy(float)
                 rows.append(
                     {
                         "scale": scale.name,
@@ -653,6 +790,7 @@ def _trajectory_rows(
                         "occasion": occasion,
                         **_describe(values, level),
                         "_total": overall["n"],
+                        "_views": (frozenset(k for k, m in zip(keys, mask, strict=True) if m),),
                     }
                 )
     return rows
@@ -674,6 +812,11 @@ def _attrition_row(
     baseline = base[scale.name].to_numpy(float)
     followed, lost = baseline[later], baseline[~later]
     difference, ci_low, ci_high, p_value = _welch(lost, followed, level)
+    keys = list(zip(base[spec.id], base[spec.occasion], strict=True))
+    parts = {
+        part: frozenset(k for k, m in zip(keys, mask, strict=True) if m)
+        for part, mask in (("followup", later), ("lost", ~later))
+    }
     return {
         "scale": scale.name,
         "n_baseline": len(baseline),
@@ -685,6 +828,7 @@ def _attrition_row(
         "ci_low": ci_low,
         "ci_high": ci_high,
         "p_value": p_value,
+        "_views": {**parts, "baseline": frozenset(keys)},
     }
 
 
@@ -793,28 +937,172 @@ def _suppress_attrition(rows: pd.DataFrame, min_cell_size: int) -> tuple[pd.Data
     return out, reasons
 
 
-def _occasion_counts(
-    frame: pd.DataFrame, spec: PrePost, occasions: list[int], min_cell_size: int
-) -> pd.DataFrame:
+@dataclass(frozen=True)
+class _Published:
+    """A suppressed table of the result, its rows' suppression reasons and members."""
+
+    frame: pd.DataFrame
+    reasons: list[str | None]
+    views: list[Any]
+
+
+# How central each kind of cell is: when one of two cells must go, the higher number goes.
+_PRIORITY = {
+    "table": 0,
+    "table_group": 1,
+    "trajectories": 2,
+    "attrition": 3,
+    "trajectories_group": 4,
+}
+_TRAJ_STATS = ("n", "mean", "sd", "ci_low", "ci_high")
+_ATTRITION_STATS = ("difference", "ci_low", "ci_high", "p_value")
+
+
+def _protect_across_tables(
+    table: _Published,
+    trajectories: _Published,
+    attrition: _Published,
+    counts: pd.DataFrame,
+    min_cell_size: int,
+) -> None:
+    """Hide, in place, the cells from which a small group could be worked out across tables.
+
+    Per scale, every row of the change table (its paired clients' before and after
+    measurements), of the trajectories (the measurements at one occasion) and of the
+    attrition table (followed-up, lost and all baseline measurements) is a cell of
+    :func:`~evaltools.disclosure.protect_differences`; the groups of one variable (at one
+    occasion) form a family. A trajectories row hidden this way is hidden in the occasion
+    counts too (the same clients). ``n_clients`` is left out: it differs from the cells of a
+    scale by item nonresponse only (see the Privacy notes of :func:`analyse_prepost`).
+    """
+    for scale in pd.unique(table.frame["scale"]):
+        cells, families = _scale_cells(scale, table, trajectories, attrition)
+        hidden = protect_differences(cells, min_cell_size=min_cell_size, families=families)
+        for key, reason in hidden.items():
+            _hide(key, reason, table, trajectories, attrition, counts, min_cell_size)
+
+
+def _scale_cells(
+    scale: str, table: _Published, trajectories: _Published, attrition: _Published
+) -> tuple[list[Cell], list[list[tuple]]]:
+    """The cells of one scale in all tables, and the families of groups among them."""
+    cells: list[Cell] = []
+    families: dict[tuple, list[tuple]] = {}
+    for name, published in (("table", table), ("trajectories", trajectories)):
+        for i, row in published.frame.iterrows():
+            if row["scale"] != scale:
+                continue
+            kind, key = name, (name, i)
+            if not _missing(row["group_var"]):
+                kind = f"{name}_group"
+                occasion = row["occasion"] if name == "trajectories" else None
+                families.setdefault((name, row["group_var"], occasion), []).append(key)
+            cells.append(Cell(key, published.views[i], _PRIORITY[kind], bool(row["suppressed"])))
+    for i, row in attrition.frame.iterrows():
+        if row["scale"] != scale:
+            continue
+        for part in ("followup", "lost", "baseline"):
+            key = ("attrition", i, part)
+            hidden = _missing(row[f"n_{part}"])
+            cells.append(Cell(key, (attrition.views[i][part],), _PRIORITY["attrition"], hidden))
+            if part != "baseline":
+                families.setdefault(("attrition", i), []).append(key)
+    return cells, list(families.values())
+
+
+def _hide(
+    key: tuple,
+    reason: str,
+    table: _Published,
+    trajectories: _Published,
+    attrition: _Published,
+    counts: pd.DataFrame,
+    min_cell_size: int,
+) -> None:
+    """Hide the cell `key` found by :func:`_protect_across_tables` in its table."""
+    kind, i = key[0], key[1]
+    if kind == "table":
+        frame = table.frame
+        for column in ("n_paired", *_TABLE_STATS):
+            frame.loc[i, column] = pd.NA if column in _TABLE_COUNTS else math.nan
+        frame.loc[i, "suppressed"] = True
+        table.reasons[i] = reason
+        frame.loc[i, "note"] = _NOTES[reason].format(min_cell_size=min_cell_size)
+    elif kind == "trajectories":
+        frame = trajectories.frame
+        for column in _TRAJ_STATS:
+            frame.loc[i, column] = pd.NA if column == "n" else math.nan
+        frame.loc[i, "suppressed"] = True
+        trajectories.reasons[i] = reason
+        if _missing(frame.loc[i, "group_var"]):
+            at = counts["occasion"] == frame.loc[i, "occasion"]
+            counts.loc[at, f"n_{frame.loc[i, 'scale']}"] = pd.NA
+    else:
+        frame, part = attrition.frame, key[2]
+        frame.loc[i, f"n_{part}"] = pd.NA
+        if part != "baseline":
+            frame.loc[i, f"mean_baseline_{part}"] = math.nan
+        for column in _ATTRITION_STATS:
+            frame.loc[i, column] = math.nan
+        frame.loc[i, "suppressed"] = True
+        if attrition.reasons[i] != PRIMARY:
+            attrition.reasons[i] = reason
+
+
+def _occasion_counts(frame: pd.DataFrame, spec: PrePost, occasions: list[int]) -> pd.DataFrame:
+    """Per occasion: clients with a row, and per scale clients with a score (not suppressed)."""
     by_occasion = frame.groupby(spec.occasion)
     counts = pd.DataFrame({"occasion": occasions})
     counts["n_clients"] = by_occasion[spec.id].nunique().reindex(occasions).to_numpy()
     for scale in spec.scales:
         n = by_occasion[scale.name].count().reindex(occasions, fill_value=0)
         counts[f"n_{scale.name}"] = n.to_numpy()
-    count_cols = [c for c in counts.columns if c != "occasion"]
-    return suppress_counts(counts, count_cols=count_cols, min_cell_size=min_cell_size)
+    return counts
+
+
+_COUNT_COLUMNS = {
+    "table": ("n_paired",),
+    "trajectories": ("n",),
+    "attrition": ("n_baseline", "n_followup", "n_lost"),
+    "occasion_counts": None,  # n_clients and one n_<scale> per scale
+}
+
+
+def _count_reasons(
+    raw: pd.DataFrame, published: pd.DataFrame, name: str, min_cell_size: int
+) -> pd.DataFrame:
+    """Per count cell of `published`: 'primary', 'complementary' or None (see hidden_counts)."""
+    columns = _COUNT_COLUMNS[name] or [c for c in published.columns if c != "occasion"]
+    out = pd.DataFrame(index=published.index)
+    for column in columns:
+        true = raw[column].to_numpy()
+        shown = published[column].to_numpy()
+        out[column] = pd.Series(
+            [
+                None
+                if _missing(t) or not _missing(s)
+                else (PRIMARY if is_small(t, min_cell_size) else COMPLEMENTARY)
+                for t, s in zip(true, shown, strict=True)
+            ],
+            index=published.index,
+            dtype=object,
+        )
+    return out
+
+
+_NOTES = {
+    PRIMARY: "Hidden: fewer than {min_cell_size} paired clients.",
+    COMPLEMENTARY: "Hidden so that a small neighbouring cell can't be recomputed.",
+}
 
 
 def _suppression_notes(table: pd.DataFrame, min_cell_size: int) -> list[str | None]:
     notes = []
     for reason, note in zip(table["_reason"], table["note"], strict=True):
-        if reason == PRIMARY:
-            notes.append(f"Hidden: fewer than {min_cell_size} paired clients.")
-        elif reason is not None:
-            notes.append("Hidden so that a small neighbouring cell can't be recomputed.")
-        else:
+        if reason is None:
             notes.append(note)
+        else:
+            notes.append(_NOTES[reason].format(min_cell_size=min_cell_size))
     return notes
 
 

@@ -80,6 +80,8 @@ def build_report_notebook(executed: list[Path]) -> NotebookNode:
     for notebook in notebooks:
         report.cells.extend(report_cells(notebook))
     _renumber_figures(report)
+    for number, cell in enumerate(report.cells):  # stable ids: same inputs, same report
+        cell.id = f"cell-{number}"
     return report
 
 

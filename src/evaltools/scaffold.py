@@ -237,6 +237,27 @@ prepost:
       # min_items_answered: 0.5  # «min_items_answered»
       # cutoff: 2.5  # «cutoff»
 
+# Theory of change (optional): activities -> outputs -> short- and long-term outcomes, each
+# outcome measured by indicators with targets; the report opens with its diagram. Remove the
+# # before the lines to use it; every key is explained in docs/params.md.
+# theory_of_change:
+#   activities: [{{da: "Rådgivning", en: "Counselling"}}]
+#   outputs: [{{da: "100 klienter i rådgivning", en: "100 clients in counselling"}}]
+#   outcomes:
+#     - name: better_wellbeing
+#       label: {{da: "Bedre trivsel", en: "Better well-being"}}
+#       term: short          # short | long
+#       leads_to: []         # names of long-term outcomes this one leads to
+#       indicators:
+#         - analysis: prepost       # prepost (a scale) | register_panel (an outcome)
+#           scale: wellbeing        # prepost: a scale's name
+#           # outcome: in_education   # for a register_panel indicator: an outcome column
+#           # label: {{da: "Trivsel", en: "Well-being"}}
+#           # baseline: 2.5          # the level before, in the indicator's units
+#           target: 3.5             # mean aimed for at the last measurement
+#           target_share_improved: 0.3   # share of clients with a reliable improvement
+#           # estimator: did  # event_time: 3  # higher_is_better: true  # share: true
+
 # «register_panel»
 # register_panel:
 #   data: data/{file_stem}_register.parquet  # «rp_data»
@@ -259,6 +280,8 @@ prepost:
 #   event_window: [-3, 3]  # «event_window»
 #   estimators: [did, event_study, staggered]  # «estimators»
 #   control_group: never_treated  # «control_group»
+#   staggered_se: analytic  # analytic | bootstrap standard errors of the staggered estimator
+#   n_boot: 999  # bootstrap draws when staggered_se: bootstrap
 #   # read: {read_example}
 """
 

@@ -738,12 +738,15 @@ def attrition_table(
     language: Language,
     min_cell_size: int,
     caption: str | None = None,
+    hidden_counts: pd.DataFrame | None = None,
 ) -> ReportTable:
     """Who was lost: clients at baseline, with a later measurement, and lost, per scale.
 
     Also the mean baseline score of those followed up and of those lost, their difference
     (lost minus followed up, scale points, as :mod:`evaltools.prepost` defines it) with its
-    95% confidence interval, and its p-value.
+    95% confidence interval, and its p-value. `hidden_counts`
+    (``PrePostResult.hidden_counts("attrition")``) marks counts hidden as complements: they
+    show ``–``, not ``< 5``.
     """
     min_cell_size = check_options(language, min_cell_size)
     require_columns(
@@ -785,9 +788,12 @@ def attrition_table(
                 f"the attrition table has {len(rows)} rows for scale '{s.name}'; expected one"
             )
         row = rows.iloc[0].to_dict()
+        complementary = _complementary(hidden_counts, rows.index[0])
         flagged = not is_missing(row["suppressed"]) and bool(row["suppressed"])
         counts = [
-            fmt_count(
+            MISSING
+            if c in complementary
+            else fmt_count(
                 row[c], language, min_cell_size=min_cell_size, hidden=flagged and is_missing(row[c])
             )
             for c in ("n_followup", "n_lost")
@@ -798,11 +804,15 @@ def attrition_table(
         )
         hidden = flagged or small
         any_hidden |= hidden
-        start = fmt_count(
-            row["n_baseline"],
-            language,
-            min_cell_size=min_cell_size,
-            hidden=flagged and is_missing(row["n_baseline"]),
+        start = (
+            MISSING
+            if "n_baseline" in complementary
+            else fmt_count(
+                row["n_baseline"],
+                language,
+                min_cell_size=min_cell_size,
+                hidden=flagged and is_missing(row["n_baseline"]),
+            )
         )
         if hidden:
             stats = [MISSING] * 4
@@ -837,6 +847,7 @@ def occasion_counts_table(
     language: Language,
     min_cell_size: int,
     caption: str | None = None,
+    hidden_counts: pd.DataFrame | None = None,
 ) -> ReportTable:
     """Number of clients per measurement occasion, in all and with a score on each scale.
 
@@ -858,14 +869,18 @@ def occasion_counts_table(
     row_heads: list[tuple[str, ...]] = []
     cells: list[tuple[str, ...]] = []
     any_hidden = False
-    for row in counts.to_dict("records"):
+    for index, row in zip(counts.index, counts.to_dict("records"), strict=True):
         name = occasion_name(row["occasion"], language)
         row_heads.append((name[:1].upper() + name[1:],))
+        complementary = _complementary(hidden_counts, index)
         line = []
         for col in ["n_clients", *[columns_of[s.name] for s in present]]:
             value = row[col]
             hidden = is_missing(value) or 0 < float(value) < min_cell_size
             any_hidden |= hidden
+            if col in complementary:
+                line.append(MISSING)
+                continue
             line.append(fmt_count(value, language, min_cell_size=min_cell_size, hidden=hidden))
         cells.append(tuple(line))
     notes = (
@@ -881,6 +896,14 @@ def occasion_counts_table(
         tuple(notes),
         "occasion-counts",
     )
+
+
+def _complementary(hidden_counts: pd.DataFrame | None, index: Any) -> set[str]:
+    """The count columns of row `index` hidden as complements (shown as ``–``)."""
+    if hidden_counts is None or index not in hidden_counts.index:
+        return set()
+    row = hidden_counts.loc[index]
+    return {str(c) for c, reason in row.items() if reason == "complementary"}
 
 
 def _count_column(counts: pd.DataFrame, scale: str) -> str | None:

@@ -140,7 +140,12 @@ def check_data(params: Params) -> list[DataSummary]:
     summaries = []
     for name in params.analyses:
         spec = getattr(params, name)
-        frame = read_analysis_data(spec)
+        try:
+            frame = read_analysis_data(spec)
+        except DataError as exc:
+            raise DataError(
+                f"{exc} Check `{name}.data` and `{name}.read` in the parameter file."
+            ) from exc
         check = check_prepost if name == "prepost" else check_register_panel
         summaries.append(check(spec, frame))
     return summaries

@@ -23,44 +23,21 @@ participants with (staggered) start years and a comparison pool. The steps, one 
 :func:`analyse_register_panel` runs them all from a parameter section.
 """
 
-import importlib
-
-# Submodules load on first use (``evaltools.register.demo`` must not pull in the estimators).
-_EXPORTS: dict[str, str] = {
-    "BalanceTable": "balance",
-    "DidResult": "did",
-    "EventStudyResult": "event_study",
-    "FixedEffectsFit": "fixed_effects",
-    "MatchResult": "matching",
-    "RegisterPanelResult": "results",
-    "StaggeredResult": "staggered",
-    "TRUE_EFFECTS": "demo",
-    "analyse_register_panel": "analysis",
-    "balance_table": "balance",
-    "did_2x2": "did",
-    "effect_figure": "figures",
-    "estimation_sample": "analysis",
-    "event_study": "event_study",
-    "fit_fixed_effects": "fixed_effects",
-    "love_plot": "balance",
-    "make_register_demo": "demo",
-    "match_comparisons": "matching",
-    "match_register": "analysis",
-    "staggered_att": "staggered",
-    "trends_figure": "figures",
-    "true_effect": "demo",
-    "twfe": "did",
-    "write_register_demo": "demo",
-}
-
-
-def __getattr__(name: str) -> object:
-    """Import the submodule that defines `name` when it is first asked for."""
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'evaltools.register' has no attribute {name!r}")
-    return getattr(importlib.import_module(f"evaltools.register.{module}"), name)
-
+from evaltools.register.analysis import analyse_register_panel, estimation_sample, match_register
+from evaltools.register.balance import BalanceTable, balance_table, love_plot
+from evaltools.register.demo import (
+    TRUE_EFFECTS,
+    make_register_demo,
+    true_effect,
+    write_register_demo,
+)
+from evaltools.register.did import DidResult, did_2x2, twfe
+from evaltools.register.event_study import EventStudyResult, event_study
+from evaltools.register.figures import effect_figure, trends_figure
+from evaltools.register.fixed_effects import FixedEffectsFit, fit_fixed_effects
+from evaltools.register.matching import MatchResult, match_comparisons
+from evaltools.register.results import RegisterPanelResult
+from evaltools.register.staggered import StaggeredResult, staggered_att
 
 __all__ = [
     "TRUE_EFFECTS",

@@ -4,9 +4,10 @@ The notebook is cleaned (:func:`~evaltools.render.prepare.prepare_notebook`), ex
 the ``evaltools`` nbconvert template (``evaltools/templates/nbconvert/evaltools``: no code, no
 prompts, no scripts, brand stylesheet inlined, logo and figures embedded as data URIs), and
 finished here: headings get stable ids, the table of contents is filled from the h2/h3
-headings, numeric table cells are marked for right alignment, and captions after figures are
-marked ``figure-caption``. The result is one self-contained file that loads nothing from the
-network.
+headings, numeric table cells are marked for right alignment, captions after figures are
+marked ``figure-caption``, and markdown that introduces a table or figure is marked
+``keep-with-next`` (printed on the same page). The result is one self-contained file that
+loads nothing from the network.
 """
 
 from __future__ import annotations
@@ -72,6 +73,9 @@ def _frame(brand: Brand, meta: ReportMeta) -> dict[str, Any]:
         "title": meta.intervention,
         "subtitle": meta.subtitle or "",
         "page_title": f"{meta.intervention} – {meta.grantee} · {kind}",
+        "author": meta.grantee,
+        "description": f"{kind}: {meta.intervention} ({meta.grantee}, {meta.period})",
+        "created": meta.date.isoformat(),
         "meta_items": [
             {"key": "grantee", "label": text("report_grantee", lang), "value": meta.grantee},
             {"key": "period", "label": text("report_period", lang), "value": meta.period},
@@ -168,6 +172,7 @@ def finish_html(html: str) -> str:
     for table in main.find_all("table"):
         _mark_numeric_cells(table)
     _mark_captions(main)
+    _mark_keep_with_next(main)
     _strip_network_loads(main)
     for elem in main.select("[tabindex]"):
         del elem["tabindex"]
@@ -380,3 +385,29 @@ def _mark_captions(main: Tag) -> None:
         markdown = after.select_one(".jp-RenderedMarkdown")
         if markdown is not None and _looks_like_caption(markdown):
             _set_caption(markdown, outputs[-1])
+
+
+def _mark_keep_with_next(main: Tag) -> None:
+    """Mark markdown that introduces a table or figure ``keep-with-next``.
+
+    A markdown cell followed by a cell showing a table or figure, and a markdown output
+    followed (in the same cell) by an output showing one, get the class; the print
+    stylesheets then avoid a page break between a heading or an introduction and what it
+    introduces.
+    """
+    shows = "table, .jp-RenderedImage, .jp-RenderedSVG"
+    cells = main.find_all(class_="jp-Cell", recursive=False)
+    for before, after in itertools.pairwise(cells):
+        if "jp-MarkdownCell" in (before.get("class") or []) and after.select_one(shows):
+            _add_class(before, "keep-with-next")
+    for area in main.select(".jp-OutputArea"):
+        children = area.find_all(class_="jp-OutputArea-child", recursive=False)
+        for before, after in itertools.pairwise(children):
+            markdown = before.select_one(".jp-RenderedMarkdown")
+            if (
+                markdown is not None
+                and not _has_figure(before)
+                and "figure-caption" not in (markdown.get("class") or [])
+                and after.select_one(shows)
+            ):
+                _add_class(before, "keep-with-next")

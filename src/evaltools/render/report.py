@@ -1,19 +1,30 @@
-"""One entry point for rendering: Quarto when asked or installed, else nbconvert."""
+"""One entry point for rendering: Quarto when asked or installed, else nbconvert + WeasyPrint.
+
+Either way a report is ``report.html`` and ``report.pdf``: Quarto makes the PDF with Typst,
+the nbconvert path lays the branded HTML out on A4 pages with WeasyPrint
+(:mod:`evaltools.render.pdf`).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, get_args
 
 from evaltools.brand import Brand
+from evaltools.errors import ParamsError
 from evaltools.render.meta import ReportMeta, check_choice
 from evaltools.render.nbconvert_html import render_html
+from evaltools.render.pdf import render_pdf, weasyprint_version
 from evaltools.render.quarto import find_quarto, quarto_version, render_quarto
 
 Renderer = Literal["auto", "nbconvert", "quarto"]
 RENDERERS: tuple[str, ...] = get_args(Renderer)
+OutputFormat = Literal["html", "pdf"]
+OUTPUT_FORMATS: tuple[str, ...] = get_args(OutputFormat)
 REPORT_HTML = "report.html"
+REPORT_PDF = "report.pdf"
 
 
 @dataclass(frozen=True)
@@ -27,12 +38,16 @@ class RenderOutcome:
     version
         That renderer's version.
     files
-        The files written (``report.html``, and ``report.pdf`` with Quarto).
+        The files written: ``report.html`` and ``report.pdf`` (as asked in `formats`).
+    pdf_engine
+        What made the PDF, with its version: ``"weasyprint 70.0"``, ``"quarto 1.6.40 typst"``,
+        or ``""`` when no PDF was made.
     """
 
     renderer: Literal["nbconvert", "quarto"]
     version: str
     files: list[Path] = field(default_factory=list)
+    pdf_engine: str = ""
 
 
 def render_report(
@@ -42,28 +57,69 @@ def render_report(
     brand: Brand,
     meta: ReportMeta,
     renderer: Renderer = "auto",
+    formats: Sequence[OutputFormat] = OUTPUT_FORMATS,
 ) -> RenderOutcome:
     """Render the executed `notebook` into a branded report in `output_dir`.
 
     ``renderer="auto"`` uses Quarto when it is installed (``$QUARTO_PATH`` or ``quarto`` on
-    PATH) and writes ``report.html`` and ``report.pdf``; otherwise nbconvert writes
-    ``report.html``. ``"quarto"`` fails with RenderError when Quarto is missing.
+    PATH): ``report.html`` and ``report.pdf`` through Typst. Otherwise nbconvert writes
+    ``report.html`` and WeasyPrint lays it out as ``report.pdf`` (A4, page numbers, logo on
+    the first page). ``"quarto"`` fails with RenderError when Quarto is missing.
+
+    Parameters
+    ----------
+    formats
+        Which files to write: ``("html", "pdf")`` (default), or one of them.
 
     Raises
     ------
     ParamsError
-        If `renderer` is not one of {'auto', 'nbconvert', 'quarto'}.
+        If `renderer` is not one of {'auto', 'nbconvert', 'quarto'} or a format not one of
+        {'html', 'pdf'}.
     RenderError, OutputError
         If rendering or writing fails.
     """
     check_choice("renderer", renderer, RENDERERS)
+    formats = tuple(formats)
+    if not formats:
+        raise ParamsError("`formats` is empty: give 'html', 'pdf' or both")
+    for fmt in formats:
+        check_choice("formats", fmt, OUTPUT_FORMATS)
     output_dir = Path(output_dir)
     quarto = find_quarto() if renderer in ("auto", "quarto") else None
     if renderer == "quarto" or (renderer == "auto" and quarto is not None):
-        files = render_quarto(notebook, output_dir, brand=brand, meta=meta, quarto=quarto)
+        quarto_formats = [{"html": "html", "pdf": "typst"}[f] for f in formats]
+        files = render_quarto(
+            notebook, output_dir, brand=brand, meta=meta, quarto=quarto, formats=quarto_formats
+        )
         version = quarto_version(quarto) if quarto is not None else ""
-        return RenderOutcome("quarto", version, files)
+        engine = f"quarto {version} typst".replace("  ", " ") if "pdf" in formats else ""
+        return RenderOutcome("quarto", version, files, engine)
     import nbconvert
 
-    html = render_html(notebook, output_dir / REPORT_HTML, brand=brand, meta=meta)
-    return RenderOutcome("nbconvert", nbconvert.__version__, [html])
+    html_path = output_dir / REPORT_HTML
+    if "html" in formats:
+        html = render_html(notebook, html_path, brand=brand, meta=meta)
+        files = [html]
+    else:
+        html = _html_text(notebook, brand=brand, meta=meta)
+        files = []
+    engine = ""
+    if "pdf" in formats:
+        files.append(render_pdf(html, output_dir / REPORT_PDF, meta=meta))
+        engine = f"weasyprint {weasyprint_version()}"
+    return RenderOutcome("nbconvert", nbconvert.__version__, files, engine)
+
+
+def _html_text(notebook: Path, *, brand: Brand, meta: ReportMeta) -> str:
+    """The report HTML for `notebook` without writing it (for a PDF-only render)."""
+    import nbformat
+
+    from evaltools.errors import RenderError
+    from evaltools.render.nbconvert_html import export_html
+
+    try:
+        nb = nbformat.read(notebook, as_version=4)
+    except Exception as exc:
+        raise RenderError(f"{notebook}: not a readable notebook ({exc})") from exc
+    return export_html(nb, brand=brand, meta=meta, path=Path(notebook).parent)

@@ -1,0 +1,206 @@
+"""Throughput: ``evaltools batch`` against the loop a user would write without it.
+
+N demo grantees (default 24: copies of the three demo parameter files, pre/post analysis only
+(no register panel, no theory of change: the one notebook the loop runs), each copy with its
+own slug and its own synthetic data drawn with another seed, so sizes of 400, 120 and 25
+clients take turns) are reported on the same machine in the same run:
+
+* **naive loop**: for each grantee, one after the other, the ``papermill`` CLI
+  (``papermill notebooks/prepost.ipynb <out>/prepost.ipynb -p params_file ... -k evaltools``)
+  then ``jupyter nbconvert --to html`` on the executed notebook: HTML only;
+* **evaltools batch**: ``evaltools.batch.run_batch`` (what ``evaltools batch params/ --force``
+  runs, without the live display), in a fresh Python process, default workers (the number of
+  cores), twice: branded HTML only (like for like with the loop), then HTML *and* PDF (what
+  ``evaltools batch`` writes by default); results.json and provenance.json each time.
+
+It prints both wall times, the ratio, and where the time goes per report: for the naive loop
+the papermill and nbconvert processes and, inside papermill, the import cell and the other
+cells (papermill's per-cell durations); for the batch the pipeline's steps (check, kernel start,
+notebook, render, publish) and the notebook's import cell.
+
+    .venv/bin/python benchmarks/batch_throughput.py                 # 24 grantees (~15 min)
+    .venv/bin/python benchmarks/batch_throughput.py --grantees 4    # a quick run
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from ruamel.yaml import YAML
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+VARIANTS = {"HTML, like the loop": "html", "HTML + PDF, the default": "html,pdf"}
+BATCH_SCRIPT = """
+import json, sys
+from evaltools.batch import run_batch
+result = run_batch([sys.argv[1]], out_dir=sys.argv[2], force=True,
+                   formats=sys.argv[3].split(","))
+print(json.dumps({"seconds": result.seconds, "exit_code": result.exit_code,
+                  "runs": [{"slug": r.slug, "status": r.status, "reason": r.reason,
+                            "seconds": r.seconds, "timings": r.timings} for r in result.runs]}))
+"""
+
+
+def make_grantees(folder: Path, count: int) -> Path:
+    """`count` parameter files in ``<folder>/params`` with their data in ``<folder>/data``."""
+    from evaltools.demo_data import GRANTEES, generate_indicator_data
+
+    yaml = YAML()
+    params_dir, data_dir = folder / "params", folder / "data"
+    params_dir.mkdir(parents=True)
+    data_dir.mkdir(parents=True)
+    bases = sorted(GRANTEES)
+    for i in range(count):
+        base = GRANTEES[bases[i % len(bases)]]
+        slug = f"{base.slug}_{i + 1:02d}"
+        frame = generate_indicator_data(replace(base, slug=slug), seed=base.seed + 1000 * i)
+        data = data_dir / f"{slug}.csv"
+        frame.to_csv(data, index=False, lineterminator="\n", date_format="%Y-%m-%d")
+        doc = yaml.load((ROOT / "params" / "demo" / f"{base.slug}.yml").read_text("utf-8"))
+        doc["grantee"] = f"{base.grantee} {i + 1}"
+        doc["slug"] = slug
+        doc["analyses"] = ["prepost"]  # the one notebook the naive loop runs
+        doc.pop("register_panel", None)
+        doc.pop("theory_of_change", None)  # it adds a second notebook to every report
+        doc["prepost"]["data"] = str(data)
+        with (params_dir / f"{slug}.yml").open("w", encoding="utf-8") as handle:
+            yaml.dump(doc, handle)
+    return params_dir
+
+
+def run_naive(params_dir: Path, out: Path) -> dict:
+    """The loop: papermill, then nbconvert, per grantee, sequentially."""
+    notebook = ROOT / "notebooks" / "prepost.ipynb"
+    per_report = []
+    started = time.perf_counter()
+    for params in sorted(params_dir.glob("*.yml")):
+        folder = out / params.stem
+        folder.mkdir(parents=True)
+        executed = folder / "prepost.ipynb"
+        t0 = time.perf_counter()
+        subprocess.run(
+            [str(BIN / "papermill"), str(notebook), str(executed), "-p", "params_file",
+             str(params), "-k", "evaltools", "--cwd", str(folder)],
+            check=True, capture_output=True,
+        )  # fmt: skip
+        t1 = time.perf_counter()
+        subprocess.run(
+            [str(BIN / "jupyter"), "nbconvert", "--to", "html", str(executed)],
+            check=True, capture_output=True,
+        )  # fmt: skip
+        t2 = time.perf_counter()
+        cells = _cell_durations(executed)
+        per_report.append(
+            {"papermill": t1 - t0, "nbconvert": t2 - t1, "imports_cell": cells[0],
+             "other_cells": cells[1]}
+        )  # fmt: skip
+    return {"seconds": time.perf_counter() - started, "per_report": per_report}
+
+
+def _cell_durations(executed: Path) -> tuple[float, float]:
+    """Seconds in the notebook's first analysis code cell (imports, reading, analysis) and
+    in all the others, from papermill's per-cell metadata."""
+    nb = json.loads(executed.read_text(encoding="utf-8"))
+    durations = []
+    for cell in nb["cells"]:
+        tags = cell.get("metadata", {}).get("tags", [])
+        if cell["cell_type"] != "code" or "parameters" in tags or "injected-parameters" in tags:
+            continue
+        durations.append(cell.get("metadata", {}).get("papermill", {}).get("duration") or 0.0)
+    return (durations[0] if durations else 0.0), sum(durations[1:])
+
+
+def run_batch(params_dir: Path, out: Path, formats: str) -> dict:
+    """``run_batch`` in a fresh process; its result and per-report step timings."""
+    started = time.perf_counter()
+    result = subprocess.run(
+        [sys.executable, "-c", BATCH_SCRIPT, str(params_dir), str(out), formats],
+        check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    seconds = time.perf_counter() - started
+    document = json.loads(result.stdout.strip().splitlines()[-1])
+    failed = [r for r in document["runs"] if r["status"] != "done"]
+    if failed:
+        raise SystemExit(f"batch: {len(failed)} grantee(s) failed: {failed[0]['reason']}")
+    for run in document["runs"]:
+        run["cells"] = _cell_durations(out / run["slug"] / "prepost.ipynb")
+    document["wall"] = seconds
+    return document
+
+
+def _mean(values: list[float]) -> float:
+    return statistics.fmean(values) if values else 0.0
+
+
+def report(naive: dict | None, batches: dict[str, dict], grantees: int) -> None:
+    """Print wall times, the ratios, and the per-report profile."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    print(f"\n{grantees} grantees, {cores} cores, Python {sys.version.split()[0]}")
+    if naive is not None:
+        print(f"naive loop (papermill + nbconvert, HTML)  : {naive['seconds']:8.1f} s")
+    for label, batch in batches.items():
+        ratio = f"  ratio {naive['seconds'] / batch['wall']:.2f}x" if naive else ""
+        print(f"evaltools batch ({label:24s}): {batch['wall']:8.1f} s{ratio}")
+    if naive is not None:
+        rows = naive["per_report"]
+        startup = [r["papermill"] - r["imports_cell"] - r["other_cells"] for r in rows]
+        print("\nnaive loop, mean seconds per report:")
+        _line("papermill process", [r["papermill"] for r in rows])
+        _line("  start, kernel start, saving", startup)
+        _line("  cell: imports, reading, analysis", [r["imports_cell"] for r in rows])
+        _line("  other cells (tables, figures)", [r["other_cells"] for r in rows])
+        _line("nbconvert process", [r["nbconvert"] for r in rows])
+    for label, batch in batches.items():
+        runs = batch["runs"]
+        print(f"\nevaltools batch ({label}), mean seconds per report in its worker:")
+        for key in sorted({k for r in runs for k in r["timings"]}):
+            _line(key, [r["timings"].get(key, 0.0) for r in runs])
+        _line("  cell: imports, reading, analysis", [r["cells"][0] for r in runs])
+        _line("  other cells (tables, figures)", [r["cells"][1] for r in runs])
+        _line("whole report", [r["seconds"] for r in runs])
+
+
+def _line(label: str, values: list[float]) -> None:
+    print(f"  {label:40s} {_mean(values):6.2f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--grantees", type=int, default=24, help="number of grantees (24)")
+    parser.add_argument("--skip-naive", action="store_true", help="time the batch only")
+    parser.add_argument("--keep", type=Path, help="keep the work folder here")
+    parser.add_argument("--json", type=Path, help="write the raw figures to this file")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="batch-bench-"))
+    try:
+        params_dir = make_grantees(work, args.grantees)
+        print(f"{args.grantees} grantees in {params_dir}", flush=True)
+        batches = {}
+        for label, formats in VARIANTS.items():
+            batches[label] = run_batch(params_dir, work / f"batch-{formats}", formats)
+            print(f"evaltools batch ({label}): {batches[label]['wall']:.1f} s", flush=True)
+        naive = None if args.skip_naive else run_naive(params_dir, work / "naive")
+        if naive is not None:
+            print(f"naive loop: {naive['seconds']:.1f} s", flush=True)
+        report(naive, batches, args.grantees)
+        if args.json:
+            args.json.write_text(json.dumps({"batch": batches, "naive": naive}, indent=2))
+    finally:
+        if args.keep:
+            shutil.copytree(work, args.keep, dirs_exist_ok=True)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

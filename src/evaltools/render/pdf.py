@@ -1,0 +1,287 @@
+"""``report.pdf`` from the branded report HTML, with WeasyPrint (no TeX, no browser).
+
+The PDF is the same document as ``report.html`` (same stylesheet, fonts, logo and figures)
+laid out on A4 pages by `WeasyPrint <https://doc.courtbouillon.org/weasyprint/>`_, with the
+PDF stylesheet ``evaltools/templates/pdf.css`` added:
+
+- A4 pages with a running header (the brand's small logo, the intervention and grantee) and
+  footer (the report's kind and period, and "Side 3 af 12" / "Page 3 of 12" from the text
+  catalogue, with CSS page counters); none of it on the first page but the page number;
+- the first page holds the title block with the logo and the contents, whose entries get
+  their page numbers (``target-counter``); each analysis (``h1``) starts on a new page;
+- figures, tables, table rows and headings are never split across pages where avoidable,
+  headings stay with what follows;
+- a table wider than the page is scaled down to fit (its type size is reduced; see
+  :func:`fit_wide_tables`), and one that would need type smaller than
+  :data:`MIN_PORTRAIT_FONT_PT` gets a landscape A4 page of its own;
+- no code: the HTML holds none (see :mod:`evaltools.render.prepare`);
+- nothing is fetched: only ``data:`` URLs are allowed (everything is embedded in the HTML).
+
+Quarto renders its own PDF through Typst (:mod:`evaltools.render.quarto`); this module is
+the PDF path of the nbconvert renderer.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import os
+import re
+import uuid
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from evaltools.errors import OutputError, RenderError
+from evaltools.i18n import text
+from evaltools.render.meta import ReportMeta
+
+A4_WIDTH_MM = 210.0
+A4_HEIGHT_MM = 297.0
+SIDE_MARGIN_MM = 18.0  # as in pdf.css: @page { margin: ... 18mm }
+MIN_PORTRAIT_FONT_PT = 6.0  # a table that needs smaller type goes on a landscape page
+MIN_TABLE_FONT_PT = 5.5  # a table is not scaled below this type size
+PX_PER_MM = 96 / 25.4
+PT_PER_PX = 0.75
+TABLE_ATTR = "data-pdf-table"
+_TABLE_TAG = re.compile(r"<table(?=[\s>])", re.IGNORECASE)
+_STYLE_ELEMENT = re.compile(r"<style[\s>].*?</style>", re.IGNORECASE | re.DOTALL)
+_TABLE_ELEMENT = re.compile(r"<table\s[^>]*?data-pdf-table=.*?</table>", re.IGNORECASE | re.DOTALL)
+
+
+@dataclass(frozen=True)
+class TableFit:
+    """How a table too wide for the page is set: its type size, and whether on a landscape page.
+
+    Attributes
+    ----------
+    font_pt
+        The table's type size in points.
+    landscape
+        Whether the table gets a landscape A4 page of its own.
+    """
+
+    font_pt: float
+    landscape: bool = False
+
+
+def weasyprint_version() -> str:
+    """The installed WeasyPrint's version.
+
+    Raises
+    ------
+    RenderError
+        If WeasyPrint (or the Pango library it needs) cannot be loaded.
+    """
+    try:
+        import weasyprint
+    except (ImportError, OSError) as exc:  # OSError: Pango missing
+        raise RenderError(
+            f"WeasyPrint is needed for report.pdf and could not be loaded: {exc}"
+        ) from exc
+    return str(weasyprint.__version__)
+
+
+@cache
+def pdf_css() -> str:
+    """The PDF stylesheet (package data ``evaltools/templates/pdf.css``)."""
+    source = resources.files("evaltools") / "templates" / "pdf.css"
+    return source.read_text(encoding="utf-8")
+
+
+def css_string(value: str) -> str:
+    """`value` as a quoted CSS string (``"..."``), with quotes and backslashes escaped."""
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\a ")
+    return f'"{escaped}"'
+
+
+def page_number_content(language: str) -> str:
+    """The CSS ``content`` value of the page number: ``"Side " counter(page) " af " ...``.
+
+    Built from the catalogue text ``report_page_of`` (``Side {page} af {pages}``) so that the
+    words come from the same place as every other text of the report.
+    """
+    template = text("report_page_of", language, page="\0page\0", pages="\0pages\0")
+    parts = []
+    for piece in template.split("\0"):
+        if piece in ("page", "pages"):
+            parts.append(f"counter({piece})")
+        elif piece:
+            parts.append(css_string(piece))
+    return " ".join(parts)
+
+
+def page_rules(meta: ReportMeta) -> str:
+    """The ``@page`` rules that put the report's texts in the page header and footer."""
+    lang = meta.language
+    kind = text("report_title", lang)
+    head = text("report_running_head", lang, intervention=meta.intervention, grantee=meta.grantee)
+    foot = text("report_running_foot", lang, kind=kind, period=meta.period)
+    number = page_number_content(lang)
+    return (
+        "@page {\n"
+        f"  @top-right {{ content: {css_string(head)}; }}\n"
+        f"  @bottom-left {{ content: {css_string(foot)}; }}\n"
+        f"  @bottom-right {{ content: {number}; }}\n"
+        "}\n"
+        "@page :first {\n"
+        "  @bottom-left { content: none; }\n"
+        "}\n"
+    )
+
+
+def pdf_html(html: str, meta: ReportMeta, *, fits: dict[str, TableFit] | None = None) -> str:
+    """The report HTML as WeasyPrint lays it out: PDF rules added, tables numbered.
+
+    `fits` maps a table's number (its order in the document, from 0) to how it is set to fit
+    the page (:func:`fit_wide_tables`). Plain text edits, no re-parsing: the HTML is the
+    finished output of :func:`~evaltools.render.render_html`.
+    """
+    if "</head>" not in html:
+        raise RenderError("the report HTML has no </head>; cannot add the PDF stylesheet")
+    fitted = []
+    for key, fit in sorted((fits or {}).items()):
+        page = " page: landscape;" if fit.landscape else ""
+        fitted.append(
+            f'.report-body table[{TABLE_ATTR}="{key}"] {{ font-size: {fit.font_pt:.2f}pt;{page} }}'
+        )
+    style = f"<style>\n{page_rules(meta)}{pdf_css()}{chr(10).join(fitted)}\n</style>\n"
+    html = html.replace("</head>", style + "</head>", 1)
+    numbers = itertools.count()
+    return _TABLE_TAG.sub(lambda _m: f'<table {TABLE_ATTR}="{next(numbers)}"', html)
+
+
+def _walk(box: Any):
+    yield box
+    for child in getattr(box, "children", None) or []:
+        yield from _walk(child)
+
+
+def table_widths(document: Any) -> dict[str, tuple[float, float]]:
+    """For each numbered table of a laid-out WeasyPrint document: (width, font size), in px.
+
+    The width is the table's border-box width, the widest over the pages it spans.
+    """
+    from weasyprint.formatting_structure.boxes import TableBox
+
+    widths: dict[str, tuple[float, float]] = {}
+    for page in document.pages:
+        for box in _walk(page._page_box):
+            if not isinstance(box, TableBox):
+                continue
+            element = getattr(box, "element", None)
+            key = element.get(TABLE_ATTR) if element is not None else None
+            if key is None:
+                continue
+            width = float(box.border_width())
+            size = float(box.style["font_size"])
+            if width > widths.get(key, (0.0, 0.0))[0]:
+                widths[key] = (width, size)
+    return widths
+
+
+def fit_wide_tables(html: str) -> dict[str, TableFit]:
+    """How to set each table that is wider than the page's text width so that it fits.
+
+    `html` is the output of :func:`pdf_html`. Only the tables are laid out (a small document
+    with the report's head, the outputs' style elements and the tables, each in the same
+    containers as in the report), which is much faster than laying out the whole report
+    twice; a table's width does not depend on the text around it. Type sizes and paddings
+    (in ``em``) scale together, so a table's width scales about in proportion; 3 % is kept in
+    reserve. A table that would need type smaller than :data:`MIN_PORTRAIT_FONT_PT` on a
+    portrait page goes on a landscape page, scaled there if it must be (never below
+    :data:`MIN_TABLE_FONT_PT`). Empty when every table fits.
+    """
+    tables = _TABLE_ELEMENT.findall(html)
+    if not tables:
+        return {}
+    head_end = html.index("</head>") + len("</head>")
+    styles = "".join(_STYLE_ELEMENT.findall(html, head_end))  # outputs' own table styles
+    cells = styles + "".join(
+        '<div class="jp-Cell"><div class="jp-OutputArea"><div class="jp-OutputArea-child">'
+        f'<div class="jp-OutputArea-output">{table}</div></div></div></div>'
+        for table in tables
+    )
+    probe = (
+        f'{html[:head_end]}<body class="evaltools-report"><div class="report-page">'
+        f'<main class="report-body jp-Notebook">{cells}</main></div></body></html>'
+    )
+    portrait = (A4_WIDTH_MM - 2 * SIDE_MARGIN_MM) * PX_PER_MM
+    landscape = (A4_HEIGHT_MM - 2 * SIDE_MARGIN_MM) * PX_PER_MM
+    fits = {}
+    for key, (width, size_px) in table_widths(_layout(probe)).items():
+        if width <= portrait + 0.5:
+            continue
+        size_pt = size_px * PT_PER_PX
+        upright = size_pt * 0.97 * portrait / width
+        if upright >= MIN_PORTRAIT_FONT_PT:
+            fits[key] = TableFit(upright)
+        else:
+            turned = min(size_pt, size_pt * 0.97 * landscape / width)
+            fits[key] = TableFit(max(MIN_TABLE_FONT_PT, turned), landscape=True)
+    return fits
+
+
+def _layout(html: str) -> Any:
+    import weasyprint
+
+    fetcher = weasyprint.URLFetcher(allowed_protocols={"data"})
+    return weasyprint.HTML(string=html, url_fetcher=fetcher, media_type="print").render()
+
+
+def render_pdf(html: str | Path, output: Path, *, meta: ReportMeta) -> Path:
+    """Lay out the branded report HTML on A4 pages and write it to `output` (a PDF).
+
+    Parameters
+    ----------
+    html
+        The finished report HTML (as :func:`~evaltools.render.render_html` writes it), or the
+        path of such a file.
+    output
+        The PDF file to write; written atomically (a temporary file beside it, then renamed).
+    meta
+        The report's title block facts; they give the page header and footer their texts.
+
+    Returns
+    -------
+    Path
+        `output`.
+
+    Raises
+    ------
+    RenderError
+        If WeasyPrint is missing or fails.
+    OutputError
+        If `output` cannot be written.
+    """
+    output = Path(output)
+    source = Path(html).read_text(encoding="utf-8") if isinstance(html, Path) else html
+    weasyprint_version()  # a clear RenderError when WeasyPrint cannot be loaded
+    logger = logging.getLogger("weasyprint")
+    level = logger.level
+    logger.setLevel(logging.ERROR)  # unsupported screen-only CSS is expected; not news
+    try:
+        fits = fit_wide_tables(pdf_html(source, meta))
+        data = _layout(pdf_html(source, meta, fits=fits)).write_pdf()
+    except RenderError:
+        raise
+    except Exception as exc:
+        raise RenderError(f"WeasyPrint could not make the PDF: {exc}") from exc
+    finally:
+        logger.setLevel(level)
+    _write_bytes_atomic(output, data)
+    return output
+
+
+def _write_bytes_atomic(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(tmp, "xb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise OutputError(f"{path}: could not write the report ({exc})") from exc

@@ -1,0 +1,49 @@
+"""The theory of change (forandringsteori): its diagram and its indicators' results vs targets.
+
+A parameter file may describe the intervention's theory of change (``theory_of_change:``, see
+:class:`evaltools.params.TheoryOfChange`): activities -> outputs -> short-term and long-term
+outcomes, each outcome measured by indicators (a pre/post scale, or a register outcome) with
+optional baseline and target values. This package
+
+- draws it (:func:`theory_of_change_figure`, :mod:`~evaltools.theory_of_change.diagram`):
+  boxes in columns, activities -> outputs -> short-term -> long-term outcomes, joined by
+  arrows, in the brand's colours and fonts, the texts wrapped to the boxes, each outcome
+  naming its indicators;
+- sets each indicator's result from ``results.json`` against its targets
+  (:func:`targets_table`, :mod:`~evaltools.theory_of_change.targets`): met, not met, too few
+  to report (small-cell suppression), no target, or no result; :func:`load_results` computes
+  the records when there is no ``results.json`` yet (the notebook run interactively);
+- runs the report section's notebook (:func:`execute_theory_of_change`,
+  :mod:`~evaltools.theory_of_change.section`), whose cells open the report.
+
+Every text comes from the catalogue (``locale/toc.yml``) in the report's language.
+"""
+
+from evaltools.theory_of_change.diagram import figure_image, theory_of_change_figure
+from evaltools.theory_of_change.section import (
+    NOTEBOOK,
+    execute_theory_of_change,
+    theory_of_change_parameters,
+)
+from evaltools.theory_of_change.targets import (
+    STATUSES,
+    TargetTable,
+    indicator_label,
+    load_results,
+    target_status,
+    targets_table,
+)
+
+__all__ = [
+    "NOTEBOOK",
+    "STATUSES",
+    "TargetTable",
+    "execute_theory_of_change",
+    "figure_image",
+    "indicator_label",
+    "load_results",
+    "target_status",
+    "targets_table",
+    "theory_of_change_figure",
+    "theory_of_change_parameters",
+]
