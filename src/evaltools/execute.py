@@ -51,14 +51,15 @@ def kernel_name() -> str:
     return KERNEL_NAME if KERNEL_NAME in specs else "python3"
 
 
-def report_kernel_manager() -> type:
+def report_kernel_manager(*, ipc_root: str | None = None) -> type:
     """The kernel manager class every report kernel is started with.
 
     Differences from jupyter_client's default: IPython's history is kept in memory (a
     report kernel never writes ``~/.ipython/.../history.sqlite``, which parallel kernels
     would otherwise contend for), and the kernel talks over IPC sockets in a private temporary
     folder instead of TCP ports on localhost (no port races between parallel workers, no
-    ports opened).
+    ports opened). The IPC folder is made in `ipc_root` (default: the system's temporary
+    folder).
     """
     from jupyter_client.manager import AsyncKernelManager
 
@@ -71,7 +72,7 @@ def report_kernel_manager() -> type:
             super().__init__(**kwargs)
             if os.name == "posix":
                 self.transport = "ipc"
-                folder = tempfile.mkdtemp(prefix="evk-")
+                folder = tempfile.mkdtemp(prefix="evk-", dir=ipc_root)
                 self._ipc_folder = folder
                 self.ip = os.path.join(folder, "k")
 

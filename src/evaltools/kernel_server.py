@@ -11,7 +11,8 @@ Protocol (one Unix socket, one connection per kernel, JSON lines): the client
 ``{"pid"}`` and, when the kernel exits, ``{"exit"}``. The child kills itself when the
 client's connection closes (the kernel manager killed the client) or when this server dies.
 The server exits when its standard input closes (the process that started it is gone) or on
-SIGTERM, killing its kernels.
+SIGTERM, killing its kernels and removing the folder of its socket (a private one, which also
+holds its kernels' IPC sockets).
 
 Usage: ``python -m evaltools.kernel_server SOCKET [MODULE ...]``; the socket file appears once
 the server accepts connections.
@@ -24,6 +25,7 @@ import importlib
 import json
 import os
 import selectors
+import shutil
 import signal
 import socket
 import sys
@@ -148,8 +150,7 @@ def serve(path: str, modules: list[str]) -> None:
             with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGKILL)
         _reap(kernels)
-        with contextlib.suppress(OSError):
-            os.unlink(path)
+        shutil.rmtree(os.path.dirname(path), ignore_errors=True)  # its private folder
 
 
 def _read_request(conn: socket.socket) -> dict | None:

@@ -161,7 +161,7 @@ class WarmKernels:
             return FreshKernels().manager_class(kernel_name)
         spec = self._spec
 
-        class WarmKernelManager(report_kernel_manager()):  # type: ignore[misc]
+        class WarmKernelManager(report_kernel_manager(ipc_root=self._folder)):  # type: ignore[misc]
             @property
             def kernel_spec(self) -> Any:
                 return spec
