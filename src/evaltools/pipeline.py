@@ -187,10 +187,7 @@ def writable_folder(out_dir: Path) -> Path:
     return out_dir.resolve()
 
 
-_writable_folder = writable_folder  # the name other modules imported first
-
-
-def _publish(workdir: Path, final: Path) -> None:
+def publish(workdir: Path, final: Path) -> None:
     """Put the finished folder at `final`, replacing any earlier one in one rename."""
     old = None
     if final.exists():
@@ -374,7 +371,7 @@ def run_report(
         provenance["params_file"] = str(prepared.params_file)
         provenance["report"] = params.report_slug
         (workdir / PROVENANCE).write_text(dumps(provenance), encoding="utf-8")
-        _publish(workdir, final)
+        publish(workdir, final)
         lap("publish")
     except OSError as exc:
         shutil.rmtree(workdir, ignore_errors=True)
@@ -454,10 +451,10 @@ def _keep_failure(workdir: Path, final: Path, error: BaseException, *, prepared:
         if (final / PROVENANCE).is_file():
             staging = final / f".{FAILED_FOLDER}.{os.getpid()}.{uuid.uuid4().hex[:8]}"
             workdir.rename(staging)
-            _publish(staging, final / FAILED_FOLDER)
+            publish(staging, final / FAILED_FOLDER)
             record = final / FAILED_FOLDER / ERROR_FILE
         else:
-            _publish(workdir, final)
+            publish(workdir, final)
             record = final / ERROR_FILE
     except OSError:
         shutil.rmtree(workdir, ignore_errors=True)

@@ -9,7 +9,6 @@ complete, so a failure never leaves a half-written portfolio in place of a good 
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 from collections.abc import Callable, Sequence
@@ -19,6 +18,7 @@ from typing import TYPE_CHECKING, Literal
 
 from evaltools.errors import ExecutionError, OutputError
 from evaltools.i18n import text
+from evaltools.pipeline import publish, writable_folder
 from evaltools.render.meta import LANGUAGES, Language, check_choice
 
 if TYPE_CHECKING:
@@ -94,7 +94,7 @@ def build_portfolio(
     portfolio = load_round(round_dir, language=language)
     brand_spec = load_brand(brand)
     final = Path(out_dir).resolve() if out_dir is not None else round_dir / PORTFOLIO_FOLDER
-    parent = _writable_folder(final.parent)
+    parent = writable_folder(final.parent)
     workdir = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=parent))
     try:
         step("running the portfolio notebook")
@@ -120,7 +120,7 @@ def build_portfolio(
             formats=formats,
         )
         step("publishing")
-        _publish(workdir, final)
+        publish(workdir, final)
     except BaseException as exc:
         shutil.rmtree(workdir, ignore_errors=True)
         if isinstance(exc, OSError):
@@ -200,32 +200,6 @@ def _render(
             shutil.rmtree(entry)
         elif entry.name.startswith("_"):
             entry.unlink()
-
-
-def _writable_folder(folder: Path) -> Path:
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise OutputError(f"{folder}: cannot create the output folder ({exc.strerror}).") from exc
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise OutputError(f"{folder}: the output folder is not writable.")
-    return folder
-
-
-def _publish(workdir: Path, final: Path) -> None:
-    """Put the finished folder at `final`, replacing an earlier one by renames only."""
-    old = None
-    if final.exists():
-        old = final.with_name(f".{final.name}.old-{os.getpid()}")
-        final.rename(old)
-    try:
-        workdir.rename(final)
-    except OSError:
-        if old is not None:
-            old.rename(final)
-        raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
 
 
 def demo_round(folder: Path | None = None) -> Path:

@@ -11,8 +11,6 @@ from __future__ import annotations
 import html
 import io
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -23,6 +21,7 @@ from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
+from evaltools.atomic import write_bytes_atomic
 from evaltools.errors import DataError, ParamsError
 from evaltools.params import LANGUAGES, Params, PrePost, ReadOptions, RegisterPanel, slugify
 from evaltools.readers import (
@@ -445,14 +444,7 @@ def write_new_params(
         )
     text = new_params(grantee, from_params=from_params, language=language)
     folder.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_bytes_atomic(path, text.encode("utf-8"))
     return path
 
 
