@@ -31,7 +31,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.text import Text
 from ruamel.yaml import YAML
 
-from evaltools.i18n import catalogue
+from evaltools.errors import EvaltoolsError
+from evaltools.i18n import catalogue, parse_texts
 
 matplotlib.use("Agg")
 
@@ -146,6 +147,20 @@ def html_text(fragment: object) -> tuple[str, list[str]]:
 # ---------------------------------------------------------------------------
 # The word lists themselves
 # ---------------------------------------------------------------------------
+
+
+def test_catalogue_texts_are_text_in_both_languages():
+    assert parse_texts('"yes":\n  da: "Ja"\n  en: "Yes"\n', "x.yml") == {
+        "yes": {"da": "Ja", "en": "Yes"}
+    }
+    with pytest.raises(EvaltoolsError, match=r"text key True in x.yml is not text"):
+        parse_texts("yes:\n  da: Ja\n  en: Ja\n", "x.yml")
+    # YAML 1.1 (the C parser's dialect) reads a bare No as false: refused, not shown as "False"
+    with pytest.raises(EvaltoolsError, match=r"text 'nej' \(en\) in x.yml is not text"):
+        parse_texts("nej:\n  da: Nej\n  en: No\n", "x.yml")
+    with pytest.raises(EvaltoolsError, match=r"text 'k' in x.yml needs exactly 'da' and 'en'"):
+        parse_texts("k:\n  da: Nej\n", "x.yml")
+    assert all(set(v) == {"da", "en"} for v in catalogue().values())
 
 
 def test_word_lists_are_distinctive():

@@ -30,7 +30,7 @@ import seaborn as sns
 from matplotlib.axes import Axes
 from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, MaxNLocator
+from matplotlib.ticker import Formatter, MaxNLocator
 
 from evaltools.errors import DataError
 from evaltools.i18n import fmt_int, fmt_number, fmt_percent, text
@@ -122,23 +122,37 @@ def semantic_colours(palette: Palette) -> dict[str, Any]:
     return {"good": good, "neutral": neutral, "bad": bad, "series": series}
 
 
-def number_formatter(language: str, *, percent: bool = False) -> FuncFormatter:
+class _LocaleFormatter(Formatter):
+    """Ticks in a language's number format, with as many decimals as the ticks need."""
+
+    def __init__(self, language: str, *, percent: bool) -> None:
+        self.language = language
+        self.percent = percent
+        self._ticks: list[float] = []
+        self._decimals: int | None = None
+
+    def set_locs(self, locs: Sequence[float]) -> None:
+        self._ticks = list(locs)
+        self._decimals = None  # worked out once per set of ticks, not once per tick
+
+    def __call__(self, x: float, pos: int | None = None) -> str:
+        scale = 100 if self.percent else 1
+        if self._decimals is None:
+            self._decimals = _tick_decimals([scale * v for v in self._ticks])
+        decimals = max(self._decimals, _tick_decimals([scale * x]))  # same as over x and locs
+        if self.percent:
+            return fmt_percent(x, self.language, decimals)
+        return fmt_number(x, self.language, decimals)
+
+
+def number_formatter(language: str, *, percent: bool = False) -> Formatter:
     """A tick formatter in the language's number format (Danish ``1,5`` and ``20 %``).
 
     With `percent`, ticks are shares (0..1) shown as percentages. Decimals follow the tick
     spacing: as few as show every tick exactly.
     """
     check_choice("language", language, LANGUAGES)
-
-    def fmt(value: float, pos: int | None = None) -> str:
-        axis = getattr(formatter, "axis", None)
-        locs = [value] if axis is None else [value, *axis.get_majorticklocs()]
-        if percent:
-            return fmt_percent(value, language, _tick_decimals([100 * v for v in locs]))
-        return fmt_number(value, language, _tick_decimals(locs))
-
-    formatter = FuncFormatter(fmt)
-    return formatter
+    return _LocaleFormatter(language, percent=percent)
 
 
 def caption(key: str, language: Language, **values: Any) -> str:

@@ -13,11 +13,12 @@ from importlib import resources
 from typing import Any
 
 import pandas as pd
-from ruamel.yaml import YAML
+import yaml
 
 from evaltools.errors import EvaltoolsError
 
 MISSING = "–"
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @cache
@@ -32,13 +33,27 @@ def catalogue() -> dict[str, dict[str, str]]:
     for source in sorted(folder.iterdir(), key=lambda f: f.name):
         if not source.name.endswith(".yml"):
             continue
-        data = YAML(typ="safe").load(source.read_text(encoding="utf-8")) or {}
-        for key, by_language in data.items():
+        for key, by_language in parse_texts(source.read_text("utf-8"), source.name).items():
             if key in texts:
                 raise EvaltoolsError(f"text '{key}' is defined twice (again in {source.name})")
-            if set(by_language) != {"da", "en"}:
-                raise EvaltoolsError(f"text '{key}' in {source.name} needs exactly 'da' and 'en'")
-            texts[str(key)] = {lang: str(v) for lang, v in by_language.items()}
+            texts[key] = by_language
+    return texts
+
+
+def parse_texts(source: str, name: str) -> dict[str, dict[str, str]]:
+    """The texts of one catalogue file (YAML `source`, called `name` in errors)."""
+    # libyaml's C parser: the pure-Python one took seconds of every report's run
+    data = yaml.load(source, Loader=_LOADER) or {}
+    texts: dict[str, dict[str, str]] = {}
+    for key, by_language in data.items():
+        if not isinstance(key, str):  # e.g. a bare yes read as true
+            raise EvaltoolsError(f"text key {key!r} in {name} is not text: quote it")
+        if not isinstance(by_language, dict) or set(by_language) != {"da", "en"}:
+            raise EvaltoolsError(f"text '{key}' in {name} needs exactly 'da' and 'en'")
+        for lang, value in by_language.items():
+            if not isinstance(value, str):  # YAML 1.1 reads a bare No as false, 5 as a number
+                raise EvaltoolsError(f"text '{key}' ({lang}) in {name} is not text: quote it")
+        texts[key] = dict(by_language)
     return texts
 
 

@@ -47,8 +47,11 @@ class FigureCounter:
 
         self.count += 1
         buffer = io.BytesIO()
+        # A figure with a layout engine (all of evaltools' are constrained) already fits its
+        # canvas; "tight" would lay it out and draw it a second time only to measure it.
+        bbox = None if figure.get_layout_engine() is not None else "tight"
         figure.savefig(
-            buffer, format="png", dpi=FIGURE_DPI, bbox_inches="tight", metadata={"Software": None}
+            buffer, format="png", dpi=FIGURE_DPI, bbox_inches=bbox, metadata={"Software": None}
         )
         plt.close(figure)
         display(Image(data=buffer.getvalue(), format="png"))
