@@ -63,3 +63,25 @@ def test_portfolio_of_a_missing_round_exits_2(tmp_path: Path) -> None:
     result = evaltools("portfolio", str(tmp_path / "nope"))
     assert result.returncode == 2
     assert "not a folder" in result.stderr
+
+
+@pytest.mark.parametrize("command", ["run", "batch"])
+def test_unknown_format_is_a_usage_error(tmp_path: Path, command: str) -> None:
+    out = tmp_path / "reports"
+    params = str(FIXTURES / "good" / "params.yml")
+    result = evaltools(command, params, "--format", "docx", "--out", str(out))
+    assert result.returncode == 2
+    assert "--format" in result.stderr and "docx" in result.stderr
+    assert not out.exists()
+
+
+def test_run_writes_only_the_formats_asked_for(tmp_path: Path) -> None:
+    out = tmp_path / "reports"
+    params = str(FIXTURES / "good" / "params.yml")
+    result = evaltools(
+        "run", params, "--format", "html", "--out", str(out), "--renderer", "nbconvert"
+    )
+    assert result.returncode == 0, result.stderr
+    (folder,) = out.iterdir()
+    assert (folder / "report.html").is_file()
+    assert not (folder / "report.pdf").exists()

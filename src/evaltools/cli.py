@@ -52,6 +52,28 @@ RendererOption = Annotated[
     ),
 ]
 
+FormatOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--format",
+        help="Report format: html or pdf; repeat for both (default: both).",
+        show_default=False,
+    ),
+]
+
+
+def _formats(values: list[str] | None) -> tuple[str, ...]:
+    from evaltools.render.report import OUTPUT_FORMATS
+
+    if not values:
+        return OUTPUT_FORMATS
+    for value in values:
+        if value not in OUTPUT_FORMATS:
+            raise typer.BadParameter(
+                f"must be one of {set(OUTPUT_FORMATS)}, got {value!r}", param_hint="--format"
+            )
+    return tuple(dict.fromkeys(values))
+
 
 def _renderer(value: str) -> Renderer:
     choices = ("auto", "nbconvert", "quarto")
@@ -70,9 +92,11 @@ def run(
     timeout: Annotated[
         float | None, typer.Option(help="Seconds a notebook cell may run before it is stopped.")
     ] = None,
+    formats: FormatOption = None,
 ) -> None:
     """Run one grantee's analyses and write reports/<slug>/ (report, notebooks, results)."""
     chosen = _renderer(renderer)
+    chosen_formats = _formats(formats)
     started = time.perf_counter()
     try:
         with console.status("starting") as status:
@@ -82,6 +106,7 @@ def run(
                 renderer=chosen,
                 timeout=timeout,
                 on_step=lambda text: status.update(f"{params_file.name}: {text}"),
+                formats=chosen_formats,
             )
     except EvaltoolsError as error:
         raise _fail(error) from None
@@ -117,6 +142,7 @@ def batch(
         str | None,
         typer.Option(help="Run on this Dask scheduler (tcp://HOST:PORT) instead of locally."),
     ] = None,
+    formats: FormatOption = None,
 ) -> None:
     """Render every grantee's report in parallel; skip those whose inputs are unchanged.
 
@@ -127,6 +153,7 @@ def batch(
     from evaltools.batch_display import BatchDisplay, summary_table
 
     chosen = _renderer(renderer)
+    chosen_formats = _formats(formats)
     try:
         with BatchDisplay(console) as display:
             result = run_batch(
@@ -137,6 +164,7 @@ def batch(
                 timeout=timeout,
                 renderer=chosen,
                 scheduler=scheduler,
+                formats=chosen_formats,
                 on_update=display.update,
             )
     except EvaltoolsError as error:

@@ -40,6 +40,7 @@ class ExecutionError(EvaltoolsError):
         source: str = "",
         ename: str = "",
         evalue: str = "",
+        traceback: str = "",
     ) -> None:
         super().__init__(message)
         self.notebook = notebook
@@ -47,6 +48,7 @@ class ExecutionError(EvaltoolsError):
         self.source = source
         self.ename = ename
         self.evalue = evalue
+        self.traceback = traceback  # the kernel's traceback, without terminal colours
 
 
 class RenderError(EvaltoolsError):

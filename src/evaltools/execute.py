@@ -220,16 +220,15 @@ def execute_notebook(
         except PapermillExecutionError as exc:
             if watchdog.fired:
                 raise _timed_out(source, executed, notebook_timeout) from None
-            error = ExecutionError(
+            raise ExecutionError(
                 f"{source.name} failed in cell {exc.cell_index}: {exc.ename}: {exc.evalue}",
                 notebook=str(executed),
                 cell_index=exc.cell_index,
                 source=exc.source,
                 ename=exc.ename,
                 evalue=exc.evalue,
-            )
-            error.traceback = _plain_traceback(exc.traceback)  # type: ignore[attr-defined]
-            raise error from None
+                traceback=_plain_traceback(exc.traceback),
+            ) from None
         except CellTimeoutError:
             index, cell_source = _running_cell(executed)
             raise ExecutionError(

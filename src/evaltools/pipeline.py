@@ -425,7 +425,7 @@ def failure_text(error: BaseException, *, prepared: Prepared) -> str:
             lines.append(f"error value: {error.evalue}")
         if error.source:
             lines += ["", "cell source:", _indent(error.source)]
-        traceback = getattr(error, "traceback", "")
+        traceback = error.traceback
         if traceback:
             lines += ["", "traceback:", _indent(traceback)]
     elif not isinstance(error, EvaltoolsError):
