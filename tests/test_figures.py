@@ -129,6 +129,12 @@ def formatted(ticks, language, *, percent=False) -> list[str]:
 
 
 def test_number_formatter_uses_the_languages_decimal_mark():
+    # a value between the ticks gets the decimals it needs (e.g. a cursor readout)
+    assert number_formatter("da").format_ticks([0, 1, 2]) == ["0", "1", "2"]
+    between = number_formatter("da")
+    between.set_locs([0, 1, 2])
+    assert between(1.25) == "1,25"
+
     # decimals follow the tick spacing, so that 0 reads 0,0 beside 0,5
     assert formatted([0.0, 0.5, 1.0, 1.5], "da") == ["0,0", "0,5", "1,0", "1,5"]
     assert formatted([0.0, 0.5, 1.0, 1.5], "en") == ["0.0", "0.5", "1.0", "1.5"]
@@ -252,6 +258,34 @@ def test_png_is_written_and_pyplot_is_left_alone(tmp_path):
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert path.stat().st_size > 10_000
     assert plt.get_fignums() == before
+
+
+def test_report_png_is_opaque_rgb_without_metadata_and_as_matplotlib_draws_it():
+    from PIL import Image
+
+    from evaltools.notebook import png_bytes
+
+    fig = group_figure(make_table(), SCALES, by="phase", language="da", palette=PALETTE)
+    data = png_bytes(fig, dpi=80)
+    image = Image.open(io.BytesIO(data))
+    assert image.mode == "RGB"
+    assert image.size == (
+        round(fig.get_size_inches()[0] * 80),
+        round(fig.get_size_inches()[1] * 80),
+    )
+    assert not image.text  # no Software or other text chunks
+    reference = io.BytesIO()  # drawn from a fresh copy: a second layout can move text a pixel
+    twin = group_figure(make_table(), SCALES, by="phase", language="da", palette=PALETTE)
+    twin.savefig(reference, format="png", dpi=80)
+    drawn = Image.open(reference).convert("RGBA")
+    on_white = Image.alpha_composite(Image.new("RGBA", drawn.size, "white"), drawn)
+    expected = np.asarray(on_white.convert("RGB"), dtype=int)
+    diff = np.abs(np.asarray(image, dtype=int) - expected)
+    assert diff.max() <= 2  # compositing rounding
+    # a figure without a layout engine is cropped to its content, as before
+    loose = Figure(figsize=(4, 3))
+    loose.subplots().plot([0, 1], [0, 1])
+    assert Image.open(io.BytesIO(png_bytes(loose, dpi=80))).size != (320, 240)
 
 
 def test_semantic_colours_from_a_list_or_a_brand_mapping():

@@ -25,7 +25,13 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 from evaltools.brand import load_brand
 from evaltools.errors import RenderError
 from evaltools.render import ReportMeta, render_pdf, render_report
-from evaltools.render.pdf import TableFit, page_number_content, page_rules, pdf_html
+from evaltools.render.pdf import (
+    TableFit,
+    page_number_content,
+    page_rules,
+    pdf_html,
+    split_font_faces,
+)
 
 pypdf = pytest.importorskip("pypdf", reason="pypdf is in the test extra")
 
@@ -462,6 +468,18 @@ def test_pdf_html_numbers_tables_and_adds_rules():
     assert '.report-body table[data-pdf-table="0"] { font-size: 5.50pt; page: landscape; }' in out
     assert '.report-body table[data-pdf-table="1"] { font-size: 6.25pt; }' in out
     assert "counter(pages)" in out and out.index("counter(pages)") < out.index("</head>")
+
+
+def test_font_faces_of_the_head_are_split_off_once():
+    face = '@font-face {\n  font-family: "A";\n  src: url(data:font/ttf;base64,AAEA);\n}'
+    html = f"<html><head><style>{face}\n{face}\nbody {{ color: red; }}</style></head>"
+    html += "<body><style>@font-face { font-family: B; }</style><p>x</p></body></html>"
+    rest, fonts = split_font_faces(html)
+    assert fonts == f"{face}\n{face}"
+    assert "@font-face" not in rest[: rest.index("</head>")]
+    assert "body { color: red; }" in rest
+    assert "@font-face { font-family: B; }" in rest  # the body is left as it is
+    assert split_font_faces("<p>no head</p>") == ("<p>no head</p>", "")
 
 
 def test_html_without_head_is_a_render_error(tmp_path):

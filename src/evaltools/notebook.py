@@ -46,18 +46,44 @@ class FigureCounter:
         import matplotlib.pyplot as plt
 
         self.count += 1
-        buffer = io.BytesIO()
-        # A figure with a layout engine (all of evaltools' are constrained) already fits its
-        # canvas; "tight" would lay it out and draw it a second time only to measure it.
-        bbox = None if figure.get_layout_engine() is not None else "tight"
-        figure.savefig(
-            buffer, format="png", dpi=FIGURE_DPI, bbox_inches=bbox, metadata={"Software": None}
-        )
+        data = png_bytes(figure)
         plt.close(figure)
-        display(Image(data=buffer.getvalue(), format="png"))
+        display(Image(data=data, format="png"))
         label = text("nb_figure", self.language, n=self.count)
         md(f"*{label}: {caption}*")
         self.shown.append(caption)
+
+
+def png_bytes(figure: Figure, dpi: int = FIGURE_DPI) -> bytes:
+    """`figure` as an opaque (RGB) PNG at `dpi`, without metadata.
+
+    A figure with a layout engine (all of evaltools' are constrained) already fits its canvas,
+    so it is drawn once, as is; others are cropped to their content (``bbox_inches="tight"``).
+    RGB, not matplotlib's RGBA: the figures are opaque, and the files are less than half the
+    size, which every later step (notebook, HTML, PDF) reads and writes.
+    """
+    from PIL import Image as PILImage
+
+    if figure.get_layout_engine() is None:
+        buffer = io.BytesIO()
+        figure.savefig(
+            buffer, format="png", dpi=dpi, bbox_inches="tight", metadata={"Software": None}
+        )
+        return buffer.getvalue()
+    raw = io.BytesIO()
+    figure.savefig(raw, format="rgba", dpi=dpi)
+    width, height = (int(inches * dpi) for inches in figure.get_size_inches())
+    pixels = raw.getvalue()
+    if len(pixels) != 4 * width * height:  # not the size Agg uses: let matplotlib write it
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
+        return buffer.getvalue()
+    image = PILImage.frombuffer("RGBA", (width, height), pixels, "raw", "RGBA", 0, 1)
+    background = PILImage.new("RGB", image.size, "white")
+    background.paste(image, mask=image.getchannel("A"))
+    out = io.BytesIO()
+    background.save(out, format="png")
+    return out.getvalue()
 
 
 def value_labels(spec: PrePost, group: str, language: str) -> dict[str, str] | None:
