@@ -67,6 +67,7 @@ lock:
 benchmarks: $(VENV)/.installed-test
 	$(PIP) install --quiet -c $(CONSTRAINTS) -e ".[test,bench]"
 	$(BIN)/python benchmarks/panel_scale.py
+	$(BIN)/python benchmarks/batch_throughput.py
 
 clean:
 	rm -rf reports data/demo .pytest_cache

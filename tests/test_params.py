@@ -142,3 +142,16 @@ def test_slug_from_grantee_stays_inside_reports() -> None:
         }
     )
     assert params.report_slug == "x"
+
+
+def test_covariate_labels_must_name_listed_covariates(tmp_path: Path) -> None:
+    demo = Path(__file__).parents[1] / "params" / "demo" / "familiehuset_nord.yml"
+    text = demo.read_text(encoding="utf-8")
+    assert '    age: {da: "Alder", en: "Age"}' in text
+    (tmp_path / "p.yml").write_text(
+        text.replace('    age: {da: "Alder"', '    agee: {da: "Alder"'), encoding="utf-8"
+    )
+    with pytest.raises(ParamsError, match=r"covariate_labels: 'agee' is not in `covariates`"):
+        load_params(tmp_path / "p.yml")
+    labels = load_params(demo).register_panel.covariate_labels
+    assert labels["prior_earnings"].get("da") == "Indkomst før start (1.000 kr.)"

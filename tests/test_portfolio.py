@@ -610,10 +610,22 @@ def test_texts_in_both_languages(round_dir: Path) -> None:
     en = method_notes(portfolio, language="en", min_pooled=3)
     assert any("fewer than 5 clients" in note for note in en)
     assert any(
-        note.startswith("**Clients reached.** The number of clients with at least one")
+        note.startswith("**Clients reached.** The largest number of clients at one measurement")
         and "otherwise" in note  # A gives n_clients, the others only n_paired
         for note in en
     )
+
+
+def test_reach_in_words_is_exact_only_when_every_grantee_counts_its_clients(
+    tmp_path: Path,
+) -> None:
+    write_results(tmp_path, "a", "A", prepost=[prepost_record("x", 30)], n_clients=40)
+    write_results(tmp_path, "b", "B", prepost=[prepost_record("x", 20)], n_clients=25)
+    words = overview_paragraphs(load_round(tmp_path, language="da"), language="da")
+    assert "Tilsammen har de nået 65 klienter." in words[0]
+    write_results(tmp_path, "c", "C", prepost=[prepost_record("x", 12)])  # n_paired only
+    words = overview_paragraphs(load_round(tmp_path, language="da"), language="da")
+    assert "Tilsammen har de nået mindst 77 klienter." in words[0]
 
 
 def test_figures_leave_hidden_values_out(round_dir: Path) -> None:

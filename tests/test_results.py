@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from evaltools.params import load_params
-from evaltools.results import dumps, json_safe, merge_fragments, save_fragment
+from evaltools.results import dumps, json_safe, merge_fragments, save_fragment, save_summary
 
 GOOD = Path(__file__).parent / "fixtures" / "good" / "params.yml"
 
@@ -39,6 +39,17 @@ def test_fragments_merge_into_document(tmp_path: Path) -> None:
     assert not list(tmp_path.iterdir())  # fragments are consumed
     assert json.loads(dumps(document)) == document
     assert dumps(document) == dumps(json.loads(dumps(document)))
+
+
+def test_summary_fields_go_to_the_top_level(tmp_path: Path) -> None:
+    assert save_summary(None, n_clients=3) is None
+    save_fragment(tmp_path, "prepost", [])
+    save_summary(tmp_path, n_clients=np.int64(12))
+    document = merge_fragments(tmp_path, load_params(GOOD), version="9.9")
+    assert document["n_clients"] == 12
+    assert not list(tmp_path.iterdir())
+    with pytest.raises(ValueError, match=r"not results\.json summary fields: \['n_people'\]"):
+        save_summary(tmp_path, n_people=3)
 
 
 def test_missing_fragment_is_an_error(tmp_path: Path) -> None:

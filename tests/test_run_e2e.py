@@ -62,6 +62,9 @@ def test_results_json_equals_direct_computation(report: Path) -> None:
     document = json.loads((report / "results.json").read_text(encoding="utf-8"))
     assert document["grantee"] == "Familiehuset Nord"
     assert document["prepost"] == json_safe(direct.records())
+    # clients reached: the largest count of the report's count table (120 at the first
+    # measurement in the demo data, see the occasion_counts table)
+    assert document["n_clients"] == direct.n_clients == direct.occasion_counts["n_clients"].max()
     overall = [r for r in document["prepost"] if r["group"] is None]
     assert {r["scale"] for r in overall} == {s.name for s in params.prepost.scales}
     required = {

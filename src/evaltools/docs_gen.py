@@ -127,6 +127,8 @@ DESCRIPTIONS: dict[str, str] = {
     "RegisterPanel.outcomes": "Outcome columns (e.g. 0/1 in education, employed, earnings).",
     "RegisterPanel.outcome_labels": "The outcomes' names in the report, keyed by column.",
     "RegisterPanel.covariates": "Baseline covariates of the propensity score and balance table.",
+    "RegisterPanel.covariate_labels": "The covariates' names in the balance table and figure, "
+    "keyed by column (each must be in `covariates`).",
     "RegisterPanel.matching": "How the comparison group is built.",
     "RegisterPanel.event_window": (
         "Years relative to start shown in the event study, `[first, last]` with first <= -2 "

@@ -207,6 +207,7 @@ class RegisterPanel(_Model):
     outcomes: list[str] = Field(min_length=1)
     outcome_labels: dict[str, LocalizedText] = Field(default_factory=dict)
     covariates: list[str] = Field(default_factory=list)
+    covariate_labels: dict[str, LocalizedText] = Field(default_factory=dict)
     matching: Matching = Field(default_factory=Matching)
     event_window: tuple[int, int] = (-3, 3)
     estimators: list[Literal["did", "event_study", "staggered"]] = Field(
@@ -228,6 +229,15 @@ class RegisterPanel(_Model):
         if not (value[0] <= -2 and value[1] >= 0):
             raise ValueError("must be [first, last] with first <= -2 and last >= 0")
         return value
+
+    @model_validator(mode="after")
+    def _labels_for_listed_covariates(self) -> RegisterPanel:
+        for key in self.covariate_labels:
+            if key not in self.covariates:
+                raise ValueError(
+                    f"covariate_labels: '{key}' is not in `covariates` {self.covariates}"
+                )
+        return self
 
 
 RegisterEstimator = Literal[

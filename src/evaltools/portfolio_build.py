@@ -223,7 +223,7 @@ def demo_round(folder: Path | None = None) -> Path:
     from evaltools.params import load_params
     from evaltools.prepost import analyse_prepost
     from evaltools.readers import read_analysis_data
-    from evaltools.results import dumps, merge_fragments, save_fragment
+    from evaltools.results import dumps, merge_fragments, save_fragment, save_summary
 
     if folder is None:  # named like the default round: the report names the round's folder
         folder = Path(tempfile.mkdtemp(prefix="evaltools-demo-")) / "reports"
@@ -240,6 +240,7 @@ def demo_round(folder: Path | None = None) -> Path:
         target = folder / params.report_slug
         target.mkdir(parents=True, exist_ok=True)
         save_fragment(target, "prepost", result.records())
+        save_summary(target, n_clients=result.n_clients)
         document = merge_fragments(target, params, version=__version__)
         (target / "results.json").write_text(dumps(document), encoding="utf-8")
     return folder

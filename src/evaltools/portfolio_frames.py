@@ -123,8 +123,8 @@ def reach(portfolio: Portfolio) -> pd.DataFrame:
     """Clients reached per grantee.
 
     Columns: ``slug``, ``grantee``, ``intervention``, ``period``, ``n_reached`` and
-    ``basis``: ``"n_clients"`` (clients with at least one measurement, when the results
-    give it), else ``"max_n_paired"`` (the largest number of clients with both a first and
+    ``basis``: ``"n_clients"`` (the most clients at one measurement, when the results give
+    it), else ``"max_n_paired"`` (the largest number of clients with both a first and
     a last measurement on any scale: a lower bound), else ``"n_treated"`` (register
     participants); ``n_register`` (register participants in the matched sample, if
     any); ``suppressed`` and ``suppressed_by``.

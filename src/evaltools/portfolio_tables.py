@@ -329,7 +329,9 @@ def overview_paragraphs(portfolio: Portfolio, *, language: str) -> list[str]:
             f"portfolio_overview_reached_hidden_{key}", lang, n=reached, hidden=hidden
         )
     else:
-        first += " " + text("portfolio_overview_reached", lang, n=reached)
+        exact = (portfolio.reach["basis"] == "n_clients").all()  # no lower bounds in the sum
+        key = "portfolio_overview_reached_exact" if exact else "portfolio_overview_reached"
+        first += " " + text(key, lang, n=reached)
     paragraphs = [first]
     common = portfolio.common_scales
     if common:

@@ -155,6 +155,16 @@ class PrePostResult(ResultDisplay):
     _reasons: dict[str, list[str | None]] = field(default_factory=dict, repr=False)
     _hidden: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
 
+    @property
+    def n_clients(self) -> int | None:
+        """Clients reached: the most clients with a row at one occasion, as published.
+
+        The largest count of :attr:`occasion_counts` that is shown (None when every one is
+        hidden as small), so that it adds nothing to what the report already shows.
+        """
+        shown = pd.to_numeric(self.occasion_counts["n_clients"], errors="coerce").dropna()
+        return int(shown.max()) if len(shown) else None
+
     def hidden_counts(self, name: str) -> pd.DataFrame:
         """Why each count of the table `name` is hidden, for showing it the right way.
 

@@ -17,6 +17,9 @@ from evaltools.params import Params
 
 SCHEMA_VERSION = 1
 _FRAGMENT = "_results_{analysis}.json"
+_SUMMARY = "_results_summary.json"
+#: Top-level fields a notebook may add to results.json with :func:`save_summary`.
+SUMMARY_FIELDS = ("n_clients",)
 
 
 def json_safe(value: Any, *, digits: int = 6) -> Any:
@@ -47,6 +50,21 @@ def save_fragment(output_dir: str | Path | None, analysis: str, records: list[di
     return path
 
 
+def save_summary(output_dir: str | Path | None, **fields: Any) -> Path | None:
+    """Write top-level `fields` of results.json (:data:`SUMMARY_FIELDS`) into `output_dir`.
+
+    Returns the file written, or None when `output_dir` is None (an interactive session).
+    """
+    unknown = sorted(set(fields) - set(SUMMARY_FIELDS))
+    if unknown:
+        raise ValueError(f"not results.json summary fields: {unknown}; known: {SUMMARY_FIELDS}")
+    if output_dir is None:
+        return None
+    path = Path(output_dir) / _SUMMARY
+    path.write_text(dumps(json_safe(fields)), encoding="utf-8")
+    return path
+
+
 def dumps(data: Any) -> str:
     """Serialise `data` deterministically (sorted keys, UTF-8, two-space indent)."""
     return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
@@ -73,6 +91,11 @@ def merge_fragments(folder: Path, params: Params, *, version: str) -> dict[str, 
             )
         document[analysis] = json.loads(fragment.read_text(encoding="utf-8"))
         fragment.unlink()
+    summary = folder / _SUMMARY
+    if summary.is_file():
+        fields = json.loads(summary.read_text(encoding="utf-8"))
+        document.update({k: v for k, v in fields.items() if k in SUMMARY_FIELDS})
+        summary.unlink()
     return document
 
 

@@ -176,6 +176,10 @@ _COMMENTS: dict[str, tuple[str, str]] = {
         "baggrundsvariable til propensity score-matchningen",
         "baseline covariates for the propensity score matching",
     ),
+    "covariate_labels": (
+        "baggrundsvariablenes navne i balancetabellen",
+        "the covariates' names in the balance table",
+    ),
     "matching": (
         "method: propensity eller none; caliper på propensity score; ratio 1:k; replace;\n"
         "exact: kolonner, der matches eksakt på; seed: startværdi for tilfældighed",
@@ -268,6 +272,9 @@ prepost:
 #     in_education: {{da: "I uddannelse", en: "In education"}}
 #     employed: {{da: "I beskæftigelse", en: "Employed"}}
 #   covariates: [age, children, prior_education, prior_earnings]  # «covariates»
+#   covariate_labels:  # «covariate_labels»
+#     age: {{da: "Alder", en: "Age"}}
+#     children: {{da: "Antal børn", en: "Number of children"}}
 #   # «matching»
 #   matching:
 #     method: propensity

@@ -136,7 +136,11 @@ def analyse_register_panel(
     return RegisterPanelResult(
         spec=spec,
         matching=match,
-        balance=balance_table(match, **common),
+        balance=balance_table(
+            match,
+            names={c: label.model_dump() for c, label in spec.covariate_labels.items()},
+            **common,
+        ),
         did=did_result,
         event_study=es_result,
         staggered=st_result,

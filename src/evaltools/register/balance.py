@@ -17,7 +17,7 @@ standardized mean difference and the variance ratio.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -49,6 +49,20 @@ class BalanceTable(ResultDisplay):
     table: pd.DataFrame
     min_cell_size: int = 5
     language: str = "da"
+    names: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+
+    def variable_name(self, variable: str, language: str) -> str:
+        """How a row's ``variable`` reads in `language`.
+
+        A covariate's name comes from `names` (the parameter file's ``covariate_labels``,
+        by language), else its column; a level of a categorical covariate reads
+        ``<name>: <level>``; the propensity score is named by the catalogue.
+        """
+        if variable == PROPENSITY:
+            return text("register_balance_propensity", language)
+        column, sep, level = variable.partition("=")
+        label = self.names.get(column, {}).get(language, column)
+        return f"{label}: {level}" if sep else label
 
     def max_abs_smd(self, *, after: bool = True) -> float:
         """The largest |SMD| over the covariates (propensity score excluded)."""
@@ -71,11 +85,17 @@ class BalanceTable(ResultDisplay):
             "variance_ratio_after",
         ]
         labels = {c: text(f"register_balance_col_{c}", language) for c in cols}
-        return [TableView(title="", frame=self.table[cols], decimals=2, labels=labels)]
+        frame = self.table[cols].copy()
+        frame["variable"] = [self.variable_name(v, language) for v in frame["variable"]]
+        return [TableView(title="", frame=frame, decimals=2, labels=labels)]
 
 
 def balance_table(
-    match: MatchResult, *, min_cell_size: int = 5, language: str = "da"
+    match: MatchResult,
+    *,
+    min_cell_size: int = 5,
+    language: str = "da",
+    names: Mapping[str, Mapping[str, str]] | None = None,
 ) -> BalanceTable:
     """Means, standardized mean differences and variance ratios before and after matching.
 
@@ -88,6 +108,8 @@ def balance_table(
         have (or lack) the trait.
     language
         Language of the displayed table.
+    names
+        The covariates' display names by column and language (default: the column names).
 
     Returns
     -------
@@ -138,7 +160,9 @@ def balance_table(
             f"variance_ratio_{phase}",
         ):
             table.loc[hide, col] = np.nan
-    return BalanceTable(table=table, min_cell_size=min_cell_size, language=language)
+    return BalanceTable(
+        table=table, min_cell_size=min_cell_size, language=language, names=dict(names or {})
+    )
 
 
 def love_plot(
@@ -161,7 +185,8 @@ def love_plot(
     language
         ``"da"`` or ``"en"`` for the labels.
     labels
-        Display names of the covariates (default: the column names).
+        Display names of the covariates by row `variable` (default: the balance table's
+        names, see :meth:`BalanceTable.variable_name`).
     threshold
         Where to draw the dashed line of good balance (|SMD| = 0.1).
 
@@ -173,7 +198,10 @@ def love_plot(
 
     colours = semantic_colours(palette)
     rows = balance.table[balance.table["variable"] != PROPENSITY].iloc[::-1]
-    names = [(labels or {}).get(v, v) for v in rows["variable"]]
+    names = [
+        labels[v] if labels and v in labels else balance.variable_name(v, language)
+        for v in rows["variable"]
+    ]
     y = np.arange(len(rows))
     fig = Figure(figsize=(WIDTH * 0.75, 0.9 + 0.32 * max(len(rows), 3)), layout="constrained")
     ax = fig.subplots()
