@@ -669,6 +669,7 @@ def scale_results_table(
     )
     cells: list[tuple[str, ...]] = []
     any_hidden = False
+    undefined: dict[str, list[str]] = {}  # why a statistic is not given -> scale labels
     for s in ordered:
         row = _one_row(overall, s.name, "all clients") or {}
         hidden = row_suppressed(row, min_cell_size)
@@ -677,6 +678,8 @@ def scale_results_table(
         if hidden:
             cells.append((n, *[MISSING] * (len(columns) - 1)))
             continue
+        for reason in _undefined(row):
+            undefined.setdefault(reason, []).append(scale_label(s, language, with_range=False))
         cells.append(
             (
                 n,
@@ -702,6 +705,12 @@ def scale_results_table(
         notes.append(text("prepost_tab_note_lower_better", language))
     if any_hidden:
         notes.append(_hidden_note(language, min_cell_size))
+    rci = tuple(r for r in _UNDEFINED if r.startswith("rci_"))
+    shown_reasons = {"all": _UNDEFINED, "change": ("constant_change",), "reliable_change": rci}
+    for reason in shown_reasons[part]:
+        if reason in undefined:
+            labels = ", ".join(undefined[reason])
+            notes.append(text(f"prepost_tab_note_{reason}", language, scales=labels))
     numeric = (True,) * 6 + (False,) + (True,) * 4
     keep = {
         "all": range(len(columns)),
@@ -718,6 +727,44 @@ def scale_results_table(
         tuple(notes),
         "scale-results",
     )
+
+
+#: Why a pre/post statistic is not given although its row is shown (a note says it in words).
+_UNDEFINED = (
+    "constant_change",
+    "rci_few",
+    "rci_alpha",
+    "rci_perfect",
+    "rci_not_positive",
+    "rci_no_spread",
+)
+
+
+def _undefined(row: Mapping[str, Any]) -> list[str]:
+    """The reasons (keys of :data:`_UNDEFINED`) why `row` lacks p, d_z or the RCI threshold.
+
+    Worked out from the published values, as :func:`evaltools.prepost.analyse_prepost` decides
+    them: no threshold with fewer than 2 pairs, without a reliability, with a reliability of 1
+    or not above 0, else because the baseline scores do not vary; no p or d_z because every
+    client changed by the same amount.
+    """
+    reasons = []
+    n = row.get("n_paired")
+    if not is_missing(n) and float(n) >= 2 and is_missing(row.get("d_z")):
+        reasons.append("constant_change")
+    if is_missing(row.get("rci_threshold")) and not is_missing(n):
+        reliability = row.get("reliability")
+        if float(n) < 2:
+            reasons.append("rci_few")
+        elif is_missing(reliability):
+            reasons.append("rci_alpha")
+        elif float(reliability) >= 1:
+            reasons.append("rci_perfect")
+        elif float(reliability) <= 0:
+            reasons.append("rci_not_positive")
+        else:
+            reasons.append("rci_no_spread")
+    return reasons
 
 
 def _fmt_reliability(value: Any, source: Any, language: str) -> str:
