@@ -55,35 +55,15 @@ class FigureCounter:
 
 
 def png_bytes(figure: Figure, dpi: int = FIGURE_DPI) -> bytes:
-    """`figure` as an opaque (RGB) PNG at `dpi`, without metadata.
+    """`figure` as a PNG at `dpi`, cropped to what is drawn, without metadata.
 
-    A figure with a layout engine (all of evaltools' are constrained) already fits its canvas,
-    so it is drawn once, as is; others are cropped to their content (``bbox_inches="tight"``).
-    RGB, not matplotlib's RGBA: the figures are opaque, and the files are less than half the
-    size, which every later step (notebook, HTML, PDF) reads and writes.
+    Always ``bbox_inches="tight"``, even for constrained-layout figures: a layout can't shrink
+    text that is wider than the figure (a long axis label on a narrow figure), and "tight"
+    widens the image to hold it instead of cutting it off.
     """
-    from PIL import Image as PILImage
-
-    if figure.get_layout_engine() is None:
-        buffer = io.BytesIO()
-        figure.savefig(
-            buffer, format="png", dpi=dpi, bbox_inches="tight", metadata={"Software": None}
-        )
-        return buffer.getvalue()
-    raw = io.BytesIO()
-    figure.savefig(raw, format="rgba", dpi=dpi)
-    width, height = (int(inches * dpi) for inches in figure.get_size_inches())
-    pixels = raw.getvalue()
-    if len(pixels) != 4 * width * height:  # not the size Agg uses: let matplotlib write it
-        buffer = io.BytesIO()
-        figure.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
-        return buffer.getvalue()
-    image = PILImage.frombuffer("RGBA", (width, height), pixels, "raw", "RGBA", 0, 1)
-    background = PILImage.new("RGB", image.size, "white")
-    background.paste(image, mask=image.getchannel("A"))
-    out = io.BytesIO()
-    background.save(out, format="png")
-    return out.getvalue()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight", metadata={"Software": None})
+    return buffer.getvalue()
 
 
 def value_labels(spec: PrePost, group: str, language: str) -> dict[str, str] | None:
