@@ -186,6 +186,8 @@ def test_balance_hides_rare_binary_traits_and_love_plot_draws():
     assert bool(flag["suppressed"]) and np.isnan(flag["mean_treated_after"])
     fig = love_plot(bal, palette=["#1B7F79", "#C4572F"], language="en")
     assert isinstance(fig, Figure)
+    (ax,) = fig.axes
+    assert ax.get_legend() is None and len(fig.legends) == 1  # above the panel, not over it
     assert "Balance" in bal.summary(language="en")
 
 

@@ -203,7 +203,8 @@ def love_plot(
         for v in rows["variable"]
     ]
     y = np.arange(len(rows))
-    fig = Figure(figsize=(WIDTH * 0.75, 0.9 + 0.32 * max(len(rows), 3)), layout="constrained")
+    # as wide as the report's other figures, so that its type is the same size on the page
+    fig = Figure(figsize=(WIDTH, 1.3 + 0.32 * max(len(rows), 3)), layout="constrained")
     ax = fig.subplots()
     before = np.abs(rows["smd_before"].to_numpy(float))
     after = np.abs(rows["smd_after"].to_numpy(float))
@@ -235,7 +236,8 @@ def love_plot(
     ax.set_xlim(left=0)
     ax.grid(axis="y", visible=False)
     ax.spines[["top", "right"]].set_visible(False)
-    ax.legend(loc="lower right", frameon=False)
+    # above the panel, never over the points
+    fig.legend(loc="outside upper right", ncols=2, frameon=False)
     ax.set_title(text("register_love_title", language), loc="left", fontweight="bold")
     return fig
 
