@@ -6,6 +6,8 @@ import os
 import tempfile
 from pathlib import Path
 
+from evaltools.errors import OutputError
+
 
 def write_bytes_atomic(target: Path, data: bytes) -> None:
     """Write `data` to `target` through a temporary file in the same folder and a rename.
@@ -23,6 +25,23 @@ def write_bytes_atomic(target: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_report_file(target: Path, data: str | bytes) -> None:
+    """Write one of a report's files atomically (:func:`write_bytes_atomic`), its folder too.
+
+    Raises
+    ------
+    OutputError
+        If the folder or the file cannot be written.
+    """
+    target = Path(target)
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        write_bytes_atomic(target, raw)
+    except OSError as exc:
+        raise OutputError(f"{target}: could not write the report ({exc})") from exc
 
 
 def _umask() -> int:

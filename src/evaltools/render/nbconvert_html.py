@@ -15,10 +15,8 @@ from __future__ import annotations
 import base64
 import itertools
 import mimetypes
-import os
 import re
 import unicodedata
-import uuid
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -27,8 +25,9 @@ import nbformat
 from bs4 import BeautifulSoup, Tag
 from nbconvert import HTMLExporter
 
+from evaltools.atomic import write_report_file
 from evaltools.brand import Brand
-from evaltools.errors import OutputError, RenderError
+from evaltools.errors import RenderError
 from evaltools.i18n import text
 from evaltools.render.meta import ReportMeta
 from evaltools.render.prepare import prepare_notebook
@@ -135,25 +134,8 @@ def render_html(notebook: Path, output: Path, *, brand: Brand, meta: ReportMeta)
     except Exception as exc:
         raise RenderError(f"{notebook}: not a readable notebook ({exc})") from exc
     html = export_html(nb, brand=brand, meta=meta, path=notebook.parent)
-    write_atomic(output, html)
+    write_report_file(output, html)
     return output
-
-
-def write_atomic(path: Path, content: str) -> None:
-    """Write `content` (UTF-8) to `path` through a temporary file beside it and a rename.
-
-    The temporary file is created like any other file (honouring the umask), so the report
-    gets the usual permissions.
-    """
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(tmp, "x", encoding="utf-8") as fh:
-            fh.write(content)
-        os.replace(tmp, path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise OutputError(f"{path}: could not write the report ({exc})") from exc
 
 
 # ---------------------------------------------------------------------------

@@ -25,16 +25,15 @@ from __future__ import annotations
 
 import itertools
 import logging
-import os
 import re
-import uuid
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from evaltools.errors import OutputError, RenderError
+from evaltools.atomic import write_report_file
+from evaltools.errors import RenderError
 from evaltools.i18n import text
 from evaltools.render.meta import ReportMeta
 
@@ -309,17 +308,5 @@ def render_pdf(html: str | Path, output: Path, *, meta: ReportMeta) -> Path:
         raise RenderError(f"WeasyPrint could not make the PDF: {exc}") from exc
     finally:
         logger.setLevel(level)
-    _write_bytes_atomic(output, data)
+    write_report_file(output, data)
     return output
-
-
-def _write_bytes_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(tmp, "xb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise OutputError(f"{path}: could not write the report ({exc})") from exc
