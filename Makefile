@@ -50,11 +50,11 @@ notebooks: $(VENV)/.installed-main
 	cd notebooks && for nb in *.ipynb; do ../$(BIN)/papermill --cwd . -k evaltools "$$nb" "$$nb" || exit 1; done
 
 lint: $(VENV)/.installed-test
-	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/python -m evaltools.docs_gen --check
+	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/python tools/docs_gen.py --check
 
 ## docs: regenerate docs/params.md from the parameter schema
 docs: $(VENV)/.installed-main
-	$(BIN)/python -m evaltools.docs_gen
+	$(BIN)/python tools/docs_gen.py
 
 format: $(VENV)/.installed-test
 	$(BIN)/ruff format . && $(BIN)/ruff check --fix .

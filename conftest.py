@@ -12,6 +12,6 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     """Write the (deterministic) demo data before any notebook or test reads it."""
-    from evaltools.demo import write_all_demo_data
+    from evaltools.data.demo import write_all_demo_data
 
     write_all_demo_data()

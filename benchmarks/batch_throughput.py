@@ -8,7 +8,7 @@ clients take turns) are reported on the same machine in the same run:
 * **naive loop**: for each grantee, one after the other, the ``papermill`` CLI
   (``papermill notebooks/prepost.ipynb <out>/prepost.ipynb -p params_file ... -k evaltools``)
   then ``jupyter nbconvert --to html`` on the executed notebook: HTML only;
-* **evaltools batch**: ``evaltools.batch.run_batch`` (what ``evaltools batch params/ --force``
+* **evaltools batch**: ``evaltools.batch.round.run_batch`` (what ``evaltools batch params/ --force``
   runs, without the live display), in a fresh Python process, default workers (the number of
   cores), twice: branded HTML only (like for like with the loop), then HTML *and* PDF (what
   ``evaltools batch`` writes by default); results.json and provenance.json each time.
@@ -44,7 +44,7 @@ TARGET = 4.0  # issue 4: the batch takes at most a quarter of the naive loop's t
 VARIANTS = {"HTML, like the loop": "html", "HTML + PDF, the default": "html,pdf"}
 BATCH_SCRIPT = """
 import json, sys
-from evaltools.batch import run_batch
+from evaltools.batch.round import run_batch
 result = run_batch([sys.argv[1]], out_dir=sys.argv[2], force=True,
                    formats=sys.argv[3].split(","))
 print(json.dumps({"seconds": result.seconds, "exit_code": result.exit_code,
@@ -55,7 +55,7 @@ print(json.dumps({"seconds": result.seconds, "exit_code": result.exit_code,
 
 def make_grantees(folder: Path, count: int) -> Path:
     """`count` parameter files in ``<folder>/params`` with their data in ``<folder>/data``."""
-    from evaltools.demo_data import GRANTEES, generate_indicator_data
+    from evaltools.data.demo_prepost import GRANTEES, generate_indicator_data
 
     yaml = YAML()
     params_dir, data_dir = folder / "params", folder / "data"

@@ -10,7 +10,7 @@ from evaltools.errors import (
     ParamsError,
     RenderError,
 )
-from evaltools.params import Params, load_params
+from evaltools.params.models import Params, load_params
 
 __version__ = "0.1.0"
 

@@ -16,11 +16,11 @@ from rich.console import Console
 from rich.table import Table
 
 from evaltools import __version__
-from evaltools.batch import DEFAULT_TIMEOUT
+from evaltools.batch.round import DEFAULT_TIMEOUT
 from evaltools.errors import EvaltoolsError, ExecutionError
-from evaltools.params import load_params
-from evaltools.pipeline import Renderer, prepare, run_report
-from evaltools.scaffold import DataQuality, data_quality
+from evaltools.params.models import load_params
+from evaltools.params.scaffold import DataQuality, data_quality
+from evaltools.run.pipeline import Renderer, prepare, run_report
 
 app = typer.Typer(
     add_completion=False,
@@ -149,8 +149,8 @@ def batch(
     Prints a live table of each grantee's state and a summary at the end. Exit code 0 when
     every grantee was rendered or skipped, 1 when one failed, 130 when interrupted.
     """
-    from evaltools.batch import run_batch
-    from evaltools.batch_display import BatchDisplay, summary_table
+    from evaltools.batch.display import BatchDisplay, summary_table
+    from evaltools.batch.round import run_batch
 
     chosen = _renderer(renderer)
     chosen_formats = _formats(formats)
@@ -223,7 +223,7 @@ def new(
     force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
 ) -> None:
     """Write a commented parameter file for a new grantee."""
-    from evaltools.scaffold import write_new_params
+    from evaltools.params.scaffold import write_new_params
 
     if language not in ("da", "en"):
         raise typer.BadParameter(
@@ -250,7 +250,7 @@ def demo(
     ] = False,
 ) -> None:
     """Generate the synthetic demo data and render every demo grantee's report."""
-    from evaltools.demo import demo_params_files, write_all_demo_data
+    from evaltools.data.demo import demo_params_files, write_all_demo_data
 
     chosen = _renderer(renderer)
     written = write_all_demo_data()
@@ -283,7 +283,7 @@ def portfolio(
     renderer: RendererOption = "auto",
 ) -> None:
     """Build the foundation-level portfolio report from every grantee's results.json."""
-    from evaltools.portfolio import build_portfolio
+    from evaltools.portfolio.round import build_portfolio
 
     chosen = _renderer(renderer)
     if language not in ("da", "en"):
@@ -314,7 +314,7 @@ def verify(
     ] = False,
 ) -> None:
     """Recompute the hashes of a report's inputs and outputs: does it still match them?"""
-    from evaltools.verify import verify_report
+    from evaltools.run.verify import verify_report
 
     try:
         result = verify_report(folder, strict=strict)

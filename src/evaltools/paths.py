@@ -10,6 +10,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+#: Environment variable naming the brands folder.
+BRANDS_DIR_VARIABLE = "EVALTOOLS_BRANDS_DIR"
+
 
 def project_root() -> Path:
     """The project folder (with ``notebooks/``, ``templates/``, ``params/``)."""
@@ -31,8 +34,8 @@ def notebooks_dir() -> Path:
 
 def brands_dir() -> Path:
     """The brands: one folder per brand with ``_brand.yml`` and a logo."""
-    env = os.environ.get("EVALTOOLS_BRANDS_DIR")
-    return Path(env).resolve() if env else project_root() / "templates" / "brands"
+    env = os.environ.get(BRANDS_DIR_VARIABLE)
+    return Path(env).expanduser() if env else project_root() / "templates" / "brands"
 
 
 def demo_data_dir() -> Path:

@@ -18,19 +18,19 @@ participants with (staggered) start years and a comparison pool. The steps, one 
   Callaway & Sant'Anna group-time effects, their aggregations and inference;
 * :mod:`~evaltools.register.results` and :mod:`~evaltools.register.figures`: the result
   object, ``results.json`` records and the figures;
-* :mod:`~evaltools.register.demo`: synthetic register data with known effects.
+* :mod:`~evaltools.data.demo_register`: synthetic register data with known effects.
 
 :func:`analyse_register_panel` runs them all from a parameter section.
 """
 
-from evaltools.register.analysis import analyse_register_panel, estimation_sample, match_register
-from evaltools.register.balance import BalanceTable, balance_table, love_plot
-from evaltools.register.demo import (
+from evaltools.data.demo_register import (
     TRUE_EFFECTS,
     make_register_demo,
     true_effect,
     write_register_demo,
 )
+from evaltools.register.analysis import analyse_register_panel, estimation_sample, match_register
+from evaltools.register.balance import BalanceTable, balance_table, love_plot
 from evaltools.register.did import DidResult, did_2x2, twfe
 from evaltools.register.event_study import EventStudyResult, event_study
 from evaltools.register.figures import effect_figure, trends_figure

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from evaltools.disclosure import suppress
+from evaltools.privacy.suppression import suppress
 
 STATS = ("estimate", "se", "ci_low", "ci_high", "p_value")
 
@@ -37,7 +37,7 @@ def shown(
 
 def p_text(p: float, language: str) -> str:
     """``p = 0,011`` or ``p < 0,001`` (a missing p as ``p = –``)."""
-    from evaltools.i18n import fmt_p
+    from evaltools.report.i18n import fmt_p
 
     shown_p = fmt_p(p, language)
     return f"p {shown_p}" if shown_p.startswith("<") else f"p = {shown_p}"

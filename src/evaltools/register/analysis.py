@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from evaltools.errors import DataError
-from evaltools.params import RegisterPanel
+from evaltools.params.models import RegisterPanel
 from evaltools.register import readers
 from evaltools.register.balance import balance_table
 from evaltools.register.did import did_2x2, twfe

@@ -24,9 +24,9 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from evaltools.display import ResultDisplay, TableView
-from evaltools.i18n import text
 from evaltools.register.matching import MatchResult
+from evaltools.report.display import ResultDisplay, TableView
+from evaltools.report.i18n import text
 
 PROPENSITY = "propensity"
 
@@ -194,7 +194,14 @@ def love_plot(
     -------
     matplotlib.figure.Figure
     """
-    from evaltools.figures import INK, MUTED, NEUTRAL, WIDTH, number_formatter, semantic_colours
+    from evaltools.prepost.figures import (
+        INK,
+        MUTED,
+        NEUTRAL,
+        WIDTH,
+        number_formatter,
+        semantic_colours,
+    )
 
     colours = semantic_colours(palette)
     rows = balance.table[balance.table["variable"] != PROPENSITY].iloc[::-1]

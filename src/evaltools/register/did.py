@@ -21,11 +21,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from evaltools.display import ResultDisplay, TableView
 from evaltools.errors import DataError
-from evaltools.i18n import text
 from evaltools.register._display import shown
 from evaltools.register.fixed_effects import Backend, CovType, FixedEffectsFit, fit_fixed_effects
+from evaltools.report.display import ResultDisplay, TableView
+from evaltools.report.i18n import text
 
 ESTIMATE_COLUMNS = [
     "outcome",

@@ -23,12 +23,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from evaltools.display import ResultDisplay, TableView
 from evaltools.errors import DataError
-from evaltools.i18n import fmt_number, text
 from evaltools.register._display import p_text, shown
 from evaltools.register.fixed_effects import Backend, CovType, FixedEffectsFit, fit_fixed_effects
 from evaltools.register.within import group_codes
+from evaltools.report.display import ResultDisplay, TableView
+from evaltools.report.i18n import fmt_number, text
 
 TABLE_COLUMNS = [
     "outcome",

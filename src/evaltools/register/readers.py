@@ -25,7 +25,7 @@ import duckdb
 import pandas as pd
 
 from evaltools.errors import DataError
-from evaltools.params import ReadOptions
+from evaltools.params.models import ReadOptions
 
 PARQUET = (".parquet", ".pq")
 CSV = (".csv", ".txt", ".tsv")

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from evaltools.i18n import MISSING, fmt_number, fmt_p, text
+from evaltools.prepost.tables import ReportTable, fmt_count
 from evaltools.register.results import RegisterPanelResult
-from evaltools.tables import ReportTable, fmt_count
+from evaltools.report.i18n import MISSING, fmt_number, fmt_p, text
 
 OVERALL_ESTIMATORS = ("did", "twfe", "staggered_simple", "staggered_group", "staggered_dynamic")
 

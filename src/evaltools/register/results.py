@@ -18,14 +18,14 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from evaltools.display import ResultDisplay, TableView
-from evaltools.i18n import text
-from evaltools.params import RegisterPanel
+from evaltools.params.models import RegisterPanel
 from evaltools.register.balance import BalanceTable, love_plot
 from evaltools.register.did import DidResult
 from evaltools.register.event_study import EventStudyResult
 from evaltools.register.matching import MatchResult
 from evaltools.register.staggered import StaggeredResult
+from evaltools.report.display import ResultDisplay, TableView
+from evaltools.report.i18n import text
 
 RECORD_KEYS: tuple[str, ...] = (
     "outcome",

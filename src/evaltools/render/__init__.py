@@ -3,7 +3,7 @@
 :func:`render_report` is the entry point: Quarto (HTML + Typst/PDF) when installed, else
 nbconvert (one self-contained HTML file) and WeasyPrint (the same document as an A4 PDF).
 Both start from the same cleaned notebook (:mod:`evaltools.render.prepare`) and the same
-brand (:mod:`evaltools.brand`).
+brand (:mod:`evaltools.report.brand`).
 """
 
 from __future__ import annotations

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, get_args
 
 from evaltools.errors import ParamsError
-from evaltools.i18n import text
+from evaltools.report.i18n import text
 
 if TYPE_CHECKING:
-    from evaltools.params import Params
+    from evaltools.params.models import Params
 
 Language = Literal["da", "en"]
 LANGUAGES: tuple[str, ...] = get_args(Language)

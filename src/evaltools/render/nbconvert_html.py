@@ -26,11 +26,11 @@ from bs4 import BeautifulSoup, Tag
 from nbconvert import HTMLExporter
 
 from evaltools.atomic import write_report_file
-from evaltools.brand import Brand
 from evaltools.errors import RenderError
-from evaltools.i18n import text
 from evaltools.render.meta import ReportMeta
 from evaltools.render.prepare import prepare_notebook
+from evaltools.report.brand import Brand
+from evaltools.report.i18n import text
 
 TEMPLATE_NAME = "evaltools"
 TOC_LEVELS = ("h2", "h3")  # h1/h2 when there are several h1 sections (toc_levels)

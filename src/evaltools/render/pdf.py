@@ -34,8 +34,8 @@ from typing import Any
 
 from evaltools.atomic import write_report_file
 from evaltools.errors import RenderError
-from evaltools.i18n import text
 from evaltools.render.meta import ReportMeta
+from evaltools.report.i18n import text
 
 A4_WIDTH_MM = 210.0
 A4_HEIGHT_MM = 297.0

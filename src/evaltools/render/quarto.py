@@ -45,11 +45,11 @@ from typing import Any
 import nbformat
 from ruamel.yaml import YAML
 
-from evaltools.brand import Brand
 from evaltools.errors import OutputError, RenderError
-from evaltools.i18n import text
 from evaltools.render.meta import ReportMeta, check_choice
 from evaltools.render.prepare import prepare_notebook
+from evaltools.report.brand import Brand
+from evaltools.report.i18n import text
 
 QUARTO_PATH_ENV = "QUARTO_PATH"
 MIN_VERSION = (1, 6)

@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, get_args
 
-from evaltools.brand import Brand
 from evaltools.errors import ParamsError
 from evaltools.render.meta import ReportMeta, check_choice
 from evaltools.render.nbconvert_html import render_html
 from evaltools.render.pdf import render_pdf, weasyprint_version
 from evaltools.render.quarto import find_quarto, quarto_version, render_quarto
+from evaltools.report.brand import Brand
 
 Renderer = Literal["auto", "nbconvert", "quarto"]
 RENDERERS: tuple[str, ...] = get_args(Renderer)

@@ -1,7 +1,7 @@
 """The theory of change (forandringsteori): its diagram and its indicators' results vs targets.
 
 A parameter file may describe the intervention's theory of change (``theory_of_change:``, see
-:class:`evaltools.params.TheoryOfChange`): activities -> outputs -> short-term and long-term
+:class:`evaltools.params.models.TheoryOfChange`): activities -> outputs -> short-term and long-term
 outcomes, each outcome measured by indicators (a pre/post scale, or a register outcome) with
 optional baseline and target values. This package
 

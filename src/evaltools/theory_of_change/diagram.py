@@ -2,7 +2,7 @@
 
 :func:`theory_of_change_figure` draws activities -> outputs -> short-term -> long-term
 outcomes with matplotlib, in the brand's colours and matplotlib's current fonts (set by
-:func:`evaltools.brand.apply_seaborn_theme`), every text measured and wrapped to its box.
+:func:`evaltools.report.brand.apply_seaborn_theme`), every text measured and wrapped to its box.
 """
 
 from __future__ import annotations
@@ -11,14 +11,14 @@ import io
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from evaltools.i18n import text
+from evaltools.report.i18n import text
 from evaltools.theory_of_change.targets import indicator_label
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from evaltools.brand import Brand
-    from evaltools.params import Params
+    from evaltools.params.models import Params
+    from evaltools.report.brand import Brand
 
 # Font sizes in points, distances in inches (the figure is drawn in an axes whose data units
 # are inches).
@@ -93,7 +93,7 @@ def theory_of_change_figure(
     brand (tints of its primary, secondary and accent colours; long-term outcomes in the
     primary colour), texts from the catalogue in the report's language, wrapped to the boxes
     as measured in matplotlib's current fonts (see
-    :func:`evaltools.brand.apply_seaborn_theme`).
+    :func:`evaltools.report.brand.apply_seaborn_theme`).
 
     Parameters
     ----------
@@ -118,8 +118,8 @@ def theory_of_change_figure(
     from matplotlib.figure import Figure
     from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
-    from evaltools.brand import load_brand
     from evaltools.errors import ParamsError
+    from evaltools.report.brand import load_brand
 
     toc = params.theory_of_change
     if toc is None:

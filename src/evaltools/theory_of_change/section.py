@@ -47,7 +47,7 @@ def execute_theory_of_change(
     kernel
         The kernelspec name.
     **options
-        Passed on to :func:`evaltools.execute.execute_notebook`: ``cell_timeout``,
+        Passed on to :func:`evaltools.run.execute.execute_notebook`: ``cell_timeout``,
         ``notebook_timeout``, ``kernels``, ``on_kernel_ready``.
 
     Raises
@@ -56,8 +56,8 @@ def execute_theory_of_change(
         If a cell fails, a time limit is reached or the kernel dies; with the cell's index
         and source.
     """
-    from evaltools.execute import execute_notebook
     from evaltools.paths import notebooks_dir
+    from evaltools.run.execute import execute_notebook
 
     workdir = Path(workdir)
     return execute_notebook(

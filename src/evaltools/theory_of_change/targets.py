@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING, Any, Literal, get_args
 import pandas as pd
 
 from evaltools.errors import DataError
-from evaltools.i18n import MISSING, fmt_int, fmt_number, fmt_percent, text
+from evaltools.report.i18n import MISSING, fmt_int, fmt_number, fmt_percent, text
 
 if TYPE_CHECKING:
-    from evaltools.params import Indicator, Params, Scale
+    from evaltools.params.models import Indicator, Params, Scale
 
 Status = Literal["met", "not_met", "suppressed", "no_target", "missing"]
 STATUSES: tuple[str, ...] = get_args(Status)
@@ -48,8 +48,8 @@ def load_results(params: Params, results_file: str | Path | None = None) -> dict
             raise DataError(f"{path}: not a readable results.json ({exc})") from exc
     document: dict[str, Any] = {"language": params.language, "analyses": list(params.analyses)}
     if "prepost" in params.analyses and params.prepost is not None:
-        from evaltools.prepost import analyse_prepost
-        from evaltools.readers import read_analysis_data
+        from evaltools.data.readers import read_analysis_data
+        from evaltools.prepost.analysis import analyse_prepost
 
         data = read_analysis_data(params.prepost)
         result = analyse_prepost(data, spec=params.prepost, min_cell_size=params.min_cell_size)

@@ -1,0 +1,415 @@
+"""``evaltools batch``: one report per grantee, in parallel, skipping what is up to date.
+
+:func:`run_batch` takes parameter files (folders, globs or files), checks every one before
+anything runs (a bad file is reported failed with its message; the others still run),
+decides per grantee whether its report is up to date (:mod:`evaltools.batch.state`), and runs
+the others on local worker processes (:mod:`evaltools.batch.local_pool`) or on a Dask cluster
+(:mod:`evaltools.batch.dask_pool`). One grantee's failure never stops another's. Ctrl-C stops the
+workers, keeps every finished report, and leaves nothing half-written in place of a report.
+
+The result is a :class:`BatchResult`: one :class:`GranteeRun` per parameter file, a tidy
+``table``, ``summary()`` and the exit code (0 only when every grantee was rendered or
+skipped; 130 when interrupted).
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from evaltools.batch.state import decide
+from evaltools.batch.worker import JobOutcome, ReportJob
+from evaltools.errors import EvaltoolsError, ParamsError
+from evaltools.run.pipeline import (
+    FORMATS,
+    NOTEBOOKS,
+    Renderer,
+    prepare,
+    report_inputs,
+    writable_folder,
+)
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+DEFAULT_TIMEOUT = 1800.0
+LOG_FILE = ".evaltools-batch.log"  # in the output folder: what workers and kernels print
+Status = Literal["queued", "checking", "starting", "running notebook", "rendering", "done",
+                 "skipped", "failed"]  # fmt: skip
+FINAL = ("done", "skipped", "failed")
+RENDERERS = ("auto", "nbconvert", "quarto")
+
+
+@dataclass
+class GranteeRun:
+    """The state of one parameter file in a batch (updated as the batch goes)."""
+
+    params_file: Path
+    slug: str = ""
+    grantee: str = ""
+    status: Status = "queued"
+    reason: str = ""
+    seconds: float | None = None
+    error_file: str | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+    started: float | None = None
+
+    @property
+    def name(self) -> str:
+        """The grantee's name, or the file name while it is unknown."""
+        return self.grantee or self.params_file.name
+
+    @property
+    def succeeded(self) -> bool:
+        """Rendered or skipped."""
+        return self.status in ("done", "skipped")
+
+
+@dataclass
+class BatchResult:
+    """Every grantee's outcome, the batch's wall time, and whether it was interrupted."""
+
+    runs: list[GranteeRun]
+    seconds: float = 0.0
+    interrupted: bool = False
+    out_dir: Path | None = None
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """One row per grantee: grantee, slug, params_file, status, reason, seconds."""
+        import pandas as pd
+
+        return pd.DataFrame(
+            [
+                {
+                    "grantee": r.name,
+                    "slug": r.slug,
+                    "params_file": str(r.params_file),
+                    "status": r.status,
+                    "reason": r.reason,
+                    "seconds": r.seconds,
+                }
+                for r in self.runs
+            ]
+        )
+
+    def counts(self) -> dict[str, int]:
+        """How many grantees were rendered (``done``), skipped, failed, and not run."""
+        counts = {"done": 0, "skipped": 0, "failed": 0, "not run": 0}
+        for run in self.runs:
+            counts[run.status if run.status in FINAL else "not run"] += 1
+        return counts
+
+    @property
+    def exit_code(self) -> int:
+        """0 when every grantee was rendered or skipped; 130 when interrupted; else 1."""
+        if self.interrupted:
+            return 130
+        return 0 if all(r.succeeded for r in self.runs) else 1
+
+    def summary(self) -> str:
+        """One line: how many rendered, skipped, failed, and the wall time."""
+        c = self.counts()
+        text = (
+            f"{c['done']} rendered, {c['skipped']} skipped, {c['failed']} failed "
+            f"in {self.seconds:.1f} s"
+        )
+        if c["not run"]:
+            text += f"; {c['not run']} not run"
+        return text + (" (interrupted)" if self.interrupted else "")
+
+    def __str__(self) -> str:
+        return f"{self.summary()}\n{self.table.to_string(index=False)}"
+
+    def _repr_html_(self) -> str:
+        return f"<p>{self.summary()}</p>{self.table.to_html(index=False)}"
+
+
+def find_params_files(paths: Iterable[str | Path]) -> list[Path]:
+    """The parameter files named by `paths`: folders (their ``*.yml``), globs or files.
+
+    Returns absolute paths in the order given (folders and globs sorted), each once.
+
+    Raises
+    ------
+    ParamsError
+        If a path matches nothing, or no parameter file is found at all.
+    """
+    found: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            matches = sorted(p for p in path.glob("*.yml") if p.is_file())
+            matches += sorted(p for p in path.glob("*.yaml") if p.is_file())
+            if not matches:
+                raise ParamsError(f"{path}: no parameter files (*.yml) in this folder.")
+        elif path.is_file():
+            matches = [path]
+        elif glob.has_magic(str(raw)):
+            matches = sorted(Path(p) for p in glob.glob(str(raw)) if Path(p).is_file())
+            if not matches:
+                raise ParamsError(f"{raw}: no parameter files match this pattern.")
+        else:
+            raise ParamsError(f"{raw}: no such file or folder.")
+        found += [p.resolve() for p in matches]
+    if not found:
+        raise ParamsError("no parameter files given.")
+    return list(dict.fromkeys(found))
+
+
+def default_workers() -> int:
+    """The number of cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def preload_modules() -> list[str]:
+    """The modules the analysis notebooks import (what warm kernels import in advance)."""
+    from evaltools.paths import notebooks_dir
+    from evaltools.run.warm_kernels import notebook_modules
+
+    folder = notebooks_dir()
+    names = [*NOTEBOOKS.values(), "theory_of_change.ipynb"]
+    return notebook_modules(folder / name for name in names)
+
+
+class _Planner:
+    """Checks the parameter files one at a time and turns them into jobs or final states."""
+
+    def __init__(
+        self,
+        runs: list[GranteeRun],
+        *,
+        out: Path,
+        renderer: Renderer,
+        timeout: float | None,
+        force: bool,
+        warm_kernels: bool,
+        formats: tuple[str, ...],
+        update: Callable[[GranteeRun], None],
+    ) -> None:
+        self.pending = list(runs)
+        self.out = out
+        self.renderer = renderer
+        self.timeout = timeout
+        self.force = force
+        self.warm_kernels = warm_kernels
+        self.formats = formats
+        self.update = update
+        self.slugs: dict[str, Path] = {}
+        self.preload = tuple(preload_modules()) if warm_kernels else ()
+
+    def remaining(self) -> bool:
+        return bool(self.pending)
+
+    def next_jobs(self, *, limit: int = 1) -> list[ReportJob]:
+        """Check up to `limit` files; return the jobs among them that must run."""
+        jobs = []
+        for _ in range(min(limit, len(self.pending))):
+            job = self._check(self.pending.pop(0))
+            if job is not None:
+                jobs.append(job)
+        return jobs
+
+    def _check(self, run: GranteeRun) -> ReportJob | None:
+        run.status = "checking"
+        self.update(run)
+        started = time.perf_counter()
+        try:
+            prepared = prepare(run.params_file)
+            inputs = report_inputs(prepared)
+        except Exception as error:  # a bad file (or a bug) must not stop the other grantees
+            message = str(error) if isinstance(error, EvaltoolsError) else repr(error)
+            run.status, run.reason = "failed", message
+            run.seconds = time.perf_counter() - started
+            self.update(run)
+            return None
+        params = prepared.params
+        run.slug, run.grantee = params.report_slug, params.grantee
+        if params.report_slug in self.slugs:
+            other = self.slugs[params.report_slug].name
+            run.status = "failed"
+            run.reason = (
+                f"same report folder '{params.report_slug}' as {other}; give one of them "
+                "another `slug`"
+            )
+            self.update(run)
+            return None
+        self.slugs[params.report_slug] = run.params_file
+        decision = decide(
+            self.out / params.report_slug,
+            inputs,
+            renderer=self.renderer,
+            formats=self.formats,
+            force=self.force,
+        )
+        run.reason = decision.reason
+        if not decision.run:
+            run.status, run.seconds = "skipped", time.perf_counter() - started
+            self.update(run)
+            return None
+        run.status = "queued"
+        self.update(run)
+        return ReportJob(
+            params_file=str(run.params_file),
+            slug=params.report_slug,
+            out_dir=str(self.out),
+            renderer=self.renderer,
+            timeout=self.timeout,
+            analyses=tuple(params.analyses),
+            preload=self.preload,
+            warm_kernels=self.warm_kernels,
+            formats=self.formats,
+        )
+
+
+def run_batch(
+    paths: Sequence[str | Path],
+    *,
+    out_dir: str | Path = "reports",
+    workers: int | None = None,
+    force: bool = False,
+    timeout: float | None = DEFAULT_TIMEOUT,
+    renderer: Renderer = "auto",
+    scheduler: str | None = None,
+    warm_kernels: bool | None = None,
+    formats: Sequence[str] = FORMATS,
+    on_update: Callable[[list[GranteeRun]], None] | None = None,
+) -> BatchResult:
+    """Make every grantee's report that is not up to date.
+
+    Parameters
+    ----------
+    paths
+        Folders of parameter files (``*.yml``), globs, or files.
+    out_dir
+        The folder holding one folder per report.
+    workers
+        Local worker processes (default: the number of cores). Ignored with `scheduler`.
+    force
+        Run every grantee, up to date or not.
+    timeout
+        Seconds each notebook may run (each cell, and the whole notebook by wall clock);
+        None: no limit.
+    renderer
+        ``auto``, ``nbconvert`` or ``quarto``.
+    scheduler
+        Address of a Dask distributed scheduler (``tcp://host:port``) to run the reports on
+        instead of local processes.
+    warm_kernels
+        Fork kernels from a process that already imported the notebooks' modules
+        (:mod:`evaltools.run.warm_kernels`); False starts a new kernel process per notebook.
+        None (default): True unless the environment variable ``EVALTOOLS_WARM_KERNELS``
+        is ``0``.
+    formats
+        The report files to write: ``("html", "pdf")`` (default) or one of them.
+    on_update
+        Called with every grantee's state whenever one changes (for a progress display).
+
+    Returns
+    -------
+    BatchResult
+        With ``interrupted=True`` (and exit code 130) after Ctrl-C.
+
+    Raises
+    ------
+    ParamsError
+        If `paths` name no parameter files.
+    OutputError
+        If `out_dir` cannot be created or written.
+    SchedulerError
+        If the Dask scheduler at `scheduler` cannot be reached.
+    """
+    if renderer not in RENDERERS:
+        raise ParamsError(f"`renderer` must be one of {set(RENDERERS)}, got {renderer!r}")
+    if not formats or any(f not in FORMATS for f in formats):
+        raise ParamsError(f"`formats` must be among {set(FORMATS)}, got {list(formats)!r}")
+    if warm_kernels is None:
+        warm_kernels = os.environ.get("EVALTOOLS_WARM_KERNELS", "1") != "0"
+    started = time.perf_counter()
+    files = find_params_files(paths)
+    out = writable_folder(Path(out_dir))
+    runs = [GranteeRun(f) for f in files]
+    by_slug: dict[str, GranteeRun] = {}
+    notify = on_update or (lambda _runs: None)
+
+    def update(run: GranteeRun) -> None:
+        if run.slug:
+            by_slug.setdefault(run.slug, run)
+        notify(runs)
+
+    def on_state(slug: str, state: str) -> None:
+        run = by_slug[slug]
+        if run.status in FINAL:
+            return
+        if state == "running":  # handed to a worker
+            run.status, run.started = "starting", time.perf_counter()
+        elif state in ("running notebook", "rendering"):
+            run.status = state  # type: ignore[assignment]
+        notify(runs)
+
+    def on_done(job: ReportJob, outcome: JobOutcome) -> None:
+        run = by_slug[job.slug]
+        run.status = outcome.status
+        run.seconds = outcome.seconds
+        run.timings = dict(outcome.timings)
+        run.error_file = outcome.error_file
+        if outcome.status == "failed":
+            run.reason = outcome.message
+            if outcome.error_file:
+                run.reason += f" (details: {outcome.error_file})"
+        notify(runs)
+
+    planner = _Planner(
+        runs,
+        out=out,
+        renderer=renderer,
+        timeout=timeout,
+        force=force,
+        warm_kernels=warm_kernels,
+        formats=tuple(formats),
+        update=update,
+    )
+    notify(runs)
+    result = BatchResult(runs, out_dir=out)
+    try:
+        if scheduler is not None:
+            from evaltools.batch.dask_pool import DaskPool
+
+            pool: Any = DaskPool(scheduler)
+        else:
+            from evaltools.batch.local_pool import LocalPool
+
+            pool = LocalPool(
+                workers or default_workers(),
+                preload=planner.preload,
+                warm_kernels=warm_kernels,
+                log_file=out / LOG_FILE,
+            )
+        with pool:
+            pool.run(
+                [],
+                on_state=on_state,
+                on_done=on_done,
+                more=planner.next_jobs,
+                more_expected=planner.remaining,
+            )
+    except KeyboardInterrupt:
+        result.interrupted = True
+        for run in runs:
+            if run.status not in FINAL:
+                was_running = run.status not in ("queued", "checking")
+                run.status = "failed" if was_running else run.status
+                run.reason = "interrupted" if was_running else "not run (interrupted)"
+                if was_running and run.started is not None:
+                    run.seconds = time.perf_counter() - run.started
+        notify(runs)
+    result.seconds = time.perf_counter() - started
+    return result

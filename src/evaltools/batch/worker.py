@@ -1,0 +1,275 @@
+"""One report job, as a batch worker runs it: in a local worker process or on a Dask worker.
+
+:class:`ReportJob` and :class:`JobOutcome` are small, picklable and hold only plain values
+(paths as strings), so that they travel to another process or machine. :func:`run_job` runs
+:func:`evaltools.run.pipeline.run_report` and turns whatever happens into a :class:`JobOutcome`;
+it never raises for a failed report. :func:`worker_main` is the loop of a local worker
+process (:mod:`evaltools.batch.local_pool` starts ``python -m evaltools.batch.worker``);
+:func:`run_job_on_dask` is what a Dask worker runs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from evaltools.errors import EvaltoolsError
+
+JobStatus = Literal["done", "failed"]
+STEP_STATES = {
+    "checking": "checking",
+    "running": "running notebook",
+    "collecting": "running notebook",
+    "rendering": "rendering",
+    "publishing": "rendering",
+}
+
+
+@dataclass(frozen=True)
+class ReportJob:
+    """One grantee's report to make.
+
+    ``timeout`` is the limit per notebook and per cell, in seconds (None: none);
+    ``analyses`` the analyses the parameter file asks for (to budget the time).
+    """
+
+    params_file: str
+    slug: str
+    out_dir: str
+    renderer: str = "auto"
+    timeout: float | None = None
+    analyses: tuple[str, ...] = ()
+    preload: tuple[str, ...] = ()
+    warm_kernels: bool = True
+    formats: tuple[str, ...] = ("html", "pdf")
+
+
+@dataclass(frozen=True)
+class JobOutcome:
+    """What became of a :class:`ReportJob`.
+
+    ``message`` is the error's one-paragraph message for a failed job; ``error_file`` the
+    ``error.txt`` written for it, if any; ``timings`` the seconds per pipeline step.
+    """
+
+    slug: str
+    status: JobStatus
+    message: str = ""
+    error_file: str | None = None
+    seconds: float = 0.0
+    timings: dict[str, float] = field(default_factory=dict)
+    worker: str = ""
+
+
+def step_state(text: str) -> str:
+    """The display state (``checking``, ``running notebook``, ``rendering``) of a step text."""
+    return STEP_STATES.get(text.split(" ", 1)[0], "running notebook")
+
+
+def _kernels(job: ReportJob) -> Any:
+    if not job.warm_kernels:
+        return None
+    from evaltools.run.execute import kernel_name
+    from evaltools.run.warm_kernels import shared_warm_kernels
+
+    return shared_warm_kernels(kernel_name(), job.preload)
+
+
+def run_job(
+    job: ReportJob,
+    *,
+    on_state: Callable[[str], None] | None = None,
+    kernels: Any = None,
+) -> JobOutcome:
+    """Run `job` and say how it ended; never raises for a failed report.
+
+    `on_state` is called with the display state as each step starts; `kernels` overrides the
+    kernel provider (default: warm kernels shared by this process when the job allows them).
+    """
+    from evaltools.run.pipeline import error_file, run_report
+
+    started = time.perf_counter()
+    state = on_state or (lambda _s: None)
+    worker = f"{os.uname().nodename}:{os.getpid()}"
+    try:
+        outcome = run_report(
+            job.params_file,
+            out_dir=job.out_dir,
+            renderer=job.renderer,  # type: ignore[arg-type]
+            timeout=job.timeout,
+            notebook_timeout=job.timeout,
+            on_step=lambda text: state(step_state(text)),
+            kernels=kernels if kernels is not None else _kernels(job),
+            formats=job.formats,
+        )
+    except EvaltoolsError as error:
+        record = error_file(Path(job.out_dir).resolve() / job.slug)
+        return JobOutcome(
+            job.slug,
+            "failed",
+            message=str(error),
+            error_file=str(record) if record and _is_recent(record, started) else None,
+            seconds=time.perf_counter() - started,
+            worker=worker,
+        )
+    except Exception as error:  # a bug must not stop the other grantees
+        record = error_file(Path(job.out_dir).resolve() / job.slug)
+        return JobOutcome(
+            job.slug,
+            "failed",
+            message=f"unexpected error: {type(error).__name__}: {error}",
+            error_file=str(record) if record and _is_recent(record, started) else None,
+            seconds=time.perf_counter() - started,
+            worker=worker,
+        )
+    return JobOutcome(
+        job.slug,
+        "done",
+        seconds=time.perf_counter() - started,
+        timings=dict(outcome.timings),
+        worker=worker,
+    )
+
+
+def _is_recent(path: Path, started: float) -> bool:
+    """Whether `path` was written during this job (not left by an earlier run)."""
+    age = time.time() - path.stat().st_mtime
+    return age <= time.perf_counter() - started + 1.0
+
+
+# ---------------------------------------------------------------------------
+# Local worker processes
+# ---------------------------------------------------------------------------
+
+
+class _Stop(BaseException):
+    """Raised in a worker when the batch is stopped (SIGTERM from the parent)."""
+
+
+def _stop(_signum: int, _frame: object) -> None:
+    raise _Stop
+
+
+def skip_slow_optional_imports() -> None:
+    """Keep jsonschema from importing ``rfc3987_syntax`` in this process.
+
+    jsonschema (imported by nbformat) imports ``rfc3987_syntax``, when installed, to check the
+    ``iri`` formats of JSON schemas, and that builds a parser at import: about 4 s of CPU, in
+    every process that imports nbformat. Nothing here checks formats (nbformat's notebook
+    schema uses none, and no format checker is ever passed), so a worker process declares the
+    module missing.
+    """
+    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+
+
+def _log_to(path: str | None) -> None:
+    """Send this process's (and its kernels') stdout and stderr to the file `path`."""
+    if path is None:
+        return
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        os.dup2(fd, 1)
+        os.dup2(fd, 2)
+        os.close(fd)
+
+
+def worker_main(
+    conn: Any, preload: tuple[str, ...], warm_kernels: bool, log_file: str | None = None
+) -> None:
+    """The loop of a local worker process: take jobs from `conn`, send back outcomes.
+
+    Messages sent: ``("ready", pid)``, ``("state", slug, state)``, ``("done", outcome)``.
+    The worker ignores SIGINT (the parent decides what Ctrl-C does) and stops on SIGTERM,
+    removing the working folder of the report it was making. What it and its kernels print
+    goes to `log_file` (the batch's display stays readable; errors are in each error.txt).
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _stop)
+    _log_to(log_file)
+    skip_slow_optional_imports()
+    kernels = None
+    try:
+        if warm_kernels:
+            from evaltools.run.execute import kernel_name
+            from evaltools.run.warm_kernels import WarmKernels
+
+            kernels = WarmKernels(kernel=kernel_name(), modules=preload)
+            kernels.start()
+        # Import what every report needs once, while the kernel server imports its part.
+        import nbformat  # noqa: F401
+        import papermill  # noqa: F401
+
+        import evaltools.render
+        import evaltools.render.report_notebook  # noqa: F401
+
+        with contextlib.suppress(ImportError):
+            import weasyprint  # noqa: F401 - the PDF renderer, when installed
+
+        conn.send(("ready", os.getpid()))
+        while True:
+            job = conn.recv()
+            if job is None:
+                break
+            outcome = run_job(
+                job,
+                on_state=lambda s, slug=job.slug: conn.send(("state", slug, s)),
+                kernels=kernels if job.warm_kernels else None,
+            )
+            conn.send(("done", outcome))
+    except (_Stop, EOFError, BrokenPipeError, KeyboardInterrupt):
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        if kernels is not None:
+            with contextlib.suppress(Exception):
+                kernels.close()
+
+
+def main(argv: list[str]) -> None:
+    """Entry point of ``python -m evaltools.batch.worker FD SETTINGS-JSON``.
+
+    `FD` is this end of a socket pair to the parent; the settings hold ``preload``,
+    ``warm_kernels`` and ``log_file``.
+    """
+    from multiprocessing.connection import Connection
+
+    settings = json.loads(argv[1])
+    worker_main(
+        Connection(int(argv[0])),
+        tuple(settings["preload"]),
+        bool(settings["warm_kernels"]),
+        settings.get("log_file"),
+    )
+
+
+# ---------------------------------------------------------------------------
+# Dask
+# ---------------------------------------------------------------------------
+
+
+def run_job_on_dask(job: ReportJob, topic: str) -> JobOutcome:
+    """Run `job` in a Dask worker; report each state to the client as an event on `topic`."""
+
+    def publish(state: str) -> None:
+        with contextlib.suppress(Exception):
+            from distributed import get_worker
+
+            get_worker().log_event(topic, {"slug": job.slug, "state": state})
+
+    return run_job(job, on_state=publish)
+
+
+if __name__ == "__main__":
+    # Run the module's own copy, not this __main__ one, so that the outcomes sent to the
+    # parent are pickled as evaltools.batch.worker.JobOutcome.
+    from evaltools.batch.worker import main as _main
+
+    _main(sys.argv[1:])

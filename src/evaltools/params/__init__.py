@@ -1,0 +1,3 @@
+"""Parameter files: the typed, frozen models (:mod:`~evaltools.params.models`), loading with
+error locations, and the scaffold that ``evaltools new`` writes (:mod:`~evaltools.params.scaffold`).
+"""

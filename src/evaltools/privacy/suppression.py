@@ -1,0 +1,353 @@
+"""Small-cell suppression: the one place where statistics over few people are hidden.
+
+Every table that shows a count or a statistic over people goes through :func:`suppress`
+before it reaches a report. A cell (one row of a tidy table) whose count is below the
+minimum cell size is hidden (*primary* suppression). Where the cells of a table add up to a
+published total (e.g. the departments of one scale add up to the scale's overall n), hiding
+one small cell is not enough, because its count is the total minus the others; so further
+cells are hidden (*complementary* suppression) until the hidden cells together can no longer
+be recomputed as a small number.
+
+The tables of one analysis also share people: the clients paired on a scale are among those
+measured at its first occasion, and the followed-up clients of the attrition table are the
+paired ones. :func:`protect_differences` looks at the sets of people (or measurements) behind
+every published cell and hides more cells until no small group can be worked out by
+subtracting one published cell from another, or from the sum of a table's groups.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from evaltools.report.i18n import fmt_int
+
+PRIMARY = "primary"
+COMPLEMENTARY = "complementary"
+
+
+def is_small(n: Any, min_cell_size: int) -> bool:
+    """Whether a count must be hidden: ``0 < n < min_cell_size``.
+
+    An empty cell (n = 0) tells nothing about any person, so it is shown as 0; its
+    statistics are missing anyway.
+    """
+    if n is None or n is pd.NA or (isinstance(n, float) and math.isnan(n)):
+        return False
+    return 0 < float(n) < min_cell_size
+
+
+def suppress(
+    table: pd.DataFrame,
+    *,
+    n_col: str,
+    min_cell_size: int,
+    stat_cols: Sequence[str] = (),
+    partition: Sequence[str] | None = None,
+    total_col: str | None = None,
+    reason_col: str | None = None,
+) -> pd.DataFrame:
+    """Hide the counts and statistics of cells with fewer than `min_cell_size` people.
+
+    Parameters
+    ----------
+    table
+        A tidy table, one row per cell.
+    n_col
+        The column holding each cell's number of people.
+    min_cell_size
+        The smallest count that may be shown (e.g. 5).
+    stat_cols
+        Columns computed over the cell's people (means, shares, p-values, other counts);
+        they are set to missing in suppressed rows, as is `n_col`.
+    partition
+        Columns whose values identify cells that add up to a published total, e.g.
+        ``["scale", "group_var"]``: the departments of one scale. Within each partition,
+        after hiding the small cells, further cells are hidden, smallest first (ties: first in
+        table order), while the hidden cells together hold between 1 and
+        ``min_cell_size - 1`` people; in particular, a single hidden cell always gets a
+        companion. ``None`` (default) means the cells add up to nothing published: only
+        small cells are hidden. An empty sequence makes the whole table one partition.
+    total_col
+        Optional column holding the known total of the row's partition (constant within a
+        partition). People counted in the total but in no cell (e.g. clients without a
+        department) form an unpublished remainder that counts as hidden; a remainder
+        between 1 and ``min_cell_size - 1`` is protected like a small cell. Without it the
+        cells are taken to add up to the total exactly.
+    reason_col
+        Optional name of a column to add with ``"primary"``, ``"complementary"`` or
+        ``None`` per row.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy of `table` with a boolean ``suppressed`` column (combined with an existing
+        one by *or*) and, in suppressed rows, `n_col` and `stat_cols` set to missing.
+    """
+    if not isinstance(min_cell_size, int | np.integer) or min_cell_size < 1:
+        raise ValueError(f"`min_cell_size` must be a whole number >= 1, got {min_cell_size!r}")
+    needed = [n_col, *stat_cols, *(partition or ()), *([total_col] if total_col else [])]
+    missing = [c for c in needed if c not in table.columns]
+    if missing:
+        raise ValueError(f"columns {missing} are not in the table (it has {list(table.columns)})")
+    counts = pd.to_numeric(table[n_col], errors="coerce").astype(float).to_numpy()
+    if np.isnan(counts).any():
+        raise ValueError(f"`{n_col}` has missing counts; give every cell a count (0 if empty)")
+
+    primary = np.array([is_small(n, min_cell_size) for n in counts], dtype=bool)
+    complementary = np.zeros(len(table), dtype=bool)
+    if partition is not None:
+        for positions in _partitions(table, list(partition)):
+            complementary[positions] = _complement(
+                counts[positions],
+                primary[positions],
+                _remainder(table, positions, counts, total_col),
+                min_cell_size,
+            )
+
+    hidden = primary | complementary
+    out = table.copy()
+    for column in [n_col, *stat_cols]:
+        out[column] = _blank(out[column], hidden)
+    previous = out["suppressed"].astype(bool).to_numpy() if "suppressed" in out else False
+    out["suppressed"] = hidden | previous
+    if reason_col is not None:
+        reasons = np.where(primary, PRIMARY, np.where(complementary, COMPLEMENTARY, None))
+        out[reason_col] = pd.Series(reasons, index=out.index, dtype=object)
+    return out
+
+
+def suppress_counts(
+    table: pd.DataFrame, *, count_cols: Sequence[str], min_cell_size: int
+) -> pd.DataFrame:
+    """Hide each small count of a wide table of counts on its own (primary suppression).
+
+    For tables whose count columns do not add up to a published total (e.g. clients per
+    occasion: the same clients are counted at several occasions).
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy of `table` with `count_cols` as nullable integers, small counts set to NA.
+    """
+    out = table.copy()
+    for column in count_cols:
+        small = np.array([is_small(n, min_cell_size) for n in out[column]], dtype=bool)
+        out[column] = _blank(out[column].astype("Int64"), small)
+    return out
+
+
+def format_count(n: Any, min_cell_size: int, language: str) -> str:
+    """A count as shown in a report: ``"< 5"`` when it is small or was hidden as small.
+
+    Parameters
+    ----------
+    n
+        The count; ``None``/NA means a count that was hidden because it was small.
+    min_cell_size
+        The smallest count that may be shown.
+    language
+        ``"da"`` or ``"en"`` (thousands separator).
+
+    Returns
+    -------
+    str
+        ``"< 5"`` for a missing or small count, else the count (e.g. ``"1.064"`` in Danish).
+    """
+    missing = n is None or n is pd.NA or (isinstance(n, float) and math.isnan(n))
+    if missing or is_small(n, min_cell_size):
+        return f"< {fmt_int(min_cell_size, language)}"
+    return fmt_int(float(n), language)
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One published cell, for :func:`protect_differences`.
+
+    Attributes
+    ----------
+    key
+        Identifies the cell to the caller (e.g. ``("table", "anxiety", "department", "A")``).
+    views
+        The sets of members whose figures the cell publishes, e.g. one set of the paired
+        clients' baseline measurements and one of their follow-up measurements. All views of a
+        cell have the same size (the cell's count) and are hidden together. Members are
+        anything hashable (e.g. ``(client, occasion)``); they never leave the function.
+    priority
+        How central the cell is: when one of several cells must be hidden, the one with the
+        highest number goes first (0: the main result).
+    hidden
+        Whether the cell is already hidden.
+    """
+
+    key: Hashable
+    views: tuple[frozenset, ...]
+    priority: int = 0
+    hidden: bool = False
+
+    @property
+    def size(self) -> int:
+        """The number of members (people or measurements) in the cell."""
+        return len(self.views[0]) if self.views else 0
+
+
+def protect_differences(
+    cells: Sequence[Cell],
+    *,
+    min_cell_size: int,
+    families: Sequence[Sequence[Hashable]] = (),
+) -> dict[Hashable, str]:
+    """Hide cells until no group of 1 to ``min_cell_size - 1`` members can be recomputed.
+
+    Published cells give away a small group in two ways, both checked here:
+
+    - *nested cells*: one visible cell's members contain another's, and the two differ by
+      1 to ``min_cell_size - 1`` members (e.g. all clients measured at occasion 1 and the
+      paired clients among them: the difference is the clients lost, and their count and
+      mean baseline score follow from the two cells' counts and means);
+    - *sums of groups*: the visible cells of a family (e.g. the departments of one scale)
+      together hold all but 1 to ``min_cell_size - 1`` members of a visible cell that contains
+      them (their union is compared like a cell).
+
+    Cells with 1 to ``min_cell_size - 1`` members are hidden first (primary suppression).
+    Then, while a difference is small, one more cell is hidden: among the cells involved
+    (for a sum of groups, any of its visible groups), the one with the highest `priority`
+    number, then the smallest, then the first given. Differences between disjoint or
+    overlapping (not nested) cells are not looked for.
+
+    Parameters
+    ----------
+    cells
+        Every cell published from the same people, e.g. all tables of one scale.
+    min_cell_size
+        The smallest group that may be shown or recomputed (e.g. 5).
+    families
+        Groups of cell keys whose members are disjoint and whose sum a reader can form, e.g.
+        the cells of one grouping variable at one occasion.
+
+    Returns
+    -------
+    dict
+        The keys of the cells hidden here (not those given as hidden), each with the reason:
+        ``"primary"`` for a cell with too few members, ``"complementary"`` for a cell hidden
+        so that a small difference can't be recomputed.
+    """
+    if not isinstance(min_cell_size, int | np.integer) or min_cell_size < 1:
+        raise ValueError(f"`min_cell_size` must be a whole number >= 1, got {min_cell_size!r}")
+    by_key = {cell.key: i for i, cell in enumerate(cells)}
+    if len(by_key) != len(cells):
+        raise ValueError("every cell must have its own `key`")
+    for cell in cells:
+        if len({len(view) for view in cell.views}) > 1:
+            raise ValueError(f"the views of cell {cell.key!r} differ in size")
+    unknown = [k for family in families for k in family if k not in by_key]
+    if unknown:
+        raise ValueError(f"`families` name cells that are not given: {unknown[:3]}")
+    groups = [[by_key[k] for k in family] for family in families]
+
+    hidden = [cell.hidden for cell in cells]
+    reasons: dict[Hashable, str] = {}
+    for i, cell in enumerate(cells):
+        if not hidden[i] and is_small(cell.size, min_cell_size):
+            hidden[i] = True
+            reasons[cell.key] = PRIMARY
+    while True:
+        pick = _first_difference(cells, groups, hidden, min_cell_size)
+        if pick is None:
+            return reasons
+        hidden[pick] = True
+        reasons[cells[pick].key] = COMPLEMENTARY
+
+
+def _first_difference(
+    cells: Sequence[Cell], groups: list[list[int]], hidden: list[bool], min_cell_size: int
+) -> int | None:
+    """The index of the cell to hide for the first small difference found, or None."""
+    # Everything a reader can see: visible cells, and each family's sum of visible groups.
+    seen: list[tuple[tuple[frozenset, ...], list[int]]] = [
+        (cell.views, [i]) for i, cell in enumerate(cells) if not hidden[i] and cell.views
+    ]
+    for group in groups:
+        visible = [i for i in group if not hidden[i] and cells[i].views]
+        if len(visible) >= 2 and len({len(cells[i].views) for i in visible}) == 1:
+            width = len(cells[visible[0]].views)
+            union = tuple(
+                frozenset().union(*(cells[i].views[v] for i in visible)) for v in range(width)
+            )
+            seen.append((union, visible))
+    for big_views, big_from in seen:
+        for small_views, small_from in seen:
+            if big_from == small_from:
+                continue
+            for big in big_views:
+                for small in small_views:
+                    if 0 < len(big) - len(small) < min_cell_size and small < big:
+                        candidates = sorted(set(big_from) | set(small_from))
+                        return min(candidates, key=lambda i: (-cells[i].priority, cells[i].size, i))
+    return None
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _partitions(table: pd.DataFrame, columns: list[str]) -> list[np.ndarray]:
+    if not columns:
+        return [np.arange(len(table))]
+    keys = table[columns].reset_index(drop=True)
+    groups = keys.groupby(columns, dropna=False, sort=False).indices
+    return [np.asarray(p) for p in groups.values()]
+
+
+def _remainder(
+    table: pd.DataFrame, positions: np.ndarray, counts: np.ndarray, total_col: str | None
+) -> float:
+    if total_col is None:
+        return 0.0
+    totals = pd.to_numeric(table[total_col].iloc[positions], errors="coerce").astype(float)
+    if totals.isna().any() or totals.nunique() != 1:
+        raise ValueError(f"`{total_col}` must hold one known total per partition")
+    remainder = float(totals.iloc[0]) - float(counts[positions].sum())
+    if remainder < 0:
+        raise ValueError(
+            f"the cells add up to more than `{total_col}` ({counts[positions].sum():g} > "
+            f"{totals.iloc[0]:g}); cells of a partition must not overlap"
+        )
+    return remainder
+
+
+def _complement(
+    counts: np.ndarray, primary: np.ndarray, remainder: float, min_cell_size: int
+) -> np.ndarray:
+    """Which cells of one partition to hide in addition to the small ones."""
+    extra = np.zeros(len(counts), dtype=bool)
+    hidden_sum = float(counts[primary].sum()) + remainder
+    n_hidden = int(primary.sum()) + (remainder > 0)
+    while n_hidden > 0 and 0 < hidden_sum < min_cell_size:
+        candidates = np.flatnonzero(~primary & ~extra & (counts > 0))
+        if candidates.size == 0:
+            break
+        pick = candidates[np.argmin(counts[candidates])]
+        extra[pick] = True
+        hidden_sum += float(counts[pick])
+        n_hidden += 1
+    return extra
+
+
+def _blank(column: pd.Series, hidden: np.ndarray) -> pd.Series:
+    """`column` with the hidden rows set to missing: NA for counts, NaN for floats."""
+    if not hidden.any():
+        return column
+    if pd.api.types.is_integer_dtype(column):
+        out, missing = column.astype("Int64"), pd.NA
+    elif pd.api.types.is_float_dtype(column):
+        out, missing = column.astype(float), np.nan
+    else:
+        out, missing = column.astype(object), None
+    out = out.copy()
+    out[hidden] = missing
+    return out

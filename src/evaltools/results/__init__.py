@@ -1,0 +1,1 @@
+"""``results.json``: its schema, writing and reading (:mod:`~evaltools.results.io`)."""

@@ -1,0 +1,193 @@
+"""A process that forks ready-made Jupyter kernels.
+
+Run as ``python -m evaltools.run.kernel_server``.
+
+Started by :class:`evaltools.run.warm_kernels.WarmKernels`. It imports the modules the analysis
+notebooks import (pandas, scipy, matplotlib, seaborn, evaltools...) once, then, for every
+kernel asked for, forks a child that becomes a fresh ipykernel (``IPKernelApp``) with the
+connection file, working directory and environment the kernel manager gave. The child has
+run no user code: it is a new kernel whose imports are already done.
+
+Protocol (one Unix socket, one connection per kernel, JSON lines): the client
+(:mod:`evaltools.run.kernel_client`) sends ``{"argv", "cwd", "env"}``; the server answers
+``{"pid"}`` and, when the kernel exits, ``{"exit"}``. The child kills itself when the
+client's connection closes (the kernel manager killed the client) or when this server dies.
+The server exits when its standard input closes (the process that started it is gone) or on
+SIGTERM, killing its kernels and removing the folder of its socket (a private one, which also
+holds its kernels' IPC sockets).
+
+Usage: ``python -m evaltools.run.kernel_server SOCKET [MODULE ...]``; the socket file appears once
+the server accepts connections.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import json
+import os
+import selectors
+import shutil
+import signal
+import socket
+import sys
+import threading
+
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to kill this process when its parent (the server) dies."""
+    with contextlib.suppress(Exception):
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def preload(modules: list[str]) -> None:
+    """Import `modules` (and the kernel itself) as a kernel would; skip what fails to import."""
+    os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+    for name in ["ipykernel.kernelapp", *modules]:
+        with contextlib.suppress(Exception):
+            importlib.import_module(name)
+
+
+def _become_kernel(conn: socket.socket, request: dict, server_cwd: str) -> None:
+    """In the forked child: set up the process as the kernel manager asked, run the kernel."""
+    _die_with_parent()
+    for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_DFL)
+    signal.set_wakeup_fd(-1)
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
+    os.chdir(request["cwd"])
+    if sys.path and sys.path[0] in ("", server_cwd):
+        sys.path[0] = request["cwd"]
+    os.environ.clear()
+    os.environ.update(request["env"])
+    os.environ["JPY_PARENT_PID"] = str(os.getppid())  # ipykernel exits if the server goes
+    if "numpy" in sys.modules:  # a fresh process would not share the server's random state
+        import numpy
+
+        numpy.random.seed(int.from_bytes(os.urandom(4), "little"))
+
+    def watch_client() -> None:
+        conn.setblocking(True)
+        while True:
+            try:
+                data = conn.recv(1024)
+            except OSError:
+                data = b""
+            if not data:
+                os._exit(1)
+
+    threading.Thread(target=watch_client, daemon=True).start()
+    # ipykernel read JPY_PARENT_PID when the server imported it: say it again, so that the
+    # kernel polls for the server's death like a launched kernel polls for its parent's.
+    argv = [*request["argv"], f"--IPKernelApp.parent_handle={os.getppid()}"]
+    sys.argv = ["ipykernel_launcher", *argv]
+    from ipykernel.kernelapp import IPKernelApp
+
+    app = IPKernelApp.instance()
+    app.initialize(argv)
+    app.start()
+
+
+def serve(path: str, modules: list[str]) -> None:
+    """Preload `modules`, listen on the Unix socket `path` and fork kernels until told to stop."""
+    preload(modules)
+    server_cwd = os.getcwd()
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(path + ".tmp")
+    listener.listen(16)
+    os.rename(path + ".tmp", path)  # the socket appears only once it accepts connections
+    wake_r, wake_w = os.pipe()
+    os.set_blocking(wake_w, False)
+    signal.set_wakeup_fd(wake_w)
+    signal.signal(signal.SIGCHLD, lambda *_: None)
+    stopping = False
+
+    def stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    kernels: dict[int, socket.socket] = {}
+    selector = selectors.DefaultSelector()
+    selector.register(listener, selectors.EVENT_READ, "accept")
+    selector.register(sys.stdin, selectors.EVENT_READ, "stdin")
+    selector.register(wake_r, selectors.EVENT_READ, "wake")
+    try:
+        while not stopping:
+            for key, _ in selector.select(timeout=1.0):
+                if key.data == "accept":
+                    conn, _addr = listener.accept()
+                    request = _read_request(conn)
+                    if request is None:
+                        conn.close()
+                        continue
+                    pid = os.fork()
+                    if pid == 0:
+                        try:
+                            listener.close()
+                            for other in kernels.values():
+                                other.close()
+                            _become_kernel(conn, request, server_cwd)
+                        finally:
+                            os._exit(1)
+                    kernels[pid] = conn
+                    _send(conn, {"pid": pid})
+                elif key.data == "stdin":
+                    if not os.read(sys.stdin.fileno(), 1024):
+                        stopping = True
+                else:
+                    with contextlib.suppress(OSError):
+                        os.read(wake_r, 1024)
+            _reap(kernels)
+    finally:
+        for pid in kernels:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+        _reap(kernels)
+        shutil.rmtree(os.path.dirname(path), ignore_errors=True)  # its private folder
+
+
+def _read_request(conn: socket.socket) -> dict | None:
+    conn.settimeout(10)
+    data = b""
+    try:
+        while not data.endswith(b"\n"):
+            chunk = conn.recv(65536)
+            if not chunk:
+                return None
+            data += chunk
+        return json.loads(data)
+    except (OSError, ValueError):
+        return None
+
+
+def _send(conn: socket.socket, message: dict) -> None:
+    with contextlib.suppress(OSError):
+        conn.sendall(json.dumps(message).encode() + b"\n")
+
+
+def _reap(kernels: dict[int, socket.socket]) -> None:
+    """Tell the clients of exited kernels their exit codes."""
+    while kernels:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+        conn = kernels.pop(pid, None)
+        if conn is not None:
+            _send(conn, {"exit": os.waitstatus_to_exitcode(status)})
+            conn.close()
+
+
+if __name__ == "__main__":
+    serve(sys.argv[1], sys.argv[2:])

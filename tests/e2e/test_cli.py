@@ -1,0 +1,87 @@
+"""The command line: bad input gives a clear message, exit code 2, and writes nothing."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+FIXTURES = Path(__file__).parents[1] / "fixtures"
+BAD_CASES = sorted(p.name for p in (FIXTURES / "bad").glob("*.yml"))
+
+
+def evaltools(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the real console entry point in a fresh process."""
+    return subprocess.run(
+        [sys.executable, "-c", "from evaltools.cli import main; main()", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize("fixture", BAD_CASES)
+def test_run_bad_input_exits_2_and_writes_nothing(tmp_path: Path, fixture: str) -> None:
+    out = tmp_path / "reports"
+    result = evaltools("run", str(FIXTURES / "bad" / fixture), "--out", str(out))
+    assert result.returncode == 2, result.stderr
+    assert "error:" in result.stderr and fixture.removesuffix(".yml") in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_validate_reports_counts(tmp_path: Path) -> None:
+    result = evaltools("validate", str(FIXTURES / "good" / "params.yml"))
+    assert result.returncode == 0, result.stderr
+    assert "Testhuset" in result.stdout
+    assert "16" in result.stdout and "8" in result.stdout  # rows, persons
+    assert "C01" not in result.stdout  # no person ids
+
+
+def test_validate_bad_file_exits_2() -> None:
+    result = evaltools("validate", str(FIXTURES / "bad" / "unknown_key.yml"))
+    assert result.returncode == 2
+    assert "Did you mean 'higher_is_better'?" in result.stderr
+
+
+def test_unknown_renderer_is_a_usage_error(tmp_path: Path) -> None:
+    result = evaltools("run", str(FIXTURES / "good" / "params.yml"), "--renderer", "word")
+    assert result.returncode == 2
+    assert "--renderer" in result.stderr
+
+
+def test_verify_a_folder_without_provenance_fails(tmp_path: Path) -> None:
+    result = evaltools("verify", str(tmp_path))
+    assert result.returncode == 1
+    assert "does NOT match" in result.stdout and "provenance.json" in result.stdout
+
+
+def test_portfolio_of_a_missing_round_exits_2(tmp_path: Path) -> None:
+    result = evaltools("portfolio", str(tmp_path / "nope"))
+    assert result.returncode == 2
+    assert "not a folder" in result.stderr
+
+
+@pytest.mark.parametrize("command", ["run", "batch"])
+def test_unknown_format_is_a_usage_error(tmp_path: Path, command: str) -> None:
+    out = tmp_path / "reports"
+    params = str(FIXTURES / "good" / "params.yml")
+    result = evaltools(command, params, "--format", "docx", "--out", str(out))
+    assert result.returncode == 2
+    assert "--format" in result.stderr and "docx" in result.stderr
+    assert not out.exists()
+
+
+def test_run_writes_only_the_formats_asked_for(tmp_path: Path) -> None:
+    out = tmp_path / "reports"
+    params = str(FIXTURES / "good" / "params.yml")
+    result = evaltools(
+        "run", params, "--format", "html", "--out", str(out), "--renderer", "nbconvert"
+    )
+    assert result.returncode == 0, result.stderr
+    (folder,) = out.iterdir()
+    assert (folder / "report.html").is_file()
+    assert not (folder / "report.pdf").exists()

@@ -1,0 +1,279 @@
+"""`evaltools new`: commented parameter files for a new grantee; data-quality counts."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from pathlib import Path
+
+import pytest
+from pydantic import BaseModel
+
+from evaltools.errors import DataError, ParamsError
+from evaltools.params.models import Params, load_params
+from evaltools.params.scaffold import data_quality, new_params, params_filename, write_new_params
+
+ROOT = Path(__file__).parents[2]
+DEMO = ROOT / "params" / "demo" / "familiehuset_nord.yml"
+
+
+def _models(model: type[BaseModel]) -> list[type[BaseModel]]:
+    """`model` and every model nested in its fields."""
+    found = [model]
+    for info in model.model_fields.values():
+        stack = [info.annotation]
+        while stack:
+            annotation = stack.pop()
+            is_model = isinstance(annotation, type) and issubclass(annotation, BaseModel)
+            if is_model and annotation not in found:
+                found.extend(m for m in _models(annotation) if m not in found)
+            stack.extend(getattr(annotation, "__args__", ()))
+    return found
+
+
+def _place(tmp_path: Path, text: str, name: str = "new.yml") -> Path:
+    (tmp_path / "params").mkdir(exist_ok=True)
+    path = tmp_path / "params" / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_new_params_is_valid_once_its_data_exist(tmp_path: Path) -> None:
+    text = new_params("Mødrenetværket Fyn")
+    path = _place(tmp_path, text)
+    with pytest.raises(ParamsError, match=r"data file not found"):
+        load_params(path)
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "moedrenetvaerket_fyn.csv").write_text("x\n1\n", encoding="utf-8")
+    params = load_params(path)
+    assert params.grantee == "Mødrenetværket Fyn"
+    assert params.report_slug == "moedrenetvaerket-fyn"
+    assert params.language == "da" and params.analyses == ["prepost"]
+    assert params.prepost is not None and params.prepost.scales[0].columns == [
+        "item1",
+        "item2",
+        "item3",
+    ]
+
+
+def test_every_key_of_the_schema_is_in_the_template() -> None:
+    text = new_params("X")
+    missing = [
+        f"{model.__name__}.{name}"
+        for model in _models(Params)
+        for name in model.model_fields
+        if not re.search(rf"(^|[\s{{,#]){name}:", text, flags=re.MULTILINE)
+    ]
+    assert missing == []
+
+
+def test_every_key_has_a_comment() -> None:
+    lines = new_params("X", language="en").splitlines()
+    for before, line in itertools.pairwise(lines):
+        if re.match(r"^\s*(- )?[a-z_]+: ", line) and not line.lstrip().startswith("#"):
+            commented = "  # " in line or before.lstrip().startswith("#")
+            assert commented, f"no comment on: {line!r}"
+
+
+def test_register_block_is_valid_when_uncommented(tmp_path: Path) -> None:
+    text = new_params("Kvindecenter Syd", language="en")
+    start = text.index("# register_panel:")
+    block = "\n".join(
+        line[2:] if line.startswith("# ") else line for line in text[start:].splitlines()
+    )
+    text = text[:start] + block + "\n"
+    text = text.replace("analyses: [prepost]", "analyses: [prepost, register_panel]")
+    path = _place(tmp_path, text)
+    (tmp_path / "data").mkdir()
+    for name in ("kvindecenter_syd.csv", "kvindecenter_syd_register.parquet"):
+        (tmp_path / "data" / name).write_bytes(b"x")
+    params = load_params(path)
+    panel = params.register_panel
+    assert panel is not None and panel.matching.exact == ["start_year"]
+    assert panel.outcome_labels["employed"].en == "Employed"
+    assert params.prepost is not None and params.prepost.read.sep is None  # read: stays commented
+
+
+def test_english_comments_and_language() -> None:
+    text = new_params("Kvindecenter Syd", language="en")
+    assert "language: en" in text
+    assert "# organisation name, shown on the report" in text
+    assert "organisationens navn" not in text
+    danish = new_params("Kvindecenter Syd")
+    assert "# organisationens navn, vises i rapporten" in danish
+
+
+def test_unknown_language() -> None:
+    with pytest.raises(ParamsError, match=r"`language` must be one of \{.*\}, got 'de'"):
+        new_params("X", language="de")
+
+
+EXCLUDE = {"grantee": True, "slug": True, "prepost": {"data"}, "register_panel": {"data"}}
+
+
+def test_from_params_keeps_settings_and_comments(tmp_path: Path) -> None:
+    text = new_params("Mødrenetværket Fyn", from_params=DEMO)
+    # comments of the source survive the round trip
+    assert "# organisation name, shown on the report" in text
+    assert "# clinical cutoff (as in HSCL-25)" in text
+    assert 'grantee: "Mødrenetværket Fyn"' in text
+    path = _place(tmp_path, text)
+    (tmp_path / "data" / "demo").mkdir(parents=True)
+    (tmp_path / "data" / "demo" / "moedrenetvaerket_fyn.csv").write_text("x\n", encoding="utf-8")
+    for name in ("register_panel_small.csv", "register_panel.parquet"):
+        (tmp_path / "data" / "demo" / name).write_text("x\n", encoding="utf-8")
+    copy = load_params(path)
+    assert copy.slug == "moedrenetvaerket_fyn"
+    assert copy.prepost is not None and copy.prepost.data.name == "moedrenetvaerket_fyn.csv"
+    original = Params.model_validate(
+        load_params_tree(DEMO), context={"base_dir": DEMO.parent}
+    ).model_dump(exclude=EXCLUDE)
+    assert copy.model_dump(exclude=EXCLUDE) == original
+
+
+def load_params_tree(path: Path) -> dict:
+    from ruamel.yaml import YAML
+
+    return YAML(typ="safe").load(path.read_text(encoding="utf-8"))
+
+
+def test_from_missing_file() -> None:
+    with pytest.raises(ParamsError, match=r"nope\.yml: parameter file not found"):
+        new_params("X", from_params=Path("nope.yml"))
+
+
+def test_write_refuses_to_overwrite(tmp_path: Path) -> None:
+    path = write_new_params("Familiehuset Øst", folder=tmp_path / "params")
+    assert (
+        path
+        == tmp_path / "params" / "familiehuset_oest.yml"
+        == tmp_path / "params" / (params_filename("Familiehuset Øst"))
+    )
+    path.write_text("# edited by hand\n", encoding="utf-8")
+    with pytest.raises(ParamsError, match=r"familiehuset_oest\.yml: already exists; nothing was"):
+        write_new_params("Familiehuset Øst", folder=tmp_path / "params")
+    assert path.read_text(encoding="utf-8") == "# edited by hand\n"
+    write_new_params("Familiehuset Øst", folder=tmp_path / "params", force=True)
+    assert path.read_text(encoding="utf-8").startswith("# Parameterfil for Familiehuset Øst")
+    assert sorted(p.name for p in path.parent.iterdir()) == ["familiehuset_oest.yml"]
+
+
+# --------------------------------------------------------------------------- data quality
+
+# 5 clients (C1..C5), occasions 1-3. Hand count per column:
+#   a1: missing 2 (C2@2, C4@1); out of range [1, 4]: 2 (0 and 5); not numeric: 1 ("x")
+#   a2: missing 1 (C5@1);       out of range: 1 (4.5);           not numeric: 0
+#   dept: missing 1 (C3@2)
+PREPOST_CSV = """\
+client_id;measurement;dept;a1;a2
+C1;1;Nord;2;3
+C1;2;Nord;0;3
+C2;1;Nord;3;2
+C2;2;Nord;;2
+C3;1;Syd;5;1
+C3;2;;1;4,5
+C4;1;Syd;;2
+C4;3;Syd;x;2
+C5;1;Syd;4;
+"""
+
+PARAMS = """\
+grantee: "Testhuset"
+intervention: "Testforløb"
+period: "2025"
+analyses: [prepost, register_panel]
+prepost:
+  data: prepost.csv
+  groups: [dept]
+  scales:
+    - name: worry
+      label: "Bekymring"
+      items: [a1, a2]
+      range: [1, 4]
+      higher_is_better: false
+register_panel:
+  data: panel.csv
+  outcomes: [in_education]
+  covariates: [age]
+"""
+
+# 3 persons x 2 years; in_education missing once, age "ukendt" once and missing once.
+PANEL_CSV = """\
+person_id,year,start_year,in_education,age
+P1,2019,2020,0,30
+P1,2020,2020,1,31
+P2,2019,,,ukendt
+P2,2020,,0,41
+P3,2019,,1,
+P3,2020,,1,23
+"""
+
+
+@pytest.fixture
+def quality_params(tmp_path: Path) -> Params:
+    (tmp_path / "prepost.csv").write_text(PREPOST_CSV, encoding="utf-8")
+    (tmp_path / "panel.csv").write_text(PANEL_CSV, encoding="utf-8")
+    (tmp_path / "p.yml").write_text(PARAMS, encoding="utf-8")
+    return load_params(tmp_path / "p.yml")
+
+
+def test_prepost_quality_counts(quality_params: Params) -> None:
+    prepost, _ = data_quality(quality_params)
+    assert (prepost.rows, prepost.persons, prepost.occasions) == (9, 5, [1, 2, 3])
+    assert prepost.missing == {"client_id": 0, "measurement": 0, "dept": 1, "a1": 2, "a2": 1}
+    assert prepost.out_of_range == {"a1": 2, "a2": 1}
+    assert prepost.not_numeric == {"a1": 1, "a2": 0}
+    assert prepost.problems == 4
+    table = prepost.table.set_index("column")
+    assert table.loc["a1"].tolist() == [2, 2, 1]
+
+
+def test_register_quality_counts(quality_params: Params) -> None:
+    _, panel = data_quality(quality_params)
+    assert (panel.rows, panel.persons, panel.occasions) == (6, 3, [2019, 2020])
+    assert panel.missing == {
+        "person_id": 0,
+        "year": 0,
+        "start_year": 4,
+        "in_education": 1,
+        "age": 1,
+    }
+    assert panel.not_numeric == {"in_education": 0, "age": 1}
+    assert panel.out_of_range == {}
+
+
+def test_quality_shows_counts_never_ids_or_values(quality_params: Params) -> None:
+    for quality in data_quality(quality_params):
+        shown = quality.summary() + quality._repr_html_() + str(quality)
+        for secret in ("C1", "C4", "P2", "ukendt", "4.5", "4,5"):
+            assert secret not in shown
+
+
+def test_quality_missing_column_is_a_data_error(tmp_path: Path, quality_params: Params) -> None:
+    text = PREPOST_CSV.replace(";a2", ";b2")
+    (tmp_path / "prepost.csv").write_text(text, encoding="utf-8")
+    with pytest.raises(DataError, match=r"prepost\.csv: column\(s\) \['a2'\] are not in the data"):
+        data_quality(quality_params)
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".xlsx"])
+def test_register_quality_same_counts_in_duckdb_and_pandas(
+    tmp_path: Path, quality_params: Params, suffix: str
+) -> None:
+    """CSV and Parquet are counted inside DuckDB, Excel in pandas: the counts agree."""
+    import io
+
+    import pandas as pd
+
+    frame = pd.read_csv(io.StringIO(PANEL_CSV), dtype={"age": "string"})
+    path = tmp_path / f"panel{suffix}"
+    if suffix == ".parquet":
+        frame.to_parquet(path)
+    else:
+        frame.to_excel(path, index=False)
+    (tmp_path / "p2.yml").write_text(PARAMS.replace("panel.csv", path.name), encoding="utf-8")
+    _, from_csv = data_quality(quality_params)
+    _, other = data_quality(load_params(tmp_path / "p2.yml"))
+    assert other.path == path
+    for name in ("rows", "persons", "occasions", "missing", "not_numeric", "out_of_range"):
+        assert getattr(other, name) == getattr(from_csv, name), name

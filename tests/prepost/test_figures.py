@@ -1,0 +1,297 @@
+"""Figures of the pre/post report: panels, number formats, suppression, colours, saving."""
+
+from __future__ import annotations
+
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.colors import to_hex
+from matplotlib.figure import Figure
+
+from evaltools.params.models import Scale
+from evaltools.prepost.figures import (
+    before_after_figure,
+    caption,
+    group_figure,
+    number_formatter,
+    progression_figure,
+    semantic_colours,
+    trajectory_figure,
+)
+from evaltools.report.i18n import text
+
+PALETTE = ["#0B6E4F", "#B23A48", "#2F4B7C", "#E3A33B"]
+SCALES = [
+    Scale(name="anxiety_depression", label={"da": "Angst/depression", "en": "Anxiety/depression"},
+          score="ad", range=(1, 4), higher_is_better=False, reliability=0.89),
+    Scale(name="economic_stress", label={"da": "Økonomisk stress", "en": "Economic stress"},
+          score="es", range=(1, 100), higher_is_better=False),
+    Scale(name="independence",
+          label={"da": "Uafhængighed af ekspartner", "en": "Independence from ex-partner"},
+          score="in", range=(1, 4), higher_is_better=True),
+]  # fmt: skip
+
+
+def change(scale, group=None, value=None, *, n=40, pre=2.2, post=1.9, ci=(-0.4, -0.2),
+           shares=(0.71, 0.25, 0.04), hidden=False):  # fmt: skip
+    row = {
+        "scale": scale, "group_var": group, "group_value": value, "n_paired": n,
+        "mean_pre": pre, "mean_post": post, "mean_change": post - pre, "ci_low": ci[0],
+        "ci_high": ci[1], "share_improved": shares[0], "share_unchanged": shares[1],
+        "share_deteriorated": shares[2], "suppressed": hidden,
+    }  # fmt: skip
+    if hidden:
+        row.update(n_paired=pd.NA, mean_pre=np.nan, mean_post=np.nan, mean_change=np.nan,
+                   ci_low=np.nan, ci_high=np.nan, share_improved=np.nan,
+                   share_unchanged=np.nan, share_deteriorated=np.nan)  # fmt: skip
+    return row
+
+
+def make_table() -> pd.DataFrame:
+    rows = [
+        change("anxiety_depression"),
+        change("anxiety_depression", "phase", 1, pre=2.3, post=1.9, ci=(-0.6, -0.2)),
+        change("anxiety_depression", "phase", 2, pre=2.1, post=1.95, ci=(-0.35, 0.05)),
+        change("economic_stress", pre=60, post=50, ci=(-14, -6), shares=(0.5, 0.4, 0.1)),
+        change("economic_stress", "phase", 1, pre=61, post=52, ci=(-15, -3)),
+        change("economic_stress", "phase", 2, hidden=True),
+        change("independence", hidden=True),
+        change("independence", "phase", 1, pre=2.5, post=3.1, ci=(0.3, 0.9)),
+        change("independence", "phase", 2, hidden=True),
+    ]
+    table = pd.DataFrame(rows)
+    table[["group_var", "group_value"]] = table[["group_var", "group_value"]].astype(object)
+    table["n_paired"] = table["n_paired"].astype("Int64")
+    return table
+
+
+def make_trajectories() -> pd.DataFrame:
+    rows = []
+    for scale, means in (("anxiety_depression", [2.2, 2.05, 1.95, 1.9]),
+                         ("economic_stress", [60, 55, 52, 50]),
+                         ("independence", [2.5, 2.8, 3.0, 3.1])):  # fmt: skip
+        for k, mean in enumerate(means, start=1):
+            hidden = scale == "independence" and k == 4
+            rows.append({
+                "scale": scale, "group_var": None, "group_value": None, "occasion": k,
+                "n": pd.NA if hidden else 60 - 8 * k, "mean": np.nan if hidden else mean,
+                "sd": 0.5, "ci_low": np.nan if hidden else mean * 0.95,
+                "ci_high": np.nan if hidden else mean * 1.05, "suppressed": hidden,
+            })  # fmt: skip
+    table = pd.DataFrame(rows)
+    table["n"] = table["n"].astype("Int64")
+    return table
+
+
+def draw(fig: Figure) -> bytes:
+    """Render `fig` to PNG bytes (this also lays out the tick labels)."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=60)
+    return buffer.getvalue()
+
+
+def tick_texts(ax, axis: str = "y") -> list[str]:
+    """The tick labels shown (those within the axis' view limits)."""
+    which = ax.yaxis if axis == "y" else ax.xaxis
+    low, high = sorted(which.get_view_interval())
+    return [
+        label.get_text()
+        for tick, label in zip(which.get_majorticklocs(), which.get_ticklabels(), strict=True)
+        if low - 1e-9 <= tick <= high + 1e-9 and label.get_text()
+    ]
+
+
+def points(ax) -> int:
+    """The number of plotted estimates (markers), not counting reference lines."""
+    return sum(1 for line in ax.get_lines() if line.get_marker() == "o")
+
+
+def all_texts(fig: Figure) -> str:
+    return "\n".join(t.get_text() for t in fig.findobj(matplotlib.text.Text))
+
+
+# --------------------------------------------------------------------------- formatter
+
+
+def formatted(ticks, language, *, percent=False) -> list[str]:
+    ax = Figure().subplots()
+    ax.set_xlim(min(ticks), max(ticks))
+    ax.set_xticks(ticks)
+    ax.xaxis.set_major_formatter(number_formatter(language, percent=percent))
+    return ax.xaxis.get_major_formatter().format_ticks(ticks)
+
+
+def test_number_formatter_uses_the_languages_decimal_mark():
+    # a value between the ticks gets the decimals it needs (e.g. a cursor readout)
+    assert number_formatter("da").format_ticks([0, 1, 2]) == ["0", "1", "2"]
+    between = number_formatter("da")
+    between.set_locs([0, 1, 2])
+    assert between(1.25) == "1,25"
+
+    # decimals follow the tick spacing, so that 0 reads 0,0 beside 0,5
+    assert formatted([0.0, 0.5, 1.0, 1.5], "da") == ["0,0", "0,5", "1,0", "1,5"]
+    assert formatted([0.0, 0.5, 1.0, 1.5], "en") == ["0.0", "0.5", "1.0", "1.5"]
+    assert formatted([-0.4, -0.2, 0.0], "da") == ["−0,4", "−0,2", "0,0"]
+    assert formatted([0, 20, 40], "da") == ["0", "20", "40"]
+    assert formatted([0, 1000, 2000], "da") == ["0", "1.000", "2.000"]
+    assert formatted([0, 0.2, 0.4], "da", percent=True) == ["0 %", "20 %", "40 %"]
+    assert formatted([0, 0.25, 0.5], "en", percent=True) == ["0%", "25%", "50%"]
+    assert number_formatter("da")(0.5) == "0,5"  # without an axis
+
+
+# --------------------------------------------------------------------------- figures
+
+
+def test_before_after_has_one_panel_per_scale_and_hides_suppressed_scale():
+    fig = before_after_figure(make_table(), SCALES, language="da", palette=PALETTE, min_cell_size=5)
+    assert isinstance(fig, Figure)
+    assert len(fig.axes) == 3
+    assert tuple(fig.get_size_inches()) == (8.0, 4.5)
+    anxiety, stress, independence = fig.axes
+    assert anxiety.get_ylim()[0] < 1 < 4 < anxiety.get_ylim()[1]  # the scale's own range
+    assert stress.get_ylim()[1] > 100
+    (line,) = anxiety.get_lines()
+    np.testing.assert_allclose(line.get_ydata(), [2.2, 1.9])
+    assert independence.get_lines() == []  # suppressed: nothing drawn
+    assert text("prepost_fig_panel_hidden", "da") in all_texts(fig)
+    assert "færre end 5 klienter: Uafhængighed af ekspartner" in all_texts(fig)
+    assert "2,20" in all_texts(fig) and "2.20" not in all_texts(fig)
+    draw(fig)
+    assert tick_texts(anxiety, "x") == ["Før", "Efter"]
+    assert tick_texts(stress) == ["0", "20", "40", "60", "80", "100"]
+
+
+def test_before_after_by_phase_draws_one_line_per_visible_group():
+    fig = before_after_figure(make_table(), SCALES, language="en", palette=PALETTE, by="phase")
+    anxiety, stress, independence = fig.axes
+    assert len(anxiety.get_lines()) == 2
+    assert len(stress.get_lines()) == 1  # phase 2 hidden
+    assert len(independence.get_lines()) == 1
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["Phase 1", "Phase 2"]
+    assert [to_hex(line.get_color()) for line in anxiety.get_lines()] == [
+        PALETTE[0].lower(), PALETTE[2].lower(),
+    ]  # fmt: skip
+    assert "Economic stress (Phase 2)" in all_texts(fig)
+
+
+def test_progression_bars_have_the_tables_shares_and_semantic_colours():
+    fig = progression_figure(make_table(), SCALES, language="da", palette=PALETTE)
+    assert len(fig.axes) == 1
+    (ax,) = fig.axes
+    bars = [p for p in ax.patches if p.get_width() > 0]
+    first = [p for p in bars if abs(p.get_y() + p.get_height() / 2) < 1e-9]
+    np.testing.assert_allclose([p.get_width() for p in first], [0.71, 0.25, 0.04])
+    assert [to_hex(p.get_facecolor()) for p in first] == [
+        PALETTE[0].lower(), "#c9c9c9", PALETTE[1].lower(),
+    ]  # fmt: skip
+    assert not [p for p in bars if abs(p.get_y() + p.get_height() / 2 - 2) < 1e-9]  # hidden
+    texts = all_texts(fig)
+    assert {"71 %", "25 %", "4 %", "50 %", "40 %", "10 %"} <= set(texts.split("\n"))
+    assert "Ikke vist: for få klienter" in texts
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        "Forbedret", "Uændret", "Forværret",
+    ]  # fmt: skip
+    draw(fig)
+    assert tick_texts(ax, "x") == ["0 %", "20 %", "40 %", "60 %", "80 %", "100 %"]
+    english = progression_figure(make_table(), SCALES, language="en", palette=PALETTE)
+    draw(english)
+    assert tick_texts(english.axes[0], "x")[1] == "20%"
+    assert "71%" in all_texts(english).split("\n")
+
+
+def test_trajectory_leaves_out_suppressed_occasions():
+    fig = trajectory_figure(
+        make_trajectories(), SCALES, language="da", palette=PALETTE, min_cell_size=5
+    )
+    assert len(fig.axes) == 3
+    independence = fig.axes[2]
+    (line,) = independence.get_lines()
+    ydata = np.asarray(line.get_ydata(), dtype=float)
+    np.testing.assert_allclose(ydata[np.isfinite(ydata)], [2.5, 2.8, 3.0])
+    assert np.isnan(ydata[3])
+    assert "Uafhængighed af ekspartner (måling 4)" in all_texts(fig)
+    draw(fig)
+    assert tick_texts(fig.axes[0], "x") == ["1\n(52)", "2\n(44)", "3\n(36)", "4\n(28)"]
+    assert tick_texts(independence, "x")[3] == "4"  # no count under a hidden occasion
+    assert fig.axes[0].get_xlabel() == "Måling"
+
+
+def test_group_figure_uses_decimal_comma_in_danish_and_skips_hidden_groups():
+    fig = group_figure(
+        make_table(), SCALES, by="phase", language="da", palette=PALETTE, min_cell_size=5
+    )
+    assert len(fig.axes) == 3
+    draw(fig)
+    anxiety, stress, independence = fig.axes
+    ticks = tick_texts(anxiety, "x")
+    assert any("," in t for t in ticks) and not any("." in t for t in ticks)
+    assert tick_texts(anxiety) == ["Fase 1", "Fase 2", "Alle klienter"]
+    assert points(anxiety) == 3
+    assert points(stress) == 2  # phase 2 hidden
+    assert points(independence) == 1  # only phase 1
+    assert anxiety.get_xlabel() == text("prepost_fig_change_axis", "da")
+    assert "−0,30" in all_texts(fig)
+    english = group_figure(make_table(), SCALES, by="phase", language="en", palette=PALETTE)
+    draw(english)
+    ticks = tick_texts(english.axes[0], "x")
+    assert any("." in t for t in ticks) and not any("," in t for t in ticks)
+
+
+def test_png_is_written_and_pyplot_is_left_alone(tmp_path):
+    before = plt.get_fignums()
+    figures = [
+        before_after_figure(make_table(), SCALES, language="da", palette=PALETTE),
+        progression_figure(make_table(), SCALES, language="da", palette=PALETTE),
+        trajectory_figure(make_trajectories(), SCALES, language="da", palette=PALETTE),
+        group_figure(make_table(), SCALES, by="phase", language="da", palette=PALETTE),
+    ]
+    for i, fig in enumerate(figures):
+        path = tmp_path / f"figure_{i}.png"
+        fig.savefig(path, dpi=100)
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert path.stat().st_size > 10_000
+    assert plt.get_fignums() == before
+
+
+def test_report_png_keeps_text_wider_than_the_figure_and_has_no_metadata():
+    from PIL import Image
+
+    from evaltools.report.notebook import png_bytes
+
+    # a narrow constrained-layout figure whose axis label is wider than the figure: the
+    # layout can't shrink it, so the image must widen instead of cutting the label off
+    fig = Figure(figsize=(3, 2), layout="constrained")
+    ax = fig.subplots()
+    ax.plot([0, 1], [0, 1])
+    ax.set_xlabel("Absolut standardiseret forskel i gennemsnit mellem grupperne, før og efter")
+    image = Image.open(io.BytesIO(png_bytes(fig, dpi=80)))
+    assert image.width > 3 * 80
+    assert not image.text  # no Software or other text chunks
+
+
+def test_semantic_colours_from_a_list_or_a_brand_mapping():
+    assert semantic_colours(PALETTE)["good"] == PALETTE[0]
+    assert semantic_colours(PALETTE)["bad"] == PALETTE[1]
+    brand = semantic_colours({"success": "#00AA00", "danger": "#AA0000", "series": ["#123456"]})
+    assert (brand["good"], brand["bad"], brand["series"]) == ("#00AA00", "#AA0000", ["#123456"])
+    with pytest.raises(ValueError, match="notacolour"):
+        semantic_colours(["notacolour"])
+
+
+def test_caption_and_bad_options():
+    assert caption("group", "da", group="fase") == (
+        "Gennemsnitlig ændring pr. fase med 95 %-konfidensinterval."
+    )
+    with pytest.raises(ValueError, match=r"`key` must be one of"):
+        caption("pie", "da")
+    with pytest.raises(ValueError, match=r"`language` must be one of \{'da', 'en'\}, got 'no'"):
+        before_after_figure(make_table(), SCALES, language="no", palette=PALETTE)
+    with pytest.raises(ValueError, match=r"`by` must be one of \{'phase'\} or None, got 'x'"):
+        group_figure(make_table(), SCALES, by="x", language="da", palette=PALETTE)

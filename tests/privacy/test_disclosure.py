@@ -1,0 +1,162 @@
+"""Small-cell suppression on hand-made tables, including complementary suppression."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from evaltools.privacy.suppression import format_count, is_small, suppress, suppress_counts
+
+
+def _cells(n, *, scale="anx", total=None):
+    table = pd.DataFrame(
+        {
+            "scale": scale,
+            "group_var": "department",
+            "group_value": [f"d{i}" for i in range(len(n))],
+            "n": pd.array(n, dtype="Int64"),
+            "mean": [2.0 + i / 10 for i in range(len(n))],
+            "share": [0.5] * len(n),
+        }
+    )
+    if total is not None:
+        table["total"] = total
+    return table
+
+
+def test_primary_suppression_hides_count_and_statistics():
+    table = _cells([3, 10, 0, 7])
+    out = suppress(table, n_col="n", min_cell_size=5, stat_cols=["mean", "share"])
+    assert out["suppressed"].tolist() == [True, False, False, False]
+    assert out["n"].isna().tolist() == [True, False, False, False]
+    assert np.isnan(out.loc[0, "mean"]) and np.isnan(out.loc[0, "share"])
+    # A cell of 0 tells nothing about anyone: shown as 0.
+    assert out.loc[2, "n"] == 0
+    # Visible cells are untouched; the input is not modified.
+    assert out.loc[1, "mean"] == pytest.approx(2.1)
+    assert table.loc[0, "n"] == 3
+
+
+def test_boundary_count_equal_to_minimum_is_shown():
+    out = suppress(_cells([5, 4]), n_col="n", min_cell_size=5, stat_cols=["mean"])
+    assert out["suppressed"].tolist() == [False, True]
+
+
+def test_complementary_suppression_hides_the_next_smallest_cell():
+    # Departments 3, 12, 40 add up to the published total 55. Hiding 3 alone would let a
+    # reader compute it as 55 - 12 - 40, so the next smallest (12) is hidden too.
+    table = _cells([3, 40, 12])
+    out = suppress(
+        table,
+        n_col="n",
+        min_cell_size=5,
+        stat_cols=["mean"],
+        partition=["scale", "group_var"],
+        reason_col="why",
+    )
+    assert out["suppressed"].tolist() == [True, False, True]
+    assert out["why"].tolist() == ["primary", None, "complementary"]
+    assert out["n"].isna().tolist() == [True, False, True]
+    assert out.loc[1, "n"] == 40
+
+
+def test_no_complement_without_partition():
+    out = suppress(_cells([3, 40, 12]), n_col="n", min_cell_size=5, stat_cols=["mean"])
+    assert out["suppressed"].tolist() == [True, False, False]
+
+
+def test_two_small_cells_that_together_reach_the_minimum_need_no_complement():
+    # Hidden 2 + 3 = 5: the reader learns only that the two hold 5 together.
+    out = suppress(_cells([2, 3, 40]), n_col="n", min_cell_size=5, partition=["scale"])
+    assert out["suppressed"].tolist() == [True, True, False]
+
+
+def test_two_small_cells_that_together_stay_small_get_a_complement():
+    # Hidden 1 + 2 = 3 < 5 would be recomputable as a small group: hide the next cell.
+    out = suppress(_cells([1, 2, 40, 9]), n_col="n", min_cell_size=5, partition=["scale"])
+    assert out["suppressed"].tolist() == [True, True, False, True]
+
+
+def test_partitions_are_protected_separately():
+    table = pd.concat([_cells([3, 40, 12], scale="anx"), _cells([30, 40, 12], scale="ptsd")])
+    out = suppress(table.reset_index(drop=True), n_col="n", min_cell_size=5, partition=["scale"])
+    assert out["suppressed"].tolist() == [True, False, True, False, False, False]
+
+
+def test_ties_pick_the_first_cell_in_table_order():
+    out = suppress(_cells([2, 9, 9]), n_col="n", min_cell_size=5, partition=["scale"])
+    assert out["suppressed"].tolist() == [True, True, False]
+
+
+def test_unpublished_remainder_that_is_small_is_protected():
+    # Total 60, departments 20 + 38 = 58: the 2 clients without a department could be
+    # recomputed (60 - 58), so the smallest department is hidden.
+    table = _cells([20, 38], total=60)
+    out = suppress(table, n_col="n", min_cell_size=5, partition=["scale"], total_col="total")
+    assert out["suppressed"].tolist() == [True, False]
+
+
+def test_large_remainder_covers_a_single_small_cell():
+    # Total 60, cells 3 + 12 + 40 = 55: hidden are 3 and the unpublished 5 -> 8 together.
+    table = _cells([3, 12, 40], total=60)
+    out = suppress(table, n_col="n", min_cell_size=5, partition=["scale"], total_col="total")
+    assert out["suppressed"].tolist() == [True, False, False]
+
+
+def test_cells_adding_up_to_more_than_the_total_are_an_error():
+    table = _cells([30, 40], total=60)
+    with pytest.raises(ValueError, match="add up to more than `total`"):
+        suppress(table, n_col="n", min_cell_size=5, partition=["scale"], total_col="total")
+
+
+def test_missing_partition_values_form_their_own_partition():
+    # The overall row (group_var None) must not be pooled with the departments.
+    table = pd.DataFrame(
+        {
+            "scale": ["anx"] * 4,
+            "group_var": [None, "dep", "dep", "dep"],
+            "n": [55, 3, 12, 40],
+        }
+    )
+    out = suppress(table, n_col="n", min_cell_size=5, partition=["scale", "group_var"])
+    assert out["suppressed"].tolist() == [False, True, True, False]
+
+
+def test_existing_suppressed_flag_is_kept():
+    table = _cells([30, 40])
+    table["suppressed"] = [True, False]
+    out = suppress(table, n_col="n", min_cell_size=5)
+    assert out["suppressed"].tolist() == [True, False]
+
+
+def test_bad_inputs():
+    with pytest.raises(ValueError, match=r"`min_cell_size` must be a whole number >= 1, got 0"):
+        suppress(_cells([3]), n_col="n", min_cell_size=0)
+    with pytest.raises(ValueError, match=r"columns \['nope'\] are not in the table"):
+        suppress(_cells([3]), n_col="n", min_cell_size=5, stat_cols=["nope"])
+    with pytest.raises(ValueError, match="missing counts"):
+        suppress(_cells([3, None]), n_col="n", min_cell_size=5)
+
+
+def test_is_small():
+    assert [is_small(n, 5) for n in [0, 1, 4, 5, 100]] == [False, True, True, False, False]
+    assert is_small(None, 5) is False
+
+
+def test_format_count():
+    assert format_count(3, 5, "en") == "< 5"
+    assert format_count(None, 5, "da") == "< 5"
+    assert format_count(pd.NA, 10, "en") == "< 10"
+    assert format_count(1064, 5, "da") == "1.064"
+    assert format_count(1064, 5, "en") == "1,064"
+    assert format_count(0, 5, "en") == "0"
+    assert format_count(5, 5, "en") == "5"
+
+
+def test_suppress_counts_hides_each_small_count():
+    table = pd.DataFrame({"occasion": [1, 2, 3], "n_clients": [40, 12, 3], "n_anx": [39, 4, 0]})
+    out = suppress_counts(table, count_cols=["n_clients", "n_anx"], min_cell_size=5)
+    assert out["n_clients"].isna().tolist() == [False, False, True]
+    assert out["n_anx"].isna().tolist() == [False, True, False]
+    assert out["occasion"].tolist() == [1, 2, 3]
