@@ -17,10 +17,11 @@ from rich.table import Table
 
 from evaltools import __version__
 from evaltools.batch.round import DEFAULT_TIMEOUT
+from evaltools.choices import LANGUAGES, OUTPUT_FORMATS, RENDERERS, Renderer, shown
 from evaltools.errors import EvaltoolsError, ExecutionError
 from evaltools.params.models import load_params
 from evaltools.params.scaffold import DataQuality, data_quality
-from evaltools.run.pipeline import Renderer, prepare, run_report
+from evaltools.run.pipeline import prepare, run_report
 
 app = typer.Typer(
     add_completion=False,
@@ -63,23 +64,20 @@ FormatOption = Annotated[
 
 
 def _formats(values: list[str] | None) -> tuple[str, ...]:
-    from evaltools.render.report import OUTPUT_FORMATS
-
     if not values:
         return OUTPUT_FORMATS
     for value in values:
         if value not in OUTPUT_FORMATS:
             raise typer.BadParameter(
-                f"must be one of {set(OUTPUT_FORMATS)}, got {value!r}", param_hint="--format"
+                f"must be one of {shown(OUTPUT_FORMATS)}, got {value!r}", param_hint="--format"
             )
     return tuple(dict.fromkeys(values))
 
 
 def _renderer(value: str) -> Renderer:
-    choices = ("auto", "nbconvert", "quarto")
-    if value not in choices:
+    if value not in RENDERERS:
         raise typer.BadParameter(
-            f"must be one of {set(choices)}, got {value!r}", param_hint="--renderer"
+            f"must be one of {shown(RENDERERS)}, got {value!r}", param_hint="--renderer"
         )
     return value  # type: ignore[return-value]
 
@@ -225,9 +223,9 @@ def new(
     """Write a commented parameter file for a new grantee."""
     from evaltools.params.scaffold import write_new_params
 
-    if language not in ("da", "en"):
+    if language not in LANGUAGES:
         raise typer.BadParameter(
-            f"must be one of {{'da', 'en'}}, got {language!r}", param_hint="--language"
+            f"must be one of {shown(LANGUAGES)}, got {language!r}", param_hint="--language"
         )
     try:
         path = write_new_params(
@@ -286,9 +284,9 @@ def portfolio(
     from evaltools.portfolio.round import build_portfolio
 
     chosen = _renderer(renderer)
-    if language not in ("da", "en"):
+    if language not in LANGUAGES:
         raise typer.BadParameter(
-            f"must be one of {{'da', 'en'}}, got {language!r}", param_hint="--language"
+            f"must be one of {shown(LANGUAGES)}, got {language!r}", param_hint="--language"
         )
     try:
         with console.status("portfolio") as status:

@@ -19,6 +19,14 @@ class ParamsError(EvaltoolsError):
     exit_code = 2
 
 
+class ChoiceError(ParamsError, ValueError):
+    """A value that must come from a fixed list does not (:func:`evaltools.choices.check_choice`).
+
+    A :class:`ParamsError` for the CLI (exit code 2) and a :class:`ValueError` for callers of
+    the Python API, so the same bad value gives the same error from every entry point.
+    """
+
+
 class DataError(EvaltoolsError):
     """A data file is missing, unreadable, or does not fit its parameters."""
 

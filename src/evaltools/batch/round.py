@@ -24,15 +24,9 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from evaltools.batch.state import decide
 from evaltools.batch.worker import JobOutcome, ReportJob
+from evaltools.choices import RENDERERS, Renderer, check_choice
 from evaltools.errors import EvaltoolsError, ParamsError
-from evaltools.run.pipeline import (
-    FORMATS,
-    NOTEBOOKS,
-    Renderer,
-    prepare,
-    report_inputs,
-    writable_folder,
-)
+from evaltools.run.pipeline import FORMATS, NOTEBOOKS, prepare, report_inputs, writable_folder
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -42,7 +36,6 @@ LOG_FILE = ".evaltools-batch.log"  # in the output folder: what workers and kern
 Status = Literal["queued", "checking", "starting", "running notebook", "rendering", "done",
                  "skipped", "failed"]  # fmt: skip
 FINAL = ("done", "skipped", "failed")
-RENDERERS = ("auto", "nbconvert", "quarto")
 
 
 @dataclass
@@ -327,8 +320,7 @@ def run_batch(
     SchedulerError
         If the Dask scheduler at `scheduler` cannot be reached.
     """
-    if renderer not in RENDERERS:
-        raise ParamsError(f"`renderer` must be one of {set(RENDERERS)}, got {renderer!r}")
+    check_choice("renderer", renderer, RENDERERS)
     if not formats or any(f not in FORMATS for f in formats):
         raise ParamsError(f"`formats` must be among {set(FORMATS)}, got {list(formats)!r}")
     if warm_kernels is None:

@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from evaltools import __version__
-from evaltools.run.pipeline import ERROR_FILE, FAILED_FOLDER, FORMATS, PROVENANCE, Renderer
+from evaltools.choices import Renderer
+from evaltools.run.pipeline import ERROR_FILE, FAILED_FOLDER, FORMATS, PROVENANCE
 from evaltools.run.provenance import sha256
 
 MAX_REASONS = 3

@@ -33,6 +33,7 @@ from scipy.special import expit
 from scipy.stats import norm
 
 from evaltools.atomic import write_bytes_atomic
+from evaltools.choices import check_choice
 
 __all__ = [
     "GRANTEES",
@@ -343,11 +344,11 @@ def true_change(scale: str, phase: str | None = None) -> float:
     change in that phase.
     """
     if scale not in TRUE_CHANGE:
-        raise ValueError(f"`scale` must be one of {set(TRUE_CHANGE)}, got {scale!r}")
+        check_choice("scale", scale, tuple(TRUE_CHANGE))
     if phase is None:
         return TRUE_CHANGE[scale]
     if phase not in PHASE_CHANGE_FACTOR:
-        raise ValueError(f"`phase` must be one of {set(PHASES)}, got {phase!r}")
+        check_choice("phase", phase, tuple(PHASES))
     return TRUE_CHANGE[scale] * PHASE_CHANGE_FACTOR[phase]
 
 
@@ -380,7 +381,7 @@ def _resolve(grantee: DemoGrantee | str) -> DemoGrantee:
     if isinstance(grantee, DemoGrantee):
         return grantee
     if grantee not in GRANTEES:
-        raise ValueError(f"`grantee` must be one of {set(GRANTEES)}, got {grantee!r}")
+        check_choice("grantee", grantee, tuple(GRANTEES))
     return GRANTEES[grantee]
 
 

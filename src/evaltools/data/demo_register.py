@@ -26,6 +26,7 @@ import pandas as pd
 from scipy import special, stats
 
 from evaltools.atomic import write_bytes_atomic
+from evaltools.choices import check_choice
 
 REGIONS: tuple[str, ...] = ("Hovedstaden", "Sjælland", "Syddanmark", "Midtjylland", "Nordjylland")
 FIRST_YEAR, LAST_YEAR = 2010, 2022
@@ -53,7 +54,7 @@ CSV_NAME = "register_panel_small.csv"
 def true_effect(outcome: str, event_time: int) -> float:
     """The true effect on `outcome` `event_time` years after start (see TRUE_EFFECTS)."""
     if outcome not in TRUE_EFFECTS:
-        raise ValueError(f"`outcome` must be one of {set(TRUE_EFFECTS)}, got {outcome!r}")
+        check_choice("outcome", outcome, tuple(TRUE_EFFECTS))
     e = int(event_time)
     if e < 0:
         return 0.0

@@ -30,6 +30,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from evaltools.choices import check_choice
 from evaltools.errors import DataError
 from evaltools.params.models import PrePost, ReadOptions, RegisterPanel
 
@@ -542,7 +543,7 @@ def duckdb_plan(
     reach the file scan; `format` ``"json"`` gives the plan as a JSON list of operator trees.
     """
     if format not in ("text", "json"):
-        raise ValueError(f"`format` must be one of {{'text', 'json'}}, got {format!r}")
+        check_choice("format", format, ("text", "json"))
     view, query = duckdb_query(source, columns=columns, where=where, sql=sql, options=options)
     explain = "EXPLAIN (FORMAT json) " if format == "json" else "EXPLAIN "
     con = _connect(source, view)

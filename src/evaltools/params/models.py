@@ -27,11 +27,10 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
 
+from evaltools.choices import Language
 from evaltools.errors import ParamsError
 
-Language = Literal["da", "en"]
 Analysis = Literal["prepost", "register_panel"]
-LANGUAGES: tuple[str, ...] = ("da", "en")
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 

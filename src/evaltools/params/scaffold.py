@@ -22,6 +22,7 @@ from ruamel.yaml.error import YAMLError
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
 from evaltools.atomic import write_bytes_atomic
+from evaltools.choices import LANGUAGES, check_choice
 from evaltools.data.readers import (
     analysis_columns,
     duckdb_columns,
@@ -30,7 +31,7 @@ from evaltools.data.readers import (
     read_duckdb,
 )
 from evaltools.errors import DataError, ParamsError
-from evaltools.params.models import LANGUAGES, Params, PrePost, ReadOptions, RegisterPanel, slugify
+from evaltools.params.models import Params, PrePost, ReadOptions, RegisterPanel, slugify
 
 # --------------------------------------------------------------------------- new parameters
 
@@ -304,8 +305,7 @@ _READ_EXAMPLES = {
 
 
 def _check_language(language: str) -> None:
-    if language not in LANGUAGES:
-        raise ParamsError(f"`language` must be one of {set(LANGUAGES)}, got {language!r}")
+    check_choice("language", language, LANGUAGES)
 
 
 def params_filename(grantee: str) -> str:

@@ -14,10 +14,10 @@ import tempfile
 from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
+from evaltools.choices import LANGUAGES, Language, Renderer, check_choice
 from evaltools.errors import ExecutionError, OutputError
-from evaltools.render.meta import LANGUAGES, Language, check_choice
 from evaltools.report.i18n import text
 from evaltools.run.pipeline import publish, writable_folder
 
@@ -25,7 +25,6 @@ if TYPE_CHECKING:
     from evaltools.portfolio.round import Portfolio
     from evaltools.report.brand import Brand
 
-Renderer = Literal["auto", "nbconvert", "quarto"]
 NOTEBOOK = "portfolio.ipynb"
 
 

@@ -29,6 +29,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Polygon
 from matplotlib.ticker import MaxNLocator
 
+from evaltools.choices import LANGUAGES, check_choice
 from evaltools.portfolio.tables import hidden_limit
 from evaltools.prepost.figures import (
     DEFAULT_PALETTE,
@@ -41,7 +42,6 @@ from evaltools.prepost.figures import (
 )
 from evaltools.prepost.figures import _style as figure_style
 from evaltools.prepost.tables import is_missing
-from evaltools.render.meta import LANGUAGES, check_choice
 from evaltools.report.i18n import fmt_number, fmt_percent, text
 
 if TYPE_CHECKING:

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from evaltools.choices import LANGUAGES
 from evaltools.errors import DataError
-from evaltools.render.meta import LANGUAGES
 from evaltools.run.provenance import sha256
 
 SUPPORTED_SCHEMA_VERSIONS: tuple[int, ...] = (1,)

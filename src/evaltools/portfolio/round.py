@@ -29,6 +29,7 @@ from typing import Any
 
 import pandas as pd
 
+from evaltools.choices import LANGUAGES, check_choice
 from evaltools.errors import DataError
 from evaltools.portfolio import frames
 from evaltools.portfolio.build import build_portfolio
@@ -41,7 +42,6 @@ from evaltools.portfolio.grantees import (
     find_results,
     read_results,
 )
-from evaltools.render.meta import LANGUAGES, check_choice
 from evaltools.report.display import ResultDisplay, TableView
 from evaltools.report.i18n import text
 from evaltools.results.io import dumps, json_safe

@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from evaltools.choices import LANGUAGES, check_choice
 from evaltools.prepost.tables import ReportTable, fmt_ci, is_missing, occasion_name
 from evaltools.privacy.suppression import format_count
-from evaltools.render.meta import LANGUAGES, check_choice
 from evaltools.report.i18n import MISSING, fmt_number, fmt_p, fmt_percent, text
 
 if TYPE_CHECKING:

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from evaltools.choices import LANGUAGES, check_choice
 from evaltools.errors import DataError, ParamsError
 from evaltools.params.models import PrePost, Scale
 from evaltools.prepost.scales import cronbach_alpha, scale_items, score_scales
@@ -184,7 +185,7 @@ class PrePostResult(ResultDisplay):
             and None where it is shown.
         """
         if name not in _COUNT_COLUMNS:
-            raise ValueError(f"`name` must be one of {set(_COUNT_COLUMNS)}, got {name!r}")
+            check_choice("name", name, tuple(_COUNT_COLUMNS))
         return self._hidden[name].copy()
 
     def records(self) -> list[dict[str, Any]]:
@@ -469,8 +470,7 @@ def _check_options(min_cell_size: int, level: float, language: str) -> None:
         raise ValueError(f"`min_cell_size` must be a whole number >= 1, got {min_cell_size!r}")
     if not 0 < level < 1:
         raise ValueError(f"`level` must be between 0 and 1 (e.g. 0.95), got {level!r}")
-    if language not in ("da", "en"):
-        raise ValueError(f"`language` must be one of {{'da', 'en'}}, got {language!r}")
+    check_choice("language", language, LANGUAGES)
 
 
 def _prepare(data: pd.DataFrame, spec: PrePost) -> pd.DataFrame:

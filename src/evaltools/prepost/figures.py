@@ -32,13 +32,11 @@ from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 from matplotlib.ticker import Formatter, MaxNLocator
 
+from evaltools.choices import LANGUAGES, Language, check_choice
 from evaltools.errors import DataError
 from evaltools.params.models import Scale
 from evaltools.prepost.tables import (
-    LANGUAGES,
-    Language,
     check_by,
-    check_choice,
     fmt_ci,
     fmt_score,
     group_header,

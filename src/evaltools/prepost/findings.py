@@ -13,9 +13,9 @@ from collections.abc import Sequence
 
 import pandas as pd
 
+from evaltools.choices import Language
 from evaltools.params.models import Scale
 from evaltools.prepost.tables import (
-    Language,
     check_options,
     fmt_score,
     is_missing,

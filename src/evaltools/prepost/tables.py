@@ -24,12 +24,10 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from evaltools.choices import LANGUAGES, Language, check_choice
 from evaltools.errors import DataError
 from evaltools.params.models import Scale
 from evaltools.report.i18n import MISSING, catalogue, fmt_int, fmt_number, fmt_p, fmt_percent, text
-
-Language = Literal["da", "en"]
-LANGUAGES: tuple[str, ...] = ("da", "en")
 
 TABLE_CSS = """
 table.evaltools-table{border-collapse:collapse;margin:.5em 0 1.2em}
@@ -53,13 +51,6 @@ table.evaltools-table tfoot td{border-top:1.5px solid currentColor}
 
 
 # --------------------------------------------------------------------------- checks
-
-
-def check_choice(name: str, value: object, allowed: Sequence[object]) -> None:
-    """Raise ValueError naming `name`, the allowed values and `value` if it is not allowed."""
-    if value not in allowed:
-        shown = ", ".join(repr(a) for a in allowed)
-        raise ValueError(f"`{name}` must be one of {{{shown}}}, got {value!r}")
 
 
 def check_min_cell_size(min_cell_size: object) -> int:

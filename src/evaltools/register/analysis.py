@@ -20,13 +20,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from evaltools.choices import Backend
 from evaltools.errors import DataError
 from evaltools.params.models import RegisterPanel
 from evaltools.register import readers
 from evaltools.register.balance import balance_table
 from evaltools.register.did import did_2x2, twfe
 from evaltools.register.event_study import event_study
-from evaltools.register.fixed_effects import Backend
 from evaltools.register.matching import MatchResult, build_candidates, match_comparisons
 from evaltools.register.results import RegisterPanelResult
 from evaltools.register.staggered import staggered_att

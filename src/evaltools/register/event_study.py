@@ -23,9 +23,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from evaltools.choices import Backend, CovType
 from evaltools.errors import DataError
 from evaltools.register._display import p_text, shown
-from evaltools.register.fixed_effects import Backend, CovType, FixedEffectsFit, fit_fixed_effects
+from evaltools.register.fixed_effects import FixedEffectsFit, fit_fixed_effects
 from evaltools.register.within import group_codes
 from evaltools.report.display import ResultDisplay, TableView
 from evaltools.report.i18n import fmt_number, text

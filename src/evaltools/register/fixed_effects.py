@@ -32,12 +32,12 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from evaltools.choices import BACKENDS, COV_TYPES, Backend, CovType, check_choice
 from evaltools.errors import DataError
 from evaltools.register.within import (
     MAX_DUMMIES,
@@ -51,19 +51,7 @@ from evaltools.register.within import (
     group_codes,
 )
 
-CovType = Literal["clustered", "iid"]
-Backend = Literal["auto", "numpy", "linearmodels"]
-COV_TYPES: tuple[str, ...] = ("clustered", "iid")
-BACKENDS: tuple[str, ...] = ("auto", "numpy", "linearmodels")
-
 _ABSORBED_TOL = 1e-10
-
-
-def check_choice(name: str, value: object, allowed: Sequence[object]) -> None:
-    """Raise ValueError naming `name`, the allowed values and `value` if it is not allowed."""
-    if value not in allowed:
-        shown = ", ".join(repr(a) for a in allowed)
-        raise ValueError(f"`{name}` must be one of {{{shown}}}, got {value!r}")
 
 
 @dataclass(frozen=True)

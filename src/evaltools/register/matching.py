@@ -34,8 +34,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from evaltools.choices import check_choice
 from evaltools.errors import DataError
-from evaltools.register.fixed_effects import check_choice
 from evaltools.register.propensity import design_matrix, propensity_scores
 
 MatchMethod = Literal["propensity", "none"]

@@ -34,10 +34,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from evaltools.choices import check_choice
 from evaltools.errors import DataError
 from evaltools.register._display import p_text, shown, year_text
 from evaltools.register.aggregation import aggregate, pretest, standard_errors
-from evaltools.register.fixed_effects import check_choice
 from evaltools.report.display import ResultDisplay, TableView
 from evaltools.report.i18n import fmt_number, text
 

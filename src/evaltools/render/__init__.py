@@ -8,12 +8,13 @@ brand (:mod:`evaltools.report.brand`).
 
 from __future__ import annotations
 
+from evaltools.choices import OutputFormat, Renderer
 from evaltools.render.meta import ReportMeta, format_long_date
 from evaltools.render.nbconvert_html import render_html
 from evaltools.render.pdf import render_pdf
 from evaltools.render.prepare import prepare_notebook
 from evaltools.render.quarto import find_quarto, render_quarto
-from evaltools.render.report import OutputFormat, Renderer, RenderOutcome, render_report
+from evaltools.render.report import RenderOutcome, render_report
 
 __all__ = [
     "OutputFormat",

@@ -4,24 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal, get_args
+from typing import TYPE_CHECKING
 
+from evaltools.choices import LANGUAGES, Language, check_choice
 from evaltools.errors import ParamsError
 from evaltools.report.i18n import text
 
 if TYPE_CHECKING:
     from evaltools.params.models import Params
-
-Language = Literal["da", "en"]
-LANGUAGES: tuple[str, ...] = get_args(Language)
-
-
-def check_choice(name: str, value: object, choices: tuple[str, ...]) -> None:
-    """Raise ParamsError unless `value` is one of `choices`."""
-    if value not in choices:
-        raise ParamsError(
-            f"`{name}` must be one of {{{', '.join(map(repr, choices))}}}, got {value!r}"
-        )
 
 
 @dataclass(frozen=True)

@@ -45,8 +45,9 @@ from typing import Any
 import nbformat
 from ruamel.yaml import YAML
 
+from evaltools.choices import check_choice
 from evaltools.errors import OutputError, RenderError
-from evaltools.render.meta import ReportMeta, check_choice
+from evaltools.render.meta import ReportMeta
 from evaltools.render.prepare import prepare_notebook
 from evaltools.report.brand import Brand
 from evaltools.report.i18n import text

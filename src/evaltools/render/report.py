@@ -10,19 +10,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, get_args
+from typing import Literal
 
+from evaltools.choices import OUTPUT_FORMATS, RENDERERS, OutputFormat, Renderer, check_choice
 from evaltools.errors import ParamsError
-from evaltools.render.meta import ReportMeta, check_choice
+from evaltools.render.meta import ReportMeta
 from evaltools.render.nbconvert_html import render_html
 from evaltools.render.pdf import render_pdf, weasyprint_version
 from evaltools.render.quarto import find_quarto, quarto_version, render_quarto
 from evaltools.report.brand import Brand
 
-Renderer = Literal["auto", "nbconvert", "quarto"]
-RENDERERS: tuple[str, ...] = get_args(Renderer)
-OutputFormat = Literal["html", "pdf"]
-OUTPUT_FORMATS: tuple[str, ...] = get_args(OutputFormat)
 REPORT_HTML = "report.html"
 REPORT_PDF = "report.pdf"
 

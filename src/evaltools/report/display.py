@@ -17,10 +17,9 @@ from typing import Any
 
 import pandas as pd
 
+from evaltools.choices import LANGUAGES, check_choice
 from evaltools.privacy.suppression import COMPLEMENTARY, format_count
 from evaltools.report.i18n import MISSING, fmt_int, fmt_number, fmt_p, fmt_percent
-
-_LANGUAGES = ("da", "en")
 
 # One footnote per language; kept here so that every result shares it.
 _FOOTNOTE = {
@@ -209,8 +208,7 @@ def _footnote(language: str, min_cell_size: int) -> str:
 
 
 def _language(language: str) -> str:
-    if language not in _LANGUAGES:
-        raise ValueError(f"`language` must be one of {set(_LANGUAGES)}, got {language!r}")
+    check_choice("language", language, LANGUAGES)
     return language
 
 

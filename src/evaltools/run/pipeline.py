@@ -27,9 +27,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from evaltools import __version__
+from evaltools.choices import Renderer
 from evaltools.data.validation import DataSummary, check_data
 from evaltools.errors import EvaltoolsError, ExecutionError, OutputError
 from evaltools.params.models import Params, load_params
@@ -40,7 +41,6 @@ from evaltools.run.execute import KERNEL_NAME, KernelProvider, execute_notebook,
 from evaltools.run.provenance import build_provenance, file_entry
 
 NOTEBOOKS: dict[str, str] = {"prepost": "prepost.ipynb", "register_panel": "register_panel.ipynb"}
-Renderer = Literal["auto", "nbconvert", "quarto"]
 PROVENANCE = "provenance.json"
 ERROR_FILE = "error.txt"
 FAILED_FOLDER = "failed"
