@@ -9,8 +9,9 @@ version written; :data:`SUPPORTED_SCHEMA_VERSIONS` the ones read.
 
 Writing is strict (a key the schema does not know is an error, so nothing undocumented is
 written); reading keeps unknown keys as they are (``model_extra``), so that a file from a
-newer evaltools with an added field still reads, and round-trips. :func:`parse_document` turns a parsed JSON value into the model and every
-problem into a :class:`~evaltools.errors.DataError` naming the file and the field.
+newer evaltools with an added field still reads, and round-trips. :func:`parse_document`
+turns a parsed JSON value into the model and every problem into a
+:class:`~evaltools.errors.DataError` naming the file and the field.
 ``docs/results.md`` is generated from these models (``python tools/results_doc.py``).
 """
 
