@@ -50,11 +50,13 @@ notebooks: $(VENV)/.installed-main
 	cd notebooks && for nb in *.ipynb; do ../$(BIN)/papermill --cwd . -k evaltools "$$nb" "$$nb" || exit 1; done
 
 lint: $(VENV)/.installed-test
-	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/python tools/docs_gen.py --check
+	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/python tools/docs_gen.py --check \
+		&& $(BIN)/python tools/results_doc.py --check
 
-## docs: regenerate docs/params.md from the parameter schema
+## docs: regenerate docs/params.md and docs/results.md from the parameter and results schemas
 docs: $(VENV)/.installed-main
 	$(BIN)/python tools/docs_gen.py
+	$(BIN)/python tools/results_doc.py
 
 format: $(VENV)/.installed-test
 	$(BIN)/ruff format . && $(BIN)/ruff check --fix .

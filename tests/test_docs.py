@@ -1,4 +1,5 @@
-"""docs/ can't drift: the parameter reference is regenerated and compared; CI files are valid."""
+"""docs/ can't drift: the parameter and results.json references are regenerated and compared;
+CI files are valid."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from evaltools.prepost.analysis import RECORD_KEYS
 ROOT = Path(__file__).parents[1]
 sys.path.insert(0, str(ROOT / "tools"))  # the docs generators are build tools, not runtime
 import docs_gen  # noqa: E402
+import results_doc  # noqa: E402
 
 DOCS = ROOT / "docs"
 WORKFLOW = ROOT / ".github" / "workflows" / "ci.yml"
@@ -97,6 +99,54 @@ def test_check_mode(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert docs_gen.main(["--check"]) == 0
     assert docs_gen.main(["--out", str(tmp_path / "other.md")]) == 0
     assert docs_gen.main(["--check", "--out", str(tmp_path / "other.md")]) == 0
+
+
+# --------------------------------------------------------------------------- results reference
+
+
+def test_results_reference_is_generated_from_the_schema() -> None:
+    committed = (DOCS / "results.md").read_text(encoding="utf-8")
+    assert committed == results_doc.generate(), (
+        "docs/results.md is out of date: run `python tools/results_doc.py` and commit it"
+    )
+
+
+def test_every_results_field_is_in_the_reference_with_a_description() -> None:
+    text = results_doc.generate()
+    for model, heading, _ in results_doc.SECTIONS:
+        assert f"## {heading}" in text
+        for name in model.model_fields:
+            assert results_doc.description(model, name)
+            assert re.search(rf"^\| `{name}` \|", text, flags=re.MULTILINE), name
+
+
+def test_a_results_field_without_description_stops_generation() -> None:
+    from pydantic import BaseModel
+
+    class Undocumented(BaseModel):
+        """A model nobody documented."""
+
+        mystery: int = 1
+
+    with pytest.raises(KeyError, match=r"Undocumented\.mystery has no description"):
+        results_doc.description(Undocumented, "mystery")
+
+
+def test_results_reference_types_in_words() -> None:
+    text = results_doc.generate()
+    assert "| `min_cell_size` | integer (>= 1) |" in text
+    assert "| `n_paired` | integer or null |" in text
+    assert "| `mean_pre` | number or null |" in text
+    assert '| `from_occasion` | `"first"` \\| `"last"` or integer |' in text
+    assert "| `prepost` | list of [object](#prepost) or null |" in text
+
+
+def test_results_reference_check_mode(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(results_doc, "docs_dir", lambda: tmp_path)
+    assert results_doc.main(["--check"]) == 1  # no file yet
+    assert results_doc.main([]) == 0
+    assert (tmp_path / "results.md").read_text(encoding="utf-8") == results_doc.generate()
+    assert results_doc.main(["--check"]) == 0
 
 
 # --------------------------------------------------------------------------- other docs

@@ -374,15 +374,20 @@ def test_register_balance_table_and_love_plot_in_one_language(register_parts, la
 def toc_parts():
     from evaltools.params.models import Params
     from evaltools.report.brand import load_brand
+    from evaltools.results.io import build_document
+    from evaltools.results.schema import PrePostRecord
     from evaltools.theory_of_change import targets_table, theory_of_change_figure
 
     base = _demo_params("da").model_dump(mode="json")
     base["theory_of_change"] = YAML(typ="safe").load(THEORY_OF_CHANGE)["theory_of_change"]
     base["analyses"] = ["prepost"]
     base.pop("register_panel", None)
-    results = {
+    blank = dict.fromkeys(PrePostRecord.model_fields, None)
+    blank.update(from_occasion="first", to_occasion="last")
+    records = {
         "prepost": [
-            {
+            blank
+            | {
                 "scale": "anxiety_depression",
                 "group": None,
                 "n_paired": 104,
@@ -391,7 +396,8 @@ def toc_parts():
                 "share_improved": 0.356,
                 "suppressed": False,
             },
-            {
+            blank
+            | {
                 "scale": "economic_stress",
                 "group": None,
                 "n_paired": 102,
@@ -405,6 +411,7 @@ def toc_parts():
     parts = {}
     for lang in LANGUAGES:
         params = Params.model_validate({**base, "language": lang})
+        results = build_document(params, records, version="0.1.0")
         table = targets_table(params, results)
         words, cells = html_text(table)
         figure = theory_of_change_figure(params, brand=load_brand("default"))

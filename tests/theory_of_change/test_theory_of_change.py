@@ -17,9 +17,10 @@ from bs4 import BeautifulSoup
 from evaltools.errors import DataError, ParamsError
 from evaltools.params.models import Params, TheoryOfChange, load_params
 from evaltools.report.brand import load_brand
+from evaltools.results.io import build_document, dumps, read_document
+from evaltools.results.schema import PrePostRecord, RegisterRecord, ResultsDocument
 from evaltools.theory_of_change import (
     STATUSES,
-    load_results,
     target_status,
     targets_table,
     theory_of_change_figure,
@@ -145,29 +146,26 @@ def _params(toc: dict | None = None, *, language: str = "da", **overrides) -> Pa
 
 
 def _prepost(scale, **values):
-    record = {
-        "scale": scale,
-        "group": None,
-        "n_paired": 104,
-        "mean_pre": None,
-        "mean_post": None,
-        "share_improved": None,
-        "suppressed": False,
-    }
+    """A full prepost record of the schema: the given values, the other statistics null."""
+    record = dict.fromkeys(PrePostRecord.model_fields)
+    record.update(scale=scale, from_occasion="first", to_occasion="last", n_paired=104)
+    record.update(suppressed=False)
     return {**record, **values}
 
 
 def _register(outcome, estimator, event_time, estimate, n=399):
-    return {
-        "outcome": outcome,
-        "estimator": estimator,
-        "event_time": event_time,
-        "estimate": estimate,
-        "n_treated": n,
-    }
+    """A full register_panel record of the schema."""
+    record = dict.fromkeys(RegisterRecord.model_fields)
+    record.update(outcome=outcome, estimator=estimator, event_time=event_time)
+    return {**record, "estimate": estimate, "n_treated": n, "n_comparison": n}
 
 
-RESULTS = {
+def _document(records: dict, params: Params | None = None) -> ResultsDocument:
+    """The results.json the writer builds for `params` holding `records`."""
+    return build_document(params or _params(), records, version="0.1.0")
+
+
+RECORDS = {
     "prepost": [
         # anxiety: lower is better; mean 1.90 sits exactly on the target 1.90 -> met;
         # share 0.30 exactly on 0.30 -> met
@@ -190,6 +188,9 @@ RESULTS = {
         _register("employed", "event_study", 2, 0.01),  # year 2: 0.01 < 0.03 -> not met
     ],
 }
+
+
+RESULTS = _document(RECORDS)
 
 
 @pytest.fixture(scope="module")
@@ -383,7 +384,7 @@ def test_lower_is_better_register_outcome_flips_the_verdict():
 
 
 def test_missing_results_are_reported_not_guessed():
-    frame = targets_table(_params(), {"prepost": [], "register_panel": []}).table
+    frame = targets_table(_params(), _document({"prepost": [], "register_panel": []})).table
     measured = frame[frame["indicator"].notna()]
     assert set(measured["status"]) == {"missing"}
     assert measured["result"].isna().all()
@@ -471,13 +472,17 @@ def test_without_theory_of_change_the_table_is_empty():
     assert empty.summary_sentence() == "Forandringsteorien sætter ingen mål, som kan vurderes."
 
 
-def test_load_results_reads_results_json(tmp_path):
+def test_targets_read_results_json_through_the_schema(tmp_path):
     path = tmp_path / "results.json"
-    path.write_text(json.dumps(RESULTS), encoding="utf-8")
-    assert load_results(_params(), path) == RESULTS
+    path.write_text(dumps(RESULTS.json_data()), encoding="utf-8")
+    again = targets_table(_params(), read_document(path)).table
+    assert again.equals(targets_table(_params(), RESULTS).table)
     path.write_text("{broken", encoding="utf-8")
-    with pytest.raises(DataError, match=r"results.json: not a readable results.json"):
-        load_results(_params(), path)
+    with pytest.raises(DataError, match=r"results\.json: not valid JSON"):
+        read_document(path)
+    path.write_text(dumps({**RESULTS.json_data(), "schema_version": 7}), encoding="utf-8")
+    with pytest.raises(DataError, match=r"results\.json: results\.json schema version 7 is not"):
+        read_document(path)
 
 
 # ---------------------------------------------------------------------------
@@ -614,10 +619,11 @@ def test_notebook_opens_the_report_with_diagram_and_table(tmp_path):
     data["theory_of_change"] = toc
     params_file = tmp_path / "params.yml"
     yaml.dump(data, params_file.open("w", encoding="utf-8"))
-    results = {
+    records = {
         "prepost": [_prepost("anxiety_depression", mean_pre=2.2, mean_post=1.8, share_improved=0.2)]
     }
-    (tmp_path / "results.json").write_text(json.dumps(results), encoding="utf-8")
+    results = _document(records, load_params(params_file))
+    (tmp_path / "results.json").write_text(dumps(results.json_data()), encoding="utf-8")
     workdir = tmp_path / "work"
     workdir.mkdir()
 

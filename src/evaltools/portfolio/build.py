@@ -222,7 +222,7 @@ def demo_round(folder: Path | None = None) -> Path:
     from evaltools.data.readers import read_analysis_data
     from evaltools.params.models import load_params
     from evaltools.prepost.analysis import analyse_prepost
-    from evaltools.results.io import dumps, merge_fragments, save_fragment, save_summary
+    from evaltools.results.io import merge_fragments, save_fragment, save_summary
 
     if folder is None:  # named like the default round: the report names the round's folder
         folder = Path(tempfile.mkdtemp(prefix="evaltools-demo-")) / "reports"
@@ -240,6 +240,5 @@ def demo_round(folder: Path | None = None) -> Path:
         target.mkdir(parents=True, exist_ok=True)
         save_fragment(target, "prepost", result.records())
         save_summary(target, n_clients=result.n_clients)
-        document = merge_fragments(target, params, version=__version__)
-        (target / "results.json").write_text(dumps(document), encoding="utf-8")
+        merge_fragments(target, params, version=__version__)  # writes results.json
     return folder

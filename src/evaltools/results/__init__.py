@@ -1,1 +1,2 @@
-"""``results.json``: its schema, writing and reading (:mod:`~evaltools.results.io`)."""
+"""``results.json``: its typed schema and version (:mod:`~evaltools.results.schema`), writing
+and reading it (:mod:`~evaltools.results.io`)."""

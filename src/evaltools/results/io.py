@@ -2,20 +2,25 @@
 
 A notebook hands its records to :func:`save_fragment` (one file per analysis in the report's
 working folder); the pipeline merges the fragments with the report's identity into
-``results.json`` (:func:`merge_fragments`). Nothing in it varies between two runs on the same
-inputs: no timestamps (those are in ``provenance.json``), keys sorted, floats rounded.
+``results.json`` (:func:`merge_fragments`), built through the schema
+(:class:`~evaltools.results.schema.ResultsDocument`, :func:`build_document`). Readers parse it
+with :func:`read_document`. Nothing in it varies between two runs on the same inputs: no
+timestamps (those are in ``provenance.json``), keys sorted, floats rounded.
 """
 
 from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from evaltools.errors import DataError
 from evaltools.params.models import Params
+from evaltools.results.schema import SCHEMA_VERSION, ResultsDocument, build, parse_document
 
-SCHEMA_VERSION = 1
+RESULTS_FILE = "results.json"
 _FRAGMENT = "_results_{analysis}.json"
 _SUMMARY = "_results_summary.json"
 #: Top-level fields a notebook may add to results.json with :func:`save_summary`.
@@ -70,8 +75,58 @@ def dumps(data: Any) -> str:
     return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-def merge_fragments(folder: Path, params: Params, *, version: str) -> dict[str, Any]:
-    """Combine the fragments in `folder` into the ``results.json`` document and remove them."""
+def merge_fragments(folder: Path, params: Params, *, version: str) -> ResultsDocument:
+    """Combine the fragments in `folder` into ``folder/results.json``; remove the fragments.
+
+    Returns
+    -------
+    ResultsDocument
+        The document written, built through the schema.
+
+    Raises
+    ------
+    FileNotFoundError
+        If an analysis listed in `params` did not save its fragment.
+    """
+    records: dict[str, Any] = {}
+    for analysis in params.analyses:
+        fragment = folder / _FRAGMENT.format(analysis=analysis)
+        if not fragment.is_file():
+            raise FileNotFoundError(
+                f"the {analysis} notebook did not save its results ({fragment.name})"
+            )
+        records[analysis] = json.loads(fragment.read_text(encoding="utf-8"))
+    summary = folder / _SUMMARY
+    fields = json.loads(summary.read_text(encoding="utf-8")) if summary.is_file() else {}
+    document = build_document(params, records, version=version, **fields)
+    write_document(folder / RESULTS_FILE, document)
+    for analysis in params.analyses:
+        (folder / _FRAGMENT.format(analysis=analysis)).unlink()
+    summary.unlink(missing_ok=True)
+    return document
+
+
+def build_document(
+    params: Params, records: Mapping[str, Any], *, version: str, **summary: Any
+) -> ResultsDocument:
+    """The ``results.json`` document of a report on `params` holding the analyses' `records`.
+
+    Parameters
+    ----------
+    params
+        The report's parameters: its identity, settings and labels.
+    records
+        Per analysis in ``params.analyses``, its records (``result.records()``).
+    version
+        The evaltools version writing the document.
+    **summary
+        Top-level fields (:data:`SUMMARY_FIELDS`); others are ignored.
+
+    Raises
+    ------
+    ValueError
+        If the records do not follow the schema (the message names the field).
+    """
     document: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "evaltools_version": version,
@@ -83,20 +138,40 @@ def merge_fragments(folder: Path, params: Params, *, version: str) -> dict[str, 
         "analyses": list(params.analyses),
     }
     document.update(_labels(params))
-    for analysis in params.analyses:
-        fragment = folder / _FRAGMENT.format(analysis=analysis)
-        if not fragment.is_file():
-            raise FileNotFoundError(
-                f"the {analysis} notebook did not save its results ({fragment.name})"
-            )
-        document[analysis] = json.loads(fragment.read_text(encoding="utf-8"))
-        fragment.unlink()
-    summary = folder / _SUMMARY
-    if summary.is_file():
-        fields = json.loads(summary.read_text(encoding="utf-8"))
-        document.update({k: v for k, v in fields.items() if k in SUMMARY_FIELDS})
-        summary.unlink()
-    return document
+    document.update({a: json_safe(records[a]) for a in params.analyses if a in records})
+    document.update({k: json_safe(v) for k, v in summary.items() if k in SUMMARY_FIELDS})
+    return build(document)
+
+
+def write_document(path: str | Path, document: ResultsDocument) -> Path:
+    """Write `document` to `path` as :func:`dumps` gives it; return `path`."""
+    path = Path(path)
+    path.write_text(dumps(document.json_data()), encoding="utf-8")
+    return path
+
+
+def read_document(path: str | Path) -> ResultsDocument:
+    """Read and parse the ``results.json`` at `path`.
+
+    Raises
+    ------
+    DataError
+        If the file can't be read, is not JSON, has a schema version this evaltools does not
+        read, or does not follow the schema; the message names the file and the field.
+    """
+    path = Path(path)
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DataError(f"{path}: cannot read the results file ({exc}).") from exc
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise DataError(
+            f"{path}: not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno}); "
+            "rerun the report to write it again."
+        ) from None
+    return parse_document(data, source=str(path))
 
 
 def _labels(params: Params) -> dict[str, Any]:

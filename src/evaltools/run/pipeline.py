@@ -316,10 +316,9 @@ def run_report(
             lap(f"notebook:{analysis}")
         step("collecting results")
         try:
-            document = merge_fragments(workdir, params, version=__version__)
+            merge_fragments(workdir, params, version=__version__)  # writes results.json
         except FileNotFoundError as exc:
             raise ExecutionError(str(exc)) from None
-        (workdir / "results.json").write_text(dumps(document), encoding="utf-8")
         lap("results")
         parts = list(executed)
         if params.theory_of_change is not None:

@@ -9,10 +9,11 @@ optional baseline and target values. This package
   boxes in columns, activities -> outputs -> short-term -> long-term outcomes, joined by
   arrows, in the brand's colours and fonts, the texts wrapped to the boxes, each outcome
   naming its indicators;
-- sets each indicator's result from ``results.json`` against its targets
-  (:func:`targets_table`, :mod:`~evaltools.theory_of_change.targets`): met, not met, too few
-  to report (small-cell suppression), no target, or no result; :func:`load_results` computes
-  the records when there is no ``results.json`` yet (the notebook run interactively);
+- sets each indicator's result from the report's ``results.json`` (parsed through the
+  results schema; never recomputed) against its targets (:func:`targets_table`,
+  :mod:`~evaltools.theory_of_change.targets`): met, not met, too few to report (small-cell
+  suppression), no target, or no result; the table and its display are
+  :class:`TargetTable` (:mod:`~evaltools.theory_of_change.target_table`);
 - runs the report section's notebook (:func:`execute_theory_of_change`,
   :mod:`~evaltools.theory_of_change.section`), whose cells open the report.
 
@@ -25,14 +26,8 @@ from evaltools.theory_of_change.section import (
     execute_theory_of_change,
     theory_of_change_parameters,
 )
-from evaltools.theory_of_change.targets import (
-    STATUSES,
-    TargetTable,
-    indicator_label,
-    load_results,
-    target_status,
-    targets_table,
-)
+from evaltools.theory_of_change.target_table import STATUSES, TargetTable
+from evaltools.theory_of_change.targets import indicator_label, target_status, targets_table
 
 __all__ = [
     "NOTEBOOK",
@@ -41,7 +36,6 @@ __all__ = [
     "execute_theory_of_change",
     "figure_image",
     "indicator_label",
-    "load_results",
     "target_status",
     "targets_table",
     "theory_of_change_figure",

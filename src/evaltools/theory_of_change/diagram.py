@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from matplotlib.colors import to_hex, to_rgb
+from matplotlib.figure import Figure
+from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+
+from evaltools.errors import ParamsError
+from evaltools.params.models import Params
+from evaltools.report.brand import Brand, load_brand
 from evaltools.report.i18n import text
 from evaltools.theory_of_change.targets import indicator_label
-
-if TYPE_CHECKING:
-    from matplotlib.figure import Figure
-
-    from evaltools.params.models import Params
-    from evaltools.report.brand import Brand
 
 # Font sizes in points, distances in inches (the figure is drawn in an axes whose data units
 # are inches).
@@ -42,8 +43,6 @@ class _Box:
 
 def _mix(colour: str, weight: float, base: str = "#FFFFFF") -> str:
     """`colour` mixed with `base`: weight 1 gives `colour`, 0 gives `base`."""
-    from matplotlib.colors import to_hex, to_rgb
-
     a, b = to_rgb(colour), to_rgb(base)
     return to_hex(tuple(weight * x + (1 - weight) * y for x, y in zip(a, b, strict=True)))
 
@@ -115,12 +114,6 @@ def theory_of_change_figure(
     ParamsError
         If `params` has no theory of change.
     """
-    from matplotlib.figure import Figure
-    from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
-
-    from evaltools.errors import ParamsError
-    from evaltools.report.brand import load_brand
-
     toc = params.theory_of_change
     if toc is None:
         raise ParamsError("the parameters have no `theory_of_change` to draw")
@@ -326,7 +319,7 @@ def figure_image(figure: Figure, *, dpi: int = 200) -> Any:
     The theory of change is not numbered like the analyses' figures (it opens the report,
     before their numbering starts).
     """
-    from IPython.display import Image
+    from IPython.display import Image  # IPython: there only in a notebook's kernel
 
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight", metadata={"Software": None})

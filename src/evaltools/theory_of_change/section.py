@@ -11,6 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from evaltools.paths import notebooks_dir
+from evaltools.run.execute import execute_notebook
+
 NOTEBOOK = "theory_of_change.ipynb"
 
 
@@ -56,9 +59,6 @@ def execute_theory_of_change(
         If a cell fails, a time limit is reached or the kernel dies; with the cell's index
         and source.
     """
-    from evaltools.paths import notebooks_dir
-    from evaltools.run.execute import execute_notebook
-
     workdir = Path(workdir)
     return execute_notebook(
         notebooks_dir() / NOTEBOOK,
