@@ -31,7 +31,7 @@ from evaltools.portfolio.tables import (
     shares_table,
     too_few_table,
 )
-from evaltools.prepost.analysis import RECORD_KEYS as PREPOST_KEYS
+from evaltools.prepost.result import RECORD_KEYS as PREPOST_KEYS
 from evaltools.register.results import RECORD_KEYS as REGISTER_KEYS
 
 # --------------------------------------------------------------------------- fixtures

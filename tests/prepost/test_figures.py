@@ -20,12 +20,11 @@ from evaltools.prepost.figures import (
     before_after_figure,
     caption,
     group_figure,
-    number_formatter,
     progression_figure,
-    semantic_colours,
     trajectory_figure,
 )
 from evaltools.report.i18n import text
+from evaltools.report.style import number_formatter, semantic_colours
 
 PALETTE = ["#0B6E4F", "#B23A48", "#2F4B7C", "#E3A33B"]
 SCALES = [

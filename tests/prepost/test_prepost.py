@@ -12,7 +12,8 @@ from scipy import stats
 
 from evaltools.errors import DataError, ParamsError
 from evaltools.params.models import PrePost
-from evaltools.prepost.analysis import RECORD_KEYS, TABLE_COLUMNS, analyse_prepost
+from evaltools.prepost.analysis import analyse_prepost
+from evaltools.prepost.result import RECORD_KEYS, TABLE_COLUMNS
 
 
 def _spec(scales, *, groups=(), compare=("first", "last")) -> PrePost:

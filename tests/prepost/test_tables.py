@@ -19,16 +19,15 @@ import pytest
 
 from evaltools.errors import DataError
 from evaltools.params.models import Scale
+from evaltools.prepost.labels import group_values, scale_label
 from evaltools.prepost.tables import (
     attrition_table,
-    fmt_ci,
-    group_values,
     occasion_counts_table,
-    scale_label,
     scale_results_table,
     steering_table,
 )
 from evaltools.report.i18n import catalogue, text
+from evaltools.report.table import fmt_ci
 
 AREA_PSYCH = {"da": "Psykiske eftervirkninger", "en": "Psychological after-effects"}
 SCALES = [

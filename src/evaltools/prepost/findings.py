@@ -3,7 +3,7 @@
 :func:`key_findings` writes one short paragraph per scale: the share of clients with a
 reliable improvement (and deterioration), and how the mean moved, with its 95% confidence
 interval and which direction is an improvement on that scale. Every number is formatted by the
-same helpers as the tables (:mod:`evaltools.prepost.tables`), so a number in a sentence is the very
+same helpers as the tables (:mod:`evaltools.prepost.labels`), so a number in a sentence is the very
 string shown in the table.
 """
 
@@ -15,19 +15,18 @@ import pandas as pd
 
 from evaltools.choices import Language
 from evaltools.params.models import Scale
-from evaltools.prepost.tables import (
-    check_options,
+from evaltools.prepost.labels import (
     fmt_score,
-    is_missing,
     lower_first,
-    require_columns,
-    row_suppressed,
     scale_label,
     scale_order,
     scales_by_name,
     score_decimals,
 )
-from evaltools.report.i18n import fmt_int, fmt_number, fmt_p, fmt_percent, text
+from evaltools.prepost.tables import check_options
+from evaltools.privacy.suppression import row_hidden
+from evaltools.report.i18n import fmt_int, fmt_number, fmt_p, fmt_percent, is_missing, text
+from evaltools.report.table import require_columns
 
 
 def key_findings(
@@ -84,7 +83,7 @@ def key_findings(
 
 def _finding(row: dict, scale: Scale, language: str, min_cell_size: int, alpha: float) -> str:
     label = scale_label(scale, language, with_range=False)
-    if row_suppressed(row, min_cell_size):
+    if row_hidden(row, min_cell_size):
         return text("prepost_find_hidden", language, scale=label, min=min_cell_size)
     inline = lower_first(label)
     sentences: list[str] = []

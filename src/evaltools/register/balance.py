@@ -27,6 +27,7 @@ from matplotlib.figure import Figure
 from evaltools.register.matching import MatchResult
 from evaltools.report.display import ResultDisplay, TableView
 from evaltools.report.i18n import text
+from evaltools.report.style import INK, MUTED, NEUTRAL, WIDTH, number_formatter, semantic_colours
 
 PROPENSITY = "propensity"
 
@@ -194,15 +195,6 @@ def love_plot(
     -------
     matplotlib.figure.Figure
     """
-    from evaltools.prepost.figures import (
-        INK,
-        MUTED,
-        NEUTRAL,
-        WIDTH,
-        number_formatter,
-        semantic_colours,
-    )
-
     colours = semantic_colours(palette)
     rows = balance.table[balance.table["variable"] != PROPENSITY].iloc[::-1]
     names = [

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from evaltools.prepost.tables import ReportTable, fmt_count
+from evaltools.privacy.suppression import suppress_match_counts
 from evaltools.register.results import RegisterPanelResult
 from evaltools.report.i18n import MISSING, fmt_number, fmt_p, text
+from evaltools.report.table import ReportTable, fmt_count
 
 OVERALL_ESTIMATORS = ("did", "twfe", "staggered_simple", "staggered_group", "staggered_dynamic")
 
@@ -174,10 +175,8 @@ def register_findings(result: RegisterPanelResult, *, language: str) -> list[str
 
 def counts_table(result: RegisterPanelResult, *, language: str) -> ReportTable:
     """Participants, pool, matched and unmatched persons, small counts hidden."""
-    from evaltools.register.results import _hide_small_counts
-
     counts = result.matching.counts()
-    shown = _hide_small_counts(counts, result.min_cell_size)
+    shown = suppress_match_counts(counts, result.min_cell_size)
     heads = tuple((text(f"register_count_{g}", language),) for g in counts["group"])
     cells = tuple(
         (fmt_count(n, language, min_cell_size=result.min_cell_size, hidden=n is None),)

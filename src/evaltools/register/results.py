@@ -19,9 +19,11 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from evaltools.params.models import RegisterPanel
+from evaltools.privacy.suppression import suppress_match_counts
 from evaltools.register.balance import BalanceTable, love_plot
 from evaltools.register.did import DidResult
 from evaltools.register.event_study import EventStudyResult
+from evaltools.register.figures import effect_figure, trends_figure
 from evaltools.register.matching import MatchResult
 from evaltools.register.staggered import StaggeredResult
 from evaltools.report.display import ResultDisplay, TableView
@@ -173,8 +175,6 @@ class RegisterPanelResult(ResultDisplay):
 
         `estimators`: ``"event_study"`` and/or ``"staggered_dynamic"`` (drawn side by side).
         """
-        from evaltools.register.figures import effect_figure
-
         lang = language or self.language
         table = self.table
         rows = table[
@@ -194,8 +194,6 @@ class RegisterPanelResult(ResultDisplay):
 
     def trends_figure(self, outcome: str, *, palette: Any, language: str | None = None) -> Figure:
         """Mean outcome of participants and matched comparison by year since (pseudo) start."""
-        from evaltools.register.figures import trends_figure
-
         lang = language or self.language
         binary = self.event_study is not None and outcome in self.event_study.binary
         return trends_figure(
@@ -246,7 +244,7 @@ class RegisterPanelResult(ResultDisplay):
         counts = self.matching.counts()
         counts["label"] = [text(f"register_count_{g}", language) for g in counts["group"]]
         counts = counts[["label", "n"]]
-        counts["n"] = _hide_small_counts(self.matching.counts(), self.min_cell_size)
+        counts["n"] = suppress_match_counts(self.matching.counts(), self.min_cell_size)
         est = self.table
         est = est[est["event_time"].isna() | (est["estimator"] == "event_study")].copy()
         est["outcome"] = [self.outcome_label(o, language) for o in est["outcome"]]
@@ -283,16 +281,6 @@ class RegisterPanelResult(ResultDisplay):
                 labels=labels,
             ),
         ]
-
-
-def _hide_small_counts(counts: pd.DataFrame, min_cell_size: int) -> list[int | None]:
-    """Counts with small ones hidden; participants = matched + unmatched, so a hidden
-    unmatched (or matched) count also hides the participants (complementary suppression)."""
-    n = dict(zip(counts["group"], counts["n"], strict=True))
-    hidden = {g for g, v in n.items() if 0 < v < min_cell_size}
-    if hidden & {"matched", "unmatched"}:
-        hidden.add("participants")
-    return [None if g in hidden else int(v) for g, v in n.items()]
 
 
 def _record(outcome: str, estimator: str, event_time: int | None, d: Mapping[str, Any]) -> dict:
