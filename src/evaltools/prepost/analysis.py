@@ -21,10 +21,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from evaltools.choices import LANGUAGES, check_choice
 from evaltools.errors import DataError, ParamsError
 from evaltools.params.models import PrePost, Scale
-from evaltools.prepost.result import TABLE_COLUMNS, PrePostResult
+from evaltools.prepost.result import TABLE_COLUMNS, PrePostResult, check_settings
 from evaltools.prepost.scales import cronbach_alpha, scale_items, score_scales
 from evaltools.prepost.stats import change_stats, describe, rci_threshold, welch
 from evaltools.privacy.cross_table import (
@@ -35,7 +34,7 @@ from evaltools.privacy.cross_table import (
     suppress_change_table,
     suppress_trajectories,
 )
-from evaltools.privacy.suppression import check_min_cell_size, suppress_counts
+from evaltools.privacy.suppression import suppress_counts
 
 #: The note of a group none of whose clients has both measurements.
 NO_PAIRS_NOTE = "No client in this group has both measurements (no pairs)."
@@ -135,7 +134,7 @@ def analyse_prepost(
     ParamsError
         If ``spec.compare`` is not a usable pair.
     """
-    _check_options(min_cell_size, level, language)
+    check_settings(min_cell_size, level, language)
     frame = _prepare(data, spec)
     occasions = sorted(int(o) for o in frame[spec.occasion].unique())
     _check_compare(spec.compare, occasions, spec.occasion)
@@ -186,6 +185,9 @@ def analyse_prepost(
         min_cell_size=min_cell_size,
         level=level,
         language=language,
+        scales=tuple(spec.scales),
+        group_labels=dict(spec.group_labels),
+        value_labels=dict(spec.value_labels),
         _reasons={
             "table": table_reasons,
             "trajectories": traj_reasons,
@@ -204,13 +206,6 @@ def analyse_prepost(
 
 
 # --------------------------------------------------------------------------- checks
-
-
-def _check_options(min_cell_size: int, level: float, language: str) -> None:
-    check_min_cell_size(min_cell_size)
-    if not 0 < level < 1:
-        raise ValueError(f"`level` must be between 0 and 1 (e.g. 0.95), got {level!r}")
-    check_choice("language", language, LANGUAGES)
 
 
 def _prepare(data: pd.DataFrame, spec: PrePost) -> pd.DataFrame:

@@ -1,8 +1,9 @@
 """Figures of the pre/post report, in Danish or English.
 
-Each function takes one of :class:`~evaltools.prepost.result.PrePostResult`'s tidy frames and
-returns a :class:`matplotlib.figure.Figure` sized for an A4 report (8 inches wide); the caller
-saves it (``fig.savefig(path, dpi=200)``) or lets Jupyter show it. Figures are made without
+Each function takes a :class:`~evaltools.prepost.result.PrePostResult` (which knows its scales,
+language and minimum cell size), draws one of its tidy frames and returns a
+:class:`matplotlib.figure.Figure` sized for an A4 report (8 inches wide); the caller saves it
+(``fig.savefig(path, dpi=200)``) or lets Jupyter show it. Figures are made without
 pyplot, so nothing is left open in pyplot's figure list and nothing is shown twice.
 
 Axis labels, legends and titles come from the text catalogue (``locale/prepost.yml``); tick
@@ -23,7 +24,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from evaltools.choices import LANGUAGES, Language, check_choice
+from evaltools.choices import Language, check_choice
 from evaltools.errors import DataError
 from evaltools.params.models import Scale
 from evaltools.prepost.labels import (
@@ -37,6 +38,7 @@ from evaltools.prepost.labels import (
     scales_by_name,
     score_decimals,
 )
+from evaltools.prepost.result import PrePostResult
 from evaltools.privacy.suppression import row_hidden
 from evaltools.report.i18n import fmt_int, fmt_percent, is_missing, text
 from evaltools.report.style import (
@@ -73,11 +75,9 @@ def caption(key: str, language: Language, **values: Any) -> str:
     return text(f"prepost_fig_caption_{key}", language, **values)
 
 
-def _hidden_note(items: Sequence[str], language: str, min_cell_size: int | None) -> str:
+def _hidden_note(items: Sequence[str], language: str, min_cell_size: int) -> str:
     if not items:
         return ""
-    if min_cell_size is None:
-        return text("prepost_fig_hidden", language, items=", ".join(items))
     return text("prepost_fig_hidden_n", language, items=", ".join(items), min=min_cell_size)
 
 
@@ -113,14 +113,28 @@ def _panel_hidden(ax: Axes, language: str) -> None:
     )  # fmt: skip
 
 
-def _hidden(row: Mapping[str, Any] | None, min_cell_size: int | None, n_column: str) -> bool:
-    return row is None or row_hidden(row, min_cell_size or 0, n_column)
+def _hidden(row: Mapping[str, Any] | None, min_cell_size: int, n_column: str) -> bool:
+    return row is None or row_hidden(row, min_cell_size, n_column)
 
 
-def _check(language: str, by: str | None, table: pd.DataFrame, columns: Sequence[str]) -> None:
-    check_choice("language", language, LANGUAGES)
+def _check(table: pd.DataFrame, by: str | None, columns: Sequence[str]) -> None:
     require_columns(table, [*columns, "suppressed"], "the table")
     check_by(table, by)
+
+
+def _labels(
+    result: PrePostResult,
+    by: str | None,
+    group_labels: Mapping[Any, str] | None,
+    by_label: str | None,
+) -> tuple[Mapping[Any, str] | None, str | None]:
+    """The group values' and the group column's names: as given, else from the result."""
+    if by is None:
+        return group_labels, by_label
+    return (
+        result.value_names(by) if group_labels is None else group_labels,
+        result.group_name(by) if by_label is None else by_label,
+    )
 
 
 def _series(
@@ -162,13 +176,10 @@ def _scales(table: pd.DataFrame, scales: Sequence[Scale], language: str) -> list
 
 
 def before_after_figure(
-    table: pd.DataFrame,
-    scales: Sequence[Scale],
+    result: PrePostResult,
     *,
-    language: Language,
     palette: Palette = DEFAULT_PALETTE,
     by: str | None = None,
-    min_cell_size: int | None = None,
     group_labels: Mapping[Any, str] | None = None,
     by_label: str | None = None,
 ) -> Figure:
@@ -179,7 +190,10 @@ def before_after_figure(
     `by`, one line per group (`group_labels` names and orders them); else all clients.
     Returns a Figure with one axes per scale.
     """
-    _check(language, by, table, [*_CHANGE_COLUMNS, "mean_pre", "mean_post"])
+    table, scales = result.table, result.scales
+    language, min_cell_size = result.language, result.min_cell_size
+    group_labels, by_label = _labels(result, by, group_labels, by_label)
+    _check(table, by, [*_CHANGE_COLUMNS, "mean_pre", "mean_post"])
     colours = semantic_colours(palette)["series"]
     ordered = _scales(table, scales, language)
     series = _series(table, by, group_labels)
@@ -242,12 +256,9 @@ def before_after_figure(
 
 
 def progression_figure(
-    table: pd.DataFrame,
-    scales: Sequence[Scale],
+    result: PrePostResult,
     *,
-    language: Language,
     palette: Palette = DEFAULT_PALETTE,
-    min_cell_size: int | None = None,
 ) -> Figure:
     """Shares of clients improved, unchanged and deteriorated per scale, as stacked bars.
 
@@ -255,7 +266,9 @@ def progression_figure(
     the tables' rounding; improvement in the palette's good colour, deterioration in its bad
     colour, no reliable change in grey. Returns a Figure with one axes.
     """
-    _check(language, None, table, ["scale", "group_var", "n_paired", *(c for c, *_ in _SHARES)])
+    table, scales = result.table, result.scales
+    language, min_cell_size = result.language, result.min_cell_size
+    _check(table, None, ["scale", "group_var", "n_paired", *(c for c, *_ in _SHARES)])
     colours = semantic_colours(palette)
     overall = table[table["group_var"].isna()]
     ordered = _scales(overall, scales, language)
@@ -315,13 +328,10 @@ def progression_figure(
 
 
 def trajectory_figure(
-    trajectories: pd.DataFrame,
-    scales: Sequence[Scale],
+    result: PrePostResult,
     *,
-    language: Language,
     palette: Palette = DEFAULT_PALETTE,
     by: str | None = None,
-    min_cell_size: int | None = None,
     group_labels: Mapping[Any, str] | None = None,
     by_label: str | None = None,
 ) -> Figure:
@@ -332,7 +342,10 @@ def trajectory_figure(
     and named in a note. Returns a Figure with one axes per scale.
     """
     columns = ["scale", "group_var", "group_value", "occasion", "n", "mean", "ci_low", "ci_high"]
-    _check(language, by, trajectories, columns)
+    trajectories, scales = result.trajectories, result.scales
+    language, min_cell_size = result.language, result.min_cell_size
+    group_labels, by_label = _labels(result, by, group_labels, by_label)
+    _check(trajectories, by, columns)
     colours = semantic_colours(palette)["series"]
     ordered = _scales(trajectories, scales, language)
     series = _series(trajectories, by, group_labels)
@@ -423,13 +436,10 @@ def _occasion_tick(value: Any) -> str:
 
 
 def group_figure(
-    table: pd.DataFrame,
-    scales: Sequence[Scale],
+    result: PrePostResult,
     *,
     by: str,
-    language: Language,
     palette: Palette = DEFAULT_PALETTE,
-    min_cell_size: int | None = None,
     group_labels: Mapping[Any, str] | None = None,
     by_label: str | None = None,
 ) -> Figure:
@@ -440,7 +450,10 @@ def group_figure(
     (a short note takes their place) and are named under the figure. Returns a Figure with
     one axes per scale.
     """
-    _check(language, by, table, _CHANGE_COLUMNS)
+    table, scales = result.table, result.scales
+    language, min_cell_size = result.language, result.min_cell_size
+    group_labels, by_label = _labels(result, by, group_labels, by_label)
+    _check(table, by, _CHANGE_COLUMNS)
     colour = semantic_colours(palette)["series"][0]
     ordered = _scales(table, scales, language)
     series = [*_series(table, by, group_labels), (None, table[table["group_var"].isna()])]

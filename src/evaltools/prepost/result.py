@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
-from evaltools.choices import check_choice
+from evaltools.choices import LANGUAGES, Language, check_choice
+from evaltools.params.models import LocalizedText, Scale
+from evaltools.prepost.labels import group_var_label
 from evaltools.privacy.cross_table import COUNT_COLUMNS
+from evaltools.privacy.suppression import check_min_cell_size
 from evaltools.report.display import ResultDisplay, TableView
 from evaltools.report.i18n import fmt_percent, is_missing
 from evaltools.results.io import json_safe
@@ -68,6 +72,14 @@ RECORD_KEYS = (
 _P_KEYS = frozenset({"p_value", "p_wilcoxon"})
 
 
+def check_settings(min_cell_size: object, level: float, language: str) -> None:
+    """Raise ValueError unless the settings of a pre/post result are usable."""
+    check_min_cell_size(min_cell_size)
+    if not 0 < level < 1:
+        raise ValueError(f"`level` must be between 0 and 1 (e.g. 0.95), got {level!r}")
+    check_choice("language", language, LANGUAGES)
+
+
 @dataclass(frozen=True, eq=False)
 class PrePostResult(ResultDisplay):
     """The result of :func:`analyse_prepost`: tidy, suppressed tables without person ids.
@@ -85,7 +97,12 @@ class PrePostResult(ResultDisplay):
     occasion_counts
         Per occasion: clients with a row, and per scale (``n_<scale>``) with a score.
     min_cell_size, level, language
-        The settings the result was made with.
+        The settings the result was made with: cells over fewer than `min_cell_size`
+        clients are hidden, intervals are at `level`, and its tables, figures and display
+        are in `language`.
+    scales, group_labels, value_labels
+        The scales analysed and the names of the group columns and their codes (from the
+        parameters), so that tables and figures need nothing but the result.
     """
 
     table: pd.DataFrame
@@ -93,10 +110,31 @@ class PrePostResult(ResultDisplay):
     attrition: pd.DataFrame
     occasion_counts: pd.DataFrame
     min_cell_size: int
-    level: float
-    language: str = "en"
+    level: float = 0.95
+    language: Language = "en"
+    scales: tuple[Scale, ...] = ()
+    group_labels: Mapping[str, LocalizedText] = field(default_factory=dict)
+    value_labels: Mapping[str, Mapping[str, LocalizedText]] = field(default_factory=dict)
     _reasons: dict[str, list[str | None]] = field(default_factory=dict, repr=False)
     _hidden: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        check_settings(self.min_cell_size, self.level, self.language)
+
+    def group_name(self, group: str) -> str:
+        """The name of group column `group` in the result's language (``Fase``)."""
+        label = self.group_labels.get(group)
+        return label.get(self.language) if label else group_var_label(group, self.language)
+
+    def value_names(self, group: str) -> dict[str, str] | None:
+        """Names of the codes in group column `group`, in the order the parameters give.
+
+        None when the parameters name none (codes are shown as they are).
+        """
+        labels = self.value_labels.get(group)
+        if not labels:
+            return None
+        return {str(code): label.get(self.language) for code, label in labels.items()}
 
     @property
     def n_clients(self) -> int | None:
@@ -108,7 +146,7 @@ class PrePostResult(ResultDisplay):
         shown = pd.to_numeric(self.occasion_counts["n_clients"], errors="coerce").dropna()
         return int(shown.max()) if len(shown) else None
 
-    def hidden_counts(self, name: str) -> pd.DataFrame:
+    def hidden_counts(self, name: str) -> pd.DataFrame | None:
         """Why each count of the table `name` is hidden, for showing it the right way.
 
         Parameters
@@ -124,11 +162,12 @@ class PrePostResult(ResultDisplay):
             ``"primary"`` where the count is below ``min_cell_size`` (shown as ``< 5``),
             ``"complementary"`` where it is hidden although not small, so that a small
             group can't be worked out (shown as ``–``: writing ``< 5`` would be wrong),
-            and None where it is shown.
+            and None where it is shown. None for a result not made by
+            :func:`~evaltools.prepost.analysis.analyse_prepost` (which says nothing about it).
         """
         if name not in COUNT_COLUMNS:
             check_choice("name", name, tuple(COUNT_COLUMNS))
-        return self._hidden[name].copy()
+        return self._hidden[name].copy() if name in self._hidden else None
 
     def records(self) -> list[dict[str, Any]]:
         """The table as JSON-safe dicts for ``results.json``, one per scale x group.

@@ -1,7 +1,8 @@
 """Report tables of the pre/post analysis, in Danish or English.
 
-Each function turns one of :class:`~evaltools.prepost.result.PrePostResult`'s tidy frames into
-a :class:`~evaltools.report.table.ReportTable`: strings formatted the way the report's
+Each function takes a :class:`~evaltools.prepost.result.PrePostResult` (which knows its
+scales, language and minimum cell size) and turns one of its tidy frames into a
+:class:`~evaltools.report.table.ReportTable`: strings formatted the way the report's
 language writes numbers (Danish ``2,20`` and ``71 %``, English ``2.20`` and ``71%``), headers
 from the text catalogue (``locale/prepost.yml``), and what :mod:`evaltools.privacy` hid
 shown as hidden: a count below the minimum cell size as ``< 5``, a count hidden as a
@@ -10,12 +11,12 @@ complement and a statistic over too few clients as ``–``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any, Literal
 
 import pandas as pd
 
-from evaltools.choices import LANGUAGES, Language, check_choice
+from evaltools.choices import Language, check_choice
 from evaltools.errors import DataError
 from evaltools.params.models import Scale
 from evaltools.prepost.labels import (
@@ -29,7 +30,8 @@ from evaltools.prepost.labels import (
     scales_by_name,
     score_decimals,
 )
-from evaltools.privacy.suppression import check_min_cell_size, row_hidden
+from evaltools.prepost.result import PrePostResult
+from evaltools.privacy.suppression import row_hidden
 from evaltools.report.i18n import (
     MISSING,
     catalogue,
@@ -42,10 +44,9 @@ from evaltools.report.i18n import (
 from evaltools.report.table import ReportTable, fmt_ci, fmt_count, occasion_name, require_columns
 
 
-def check_options(language: str, min_cell_size: object) -> int:
-    """Check `language` and `min_cell_size`; return the latter as an int."""
-    check_choice("language", language, LANGUAGES)
-    return check_min_cell_size(min_cell_size)
+def _settings(result: PrePostResult) -> tuple[pd.DataFrame, tuple[Scale, ...], Language, int]:
+    """The change table, scales, language and minimum cell size a table is made with."""
+    return result.table, result.scales, result.language, result.min_cell_size
 
 
 def _overall_rows(table: pd.DataFrame) -> pd.DataFrame:
@@ -88,12 +89,9 @@ _TABLE_COLUMNS = ("scale", "group_var", "group_value", "n_paired", "mean_pre", "
 
 
 def steering_table(
-    table: pd.DataFrame,
-    scales: Sequence[Scale],
+    result: PrePostResult,
     *,
-    language: Language,
     by: str | None = "phase",
-    min_cell_size: int,
     show_n: bool = False,
     group_labels: Mapping[Any, str] | None = None,
     by_label: str | None = None,
@@ -109,12 +107,15 @@ def steering_table(
     None only the whole course is shown, with all four columns.
 
     Cells over fewer than `min_cell_size` clients show ``–`` (counts ``< 5``).
-    `group_labels` maps a group value to its header (default ``Fase 1`` for phase 1, else the
-    value itself); its order is the order of the group columns (values not in it follow in
-    table order). `by_label` names the grouping column (default from the catalogue, e.g.
-    ``Fase``; use the parameter file's ``group_labels``).
+    `group_labels` maps a group value to its header (default: the parameters' value labels,
+    else ``Fase 1`` for phase 1, else the value itself); its order is the order of the group
+    columns (values not in it follow in table order). `by_label` names the grouping column
+    (default: the parameters' group label, else the catalogue's, e.g. ``Fase``).
     """
-    min_cell_size = check_options(language, min_cell_size)
+    table, scales, language, min_cell_size = _settings(result)
+    if by is not None:
+        group_labels = result.value_names(by) if group_labels is None else group_labels
+        by_label = result.group_name(by) if by_label is None else by_label
     require_columns(table, _TABLE_COLUMNS, "the pre/post table")
     check_by(table, by)
     present = scales_by_name(table, scales)
@@ -208,11 +209,8 @@ def _steering_cell(
 
 
 def scale_results_table(
-    table: pd.DataFrame,
-    scales: Sequence[Scale],
+    result: PrePostResult,
     *,
-    language: Language,
-    min_cell_size: int,
     caption: str | None = None,
     part: Literal["all", "change", "reliable_change"] = "all",
 ) -> ReportTable:
@@ -226,7 +224,7 @@ def scale_results_table(
     and the reliability to the shares.
     """
     check_choice("part", part, ("all", "change", "reliable_change"))
-    min_cell_size = check_options(language, min_cell_size)
+    table, scales, language, min_cell_size = _settings(result)
     require_columns(
         table,
         [
@@ -373,24 +371,16 @@ def _fmt_reliability(value: Any, source: Any, language: str) -> str:
     return f"{number} ({where})"
 
 
-def attrition_table(
-    attrition: pd.DataFrame,
-    scales: Sequence[Scale],
-    *,
-    language: Language,
-    min_cell_size: int,
-    caption: str | None = None,
-    hidden_counts: pd.DataFrame | None = None,
-) -> ReportTable:
+def attrition_table(result: PrePostResult, *, caption: str | None = None) -> ReportTable:
     """Who was lost: clients at baseline, with a later measurement, and lost, per scale.
 
     Also the mean baseline score of those followed up and of those lost, their difference
     (lost minus followed up, scale points, as :mod:`evaltools.prepost.analysis` defines it) with its
-    95% confidence interval, and its p-value. `hidden_counts`
-    (``PrePostResult.hidden_counts("attrition")``) marks counts hidden as complements: they
-    show ``–``, not ``< 5``.
+    95% confidence interval, and its p-value. Counts hidden as complements
+    (:meth:`PrePostResult.hidden_counts`) show ``–``, not ``< 5``.
     """
-    min_cell_size = check_options(language, min_cell_size)
+    _, scales, language, min_cell_size = _settings(result)
+    attrition, hidden_counts = result.attrition, result.hidden_counts("attrition")
     require_columns(
         attrition,
         [
@@ -482,23 +472,15 @@ def attrition_table(
     )
 
 
-def occasion_counts_table(
-    counts: pd.DataFrame,
-    scales: Sequence[Scale],
-    *,
-    language: Language,
-    min_cell_size: int,
-    caption: str | None = None,
-    hidden_counts: pd.DataFrame | None = None,
-) -> ReportTable:
+def occasion_counts_table(result: PrePostResult, *, caption: str | None = None) -> ReportTable:
     """Number of clients per measurement occasion, in all and with a score on each scale.
 
-    `counts` has the columns ``occasion``, ``n_clients`` and one count column per scale
-    (``n_<scale>`` or ``<scale>``).
-
-    Counts below `min_cell_size` (or hidden upstream, NaN) show as ``< 5``.
+    The result's ``occasion_counts`` have the columns ``occasion``, ``n_clients`` and one
+    count column per scale (``n_<scale>`` or ``<scale>``). Counts below the minimum cell
+    size (or hidden, NaN) show as ``< 5``; counts hidden as complements as ``–``.
     """
-    min_cell_size = check_options(language, min_cell_size)
+    _, scales, language, min_cell_size = _settings(result)
+    counts, hidden_counts = result.occasion_counts, result.hidden_counts("occasion_counts")
     require_columns(counts, ["occasion", "n_clients"], "the occasion counts")
     columns_of = {s.name: _count_column(counts, s.name) for s in scales}
     present = [s for s in scales if columns_of[s.name] is not None]
