@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import pandas as pd
 
@@ -13,9 +13,10 @@ from evaltools.params.models import LocalizedText, Scale
 from evaltools.prepost.labels import group_var_label
 from evaltools.privacy.cross_table import COUNT_COLUMNS
 from evaltools.privacy.suppression import check_min_cell_size
-from evaltools.report.display import ResultDisplay, TableView
+from evaltools.report.display import TableView
 from evaltools.report.i18n import fmt_percent, is_missing
 from evaltools.results.io import json_safe
+from evaltools.results.tidy import TidyResult
 
 TABLE_COLUMNS = (
     "scale",
@@ -81,7 +82,7 @@ def check_settings(min_cell_size: object, level: float, language: str) -> None:
 
 
 @dataclass(frozen=True, eq=False)
-class PrePostResult(ResultDisplay):
+class PrePostResult(TidyResult):
     """The result of :func:`analyse_prepost`: tidy, suppressed tables without person ids.
 
     Attributes
@@ -115,6 +116,8 @@ class PrePostResult(ResultDisplay):
     scales: tuple[Scale, ...] = ()
     group_labels: Mapping[str, LocalizedText] = field(default_factory=dict)
     value_labels: Mapping[str, Mapping[str, LocalizedText]] = field(default_factory=dict)
+    estimate_column: ClassVar[str] = "mean_change"
+    se_column: ClassVar[str | None] = None
     _reasons: dict[str, list[str | None]] = field(default_factory=dict, repr=False)
     _hidden: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
 
@@ -169,8 +172,12 @@ class PrePostResult(ResultDisplay):
             check_choice("name", name, tuple(COUNT_COLUMNS))
         return self._hidden[name].copy() if name in self._hidden else None
 
+    def tidy(self) -> pd.DataFrame:
+        """The core table: the change per scale x group (:attr:`table`)."""
+        return self.table
+
     def records(self) -> list[dict[str, Any]]:
-        """The table as JSON-safe dicts for ``results.json``, one per scale x group.
+        """The tidy table as JSON-safe dicts for ``results.json``, one per scale x group.
 
         Keys :data:`RECORD_KEYS`; ``group`` is ``None`` for the overall row, else
         ``{group_var: group_value}``. Missing values are ``None``; floats are rounded to 6
@@ -178,7 +185,7 @@ class PrePostResult(ResultDisplay):
         repeated runs write identical files.
         """
         out = []
-        for row in self.table.to_dict(orient="records"):
+        for row in self.tidy().to_dict(orient="records"):
             group = None if is_missing(row["group_var"]) else {row["group_var"]: row["group_value"]}
             out.append({key: group if key == "group" else row.get(key) for key in RECORD_KEYS})
         return json_safe(out, significant=_P_KEYS)

@@ -9,12 +9,10 @@ over fewer than ``min_cell_size`` participants or comparison persons are suppres
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
@@ -26,8 +24,10 @@ from evaltools.register.event_study import EventStudyResult
 from evaltools.register.figures import effect_figure, trends_figure
 from evaltools.register.matching import MatchResult
 from evaltools.register.staggered import StaggeredResult
-from evaltools.report.display import ResultDisplay, TableView
+from evaltools.report.display import TableView
 from evaltools.report.i18n import text
+from evaltools.results.io import json_safe
+from evaltools.results.tidy import TidyResult
 
 RECORD_KEYS: tuple[str, ...] = (
     "outcome",
@@ -55,7 +55,7 @@ _STATS = ["estimate", "se", "ci_low", "ci_high", "p_value", "pretrend_stat", "pr
 
 
 @dataclass(frozen=True)
-class RegisterPanelResult(ResultDisplay):
+class RegisterPanelResult(TidyResult):
     """Everything the register panel analysis found, for one parameter section.
 
     Attributes
@@ -147,8 +147,8 @@ class RegisterPanelResult(ResultDisplay):
         """The ``register_panel`` entries of ``results.json``: RECORD_KEYS, floats rounded to
         6 decimals, missing values (and suppressed ones) as None."""
         out = []
-        for row in self.table.to_dict(orient="records"):
-            record = {k: _json_value(row[k]) for k in RECORD_KEYS}
+        for row in self.tidy().to_dict(orient="records"):
+            record = json_safe({k: row[k] for k in RECORD_KEYS})
             for key in ("event_time", "n_treated", "n_comparison"):
                 if record[key] is not None:
                     record[key] = int(record[key])
@@ -298,20 +298,3 @@ def _record(outcome: str, estimator: str, event_time: int | None, d: Mapping[str
         "pretrend_stat": d.get("pretrend_stat"),
         "pretrend_p": d.get("pretrend_p"),
     }
-
-
-def _json_value(value: Any) -> Any:
-    if value is None or value is pd.NA:
-        return None
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            return None
-        rounded = round(value, 6)
-        return 0.0 if rounded == 0 else rounded
-    return value
