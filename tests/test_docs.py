@@ -15,7 +15,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from evaltools.params.models import Params
-from evaltools.prepost.analysis import RECORD_KEYS
+from evaltools.prepost.result import RECORD_KEYS
 
 ROOT = Path(__file__).parents[1]
 sys.path.insert(0, str(ROOT / "tools"))  # the docs generators are build tools, not runtime

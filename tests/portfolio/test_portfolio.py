@@ -31,7 +31,7 @@ from evaltools.portfolio.tables import (
     shares_table,
     too_few_table,
 )
-from evaltools.prepost.analysis import RECORD_KEYS as PREPOST_KEYS
+from evaltools.prepost.result import RECORD_KEYS as PREPOST_KEYS
 from evaltools.register.results import RECORD_KEYS as REGISTER_KEYS
 
 # --------------------------------------------------------------------------- fixtures
@@ -321,7 +321,7 @@ def test_suppressed_entries_never_show_numbers(round_dir: Path) -> None:
     assert list(shares.loc[("Angst (lav score er bedst)", "Delta Lille")]) == ["< 5", "–", "–", "–"]
     assert list(shares.loc[("Angst (lav score er bedst)", "Gamma Netværk")]) == ["–"] * 4
     # D's own numbers (n = 4, change −0.777, 75 % improved) appear nowhere, not in the JSON
-    document = json.dumps(portfolio.records(), allow_nan=False)
+    document = json.dumps(portfolio.document(), allow_nan=False)
     shown = document + "".join(
         t.to_html()
         for t in (

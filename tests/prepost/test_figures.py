@@ -20,12 +20,12 @@ from evaltools.prepost.figures import (
     before_after_figure,
     caption,
     group_figure,
-    number_formatter,
     progression_figure,
-    semantic_colours,
     trajectory_figure,
 )
+from evaltools.prepost.result import PrePostResult
 from evaltools.report.i18n import text
+from evaltools.report.style import number_formatter, semantic_colours
 
 PALETTE = ["#0B6E4F", "#B23A48", "#2F4B7C", "#E3A33B"]
 SCALES = [
@@ -37,6 +37,14 @@ SCALES = [
           label={"da": "Uafhængighed af ekspartner", "en": "Independence from ex-partner"},
           score="in", range=(1, 4), higher_is_better=True),
 ]  # fmt: skip
+
+
+def result_of(*, scales, language, min_cell_size=5, **frames) -> PrePostResult:
+    """A PrePostResult holding the given frames (the others empty), as the tables take it."""
+    empty = {k: pd.DataFrame() for k in ("table", "trajectories", "attrition", "occasion_counts")}
+    return PrePostResult(
+        **{**empty, **frames}, scales=tuple(scales), language=language, min_cell_size=min_cell_size
+    )
 
 
 def change(scale, group=None, value=None, *, n=40, pre=2.2, post=1.9, ci=(-0.4, -0.2),
@@ -150,7 +158,10 @@ def test_number_formatter_uses_the_languages_decimal_mark():
 
 
 def test_before_after_has_one_panel_per_scale_and_hides_suppressed_scale():
-    fig = before_after_figure(make_table(), SCALES, language="da", palette=PALETTE, min_cell_size=5)
+    fig = before_after_figure(
+        result_of(table=make_table(), scales=SCALES, language="da", min_cell_size=5),
+        palette=PALETTE,
+    )
     assert isinstance(fig, Figure)
     assert len(fig.axes) == 3
     assert tuple(fig.get_size_inches()) == (8.0, 4.5)
@@ -169,7 +180,9 @@ def test_before_after_has_one_panel_per_scale_and_hides_suppressed_scale():
 
 
 def test_before_after_by_phase_draws_one_line_per_visible_group():
-    fig = before_after_figure(make_table(), SCALES, language="en", palette=PALETTE, by="phase")
+    fig = before_after_figure(
+        result_of(table=make_table(), scales=SCALES, language="en"), palette=PALETTE, by="phase"
+    )
     anxiety, stress, independence = fig.axes
     assert len(anxiety.get_lines()) == 2
     assert len(stress.get_lines()) == 1  # phase 2 hidden
@@ -182,7 +195,9 @@ def test_before_after_by_phase_draws_one_line_per_visible_group():
 
 
 def test_progression_bars_have_the_tables_shares_and_semantic_colours():
-    fig = progression_figure(make_table(), SCALES, language="da", palette=PALETTE)
+    fig = progression_figure(
+        result_of(table=make_table(), scales=SCALES, language="da"), palette=PALETTE
+    )
     assert len(fig.axes) == 1
     (ax,) = fig.axes
     bars = [p for p in ax.patches if p.get_width() > 0]
@@ -200,7 +215,9 @@ def test_progression_bars_have_the_tables_shares_and_semantic_colours():
     ]  # fmt: skip
     draw(fig)
     assert tick_texts(ax, "x") == ["0 %", "20 %", "40 %", "60 %", "80 %", "100 %"]
-    english = progression_figure(make_table(), SCALES, language="en", palette=PALETTE)
+    english = progression_figure(
+        result_of(table=make_table(), scales=SCALES, language="en"), palette=PALETTE
+    )
     draw(english)
     assert tick_texts(english.axes[0], "x")[1] == "20%"
     assert "71%" in all_texts(english).split("\n")
@@ -208,7 +225,8 @@ def test_progression_bars_have_the_tables_shares_and_semantic_colours():
 
 def test_trajectory_leaves_out_suppressed_occasions():
     fig = trajectory_figure(
-        make_trajectories(), SCALES, language="da", palette=PALETTE, min_cell_size=5
+        result_of(trajectories=make_trajectories(), scales=SCALES, language="da", min_cell_size=5),
+        palette=PALETTE,
     )
     assert len(fig.axes) == 3
     independence = fig.axes[2]
@@ -225,7 +243,9 @@ def test_trajectory_leaves_out_suppressed_occasions():
 
 def test_group_figure_uses_decimal_comma_in_danish_and_skips_hidden_groups():
     fig = group_figure(
-        make_table(), SCALES, by="phase", language="da", palette=PALETTE, min_cell_size=5
+        result_of(table=make_table(), scales=SCALES, language="da", min_cell_size=5),
+        by="phase",
+        palette=PALETTE,
     )
     assert len(fig.axes) == 3
     draw(fig)
@@ -238,7 +258,9 @@ def test_group_figure_uses_decimal_comma_in_danish_and_skips_hidden_groups():
     assert points(independence) == 1  # only phase 1
     assert anxiety.get_xlabel() == text("prepost_fig_change_axis", "da")
     assert "−0,30" in all_texts(fig)
-    english = group_figure(make_table(), SCALES, by="phase", language="en", palette=PALETTE)
+    english = group_figure(
+        result_of(table=make_table(), scales=SCALES, language="en"), by="phase", palette=PALETTE
+    )
     draw(english)
     ticks = tick_texts(english.axes[0], "x")
     assert any("." in t for t in ticks) and not any("," in t for t in ticks)
@@ -247,10 +269,19 @@ def test_group_figure_uses_decimal_comma_in_danish_and_skips_hidden_groups():
 def test_png_is_written_and_pyplot_is_left_alone(tmp_path):
     before = plt.get_fignums()
     figures = [
-        before_after_figure(make_table(), SCALES, language="da", palette=PALETTE),
-        progression_figure(make_table(), SCALES, language="da", palette=PALETTE),
-        trajectory_figure(make_trajectories(), SCALES, language="da", palette=PALETTE),
-        group_figure(make_table(), SCALES, by="phase", language="da", palette=PALETTE),
+        before_after_figure(
+            result_of(table=make_table(), scales=SCALES, language="da"), palette=PALETTE
+        ),
+        progression_figure(
+            result_of(table=make_table(), scales=SCALES, language="da"), palette=PALETTE
+        ),
+        trajectory_figure(
+            result_of(trajectories=make_trajectories(), scales=SCALES, language="da"),
+            palette=PALETTE,
+        ),
+        group_figure(
+            result_of(table=make_table(), scales=SCALES, language="da"), by="phase", palette=PALETTE
+        ),
     ]
     for i, fig in enumerate(figures):
         path = tmp_path / f"figure_{i}.png"
@@ -292,6 +323,10 @@ def test_caption_and_bad_options():
     with pytest.raises(ValueError, match=r"`key` must be one of"):
         caption("pie", "da")
     with pytest.raises(ValueError, match=r"`language` must be one of \{'da', 'en'\}, got 'no'"):
-        before_after_figure(make_table(), SCALES, language="no", palette=PALETTE)
+        before_after_figure(
+            result_of(table=make_table(), scales=SCALES, language="no"), palette=PALETTE
+        )
     with pytest.raises(ValueError, match=r"`by` must be one of \{'phase'\} or None, got 'x'"):
-        group_figure(make_table(), SCALES, by="x", language="da", palette=PALETTE)
+        group_figure(
+            result_of(table=make_table(), scales=SCALES, language="da"), by="x", palette=PALETTE
+        )

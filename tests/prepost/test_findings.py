@@ -15,6 +15,7 @@ import pytest
 
 from evaltools.params.models import Scale
 from evaltools.prepost.findings import key_findings
+from evaltools.prepost.result import PrePostResult
 from evaltools.prepost.tables import scale_results_table
 
 SCALES = [
@@ -34,6 +35,14 @@ SCALES = [
           area={"da": "Uafhængighed", "en": "Independence"}, score="in", range=(1, 4),
           higher_is_better=True),
 ]  # fmt: skip
+
+
+def result_of(*, scales, language, min_cell_size=5, **frames) -> PrePostResult:
+    """A PrePostResult holding the given frames (the others empty), as the tables take it."""
+    empty = {k: pd.DataFrame() for k in ("table", "trajectories", "attrition", "occasion_counts")}
+    return PrePostResult(
+        **{**empty, **frames}, scales=tuple(scales), language=language, min_cell_size=min_cell_size
+    )
 
 
 def row(scale, *, n, pre, post, ci, shares, p, hidden=False):
@@ -99,8 +108,12 @@ EN = re.compile(
 @pytest.mark.parametrize(("language", "pattern"), [("da", DA), ("en", EN)])
 def test_numbers_in_words_equal_numbers_in_the_table(language, pattern):
     table = make_table()
-    findings = key_findings(table, SCALES, language=language, min_cell_size=5)
-    frame = scale_results_table(table, SCALES, language=language, min_cell_size=5).to_frame()
+    findings = key_findings(
+        result_of(table=table, scales=SCALES, language=language, min_cell_size=5)
+    )
+    frame = scale_results_table(
+        result_of(table=table, scales=SCALES, language=language, min_cell_size=5)
+    ).to_frame()
     checked = 0
     for finding, (_, cells) in zip(findings, frame.iterrows(), strict=True):
         found = pattern.match(finding)
@@ -124,7 +137,9 @@ def test_numbers_in_words_equal_numbers_in_the_table(language, pattern):
 
 
 def test_danish_finding_reads_as_the_published_example():
-    first = key_findings(make_table(), SCALES, language="da", min_cell_size=5)[0]
+    first = key_findings(
+        result_of(table=make_table(), scales=SCALES, language="da", min_cell_size=5)
+    )[0]
     assert first == (
         "71 % af klienterne fik en pålidelig forbedring på angst/depression, og 4 % fik en "
         "pålidelig forværring (n = 45). Gennemsnittet faldt fra 2,20 til 1,93, en ændring på "
@@ -134,7 +149,9 @@ def test_danish_finding_reads_as_the_published_example():
 
 
 def test_english_finding_and_direction():
-    findings = key_findings(make_table(), SCALES, language="en", min_cell_size=5)
+    findings = key_findings(
+        result_of(table=make_table(), scales=SCALES, language="en", min_cell_size=5)
+    )
     assert findings[0].startswith(
         "71% of the clients showed a reliable improvement on anxiety/depression, and 4% a "
         "reliable deterioration (n = 45). The mean fell from 2.20 to 1.93"
@@ -149,7 +166,9 @@ def test_english_finding_and_direction():
 
 
 def test_higher_is_better_and_unchanged_mean():
-    findings = key_findings(make_table(), SCALES, language="da", min_cell_size=5)
+    findings = key_findings(
+        result_of(table=make_table(), scales=SCALES, language="da", min_cell_size=5)
+    )
     network = findings[3]
     assert "Gennemsnittet var uændret: 4,87 før og 4,87 efter." in network
     assert "På denne skala er en stigning en forbedring." in network
@@ -157,8 +176,12 @@ def test_higher_is_better_and_unchanged_mean():
 
 
 def test_suppressed_scale_says_too_few_clients():
-    da = key_findings(make_table(), SCALES, language="da", min_cell_size=5)[4]
-    en = key_findings(make_table(), SCALES, language="en", min_cell_size=7)[4]
+    da = key_findings(result_of(table=make_table(), scales=SCALES, language="da", min_cell_size=5))[
+        4
+    ]
+    en = key_findings(result_of(table=make_table(), scales=SCALES, language="en", min_cell_size=7))[
+        4
+    ]
     assert da == (
         "Uafhængighed af ekspartner: Der var for få klienter (færre end 5) med en måling både "
         "før og efter til at vise resultater."
@@ -168,7 +191,9 @@ def test_suppressed_scale_says_too_few_clients():
 
 
 def test_small_unflagged_scale_is_treated_as_suppressed():
-    findings = key_findings(make_table(), SCALES, language="en", min_cell_size=50)
+    findings = key_findings(
+        result_of(table=make_table(), scales=SCALES, language="en", min_cell_size=50)
+    )
     assert [f.split(":")[0] for f in findings if "too few clients" in f] == [
         "Anxiety/depression", "Economic stress", "Social network", "Independence from ex-partner",
     ]  # fmt: skip
@@ -176,6 +201,8 @@ def test_small_unflagged_scale_is_treated_as_suppressed():
 
 def test_bad_options():
     with pytest.raises(ValueError, match=r"`language` must be one of \{'da', 'en'\}, got 'sv'"):
-        key_findings(make_table(), SCALES, language="sv", min_cell_size=5)
+        key_findings(result_of(table=make_table(), scales=SCALES, language="sv", min_cell_size=5))
     with pytest.raises(ValueError, match="`alpha` must be between 0 and 1"):
-        key_findings(make_table(), SCALES, language="da", min_cell_size=5, alpha=5)
+        key_findings(
+            result_of(table=make_table(), scales=SCALES, language="da", min_cell_size=5), alpha=5
+        )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 
@@ -12,7 +13,9 @@ from scipy import stats
 
 from evaltools.errors import DataError, ParamsError
 from evaltools.params.models import PrePost
-from evaltools.prepost.analysis import RECORD_KEYS, TABLE_COLUMNS, analyse_prepost
+from evaltools.prepost.analysis import analyse_prepost
+from evaltools.prepost.result import RECORD_KEYS, TABLE_COLUMNS
+from evaltools.prepost.tables import scale_results_table
 
 
 def _spec(scales, *, groups=(), compare=("first", "last")) -> PrePost:
@@ -335,27 +338,23 @@ def test_zero_baseline_variance_gives_a_note_not_a_crash():
 
 
 def test_report_table_says_in_words_why_statistics_are_missing():
-    from evaltools.prepost.tables import scale_results_table
-
     spec = _spec([_score_scale(name="flat"), _score_scale(name="same")])
     pre, post = [5] * 6, [4, 5, 6, 7, 5, 6]  # "flat": no spread at the first measurement
     data = _long(pre, post, name="flat").merge(
         _long([1, 2, 3, 4, 5, 6], [2, 3, 4, 5, 6, 7], name="same")  # every change is +1
     )
-    result = analyse_prepost(data, spec=spec, min_cell_size=3)
-    table = result.table
-    da = scale_results_table(table, spec.scales, language="da", min_cell_size=3)
+    result = analyse_prepost(data, spec=spec, min_cell_size=3, language="da")
+    da = scale_results_table(result)
     assert (
         "flat: RCI-grænsen kan ikke beregnes, fordi scorerne ved første måling ikke varierer"
         in " ".join(da.notes)
     )
     assert "same: alle klienter ændrede sig lige meget, så p og dz kan ikke beregnes." in da.notes
-    change = scale_results_table(table, spec.scales, language="en", min_cell_size=3, part="change")
+    english = dataclasses.replace(result, language="en")
+    change = scale_results_table(english, part="change")
     assert any(n.startswith("same: every client changed by the same amount") for n in change.notes)
     assert not any("cannot be computed, because" in n for n in change.notes)  # no RCI column
-    reliable = scale_results_table(
-        table, spec.scales, language="en", min_cell_size=3, part="reliable_change"
-    )
+    reliable = scale_results_table(english, part="reliable_change")
     assert any(n.startswith("flat: the RCI threshold cannot be computed") for n in reliable.notes)
     assert not any("same:" in n for n in reliable.notes)
 

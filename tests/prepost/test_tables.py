@@ -19,16 +19,16 @@ import pytest
 
 from evaltools.errors import DataError
 from evaltools.params.models import Scale
+from evaltools.prepost.labels import group_values, scale_label
+from evaltools.prepost.result import PrePostResult
 from evaltools.prepost.tables import (
     attrition_table,
-    fmt_ci,
-    group_values,
     occasion_counts_table,
-    scale_label,
     scale_results_table,
     steering_table,
 )
 from evaltools.report.i18n import catalogue, text
+from evaltools.report.table import fmt_ci
 
 AREA_PSYCH = {"da": "Psykiske eftervirkninger", "en": "Psychological after-effects"}
 SCALES = [
@@ -44,6 +44,15 @@ SCALES = [
           area={"da": "Uafhængighed", "en": "Independence"}, score="in", range=(1, 4),
           higher_is_better=True),
 ]  # fmt: skip
+
+
+def result_of(*, scales, language, min_cell_size=5, **frames) -> PrePostResult:
+    """A PrePostResult holding the given frames (the others empty), as the tables take it."""
+    empty = {k: pd.DataFrame() for k in ("table", "trajectories", "attrition", "occasion_counts")}
+    return PrePostResult(
+        **{**empty, **frames}, scales=tuple(scales), language=language, min_cell_size=min_cell_size
+    )
+
 
 STATS = ["mean_pre", "mean_post", "mean_change", "sd_change", "ci_low", "ci_high", "t_stat",
          "p_value", "p_wilcoxon", "d_z", "rci_threshold", "share_improved", "share_unchanged",
@@ -155,7 +164,9 @@ def parse(html: str) -> _Cells:
 
 
 def test_steering_table_reproduces_the_published_row_in_danish():
-    frame = steering_table(make_table(), SCALES, language="da", min_cell_size=5).to_frame()
+    frame = steering_table(
+        result_of(table=make_table(), scales=SCALES, language="da", min_cell_size=5)
+    ).to_frame()
     assert frame.loc[ANX_DA, ("Fase 1", "Før")] == "2,20"
     assert frame.loc[ANX_DA, ("Fase 1", "Efter")] == "1,93"
     assert frame.loc[ANX_DA, ("Fase 1", "Forskel")] == "−0,28"
@@ -167,20 +178,26 @@ def test_steering_table_reproduces_the_published_row_in_danish():
 
 
 def test_steering_table_in_english_uses_decimal_point_and_no_space_before_percent():
-    frame = steering_table(make_table(), SCALES, language="en", min_cell_size=5).to_frame()
+    frame = steering_table(
+        result_of(table=make_table(), scales=SCALES, language="en", min_cell_size=5)
+    ).to_frame()
     assert list(frame.loc[ANX_EN, "Phase 1"]) == ["2.20", "1.93", "−0.28", "71%"]
     assert list(frame.loc[ANX_EN, "Whole course, start to end"]) == ["−0.28", "71%"]
     assert frame.loc[("Inclusion", "Economic stress (1–100)"), ("Phase 1", "Before")] == "50.3"
 
 
 def test_rows_are_grouped_by_area_in_the_scales_order_with_ranges():
-    frame = steering_table(make_table(), SCALES, language="da", min_cell_size=5).to_frame()
+    frame = steering_table(
+        result_of(table=make_table(), scales=SCALES, language="da", min_cell_size=5)
+    ).to_frame()
     assert list(frame.index) == [ANX_DA, PTSD_DA, STRESS_DA, IND_DA]
     assert frame.index.names == ["Resultatområde", "Skala (interval)"]
 
 
 def test_danish_headers_all_come_from_the_danish_catalogue():
-    result = steering_table(make_table(), SCALES, language="da", min_cell_size=5, show_n=True)
+    result = steering_table(
+        result_of(table=make_table(), scales=SCALES, language="da", min_cell_size=5), show_n=True
+    )
     danish, english = values_of("prepost_", "da"), values_of("prepost_", "en")
     headers = {h for _, h in result.columns} | set(result.row_header_names)
     spanners = {s for s, _ in result.columns} - {"Fase 1", "Fase 2"}
@@ -195,7 +212,9 @@ def test_danish_headers_all_come_from_the_danish_catalogue():
 
 
 def test_scale_results_headers_are_danish_catalogue_texts():
-    result = scale_results_table(make_table(), SCALES, language="da", min_cell_size=5)
+    result = scale_results_table(
+        result_of(table=make_table(), scales=SCALES, language="da", min_cell_size=5)
+    )
     danish = values_of("prepost_tab_", "da")
     assert {h for _, h in result.columns} <= danish
     assert {s for s, _ in result.columns} - {""} <= danish
@@ -206,7 +225,9 @@ def test_scale_results_headers_are_danish_catalogue_texts():
 
 
 def test_suppressed_cells_show_dash_and_counts_show_below_min():
-    result = steering_table(make_table(), SCALES, language="da", min_cell_size=5, show_n=True)
+    result = steering_table(
+        result_of(table=make_table(), scales=SCALES, language="da", min_cell_size=5), show_n=True
+    )
     frame = result.to_frame()
     assert list(frame.loc[PTSD_DA, "Fase 2"]) == ["< 5", "–", "–", "–", "–"]
     assert list(frame.loc[IND_DA, "Hele forløbet, start til slut"]) == ["< 5", "–", "–"]
@@ -218,7 +239,7 @@ def test_suppressed_cells_show_dash_and_counts_show_below_min():
 def test_min_cell_size_is_shown_and_small_unflagged_cells_are_hidden_too():
     # n = 14 and 15 are below 20: hidden by the second guard although prepost did not flag them
     frame = steering_table(
-        make_table(), SCALES, language="en", min_cell_size=20, show_n=True
+        result_of(table=make_table(), scales=SCALES, language="en", min_cell_size=20), show_n=True
     ).to_frame()
     ind = ("Independence", "Independence from ex-partner (1–4)")
     assert list(frame.loc[ind, "Phase 1"]) == ["< 20", "–", "–", "–", "–"]
@@ -226,7 +247,9 @@ def test_min_cell_size_is_shown_and_small_unflagged_cells_are_hidden_too():
 
 
 def test_steering_table_without_groups_shows_all_four_columns():
-    frame = steering_table(make_table(), SCALES, language="da", by=None, min_cell_size=5)
+    frame = steering_table(
+        result_of(table=make_table(), scales=SCALES, language="da", min_cell_size=5), by=None
+    )
     frame = frame.to_frame()
     assert list(frame.loc[ANX_DA, "Hele forløbet, start til slut"]) == [
         "2,20", "1,93", "−0,28", "71 %",
@@ -236,7 +259,8 @@ def test_steering_table_without_groups_shows_all_four_columns():
 def test_group_labels_name_and_order_the_groups():
     labels = {2: "Gruppeforløb", 1: "Rådgivning"}
     result = steering_table(
-        make_table(), SCALES, language="da", min_cell_size=5, group_labels=labels
+        result_of(table=make_table(), scales=SCALES, language="da", min_cell_size=5),
+        group_labels=labels,
     )
     spanners = list(dict.fromkeys(s for s, _ in result.columns))
     assert spanners == ["Gruppeforløb", "Rådgivning", "Hele forløbet, start til slut"]
@@ -247,14 +271,18 @@ def test_department_groups_end_with_all_clients():
     table = make_table()
     table.loc[table["group_var"] == "phase", "group_var"] = "department"
     table["group_value"] = table["group_value"].map({1: "Aalborg", 2: "Hjørring"})
-    result = steering_table(table, SCALES, language="da", by="department", min_cell_size=5)
+    result = steering_table(
+        result_of(table=table, scales=SCALES, language="da", min_cell_size=5), by="department"
+    )
     spanners = list(dict.fromkeys(s for s, _ in result.columns))
     assert spanners == ["Aalborg", "Hjørring", "Alle klienter"]
     assert result.caption == "Før- og eftermålinger pr. afdeling"
 
 
 def test_html_has_caption_spanning_headers_and_numeric_classes():
-    result = steering_table(make_table(), SCALES, language="da", min_cell_size=5)
+    result = steering_table(
+        result_of(table=make_table(), scales=SCALES, language="da", min_cell_size=5)
+    )
     parsed = parse(result._repr_html_())
     assert parsed.caption == "Før- og eftermålinger pr. fase"
     top = parsed.rows[0]
@@ -274,7 +302,9 @@ def test_html_has_caption_spanning_headers_and_numeric_classes():
 def test_html_escapes_labels():
     scales = [SCALES[0].model_copy(update={"label": {"da": "A<b>", "en": "A<b>"}})]
     table = make_table().query("scale == 'anxiety_depression'")
-    html = steering_table(table, scales, language="da", min_cell_size=5).to_html()
+    html = steering_table(
+        result_of(table=table, scales=scales, language="da", min_cell_size=5)
+    ).to_html()
     assert "A&lt;b&gt;" in html and "A<b>" not in html
 
 
@@ -282,8 +312,12 @@ def test_html_escapes_labels():
 
 
 def test_scale_results_table_formats_ci_p_and_reliability_by_language():
-    da = scale_results_table(make_table(), SCALES, language="da", min_cell_size=5).to_frame()
-    en = scale_results_table(make_table(), SCALES, language="en", min_cell_size=5).to_frame()
+    da = scale_results_table(
+        result_of(table=make_table(), scales=SCALES, language="da", min_cell_size=5)
+    ).to_frame()
+    en = scale_results_table(
+        result_of(table=make_table(), scales=SCALES, language="en", min_cell_size=5)
+    ).to_frame()
     assert da.loc[ANX_DA, ("", "Ændring (95 % KI)")] == "−0,28 (−0,35; −0,21)"
     assert en.loc[ANX_EN, ("", "Change (95% CI)")] == "−0.28 (−0.35 to −0.21)"
     assert da.loc[ANX_DA, ("", "p")] == "< 0,001"
@@ -326,7 +360,9 @@ def test_attrition_table_hides_small_parts_and_their_statistics():
             "suppressed": [False, True],
         }
     )
-    result = attrition_table(attrition, SCALES, language="da", min_cell_size=5)
+    result = attrition_table(
+        result_of(attrition=attrition, scales=SCALES, language="da", min_cell_size=5)
+    )
     frame = result.to_frame()
     assert list(frame.loc[ANX_DA]) == ["60", "45", "15", "2,21", "2,35", "0,14 (−0,12; 0,40)",
                                        "0,290"]  # fmt: skip
@@ -343,12 +379,16 @@ def test_occasion_counts_table_reads_n_columns_and_hides_small_counts():
             "n_ptsd": pd.array([1058, 45, 39, 0], dtype="Int64"),
         }
     )
-    da = occasion_counts_table(counts, SCALES, language="da", min_cell_size=5).to_frame()
+    da = occasion_counts_table(
+        result_of(occasion_counts=counts, scales=SCALES, language="da", min_cell_size=5)
+    ).to_frame()
     assert list(da.index) == ["Måling 1", "Måling 2", "Måling 3", "Måling 4"]
     assert list(da.loc["Måling 1"]) == ["1.064", "1.060", "1.058"]
     assert list(da.loc["Måling 3"]) == ["40", "< 5", "39"]
     assert list(da.loc["Måling 4"]) == ["< 5", "< 5", "0"]
-    en = occasion_counts_table(counts, SCALES, language="en", min_cell_size=5).to_frame()
+    en = occasion_counts_table(
+        result_of(occasion_counts=counts, scales=SCALES, language="en", min_cell_size=5)
+    ).to_frame()
     assert list(en.loc["Measurement 1"]) == ["1,064", "1,060", "1,058"]
     assert list(en.columns.get_level_values(1)) == ["Clients in all", "Anxiety/depression", "PTSD"]
 
@@ -359,20 +399,28 @@ def test_occasion_counts_table_reads_n_columns_and_hides_small_counts():
 def test_bad_options_are_named():
     table = make_table()
     with pytest.raises(ValueError, match=r"`language` must be one of \{'da', 'en'\}, got 'de'"):
-        steering_table(table, SCALES, language="de", min_cell_size=5)
+        steering_table(result_of(table=table, scales=SCALES, language="de", min_cell_size=5))
     with pytest.raises(ValueError, match=r"`by` must be one of \{'phase'\} or None, got 'region'"):
-        steering_table(table, SCALES, language="da", by="region", min_cell_size=5)
+        steering_table(
+            result_of(table=table, scales=SCALES, language="da", min_cell_size=5), by="region"
+        )
     with pytest.raises(ValueError, match="`min_cell_size` must be a whole number >= 1, got 0"):
-        scale_results_table(table, SCALES, language="da", min_cell_size=0)
+        scale_results_table(result_of(table=table, scales=SCALES, language="da", min_cell_size=0))
     with pytest.raises(DataError, match=r"scale\(s\) \['ptsd'\] not among the scales"):
-        scale_results_table(table, [SCALES[0], SCALES[2], SCALES[3]], language="da",
-                            min_cell_size=5)  # fmt: skip
+        three = [SCALES[0], SCALES[2], SCALES[3]]
+        scale_results_table(result_of(table=table, scales=three, language="da"))
     with pytest.raises(DataError, match="lacks the column"):
-        scale_results_table(table.drop(columns="d_z"), SCALES, language="da", min_cell_size=5)
+        scale_results_table(
+            result_of(
+                table=table.drop(columns="d_z"), scales=SCALES, language="da", min_cell_size=5
+            )
+        )
 
 
 def test_summary_is_plain_text_with_caption_and_notes():
-    summary = scale_results_table(make_table(), SCALES, language="en", min_cell_size=5).summary()
+    summary = scale_results_table(
+        result_of(table=make_table(), scales=SCALES, language="en", min_cell_size=5)
+    ).summary()
     assert summary.startswith("Results per scale, all clients")
     assert re.search(r"Anxiety/depression \(1–4\)\s+45\s+2\.20\s+1\.93", summary)
     assert "Before = first measurement, after = last measurement." in summary
@@ -391,7 +439,9 @@ def test_every_prepost_text_is_translated():
 
 
 def test_no_english_words_in_danish_results_table():
-    html = scale_results_table(make_table(), SCALES, language="da", min_cell_size=5).to_html()
+    html = scale_results_table(
+        result_of(table=make_table(), scales=SCALES, language="da", min_cell_size=5)
+    ).to_html()
     for word in (
         "Before",
         "After",

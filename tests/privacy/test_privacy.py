@@ -605,7 +605,7 @@ def test_the_leak_is_real_without_cross_table_protection(monkeypatch):
     # The same data with the cross-table check switched off: the attack finds the secret.
     import evaltools.prepost.analysis as prepost
 
-    monkeypatch.setattr(prepost, "_protect_across_tables", lambda *args: None)
+    monkeypatch.setattr(prepost, "protect_across_tables", lambda *args: None)
     values = {f"c{i:02d}": {1: 40.0 + i, 2: 45.0 + i} for i in range(12)}
     values |= {"lost1": {1: 30.0}, "lost2": {1: 80.0}}
     result = analyse_prepost(_rows(values), spec=_spec())

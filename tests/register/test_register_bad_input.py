@@ -59,7 +59,7 @@ def test_participants_without_a_match_in_the_caliper_are_reported(
     )
     assert counts["unmatched"] >= 5  # a tight caliper leaves participants without a match
     assert counts["matched"] + counts["unmatched"] == counts["participants"]
-    shown = counts_table(result, language="en").to_frame()
+    shown = counts_table(result).to_frame()
     text = shown.to_string()
     assert "Participants without a match" in text
     assert str(counts["unmatched"]) in text

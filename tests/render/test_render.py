@@ -33,7 +33,7 @@ from evaltools.render import (
 )
 from evaltools.render import quarto as quarto_module
 from evaltools.render import report as report_module
-from evaltools.render.nbconvert_html import is_numeric_text, slugify
+from evaltools.render.nbconvert_html import heading_id, is_numeric_text
 from evaltools.report.brand import load_brand
 
 REPORT_DATE = dt.date(2026, 11, 22)
@@ -413,11 +413,11 @@ def test_report_meta_checks_its_fields():
     assert ReportMeta("G", "I", "2025", REPORT_DATE).long_date == "22. november 2026"
 
 
-def test_slugify_makes_ascii_ids():
-    assert slugify("Resultater før og efter") == "resultater-foer-og-efter"
-    assert slugify("Årsrapport 2025: Æbler & pærer") == "aarsrapport-2025-aebler-paerer"
-    assert slugify("2025") == "section-2025"
-    assert slugify("???") == "section"
+def test_heading_id_makes_ascii_ids():
+    assert heading_id("Resultater før og efter") == "resultater-foer-og-efter"
+    assert heading_id("Årsrapport 2025: Æbler & pærer") == "aarsrapport-2025-aebler-paerer"
+    assert heading_id("2025") == "section-2025"
+    assert heading_id("???") == "section"
 
 
 @pytest.mark.parametrize(

@@ -217,54 +217,31 @@ def prepost_parts():
         scale_results_table,
         steering_table,
     )
-    from evaltools.report.notebook import group_label, value_labels
 
     params = _demo_params("da")
     spec = params.prepost
-    k = params.min_cell_size
-    result = analyse_prepost(read_analysis_data(spec), spec=spec, min_cell_size=k)
-    table, scales = result.table, spec.scales
+    data = read_analysis_data(spec)
     parts = {}
     for lang in LANGUAGES:
+        result = analyse_prepost(data, spec=spec, min_cell_size=params.min_cell_size, language=lang)
         texts, cells = [], []
         tables = [
-            occasion_counts_table(result.occasion_counts, scales, language=lang, min_cell_size=k),
-            attrition_table(result.attrition, scales, language=lang, min_cell_size=k),
-            scale_results_table(table, scales, language=lang, min_cell_size=k, part="change"),
-            scale_results_table(
-                table, scales, language=lang, min_cell_size=k, part="reliable_change"
-            ),
-            steering_table(
-                table,
-                scales,
-                language=lang,
-                by="phase",
-                min_cell_size=k,
-                group_labels=value_labels(spec, "phase", lang),
-                by_label=group_label(spec, "phase", lang),
-            ),
+            occasion_counts_table(result),
+            attrition_table(result),
+            scale_results_table(result, part="change"),
+            scale_results_table(result, part="reliable_change"),
+            steering_table(result, by="phase"),
         ]
         for shown in tables:
             words, table_cells = html_text(shown)
             texts.append(words)
             cells += table_cells
-        texts += key_findings(table, scales, language=lang, min_cell_size=k)
+        texts += key_findings(result)
         figures = [
-            before_after_figure(table, scales, language=lang, min_cell_size=k),
-            progression_figure(table, scales, language=lang, min_cell_size=k),
-            trajectory_figure(result.trajectories, scales, language=lang, min_cell_size=k),
-            *(
-                group_figure(
-                    table,
-                    scales,
-                    by=group,
-                    language=lang,
-                    min_cell_size=k,
-                    group_labels=value_labels(spec, group, lang),
-                    by_label=group_label(spec, group, lang),
-                )
-                for group in spec.groups
-            ),
+            before_after_figure(result),
+            progression_figure(result),
+            trajectory_figure(result),
+            *(group_figure(result, by=group) for group in spec.groups),
         ]
         figure_words = [t for fig in figures for t in figure_texts(fig)]
         parts[lang] = {"texts": texts, "cells": cells, "figures": figure_words}
@@ -324,26 +301,24 @@ def register_parts():
         result = analyse_register_panel(spec, min_cell_size=params.min_cell_size, language=lang)
         texts, cells = [], []
         for shown in (
-            counts_table(result, language=lang),
-            overall_table(result, language=lang),
-            event_time_table(result, language=lang),
+            counts_table(result),
+            overall_table(result),
+            event_time_table(result),
         ):
             words, table_cells = html_text(shown)
             texts.append(words)
             cells += table_cells
         balance, balance_cells = html_text(result.balance)
         cells += balance_cells
-        texts += register_findings(result, language=lang)
+        texts += register_findings(result)
         estimators = [
             e for e in ("event_study", "staggered_dynamic") if e in set(result.table["estimator"])
         ]
-        love = figure_texts(result.love_plot(palette=palette, language=lang))
+        love = figure_texts(result.love_plot(palette=palette))
         figures = []
         for outcome in spec.outcomes:
-            figures.append(result.trends_figure(outcome, palette=palette, language=lang))
-            figures.append(
-                result.effect_figure(outcome, palette=palette, language=lang, estimators=estimators)
-            )
+            figures.append(result.trends_figure(outcome, palette=palette))
+            figures.append(result.effect_figure(outcome, palette=palette, estimators=estimators))
         figure_words = [t for fig in figures for t in figure_texts(fig)]
         parts[lang] = {
             "texts": texts,

@@ -31,23 +31,22 @@ from matplotlib.ticker import MaxNLocator
 
 from evaltools.choices import LANGUAGES, check_choice
 from evaltools.portfolio.tables import hidden_limit
-from evaltools.prepost.figures import (
+from evaltools.report.i18n import fmt_number, fmt_percent, is_missing, text
+from evaltools.report.style import (
     DEFAULT_PALETTE,
     INK,
-    MUTED,
+    SMALL,
     WIDTH,
     Palette,
+    figure_style,
+    finish,
     number_formatter,
     semantic_colours,
 )
-from evaltools.prepost.figures import _style as figure_style
-from evaltools.prepost.tables import is_missing
-from evaltools.report.i18n import fmt_number, fmt_percent, text
 
 if TYPE_CHECKING:
     from evaltools.portfolio.round import Portfolio
 
-_SMALL: dict[str, Any] = {"fontsize": 7.5, "color": MUTED}
 _MAX_COLUMNS = 3
 
 
@@ -203,7 +202,7 @@ def shares_figure(
             ax.axhline(len(slugs) - 0.5, color="#DDDDDD", lw=0.8, zorder=0)
         _row_labels(axes, names)
         _bottom_labels(axes, text("portfolio_fig_shares_axis", language))
-        _finish(
+        finish(
             fig,
             text("portfolio_fig_shares_title", language),
             [text("portfolio_fig_shares_note", language), _hidden_note(hidden_items, language)],
@@ -318,7 +317,7 @@ def _forest(
             _xlim(axes[0], spans)
         _row_labels(axes, names)
         _bottom_labels(axes, axis)
-        _finish(fig, title, [note, _hidden_note(hidden_items, language)])
+        finish(fig, title, [note, _hidden_note(hidden_items, language)])
     return fig
 
 
@@ -375,7 +374,7 @@ def _title(ax: Axes, title: str, subtitle: str) -> None:
     chars = max(16, int((WIDTH - 1.6) / ncols * 11))
     ax.set_title(textwrap.fill(title, chars, break_long_words=False), loc="left", pad=14)
     if subtitle:
-        ax.text(0, 1.01, subtitle, transform=ax.transAxes, va="bottom", ha="left", **_SMALL)
+        ax.text(0, 1.01, subtitle, transform=ax.transAxes, va="bottom", ha="left", **SMALL)
 
 
 def _mark(ax: Axes, y: float, label: str) -> None:
@@ -387,7 +386,7 @@ def _mark(ax: Axes, y: float, label: str) -> None:
         ha="left",
         va="center",
         style="italic",
-        **_SMALL,
+        **SMALL,
     )
 
 
@@ -406,10 +405,3 @@ def _xlim(ax: Axes, values: Sequence[float]) -> None:
 
 def _hidden_note(items: Sequence[str], language: str) -> str:
     return text("portfolio_fig_hidden_note", language, items=", ".join(items)) if items else ""
-
-
-def _finish(fig: Figure, title: str, notes: Sequence[str]) -> None:
-    fig.suptitle(title, x=0.01, ha="left")
-    lines = [textwrap.fill(line, 125) for line in notes if line]
-    if lines:
-        fig.supxlabel("\n".join(lines), x=0.01, ha="left", fontweight="normal", **_SMALL)

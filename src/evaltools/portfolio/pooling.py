@@ -17,6 +17,8 @@ from typing import Any
 
 from scipy import stats
 
+from evaltools.report.i18n import is_missing
+
 Z_95 = 1.959963984540054  # the 0.975 quantile of the standard normal distribution
 
 
@@ -34,7 +36,7 @@ def dz_standard_error(d_z: float, n: float) -> float:
         The standard error in SD units of the changes; NaN when `d_z` or `n` is missing or
         n < 2.
     """
-    if _missing(d_z) or _missing(n) or float(n) < 2:
+    if is_missing(d_z) or is_missing(n) or float(n) < 2:
         return math.nan
     n, d_z = float(n), float(d_z)
     return math.sqrt(1.0 / n + d_z**2 / (2.0 * n))
@@ -142,12 +144,3 @@ def pool_inverse_variance(
         q_p=float(stats.chi2.sf(q, df)),
         i2=max(0.0, (q - df) / q) if q > 0 else 0.0,
     )
-
-
-def _missing(value: Any) -> bool:
-    if value is None:
-        return True
-    try:
-        return math.isnan(float(value))
-    except (TypeError, ValueError):
-        return True

@@ -42,9 +42,11 @@ from evaltools.portfolio.grantees import (
     find_results,
     read_results,
 )
-from evaltools.report.display import ResultDisplay, TableView
+from evaltools.privacy.suppression import check_min_cell_size
+from evaltools.report.display import TableView
 from evaltools.report.i18n import text
 from evaltools.results.io import dumps, json_safe
+from evaltools.results.tidy import TidyResult
 
 __all__ = [
     "POOL_MIN_GRANTEES",
@@ -114,13 +116,15 @@ def load_round(
             f"reads ({', '.join(map(str, SUPPORTED_SCHEMA_VERSIONS))}); update evaltools."
         )
     k = max(g.min_cell_size for g in grantees) if min_cell_size is None else min_cell_size
-    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
-        raise DataError(f"`min_cell_size` must be a whole number >= 1, got {min_cell_size!r}")
+    try:
+        check_min_cell_size(k)
+    except ValueError as error:  # a bad --min-cell-size: the CLI's message for bad input
+        raise DataError(str(error)) from None
     return Portfolio(round_dir, tuple(grantees), k, language, tuple(without))
 
 
 @dataclass(frozen=True, eq=False)
-class Portfolio(ResultDisplay):
+class Portfolio(TidyResult):
     """All grantees' results of one round; tidy tables behind every part of the report.
 
     Attributes
@@ -314,7 +318,7 @@ class Portfolio(ResultDisplay):
 
     # ----------------------------------------------------------------- output
 
-    def records(self) -> dict[str, Any]:
+    def document(self) -> dict[str, Any]:
         """The ``portfolio.json`` document: every tidy table as JSON-safe records.
 
         Deterministic for the same inputs (no times; floats rounded to 6 decimals; keys
@@ -360,7 +364,7 @@ class Portfolio(ResultDisplay):
         if output_dir is None:
             return None
         path = Path(output_dir) / PORTFOLIO_JSON
-        path.write_text(dumps(self.records()), encoding="utf-8")
+        path.write_text(dumps(self.document()), encoding="utf-8")
         return path
 
     # ----------------------------------------------------------------- display

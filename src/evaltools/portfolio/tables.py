@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from evaltools.choices import LANGUAGES, check_choice
-from evaltools.prepost.tables import ReportTable, fmt_ci, is_missing, occasion_name
 from evaltools.privacy.suppression import format_count
-from evaltools.report.i18n import MISSING, fmt_number, fmt_p, fmt_percent, text
+from evaltools.report.i18n import MISSING, fmt_number, fmt_p, fmt_percent, is_missing, text
+from evaltools.report.table import ReportTable, fmt_ci, occasion_name
 
 if TYPE_CHECKING:
     from evaltools.portfolio.round import Portfolio

@@ -3,41 +3,28 @@
 :func:`key_findings` writes one short paragraph per scale: the share of clients with a
 reliable improvement (and deterioration), and how the mean moved, with its 95% confidence
 interval and which direction is an improvement on that scale. Every number is formatted by the
-same helpers as the tables (:mod:`evaltools.prepost.tables`), so a number in a sentence is the very
+same helpers as the tables (:mod:`evaltools.prepost.labels`), so a number in a sentence is the very
 string shown in the table.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-import pandas as pd
-
-from evaltools.choices import Language
 from evaltools.params.models import Scale
-from evaltools.prepost.tables import (
-    check_options,
+from evaltools.prepost.labels import (
     fmt_score,
-    is_missing,
     lower_first,
-    require_columns,
-    row_suppressed,
     scale_label,
     scale_order,
     scales_by_name,
     score_decimals,
 )
-from evaltools.report.i18n import fmt_int, fmt_number, fmt_p, fmt_percent, text
+from evaltools.prepost.result import PrePostResult
+from evaltools.privacy.suppression import row_hidden
+from evaltools.report.i18n import fmt_int, fmt_number, fmt_p, fmt_percent, is_missing, text
+from evaltools.report.table import require_columns
 
 
-def key_findings(
-    table: pd.DataFrame,
-    scales: Sequence[Scale],
-    *,
-    language: Language,
-    min_cell_size: int,
-    alpha: float = 0.05,
-) -> list[str]:
+def key_findings(result: PrePostResult, *, alpha: float = 0.05) -> list[str]:
     """The key results in words, one paragraph per scale (all clients, first to last).
 
     A paragraph says what share of the clients showed a reliable improvement and a reliable
@@ -52,7 +39,8 @@ def key_findings(
     list of str
         One paragraph per scale, scales grouped by outcome area as in the tables.
     """
-    min_cell_size = check_options(language, min_cell_size)
+    table, scales = result.table, result.scales
+    language, min_cell_size = result.language, result.min_cell_size
     if not 0 < alpha < 1:
         raise ValueError(f"`alpha` must be between 0 and 1, got {alpha!r}")
     require_columns(
@@ -84,7 +72,7 @@ def key_findings(
 
 def _finding(row: dict, scale: Scale, language: str, min_cell_size: int, alpha: float) -> str:
     label = scale_label(scale, language, with_range=False)
-    if row_suppressed(row, min_cell_size):
+    if row_hidden(row, min_cell_size):
         return text("prepost_find_hidden", language, scale=label, min=min_cell_size)
     inline = lower_first(label)
     sentences: list[str] = []

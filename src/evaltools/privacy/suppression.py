@@ -17,18 +17,28 @@ subtracting one published cell from another, or from the sum of a table's groups
 
 from __future__ import annotations
 
-import math
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from evaltools.report.i18n import fmt_int
+from evaltools.report.i18n import fmt_int, is_missing
 
 PRIMARY = "primary"
 COMPLEMENTARY = "complementary"
+
+
+def check_min_cell_size(min_cell_size: object) -> int:
+    """`min_cell_size` as an int; raises ValueError unless it is a whole number >= 1."""
+    if (
+        isinstance(min_cell_size, bool)
+        or not isinstance(min_cell_size, int | np.integer)
+        or min_cell_size < 1
+    ):
+        raise ValueError(f"`min_cell_size` must be a whole number >= 1, got {min_cell_size!r}")
+    return int(min_cell_size)
 
 
 def is_small(n: Any, min_cell_size: int) -> bool:
@@ -37,9 +47,22 @@ def is_small(n: Any, min_cell_size: int) -> bool:
     An empty cell (n = 0) tells nothing about any person, so it is shown as 0; its
     statistics are missing anyway.
     """
-    if n is None or n is pd.NA or (isinstance(n, float) and math.isnan(n)):
+    if is_missing(n):
         return False
     return 0 < float(n) < min_cell_size
+
+
+def row_hidden(row: Mapping[str, Any], min_cell_size: int, n_column: str = "n_paired") -> bool:
+    """Whether the statistics of a published row must not be shown.
+
+    That is when suppression marked it ``suppressed``, or when its count (`n_column`) is
+    missing or below `min_cell_size` (a row over no one has nothing to show either).
+    """
+    flag = row.get("suppressed")
+    if not is_missing(flag) and bool(flag):
+        return True
+    n = row.get(n_column)
+    return is_missing(n) or float(n) < min_cell_size
 
 
 def suppress(
@@ -89,8 +112,7 @@ def suppress(
         A copy of `table` with a boolean ``suppressed`` column (combined with an existing
         one by *or*) and, in suppressed rows, `n_col` and `stat_cols` set to missing.
     """
-    if not isinstance(min_cell_size, int | np.integer) or min_cell_size < 1:
-        raise ValueError(f"`min_cell_size` must be a whole number >= 1, got {min_cell_size!r}")
+    check_min_cell_size(min_cell_size)
     needed = [n_col, *stat_cols, *(partition or ()), *([total_col] if total_col else [])]
     missing = [c for c in needed if c not in table.columns]
     if missing:
@@ -142,6 +164,19 @@ def suppress_counts(
     return out
 
 
+def suppress_match_counts(counts: pd.DataFrame, min_cell_size: int) -> list[int | None]:
+    """The counts of a matching (columns ``group``, ``n``) with small ones hidden (None).
+
+    Participants = matched + unmatched, so a hidden unmatched (or matched) count also hides
+    the participants (complementary suppression).
+    """
+    n = dict(zip(counts["group"], counts["n"], strict=True))
+    hidden = {g for g, v in n.items() if is_small(v, min_cell_size)}
+    if hidden & {"matched", "unmatched"}:
+        hidden.add("participants")
+    return [None if g in hidden else int(v) for g, v in n.items()]
+
+
 def format_count(n: Any, min_cell_size: int, language: str) -> str:
     """A count as shown in a report: ``"< 5"`` when it is small or was hidden as small.
 
@@ -159,8 +194,7 @@ def format_count(n: Any, min_cell_size: int, language: str) -> str:
     str
         ``"< 5"`` for a missing or small count, else the count (e.g. ``"1.064"`` in Danish).
     """
-    missing = n is None or n is pd.NA or (isinstance(n, float) and math.isnan(n))
-    if missing or is_small(n, min_cell_size):
+    if is_missing(n) or is_small(n, min_cell_size):
         return f"< {fmt_int(min_cell_size, language)}"
     return fmt_int(float(n), language)
 
@@ -237,8 +271,7 @@ def protect_differences(
         ``"primary"`` for a cell with too few members, ``"complementary"`` for a cell hidden
         so that a small difference can't be recomputed.
     """
-    if not isinstance(min_cell_size, int | np.integer) or min_cell_size < 1:
-        raise ValueError(f"`min_cell_size` must be a whole number >= 1, got {min_cell_size!r}")
+    check_min_cell_size(min_cell_size)
     by_key = {cell.key: i for i, cell in enumerate(cells)}
     if len(by_key) != len(cells):
         raise ValueError("every cell must have its own `key`")

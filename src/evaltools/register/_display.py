@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from evaltools.privacy.suppression import suppress
+from evaltools.report.i18n import fmt_p
 
 STATS = ("estimate", "se", "ci_low", "ci_high", "p_value")
 
@@ -37,8 +38,6 @@ def shown(
 
 def p_text(p: float, language: str) -> str:
     """``p = 0,011`` or ``p < 0,001`` (a missing p as ``p = –``)."""
-    from evaltools.report.i18n import fmt_p
-
     shown_p = fmt_p(p, language)
     return f"p {shown_p}" if shown_p.startswith("<") else f"p = {shown_p}"
 

@@ -23,6 +23,7 @@ import pandas as pd
 from evaltools.choices import Backend
 from evaltools.errors import DataError
 from evaltools.params.models import RegisterPanel
+from evaltools.privacy.suppression import check_min_cell_size
 from evaltools.register import readers
 from evaltools.register.balance import balance_table
 from evaltools.register.did import did_2x2, twfe
@@ -62,8 +63,7 @@ def analyse_register_panel(
         If the data lack a column, a person has two rows for a year, there are no
         participants or no comparison pool, or nobody can be matched.
     """
-    if isinstance(min_cell_size, bool) or not isinstance(min_cell_size, int) or min_cell_size < 1:
-        raise ValueError(f"`min_cell_size` must be a whole number >= 1, got {min_cell_size!r}")
+    check_min_cell_size(min_cell_size)
     match = match_register(spec)
     sample = estimation_sample(spec, match)
     outcomes = list(spec.outcomes)

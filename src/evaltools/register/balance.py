@@ -18,21 +18,23 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
 from evaltools.register.matching import MatchResult
-from evaltools.report.display import ResultDisplay, TableView
+from evaltools.report.display import TableView
 from evaltools.report.i18n import text
+from evaltools.report.style import INK, MUTED, NEUTRAL, WIDTH, number_formatter, semantic_colours
+from evaltools.results.tidy import TidyResult
 
 PROPENSITY = "propensity"
 
 
 @dataclass(frozen=True)
-class BalanceTable(ResultDisplay):
+class BalanceTable(TidyResult):
     """Balance of the covariates before and after matching.
 
     Attributes
@@ -50,6 +52,14 @@ class BalanceTable(ResultDisplay):
     min_cell_size: int = 5
     language: str = "da"
     names: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+
+    estimate_column: ClassVar[str] = "smd_after"
+    se_column: ClassVar[str | None] = None
+    interval_columns: ClassVar[tuple[str, str] | None] = None
+
+    def tidy(self) -> pd.DataFrame:
+        """The core table: one row per covariate (:attr:`table`)."""
+        return self.table
 
     def variable_name(self, variable: str, language: str) -> str:
         """How a row's ``variable`` reads in `language`.
@@ -194,15 +204,6 @@ def love_plot(
     -------
     matplotlib.figure.Figure
     """
-    from evaltools.prepost.figures import (
-        INK,
-        MUTED,
-        NEUTRAL,
-        WIDTH,
-        number_formatter,
-        semantic_colours,
-    )
-
     colours = semantic_colours(palette)
     rows = balance.table[balance.table["variable"] != PROPENSITY].iloc[::-1]
     names = [

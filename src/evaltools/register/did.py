@@ -25,8 +25,9 @@ from evaltools.choices import Backend, CovType
 from evaltools.errors import DataError
 from evaltools.register._display import shown
 from evaltools.register.fixed_effects import FixedEffectsFit, fit_fixed_effects
-from evaltools.report.display import ResultDisplay, TableView
+from evaltools.report.display import TableView
 from evaltools.report.i18n import text
+from evaltools.results.tidy import TidyResult
 
 ESTIMATE_COLUMNS = [
     "outcome",
@@ -45,7 +46,7 @@ ESTIMATE_COLUMNS = [
 
 
 @dataclass(frozen=True)
-class DidResult(ResultDisplay):
+class DidResult(TidyResult):
     """Difference-in-differences estimates, one row per outcome (and term).
 
     Attributes

@@ -28,8 +28,9 @@ from evaltools.errors import DataError
 from evaltools.register._display import p_text, shown
 from evaltools.register.fixed_effects import FixedEffectsFit, fit_fixed_effects
 from evaltools.register.within import group_codes
-from evaltools.report.display import ResultDisplay, TableView
+from evaltools.report.display import TableView
 from evaltools.report.i18n import fmt_number, text
+from evaltools.results.tidy import TidyResult
 
 TABLE_COLUMNS = [
     "outcome",
@@ -50,7 +51,7 @@ def event_term(e: int) -> str:
 
 
 @dataclass(frozen=True)
-class EventStudyResult(ResultDisplay):
+class EventStudyResult(TidyResult):
     """Event-study coefficients by outcome and year since start.
 
     Attributes

@@ -6,7 +6,7 @@ comparison group at zero and the year before start as reference. :func:`trends_f
 shows the raw means of participants and matched comparison persons by year since (pseudo)
 start. Both are made without pyplot (nothing is shown twice) and take the brand `palette`
 (a list of hex colours or a mapping with ``series``; see
-:func:`evaltools.prepost.figures.semantic_colours`).
+:func:`evaltools.report.style.semantic_colours`).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from evaltools.report.i18n import fmt_number, text
+from evaltools.report.style import INK, MUTED, WIDTH, number_formatter, semantic_colours
 
 _DODGE = 0.09
 
@@ -72,8 +73,6 @@ def effect_figure(
     -------
     matplotlib.figure.Figure
     """
-    from evaltools.prepost.figures import INK, MUTED, WIDTH, number_formatter, semantic_colours
-
     colours = semantic_colours(palette)["series"]
     fig = Figure(figsize=(WIDTH * 0.8, 4.2), layout="constrained")
     ax = _axes(fig)
@@ -170,8 +169,6 @@ def trends_figure(
     -------
     matplotlib.figure.Figure
     """
-    from evaltools.prepost.figures import MUTED, WIDTH, number_formatter, semantic_colours
-
     colours = semantic_colours(palette)["series"]
     fig = Figure(figsize=(WIDTH * 0.8, 4.0), layout="constrained")
     ax = _axes(fig)

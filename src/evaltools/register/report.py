@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from evaltools.prepost.tables import ReportTable, fmt_count
+from evaltools.privacy.suppression import suppress_match_counts
 from evaltools.register.results import RegisterPanelResult
 from evaltools.report.i18n import MISSING, fmt_number, fmt_p, text
+from evaltools.report.table import ReportTable, fmt_count
 
 OVERALL_ESTIMATORS = ("did", "twfe", "staggered_simple", "staggered_group", "staggered_dynamic")
 
@@ -45,8 +46,9 @@ def _unit(result: RegisterPanelResult, outcome: str, language: str) -> str:
     return text(key, language)
 
 
-def overall_table(result: RegisterPanelResult, *, language: str) -> ReportTable:
+def overall_table(result: RegisterPanelResult) -> ReportTable:
     """One row per outcome and overall estimator: effect with 95% CI, p, persons."""
+    language = result.language
     table = result.table
     rows = table[table["event_time"].isna() & table["estimator"].isin(OVERALL_ESTIMATORS)]
     k = result.min_cell_size
@@ -92,8 +94,9 @@ def overall_table(result: RegisterPanelResult, *, language: str) -> ReportTable:
     )
 
 
-def event_time_table(result: RegisterPanelResult, *, language: str) -> ReportTable:
+def event_time_table(result: RegisterPanelResult) -> ReportTable:
     """Effect by year since start: event study (TWFE) next to Callaway & Sant'Anna."""
+    language = result.language
     table = result.table
     rows = table[table["event_time"].notna()]
     estimators = [e for e in ("event_study", "staggered_dynamic") if e in set(rows["estimator"])]
@@ -127,8 +130,9 @@ def event_time_table(result: RegisterPanelResult, *, language: str) -> ReportTab
     )
 
 
-def register_findings(result: RegisterPanelResult, *, language: str) -> list[str]:
+def register_findings(result: RegisterPanelResult) -> list[str]:
     """Key results in words, one paragraph per outcome, numbers as in the tables."""
+    language = result.language
     table = result.table
     lines = []
     for outcome in result.spec.outcomes:
@@ -172,12 +176,11 @@ def register_findings(result: RegisterPanelResult, *, language: str) -> list[str
     return lines
 
 
-def counts_table(result: RegisterPanelResult, *, language: str) -> ReportTable:
+def counts_table(result: RegisterPanelResult) -> ReportTable:
     """Participants, pool, matched and unmatched persons, small counts hidden."""
-    from evaltools.register.results import _hide_small_counts
-
+    language = result.language
     counts = result.matching.counts()
-    shown = _hide_small_counts(counts, result.min_cell_size)
+    shown = suppress_match_counts(counts, result.min_cell_size)
     heads = tuple((text(f"register_count_{g}", language),) for g in counts["group"])
     cells = tuple(
         (fmt_count(n, language, min_cell_size=result.min_cell_size, hidden=n is None),)

@@ -9,23 +9,25 @@ over fewer than ``min_cell_size`` participants or comparison persons are suppres
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
 from evaltools.params.models import RegisterPanel
+from evaltools.privacy.suppression import suppress_match_counts
 from evaltools.register.balance import BalanceTable, love_plot
 from evaltools.register.did import DidResult
 from evaltools.register.event_study import EventStudyResult
+from evaltools.register.figures import effect_figure, trends_figure
 from evaltools.register.matching import MatchResult
 from evaltools.register.staggered import StaggeredResult
-from evaltools.report.display import ResultDisplay, TableView
+from evaltools.report.display import TableView
 from evaltools.report.i18n import text
+from evaltools.results.io import json_safe
+from evaltools.results.tidy import TidyResult
 
 RECORD_KEYS: tuple[str, ...] = (
     "outcome",
@@ -53,7 +55,7 @@ _STATS = ["estimate", "se", "ci_low", "ci_high", "p_value", "pretrend_stat", "pr
 
 
 @dataclass(frozen=True)
-class RegisterPanelResult(ResultDisplay):
+class RegisterPanelResult(TidyResult):
     """Everything the register panel analysis found, for one parameter section.
 
     Attributes
@@ -145,8 +147,8 @@ class RegisterPanelResult(ResultDisplay):
         """The ``register_panel`` entries of ``results.json``: RECORD_KEYS, floats rounded to
         6 decimals, missing values (and suppressed ones) as None."""
         out = []
-        for row in self.table.to_dict(orient="records"):
-            record = {k: _json_value(row[k]) for k in RECORD_KEYS}
+        for row in self.tidy().to_dict(orient="records"):
+            record = json_safe({k: row[k] for k in RECORD_KEYS})
             for key in ("event_time", "n_treated", "n_comparison"):
                 if record[key] is not None:
                     record[key] = int(record[key])
@@ -173,8 +175,6 @@ class RegisterPanelResult(ResultDisplay):
 
         `estimators`: ``"event_study"`` and/or ``"staggered_dynamic"`` (drawn side by side).
         """
-        from evaltools.register.figures import effect_figure
-
         lang = language or self.language
         table = self.table
         rows = table[
@@ -194,8 +194,6 @@ class RegisterPanelResult(ResultDisplay):
 
     def trends_figure(self, outcome: str, *, palette: Any, language: str | None = None) -> Figure:
         """Mean outcome of participants and matched comparison by year since (pseudo) start."""
-        from evaltools.register.figures import trends_figure
-
         lang = language or self.language
         binary = self.event_study is not None and outcome in self.event_study.binary
         return trends_figure(
@@ -246,7 +244,7 @@ class RegisterPanelResult(ResultDisplay):
         counts = self.matching.counts()
         counts["label"] = [text(f"register_count_{g}", language) for g in counts["group"]]
         counts = counts[["label", "n"]]
-        counts["n"] = _hide_small_counts(self.matching.counts(), self.min_cell_size)
+        counts["n"] = suppress_match_counts(self.matching.counts(), self.min_cell_size)
         est = self.table
         est = est[est["event_time"].isna() | (est["estimator"] == "event_study")].copy()
         est["outcome"] = [self.outcome_label(o, language) for o in est["outcome"]]
@@ -285,16 +283,6 @@ class RegisterPanelResult(ResultDisplay):
         ]
 
 
-def _hide_small_counts(counts: pd.DataFrame, min_cell_size: int) -> list[int | None]:
-    """Counts with small ones hidden; participants = matched + unmatched, so a hidden
-    unmatched (or matched) count also hides the participants (complementary suppression)."""
-    n = dict(zip(counts["group"], counts["n"], strict=True))
-    hidden = {g for g, v in n.items() if 0 < v < min_cell_size}
-    if hidden & {"matched", "unmatched"}:
-        hidden.add("participants")
-    return [None if g in hidden else int(v) for g, v in n.items()]
-
-
 def _record(outcome: str, estimator: str, event_time: int | None, d: Mapping[str, Any]) -> dict:
     return {
         "outcome": outcome,
@@ -310,20 +298,3 @@ def _record(outcome: str, estimator: str, event_time: int | None, d: Mapping[str
         "pretrend_stat": d.get("pretrend_stat"),
         "pretrend_p": d.get("pretrend_p"),
     }
-
-
-def _json_value(value: Any) -> Any:
-    if value is None or value is pd.NA:
-        return None
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            return None
-        rounded = round(value, 6)
-        return 0.0 if rounded == 0 else rounded
-    return value

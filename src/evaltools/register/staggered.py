@@ -38,8 +38,9 @@ from evaltools.choices import check_choice
 from evaltools.errors import DataError
 from evaltools.register._display import p_text, shown, year_text
 from evaltools.register.aggregation import aggregate, pretest, standard_errors
-from evaltools.report.display import ResultDisplay, TableView
+from evaltools.report.display import TableView
 from evaltools.report.i18n import fmt_number, text
+from evaltools.results.tidy import TidyResult
 
 ControlGroup = Literal["never_treated", "not_yet_treated"]
 SeMethod = Literal["analytic", "bootstrap"]
@@ -60,7 +61,7 @@ AGG_COLUMNS = [
 
 
 @dataclass(frozen=True)
-class StaggeredResult(ResultDisplay):
+class StaggeredResult(TidyResult):
     """Group-time effects and their aggregations, per outcome.
 
     Attributes

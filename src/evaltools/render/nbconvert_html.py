@@ -181,8 +181,11 @@ def _strip_network_loads(main: Tag) -> None:
             style.string = re.sub(r"@import[^;]*;", "", css)
 
 
-def slugify(title: str) -> str:
-    """An ASCII id for a heading.
+def heading_id(title: str) -> str:
+    """An ASCII HTML id for a heading: never empty, never starting with a digit.
+
+    Unlike :func:`evaltools.params.models.slugify` (a report's folder name, ``"report"``
+    when nothing is left), an id starts with ``section-`` where it would start with a digit.
 
     ``"Resultater før og efter"`` -> ``"resultater-foer-og-efter"``.
     """
@@ -200,7 +203,7 @@ def _number_headings(main: Tag) -> list[Tag]:
     headings = []
     for heading in main.select(".jp-RenderedMarkdown :is(h1, h2, h3, h4, h5, h6)"):
         if not heading.get("id"):
-            base = slugify(heading.get_text(" ", strip=True))
+            base = heading_id(heading.get_text(" ", strip=True))
             slug, n = base, 2
             while slug in used:
                 slug, n = f"{base}-{n}", n + 1

@@ -10,7 +10,6 @@ shown as ``< 5``, other hidden or missing values as an en dash.
 from __future__ import annotations
 
 import html
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,7 +18,7 @@ import pandas as pd
 
 from evaltools.choices import LANGUAGES, check_choice
 from evaltools.privacy.suppression import COMPLEMENTARY, format_count
-from evaltools.report.i18n import MISSING, fmt_int, fmt_number, fmt_p, fmt_percent
+from evaltools.report.i18n import MISSING, fmt_int, fmt_number, fmt_p, fmt_percent, is_missing
 
 # One footnote per language; kept here so that every result shares it.
 _FOOTNOTE = {
@@ -94,10 +93,10 @@ class TableView:
         self, col: str, value: Any, reason: str | None, language: str, min_cell_size: int
     ) -> str:
         if col in self.count_cols:
-            if _missing(value) and reason == COMPLEMENTARY:
+            if is_missing(value) and reason == COMPLEMENTARY:
                 return MISSING
             return format_count(value, min_cell_size, language)
-        if _missing(value):
+        if is_missing(value):
             return MISSING
         if col in self.int_cols:
             return fmt_int(float(value), language)
@@ -210,7 +209,3 @@ def _footnote(language: str, min_cell_size: int) -> str:
 def _language(language: str) -> str:
     check_choice("language", language, LANGUAGES)
     return language
-
-
-def _missing(value: Any) -> bool:
-    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))

@@ -66,7 +66,7 @@ def text(key: str, language: str, /, **values: Any) -> str:
     return template.format(**values) if values else template
 
 
-def _is_missing(value: Any) -> bool:
+def is_missing(value: Any) -> bool:
     """None, NaN, NaT and pandas' NA all count as missing."""
     try:
         return bool(pd.isna(value))
@@ -80,7 +80,7 @@ def fmt_number(value: float | None, language: str, decimals: int = 2, *, sign: b
     Danish uses a decimal comma and a dot between thousands; English the reverse. A missing
     value gives an en dash. With `sign`, positive numbers get a leading '+'.
     """
-    if _is_missing(value):
+    if is_missing(value):
         return MISSING
     fmt = f"{{:{'+' if sign else ''},.{decimals}f}}"
     out = fmt.format(float(value))
@@ -93,7 +93,7 @@ def fmt_number(value: float | None, language: str, decimals: int = 2, *, sign: b
 
 def fmt_percent(share: float | None, language: str, decimals: int = 0) -> str:
     """Format a share (0..1) as a percentage: Danish ``83 %``, English ``83%``."""
-    if _is_missing(share):
+    if is_missing(share):
         return MISSING
     number = fmt_number(100 * float(share), language, decimals)
     return f"{number} %" if language == "da" else f"{number}%"
@@ -106,7 +106,7 @@ def fmt_int(value: float | None, language: str) -> str:
 
 def fmt_p(p: float | None, language: str) -> str:
     """Format a p-value: three decimals, or '< 0,001' / '< 0.001' below that."""
-    if _is_missing(p):
+    if is_missing(p):
         return MISSING
     if p < 0.001:
         return "< " + fmt_number(0.001, language, 3)

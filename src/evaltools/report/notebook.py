@@ -1,18 +1,24 @@
-"""Small helpers the analysis notebooks call to write the report: prose, figures, labels.
+"""What the analysis notebooks share: one set-up call, and helpers to write prose and figures.
 
-Headings and prose are emitted as markdown outputs in the report's language; the report
-builder turns them into markdown cells (see :mod:`evaltools.render.report_notebook`).
+:func:`setup` is the first call of every notebook: it loads and checks the parameters, loads
+the brand and applies its plotting theme, and gives the report's language, palette and figure
+counter. Headings and prose are emitted as markdown outputs in the report's language; the
+report builder turns them into markdown cells (see :mod:`evaltools.render.report_notebook`).
 """
 
 from __future__ import annotations
 
 import io
 from dataclasses import dataclass, field
+from pathlib import Path
 
+import matplotlib.pyplot as plt
 from IPython.display import Image, Markdown, display
 from matplotlib.figure import Figure
 
-from evaltools.params.models import PrePost
+from evaltools.choices import LANGUAGES, Language, check_choice
+from evaltools.params.models import Params, load_params
+from evaltools.report.brand import Brand, apply_seaborn_theme, load_brand
 from evaltools.report.i18n import text
 
 FIGURE_DPI = 150
@@ -43,8 +49,6 @@ class FigureCounter:
 
     def show(self, figure: Figure, caption: str) -> None:
         """Show `figure` as a PNG followed by its numbered caption, then close it."""
-        import matplotlib.pyplot as plt
-
         self.count += 1
         data = png_bytes(figure)
         plt.close(figure)
@@ -66,18 +70,55 @@ def png_bytes(figure: Figure, dpi: int = FIGURE_DPI) -> bytes:
     return buffer.getvalue()
 
 
-def value_labels(spec: PrePost, group: str, language: str) -> dict[str, str] | None:
-    """Labels of the codes in group column `group`, in the order the parameter file gives.
+@dataclass
+class Notebook:
+    """What a report notebook works with, from :func:`setup`.
 
-    None when the parameter file gives no labels for that column (codes are shown as they are).
+    Attributes
+    ----------
+    params
+        The validated parameters (None for a notebook run without a parameter file).
+    language
+        The report's language (``"da"`` or ``"en"``).
+    brand
+        The report's brand; its seaborn theme is applied.
+    palette
+        The brand's colours, for figures.
+    figures
+        Numbers and shows the report's figures with their captions.
     """
-    labels = spec.value_labels.get(group)
-    if not labels:
-        return None
-    return {str(code): label.get(language) for code, label in labels.items()}
+
+    params: Params | None
+    language: Language
+    brand: Brand
+    palette: list[str]
+    figures: FigureCounter
 
 
-def group_label(spec: PrePost, group: str, language: str) -> str:
-    """The name of group column `group` in the report's language (the column name if none)."""
-    label = spec.group_labels.get(group)
-    return label.get(language) if label else group
+def setup(
+    params_file: str | Path | None = None,
+    *,
+    language: str | None = None,
+    brand: str | None = None,
+) -> Notebook:
+    """Set a report notebook up: parameters, language, brand, palette and figure counter.
+
+    Parameters
+    ----------
+    params_file
+        A grantee's parameter file; its ``language`` and ``brand`` are used.
+    language, brand
+        The language and brand name for a notebook without a parameter file (the portfolio);
+        given together with `params_file`, they override its values.
+
+    Raises
+    ------
+    ParamsError
+        If the parameter file is not valid, or `language` is not ``"da"`` or ``"en"``.
+    """
+    params = load_params(params_file) if params_file is not None else None
+    lang = language or (params.language if params else "da")
+    check_choice("language", lang, LANGUAGES)
+    spec = load_brand(brand or (params.brand if params else "default"))
+    apply_seaborn_theme(spec)
+    return Notebook(params, lang, spec, spec.palette, FigureCounter(lang))

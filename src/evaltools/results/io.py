@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
+
+import pandas as pd
 
 from evaltools.errors import DataError
 from evaltools.params.models import Params
@@ -27,18 +29,30 @@ _SUMMARY = "_results_summary.json"
 SUMMARY_FIELDS = ("n_clients",)
 
 
-def json_safe(value: Any, *, digits: int = 6) -> Any:
-    """`value` as plain JSON: NaN/inf -> None, floats rounded, numpy scalars unwrapped."""
+def json_safe(value: Any, *, digits: int = 6, significant: Collection[str] = ()) -> Any:
+    """`value` as plain JSON: NaN/inf/NA -> None, floats rounded, numpy scalars unwrapped.
+
+    Floats are rounded to `digits` decimals, except the values of dict keys in `significant`
+    (e.g. p-values), which keep `digits` significant digits so that p = 3e-9 is not 0.
+    """
+    return _json_safe(value, digits, frozenset(significant), False)
+
+
+def _json_safe(value: Any, digits: int, significant: frozenset[str], relative: bool) -> Any:
     if isinstance(value, dict):
-        return {str(k): json_safe(v, digits=digits) for k, v in value.items()}
+        return {
+            str(k): _json_safe(v, digits, significant, k in significant) for k, v in value.items()
+        }
     if isinstance(value, list | tuple):
-        return [json_safe(v, digits=digits) for v in value]
+        return [_json_safe(v, digits, significant, False) for v in value]
+    if value is pd.NA:
+        return None
     if hasattr(value, "item") and not isinstance(value, str | bytes):
         value = value.item()
     if isinstance(value, float):
         if not math.isfinite(value):
             return None
-        rounded = round(value, digits)
+        rounded = float(f"{value:.{digits}g}") if relative else round(value, digits)
         return 0.0 if rounded == 0 else rounded
     return value
 

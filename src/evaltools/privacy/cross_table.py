@@ -1,0 +1,320 @@
+"""Suppression of the pre/post tables, each on its own and against each other.
+
+The change table, the trajectories (means per occasion), the attrition table and the counts
+per occasion are published from the same clients. Each table is suppressed on its own first
+(:func:`suppress_change_table`, :func:`suppress_trajectories`, :func:`suppress_attrition`:
+small cells and their complements among groups that add up to a published total); then
+:func:`protect_across_tables` looks at the measurements behind every published row of one
+scale and hides more rows until no small group can be worked out by subtracting one
+published cell from another (:func:`~evaltools.privacy.suppression.protect_differences`).
+:func:`count_reasons` says, per hidden count, whether it was hidden as small or as a complement.
+What is hidden is decided here; tables and figures only show it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from evaltools.privacy.suppression import (
+    COMPLEMENTARY,
+    PRIMARY,
+    Cell,
+    is_small,
+    protect_differences,
+    suppress,
+)
+from evaltools.report.i18n import is_missing
+
+#: Counts of the change table (hidden as NA).
+CHANGE_COUNTS = ("n_paired", "n_improved", "n_unchanged", "n_deteriorated")
+#: Statistics of the change table over the paired clients (hidden with the row).
+CHANGE_STATS = (
+    "mean_pre",
+    "mean_post",
+    "mean_change",
+    "sd_change",
+    "ci_low",
+    "ci_high",
+    "t_stat",
+    "p_value",
+    "p_wilcoxon",
+    "d_z",
+    "reliability",
+    "rci_threshold",
+    "n_improved",
+    "n_unchanged",
+    "n_deteriorated",
+    "share_improved",
+    "share_unchanged",
+    "share_deteriorated",
+)
+#: Columns of a trajectories row hidden with it.
+TRAJECTORY_STATS = ("n", "mean", "sd", "ci_low", "ci_high")
+#: Statistics of an attrition row hidden when any of its parts is.
+ATTRITION_STATS = ("difference", "ci_low", "ci_high", "p_value")
+
+
+def suppress_change_table(rows: pd.DataFrame, min_cell_size: int) -> tuple[pd.DataFrame, list]:
+    """The change table with small groups (and their complements per variable) hidden.
+
+    Returns the table (with ``suppressed`` and a ``note`` saying why a row is hidden) and,
+    per row, ``"primary"``, ``"complementary"`` or None.
+    """
+    rows = _as_objects(rows, ["group_var", "group_value", "from_occasion", "to_occasion", "note"])
+    for column in CHANGE_COUNTS:
+        rows[column] = rows[column].astype("Int64")
+    out = suppress(
+        rows,
+        n_col="n_paired",
+        min_cell_size=min_cell_size,
+        stat_cols=CHANGE_STATS,
+        partition=["scale", "group_var"],
+        total_col="_total",
+        reason_col="_reason",
+    )
+    out["note"] = pd.Series(_suppression_notes(out, min_cell_size), index=out.index, dtype=object)
+    reasons = out["_reason"].tolist()
+    return out.drop(columns=["_total", "_reason"]).reset_index(drop=True), reasons
+
+
+def suppress_trajectories(rows: pd.DataFrame, min_cell_size: int) -> tuple[pd.DataFrame, list]:
+    """The trajectories with small groups hidden (complements among the groups at one occasion).
+
+    Returns the table and, per row, ``"primary"``, ``"complementary"`` or None.
+    """
+    rows = _as_objects(rows, ["group_var", "group_value"])
+    rows["n"] = rows["n"].astype("Int64")
+    out = suppress(
+        rows,
+        n_col="n",
+        min_cell_size=min_cell_size,
+        stat_cols=("mean", "sd", "ci_low", "ci_high"),
+        partition=["scale", "group_var", "occasion"],
+        total_col="_total",
+        reason_col="_reason",
+    )
+    columns = ["scale", "group_var", "group_value", "occasion", "n", "mean", "sd"]
+    columns += ["ci_low", "ci_high", "suppressed"]
+    return out[columns].reset_index(drop=True), out["_reason"].tolist()
+
+
+def suppress_attrition(rows: pd.DataFrame, min_cell_size: int) -> tuple[pd.DataFrame, list]:
+    """The attrition table suppressed: followed-up and lost are two cells adding up to the baseline.
+
+    Returns the table and, per row, ``"primary"``, ``"complementary"`` or None.
+    """
+    cells = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "scale": rows["scale"],
+                    "part": part,
+                    "n": rows[f"n_{part}"],
+                    "mean": rows[f"mean_baseline_{part}"],
+                    "total": rows["n_baseline"],
+                }
+            )
+            for part in ("followup", "lost")
+        ],
+        ignore_index=True,
+    )
+    cells = suppress(
+        cells,
+        n_col="n",
+        min_cell_size=min_cell_size,
+        stat_cols=("mean",),
+        partition=["scale"],
+        total_col="total",
+        reason_col="_reason",
+    )
+    out = rows.copy()
+    for column in ("n_baseline", "n_followup", "n_lost"):
+        out[column] = out[column].astype("Int64")
+    reasons: list[str | None] = []
+    for i, row in rows.iterrows():
+        parts = cells[cells["scale"] == row["scale"]].set_index("part")["_reason"]
+        baseline_small = is_small(row["n_baseline"], min_cell_size)
+        for part, reason in parts.items():
+            if reason is not None or baseline_small:
+                out.at[i, f"n_{part}"] = pd.NA
+                out.at[i, f"mean_baseline_{part}"] = math.nan
+        if baseline_small:
+            out.at[i, "n_baseline"] = pd.NA
+        if baseline_small or parts.notna().any():
+            for column in ("difference", "ci_low", "ci_high", "p_value"):
+                out.at[i, column] = math.nan
+        if baseline_small or (parts == PRIMARY).any():
+            reasons.append(PRIMARY)
+        else:
+            reasons.append(COMPLEMENTARY if parts.notna().any() else None)
+    out["suppressed"] = [r is not None for r in reasons]
+    return out, reasons
+
+
+@dataclass(frozen=True)
+class Published:
+    """A suppressed table of the result, its rows' suppression reasons and members."""
+
+    frame: pd.DataFrame
+    reasons: list[str | None]
+    views: list[Any]
+
+
+# How central each kind of cell is: when one of two cells must go, the higher number goes.
+_PRIORITY = {
+    "table": 0,
+    "table_group": 1,
+    "trajectories": 2,
+    "attrition": 3,
+    "trajectories_group": 4,
+}
+
+
+def protect_across_tables(
+    table: Published,
+    trajectories: Published,
+    attrition: Published,
+    counts: pd.DataFrame,
+    min_cell_size: int,
+) -> None:
+    """Hide, in place, the cells from which a small group could be worked out across tables.
+
+    Per scale, every row of the change table (its paired clients' before and after
+    measurements), of the trajectories (the measurements at one occasion) and of the
+    attrition table (followed-up, lost and all baseline measurements) is a cell of
+    :func:`~evaltools.privacy.suppression.protect_differences`; the groups of one variable (at one
+    occasion) form a family. A trajectories row hidden this way is hidden in the occasion
+    counts too (the same clients). ``n_clients`` is left out: it differs from the cells of a
+    scale by item nonresponse only (see the Privacy notes of :func:`analyse_prepost`).
+    """
+    for scale in pd.unique(table.frame["scale"]):
+        cells, families = _scale_cells(scale, table, trajectories, attrition)
+        hidden = protect_differences(cells, min_cell_size=min_cell_size, families=families)
+        for key, reason in hidden.items():
+            _hide(key, reason, table, trajectories, attrition, counts, min_cell_size)
+
+
+def _scale_cells(
+    scale: str, table: Published, trajectories: Published, attrition: Published
+) -> tuple[list[Cell], list[list[tuple]]]:
+    """The cells of one scale in all tables, and the families of groups among them."""
+    cells: list[Cell] = []
+    families: dict[tuple, list[tuple]] = {}
+    for name, published in (("table", table), ("trajectories", trajectories)):
+        for i, row in published.frame.iterrows():
+            if row["scale"] != scale:
+                continue
+            kind, key = name, (name, i)
+            if not is_missing(row["group_var"]):
+                kind = f"{name}_group"
+                occasion = row["occasion"] if name == "trajectories" else None
+                families.setdefault((name, row["group_var"], occasion), []).append(key)
+            cells.append(Cell(key, published.views[i], _PRIORITY[kind], bool(row["suppressed"])))
+    for i, row in attrition.frame.iterrows():
+        if row["scale"] != scale:
+            continue
+        for part in ("followup", "lost", "baseline"):
+            key = ("attrition", i, part)
+            hidden = is_missing(row[f"n_{part}"])
+            cells.append(Cell(key, (attrition.views[i][part],), _PRIORITY["attrition"], hidden))
+            if part != "baseline":
+                families.setdefault(("attrition", i), []).append(key)
+    return cells, list(families.values())
+
+
+def _hide(
+    key: tuple,
+    reason: str,
+    table: Published,
+    trajectories: Published,
+    attrition: Published,
+    counts: pd.DataFrame,
+    min_cell_size: int,
+) -> None:
+    """Hide the cell `key` found by :func:`protect_across_tables` in its table."""
+    kind, i = key[0], key[1]
+    if kind == "table":
+        frame = table.frame
+        for column in ("n_paired", *CHANGE_STATS):
+            frame.loc[i, column] = pd.NA if column in CHANGE_COUNTS else math.nan
+        frame.loc[i, "suppressed"] = True
+        table.reasons[i] = reason
+        frame.loc[i, "note"] = _NOTES[reason].format(min_cell_size=min_cell_size)
+    elif kind == "trajectories":
+        frame = trajectories.frame
+        for column in TRAJECTORY_STATS:
+            frame.loc[i, column] = pd.NA if column == "n" else math.nan
+        frame.loc[i, "suppressed"] = True
+        trajectories.reasons[i] = reason
+        if is_missing(frame.loc[i, "group_var"]):
+            at = counts["occasion"] == frame.loc[i, "occasion"]
+            counts.loc[at, f"n_{frame.loc[i, 'scale']}"] = pd.NA
+    else:
+        frame, part = attrition.frame, key[2]
+        frame.loc[i, f"n_{part}"] = pd.NA
+        if part != "baseline":
+            frame.loc[i, f"mean_baseline_{part}"] = math.nan
+        for column in ATTRITION_STATS:
+            frame.loc[i, column] = math.nan
+        frame.loc[i, "suppressed"] = True
+        if attrition.reasons[i] != PRIMARY:
+            attrition.reasons[i] = reason
+
+
+COUNT_COLUMNS = {
+    "table": ("n_paired",),
+    "trajectories": ("n",),
+    "attrition": ("n_baseline", "n_followup", "n_lost"),
+    "occasion_counts": None,  # n_clients and one n_<scale> per scale
+}
+
+
+def count_reasons(
+    raw: pd.DataFrame, published: pd.DataFrame, name: str, min_cell_size: int
+) -> pd.DataFrame:
+    """Per count cell of `published`: 'primary', 'complementary' or None (see hidden_counts)."""
+    columns = COUNT_COLUMNS[name] or [c for c in published.columns if c != "occasion"]
+    out = pd.DataFrame(index=published.index)
+    for column in columns:
+        true = raw[column].to_numpy()
+        shown = published[column].to_numpy()
+        out[column] = pd.Series(
+            [
+                None
+                if is_missing(t) or not is_missing(s)
+                else (PRIMARY if is_small(t, min_cell_size) else COMPLEMENTARY)
+                for t, s in zip(true, shown, strict=True)
+            ],
+            index=published.index,
+            dtype=object,
+        )
+    return out
+
+
+_NOTES = {
+    PRIMARY: "Hidden: fewer than {min_cell_size} paired clients.",
+    COMPLEMENTARY: "Hidden so that a small neighbouring cell can't be recomputed.",
+}
+
+
+def _suppression_notes(table: pd.DataFrame, min_cell_size: int) -> list[str | None]:
+    notes = []
+    for reason, note in zip(table["_reason"], table["note"], strict=True):
+        if reason is None:
+            notes.append(note)
+        else:
+            notes.append(_NOTES[reason].format(min_cell_size=min_cell_size))
+    return notes
+
+
+def _as_objects(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """`frame` with `columns` as object dtype, so that None stays None (not NaN)."""
+    out = frame.copy()
+    for column in columns:
+        values = [None if is_missing(v) else v for v in frame[column]]
+        out[column] = pd.Series(values, index=frame.index, dtype=object)
+    return out
