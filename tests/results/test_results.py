@@ -17,7 +17,7 @@ import pytest
 
 from evaltools.errors import DataError
 from evaltools.params.models import load_params
-from evaltools.prepost.analysis import RECORD_KEYS as PREPOST_KEYS
+from evaltools.prepost.result import RECORD_KEYS as PREPOST_KEYS
 from evaltools.register.results import ESTIMATORS
 from evaltools.register.results import RECORD_KEYS as REGISTER_KEYS
 from evaltools.results.io import (

@@ -3,7 +3,7 @@
 :class:`ResultsDocument` is the whole file: the report's identity and settings, what a reader
 needs to present the entries (:class:`ScaleEntry`, :class:`OutcomeEntry`) and one list of
 records per analysis (:class:`PrePostRecord`, :class:`RegisterRecord`). The records' fields
-are exactly the ``RECORD_KEYS`` of :mod:`evaltools.prepost.analysis` and
+are exactly the ``RECORD_KEYS`` of :mod:`evaltools.prepost.result` and
 :mod:`evaltools.register.results` (a test ties them together). :data:`SCHEMA_VERSION` is the
 version written; :data:`SUPPORTED_SCHEMA_VERSIONS` the ones read.
 
