@@ -85,9 +85,9 @@ def import_graph(src: Path = SRC, package: str = PACKAGE) -> dict[str, set[str]]
             submodules = [f"{imp.target}.{n}" for n in imp.names if f"{imp.target}.{n}" in modules]
             if submodules:
                 graph[name].update(submodules)
-            if len(submodules) < len(imp.names) or not imp.names:
-                if imp.target in modules:
-                    graph[name].add(imp.target)
+            whole = len(submodules) < len(imp.names) or not imp.names
+            if whole and imp.target in modules:
+                graph[name].add(imp.target)
             graph[name].discard(name)
     return graph
 
