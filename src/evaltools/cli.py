@@ -281,7 +281,7 @@ def portfolio(
     renderer: RendererOption = "auto",
 ) -> None:
     """Build the foundation-level portfolio report from every grantee's results.json."""
-    from evaltools.portfolio.round import build_portfolio
+    from evaltools.portfolio.build import build_portfolio
 
     chosen = _renderer(renderer)
     if language not in LANGUAGES:

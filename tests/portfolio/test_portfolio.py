@@ -19,9 +19,10 @@ import pytest
 from scipy import stats
 
 from evaltools.errors import DataError, ParamsError
+from evaltools.portfolio.build import build_portfolio
 from evaltools.portfolio.figures import forest_figure, register_figure, shares_figure
 from evaltools.portfolio.pooling import Z_95, dz_standard_error, pool_inverse_variance
-from evaltools.portfolio.round import PORTFOLIO_FOLDER, build_portfolio, load_round
+from evaltools.portfolio.round import PORTFOLIO_FOLDER, load_round
 from evaltools.portfolio.tables import (
     effects_table,
     method_notes,
@@ -532,7 +533,7 @@ def test_reads_the_document_merge_fragments_writes(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_demo_round_from_the_demo_data(tmp_path: Path) -> None:
-    from evaltools.portfolio.build import demo_round
+    from evaltools.portfolio.demo import demo_round
 
     portfolio = load_round(demo_round(tmp_path / "reports"))
     assert len(portfolio.grantees) >= 3
