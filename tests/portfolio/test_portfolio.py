@@ -510,7 +510,7 @@ def test_dz_interval_covers_in_simulation() -> None:
 def test_reads_the_document_merge_fragments_writes(tmp_path: Path) -> None:
     # the top level of results.json comes from the real writer, not from this file's fixture
     from evaltools.data.demo import demo_params_files
-    from evaltools.params.models import load_params
+    from evaltools.params.loading import load_params
     from evaltools.results.io import dumps, merge_fragments, save_fragment
 
     for params_file in demo_params_files()[:2]:

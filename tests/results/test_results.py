@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from evaltools.params.models import load_params
+from evaltools.params.loading import load_params
 from evaltools.results.io import dumps, json_safe, merge_fragments, save_fragment, save_summary
 
 GOOD = Path(__file__).parents[1] / "fixtures" / "good" / "params.yml"

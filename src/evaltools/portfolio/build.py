@@ -26,7 +26,7 @@ from evaltools.render.report_notebook import build_report_notebook
 from evaltools.report.brand import Brand, load_brand
 from evaltools.report.i18n import text
 from evaltools.run.execute import execute_notebook, kernel_name
-from evaltools.run.pipeline import publish, writable_folder
+from evaltools.run.publish import publish, writable_folder
 
 NOTEBOOK = "portfolio.ipynb"
 

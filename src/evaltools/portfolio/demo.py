@@ -9,7 +9,7 @@ from pathlib import Path
 from evaltools import __version__
 from evaltools.data.demo import demo_params_files
 from evaltools.data.readers import read_analysis_data
-from evaltools.params.models import load_params
+from evaltools.params.loading import load_params
 from evaltools.prepost.analysis import analyse_prepost
 from evaltools.results.io import dumps, merge_fragments, save_fragment, save_summary
 
