@@ -22,7 +22,8 @@ MAX_LINES = 550
 # or a forked kernel justifies one; every entry also carries the reason in a comment at the import.
 _CLI = (
     "CLI start-up: a command imports its notebook machinery when it runs (-X importtime: "
-    "run.pipeline 3.6 s, batch 0.8 s, portfolio.build 1.6 s), so validate/new/verify answer at once"
+    "run.pipeline 3.6 s, batch 0.8 s, portfolio.build 1.6 s, data.demo 1.6 s), so that "
+    "validate/new/verify answer at once"
 )
 _WORKER = (
     "batch worker process: imported after skip_slow_optional_imports(), which must run before "
@@ -38,6 +39,7 @@ LOCAL_IMPORTS_ALLOWED: tuple[tuple[str, str, str], ...] = (
     ("evaltools.cli", "evaltools.batch.display", _CLI),
     ("evaltools.cli", "evaltools.batch.round", _CLI),
     ("evaltools.cli", "evaltools.portfolio.build", _CLI),
+    ("evaltools.cli", "evaltools.data.demo", _CLI),
     ("evaltools.batch.worker", "evaltools.run.pipeline", _WORKER),
     ("evaltools.batch.worker", "evaltools.render.pdf", _WORKER),
     ("evaltools.render.pdf", "weasyprint", _PANGO),

@@ -4,10 +4,12 @@ Every failure evaltools expects becomes a one-paragraph message on stderr and a 
 exit code (2 for bad input: parameters, data, arguments, output folder), never a traceback.
 
 The commands that run notebooks (``run``, ``demo``, ``batch``, ``portfolio``) import their
-machinery when they start: papermill, nbformat, the renderers and Dask take seconds to import
-(``python -X importtime``: ``evaltools.run.pipeline`` 3.6 s, ``evaltools.batch.display`` 0.8 s,
-``evaltools.portfolio.build`` 1.6 s on the build machine, against 1.2 s for all the rest), and
-``evaltools validate``, ``new``, ``verify`` or a mistyped option should answer at once.
+machinery when they start: papermill, nbformat, the renderers, Dask and the demo data's scipy
+take seconds to import (``python -X importtime`` on a busy build machine:
+``evaltools.run.pipeline`` 3.6 s, ``evaltools.batch.display`` 0.8 s,
+``evaltools.portfolio.build`` 1.6 s, ``evaltools.data.demo`` 1.6-4.5 s, against about 2 s for
+all the rest), and ``evaltools validate``, ``new``, ``verify`` or a mistyped option should
+answer at once.
 """
 
 from __future__ import annotations
@@ -24,7 +26,6 @@ from rich.table import Table
 from evaltools import __version__
 from evaltools.batch.jobs import DEFAULT_TIMEOUT
 from evaltools.choices import LANGUAGES, OUTPUT_FORMATS, RENDERERS, Renderer, shown
-from evaltools.data.demo import demo_params_files, write_all_demo_data
 from evaltools.data.quality import DataQuality, data_quality
 from evaltools.errors import EvaltoolsError, ExecutionError
 from evaltools.params.loading import load_params
@@ -258,6 +259,9 @@ def demo(
     ] = False,
 ) -> None:
     """Generate the synthetic demo data and render every demo grantee's report."""
+    # slow to import (scipy, for the simulated data): see the module docstring
+    from evaltools.data.demo import demo_params_files, write_all_demo_data
+
     chosen = _renderer(renderer)
     written = write_all_demo_data()
     out.print(
