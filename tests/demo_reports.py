@@ -61,7 +61,7 @@ def _demo_run_in(basetemp: Path) -> tuple[Path, str]:
 
 def run_report(params_file: Path, out: Path) -> Path:
     """Run ``evaltools run`` for one parameter file into `out`; return its report folder."""
-    from evaltools.params.models import load_params
+    from evaltools.params.loading import load_params
 
     result = evaltools("run", str(params_file), "--out", str(out), "--renderer", "nbconvert")
     if result.returncode != 0:

@@ -9,7 +9,7 @@ import pytest
 
 from evaltools.choices import LANGUAGES, check_choice
 from evaltools.errors import ChoiceError, ParamsError
-from evaltools.params.models import load_params
+from evaltools.params.loading import load_params
 from evaltools.params.scaffold import write_new_params
 from evaltools.portfolio.tables import reach_table
 from evaltools.prepost.analysis import analyse_prepost

@@ -10,7 +10,8 @@ from evaltools.errors import (
     ParamsError,
     RenderError,
 )
-from evaltools.params.models import Params, load_params
+from evaltools.params.loading import load_params
+from evaltools.params.models import Params
 
 __version__ = "0.1.0"
 

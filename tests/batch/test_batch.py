@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from test_batch_support import FIXTURE_NOTEBOOKS, GOOD, evaltools, report_state, tiny_grantees
+from batch_support import FIXTURE_NOTEBOOKS, GOOD, evaltools, report_state, tiny_grantees
 
 from evaltools import __version__
 from evaltools.batch.round import BatchResult, GranteeRun, find_params_files, run_batch
@@ -22,7 +22,7 @@ from evaltools.batch.state import decide, input_changes
 from evaltools.data.demo_prepost import write_demo_data
 from evaltools.data.readers import read_analysis_data
 from evaltools.errors import ParamsError
-from evaltools.params.models import load_params
+from evaltools.params.loading import load_params
 from evaltools.prepost.analysis import analyse_prepost
 from evaltools.results.io import json_safe
 from evaltools.run.provenance import sha256

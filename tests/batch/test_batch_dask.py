@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_batch_support import cli_env, evaltools, report_state, tiny_grantees
+from batch_support import cli_env, evaltools, report_state, tiny_grantees
 
 pytestmark = pytest.mark.e2e
 pytest.importorskip("distributed")  # an optional dependency: `pip install distributed`

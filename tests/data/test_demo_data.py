@@ -28,7 +28,7 @@ from evaltools.data.demo_prepost import (
     true_change,
     write_demo_data,
 )
-from evaltools.params.models import load_params
+from evaltools.params.loading import load_params
 
 ROOT = Path(__file__).resolve().parents[2]
 BASE_COLUMNS = ["client_id", "department", "phase", "measurement", "date"]

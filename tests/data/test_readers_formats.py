@@ -19,7 +19,8 @@ import pyarrow.parquet as pq
 import pyreadstat
 import pytest
 
-from evaltools.data.readers import apply_value_labels, duckdb_plan, read_duckdb, read_table
+from evaltools.data.duckdb_source import duckdb_plan, read_duckdb
+from evaltools.data.readers import apply_value_labels, read_table
 from evaltools.errors import DataError
 from evaltools.params.models import ReadOptions
 

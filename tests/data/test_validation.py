@@ -8,7 +8,7 @@ import pytest
 
 from evaltools.data.validation import check_data
 from evaltools.errors import DataError
-from evaltools.params.models import load_params
+from evaltools.params.loading import load_params
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 BAD = FIXTURES / "bad"

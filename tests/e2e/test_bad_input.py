@@ -22,9 +22,9 @@ from demo_reports import evaltools, run_report
 
 from evaltools.data.readers import read_analysis_data
 from evaltools.errors import DataError, EvaltoolsError, ParamsError
-from evaltools.params.models import load_params
+from evaltools.params.loading import load_params
 from evaltools.prepost.analysis import NO_PAIRS_NOTE, analyse_prepost
-from evaltools.run.pipeline import prepare
+from evaltools.run.check import prepare
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 BAD = FIXTURES / "bad"

@@ -34,7 +34,7 @@ CELLS = [
     "x = 6 * 7\nprint(x)",
     'from evaltools.params.models import slugify\nslugify("Mødrenetværket Fyn")',
     "from pathlib import Path\n"
-    "from evaltools.params.scaffold import DataQuality\n"
+    "from evaltools.data.quality import DataQuality\n"
     'DataQuality(analysis="prepost", path=Path("d.csv"), rows=16, persons=8,\n'
     '            occasions=[1, 2], missing={"a1": 0}, out_of_range={"a1": 1})',
 ]

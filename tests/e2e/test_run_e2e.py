@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from evaltools.data.readers import read_analysis_data
-from evaltools.params.models import load_params
+from evaltools.params.loading import load_params
 from evaltools.paths import demo_params_dir
 from evaltools.prepost.analysis import analyse_prepost
 from evaltools.register import analyse_register_panel

@@ -9,7 +9,8 @@ import pytest
 from pydantic import ValidationError
 
 from evaltools.errors import ParamsError
-from evaltools.params.models import Params, load_params, slugify
+from evaltools.params.loading import load_params
+from evaltools.params.models import Params, slugify
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 GOOD = FIXTURES / "good" / "params.yml"

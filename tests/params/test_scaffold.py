@@ -9,9 +9,11 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
+from evaltools.data.quality import data_quality
 from evaltools.errors import DataError, ParamsError
-from evaltools.params.models import Params, load_params
-from evaltools.params.scaffold import data_quality, new_params, params_filename, write_new_params
+from evaltools.params.loading import load_params
+from evaltools.params.models import Params
+from evaltools.params.scaffold import new_params, params_filename, write_new_params
 
 ROOT = Path(__file__).parents[2]
 DEMO = ROOT / "params" / "demo" / "familiehuset_nord.yml"

@@ -19,9 +19,10 @@ import pytest
 from scipy import stats
 
 from evaltools.errors import DataError, ParamsError
+from evaltools.portfolio.build import build_portfolio
 from evaltools.portfolio.figures import forest_figure, register_figure, shares_figure
 from evaltools.portfolio.pooling import Z_95, dz_standard_error, pool_inverse_variance
-from evaltools.portfolio.round import PORTFOLIO_FOLDER, build_portfolio, load_round
+from evaltools.portfolio.round import PORTFOLIO_FOLDER, load_round
 from evaltools.portfolio.tables import (
     effects_table,
     method_notes,
@@ -509,7 +510,7 @@ def test_dz_interval_covers_in_simulation() -> None:
 def test_reads_the_document_merge_fragments_writes(tmp_path: Path) -> None:
     # the top level of results.json comes from the real writer, not from this file's fixture
     from evaltools.data.demo import demo_params_files
-    from evaltools.params.models import load_params
+    from evaltools.params.loading import load_params
     from evaltools.results.io import merge_fragments, save_fragment
 
     for params_file in demo_params_files()[:2]:
@@ -531,7 +532,7 @@ def test_reads_the_document_merge_fragments_writes(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_demo_round_from_the_demo_data(tmp_path: Path) -> None:
-    from evaltools.portfolio.build import demo_round
+    from evaltools.portfolio.demo import demo_round
 
     portfolio = load_round(demo_round(tmp_path / "reports"))
     assert len(portfolio.grantees) >= 3

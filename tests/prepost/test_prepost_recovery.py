@@ -11,7 +11,7 @@ import dataclasses
 import pytest
 
 from evaltools.data.demo_prepost import GRANTEES, TRUE_CHANGE, generate_indicator_data
-from evaltools.params.models import load_params
+from evaltools.params.loading import load_params
 from evaltools.paths import demo_params_dir
 from evaltools.prepost.analysis import analyse_prepost
 

@@ -36,7 +36,8 @@ from demo_reports import demo_failure, demo_output
 
 from evaltools.data.demo import demo_params_files
 from evaltools.data.readers import read_analysis_data
-from evaltools.params.models import PrePost, load_params
+from evaltools.params.loading import load_params
+from evaltools.params.models import PrePost
 from evaltools.prepost.analysis import analyse_prepost
 from evaltools.privacy.suppression import Cell, protect_differences
 

@@ -193,7 +193,7 @@ def test_word_lists_are_distinctive():
 
 
 def _demo_params(language: str):
-    from evaltools.params.models import load_params
+    from evaltools.params.loading import load_params
 
     params = load_params(DEMO_PARAMS)
     return params.model_copy(update={"language": language})
@@ -430,7 +430,7 @@ def _run_report(folder: str, language: str) -> str:
     import nbformat
     import papermill
 
-    from evaltools.params.models import load_params
+    from evaltools.params.loading import load_params
     from evaltools.paths import notebooks_dir
     from evaltools.render import ReportMeta, render_report
     from evaltools.render.report_notebook import build_report_notebook
@@ -477,7 +477,7 @@ def reports(tmp_path_factory) -> dict[str, Path]:
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_rendered_report_in_one_language(reports, language):
     pypdf = pytest.importorskip("pypdf", reason="pypdf is in the test extra")
-    from evaltools.params.models import load_params
+    from evaltools.params.loading import load_params
 
     folder = reports[language]
     params = load_params(folder / f"params_{language}.yml")

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from evaltools.errors import DataError
-from evaltools.params.models import load_params
+from evaltools.params.loading import load_params
 from evaltools.prepost.result import RECORD_KEYS as PREPOST_KEYS
 from evaltools.register.results import ESTIMATORS
 from evaltools.register.results import RECORD_KEYS as REGISTER_KEYS

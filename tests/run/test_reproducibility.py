@@ -25,7 +25,7 @@ from scipy import stats
 import evaltools as package
 from evaltools.data.demo import demo_params_files
 from evaltools.data.readers import read_analysis_data
-from evaltools.params.models import load_params
+from evaltools.params.loading import load_params
 from evaltools.prepost.analysis import analyse_prepost
 from evaltools.prepost.stats import signed_rank_exact_p
 from evaltools.results.io import dumps, json_safe

@@ -15,7 +15,8 @@ import pytest
 from bs4 import BeautifulSoup
 
 from evaltools.errors import DataError, ParamsError
-from evaltools.params.models import Params, TheoryOfChange, load_params
+from evaltools.params.loading import load_params
+from evaltools.params.models import Params, TheoryOfChange
 from evaltools.report.brand import load_brand
 from evaltools.results.io import build_document, dumps, read_document
 from evaltools.results.schema import PrePostRecord, RegisterRecord, ResultsDocument

@@ -1,8 +1,8 @@
 """Running ``evaltools batch`` jobs on an existing Dask distributed cluster.
 
-Each report is one task: :func:`evaltools.batch.worker.run_job_on_dask` runs
+Each report is one task: :func:`run_job_on_dask` runs
 :func:`~evaltools.run.pipeline.run_report` in the worker's process and returns a small
-:class:`~evaltools.batch.worker.JobOutcome`. Workers need evaltools installed, the parameter
+:class:`~evaltools.batch.jobs.JobOutcome`. Workers need evaltools installed, the parameter
 and data files at the same paths, and write to the same output folder (a shared file system,
 or the same machine). Each worker's progress comes back as events on a topic of this batch.
 
@@ -20,8 +20,11 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from distributed import Client, get_worker
+
+from evaltools.batch.jobs import JobOutcome, ReportJob
 from evaltools.batch.local_pool import OnDone, OnState, hard_limit
-from evaltools.batch.worker import JobOutcome, ReportJob, run_job_on_dask
+from evaltools.batch.worker import run_job
 from evaltools.errors import EvaltoolsError
 
 CONNECT_TIMEOUT = 30.0  # seconds to reach the scheduler
@@ -37,12 +40,6 @@ class DaskPool:
     """Submits :class:`ReportJob` s to the Dask scheduler at `address`."""
 
     def __init__(self, address: str) -> None:
-        try:
-            from distributed import Client
-        except ImportError as exc:
-            raise SchedulerError(
-                "--scheduler needs the `distributed` package: pip install distributed"
-            ) from exc
         try:
             self.client = Client(address, timeout=CONNECT_TIMEOUT, set_as_default=False)
         except (OSError, TimeoutError) as exc:
@@ -127,3 +124,13 @@ class DaskPool:
             self.client.unsubscribe_topic(self.topic)
         with contextlib.suppress(Exception):
             self.client.close(timeout=10)
+
+
+def run_job_on_dask(job: ReportJob, topic: str) -> JobOutcome:
+    """Run `job` in a Dask worker; report each state to the client as an event on `topic`."""
+
+    def publish(state: str) -> None:
+        with contextlib.suppress(Exception):
+            get_worker().log_event(topic, {"slug": job.slug, "state": state})
+
+    return run_job(job, on_state=publish)

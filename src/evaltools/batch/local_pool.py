@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 
-from evaltools.batch.worker import JobOutcome, ReportJob
+from evaltools.batch.jobs import JobOutcome, ReportJob
 
 STOP_GRACE = 10.0  # seconds workers get to stop cleanly before they are killed
 RENDER_ALLOWANCE = 300.0  # seconds beyond the notebooks' limits a job may take in all

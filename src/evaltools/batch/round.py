@@ -20,18 +20,27 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
+import pandas as pd
+
+from evaltools.batch.dask_pool import DaskPool
+from evaltools.batch.jobs import DEFAULT_TIMEOUT, JobOutcome, ReportJob
+from evaltools.batch.local_pool import LocalPool
 from evaltools.batch.state import decide
-from evaltools.batch.worker import JobOutcome, ReportJob
 from evaltools.choices import RENDERERS, Renderer, check_choice
 from evaltools.errors import EvaltoolsError, ParamsError
-from evaltools.run.pipeline import FORMATS, NOTEBOOKS, prepare, report_inputs, writable_folder
+from evaltools.paths import notebooks_dir
+from evaltools.run.check import (
+    FORMATS,
+    NOTEBOOKS,
+    THEORY_OF_CHANGE_NOTEBOOK,
+    prepare,
+    report_inputs,
+)
+from evaltools.run.publish import writable_folder
+from evaltools.run.warm_kernels import notebook_modules
 
-if TYPE_CHECKING:
-    import pandas as pd
-
-DEFAULT_TIMEOUT = 1800.0
 LOG_FILE = ".evaltools-batch.log"  # in the output folder: what workers and kernels print
 Status = Literal["queued", "checking", "starting", "running notebook", "rendering", "done",
                  "skipped", "failed"]  # fmt: skip
@@ -75,8 +84,6 @@ class BatchResult:
     @property
     def table(self) -> pd.DataFrame:
         """One row per grantee: grantee, slug, params_file, status, reason, seconds."""
-        import pandas as pd
-
         return pd.DataFrame(
             [
                 {
@@ -165,11 +172,8 @@ def default_workers() -> int:
 
 def preload_modules() -> list[str]:
     """The modules the analysis notebooks import (what warm kernels import in advance)."""
-    from evaltools.paths import notebooks_dir
-    from evaltools.run.warm_kernels import notebook_modules
-
     folder = notebooks_dir()
-    names = [*NOTEBOOKS.values(), "theory_of_change.ipynb"]
+    names = [*NOTEBOOKS.values(), THEORY_OF_CHANGE_NOTEBOOK]
     return notebook_modules(folder / name for name in names)
 
 
@@ -373,12 +377,8 @@ def run_batch(
     result = BatchResult(runs, out_dir=out)
     try:
         if scheduler is not None:
-            from evaltools.batch.dask_pool import DaskPool
-
             pool: Any = DaskPool(scheduler)
         else:
-            from evaltools.batch.local_pool import LocalPool
-
             pool = LocalPool(
                 workers or default_workers(),
                 preload=planner.preload,

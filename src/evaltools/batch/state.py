@@ -19,8 +19,9 @@ from typing import Any
 
 from evaltools import __version__
 from evaltools.choices import Renderer
-from evaltools.run.pipeline import ERROR_FILE, FAILED_FOLDER, FORMATS, PROVENANCE
-from evaltools.run.provenance import sha256
+from evaltools.run.check import FORMATS
+from evaltools.run.failure import ERROR_FILE, FAILED_FOLDER
+from evaltools.run.provenance import PROVENANCE, sha256
 
 MAX_REASONS = 3
 _KIND = {"params": "params", "data": "data", "notebook": "notebook", "brand": "brand"}
@@ -106,7 +107,7 @@ def decide(
     folder
         The report's folder (``<out>/<slug>``).
     inputs
-        The current input entries (:func:`evaltools.run.pipeline.report_inputs`).
+        The current input entries (:func:`evaltools.run.check.report_inputs`).
     renderer
         The renderer asked for.
     formats

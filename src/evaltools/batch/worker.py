@@ -1,11 +1,16 @@
 """One report job, as a batch worker runs it: in a local worker process or on a Dask worker.
 
-:class:`ReportJob` and :class:`JobOutcome` are small, picklable and hold only plain values
-(paths as strings), so that they travel to another process or machine. :func:`run_job` runs
-:func:`evaltools.run.pipeline.run_report` and turns whatever happens into a :class:`JobOutcome`;
-it never raises for a failed report. :func:`worker_main` is the loop of a local worker
-process (:mod:`evaltools.batch.local_pool` starts ``python -m evaltools.batch.worker``);
-:func:`run_job_on_dask` is what a Dask worker runs.
+:func:`run_job` runs :func:`evaltools.run.pipeline.run_report` for a
+:class:`~evaltools.batch.jobs.ReportJob` and turns whatever happens into a
+:class:`~evaltools.batch.jobs.JobOutcome`; it never raises for a failed report.
+:func:`worker_main` is the loop of a local worker process (:mod:`evaltools.batch.local_pool`
+starts ``python -m evaltools.batch.worker``); a Dask worker runs
+:func:`evaltools.batch.dask_pool.run_job_on_dask`.
+
+This module does not import the notebook machinery (papermill, nbformat, the renderers) at
+load: a worker process first declares a slow optional module missing
+(:func:`skip_slow_optional_imports`), then imports it, and the batch's parent process, which
+only plans and relays, never needs it.
 """
 
 from __future__ import annotations
@@ -17,69 +22,20 @@ import signal
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from evaltools.errors import EvaltoolsError
-
-JobStatus = Literal["done", "failed"]
-STEP_STATES = {
-    "checking": "checking",
-    "running": "running notebook",
-    "collecting": "running notebook",
-    "rendering": "rendering",
-    "publishing": "rendering",
-}
-
-
-@dataclass(frozen=True)
-class ReportJob:
-    """One grantee's report to make.
-
-    ``timeout`` is the limit per notebook and per cell, in seconds (None: none);
-    ``analyses`` the analyses the parameter file asks for (to budget the time).
-    """
-
-    params_file: str
-    slug: str
-    out_dir: str
-    renderer: str = "auto"
-    timeout: float | None = None
-    analyses: tuple[str, ...] = ()
-    preload: tuple[str, ...] = ()
-    warm_kernels: bool = True
-    formats: tuple[str, ...] = ("html", "pdf")
-
-
-@dataclass(frozen=True)
-class JobOutcome:
-    """What became of a :class:`ReportJob`.
-
-    ``message`` is the error's one-paragraph message for a failed job; ``error_file`` the
-    ``error.txt`` written for it, if any; ``timings`` the seconds per pipeline step.
-    """
-
-    slug: str
-    status: JobStatus
-    message: str = ""
-    error_file: str | None = None
-    seconds: float = 0.0
-    timings: dict[str, float] = field(default_factory=dict)
-    worker: str = ""
-
-
-def step_state(text: str) -> str:
-    """The display state (``checking``, ``running notebook``, ``rendering``) of a step text."""
-    return STEP_STATES.get(text.split(" ", 1)[0], "running notebook")
+from evaltools.batch.jobs import JobOutcome, ReportJob, step_state
+from evaltools.errors import EvaltoolsError, RenderError
+from evaltools.run.failure import error_file
+from evaltools.run.kernels import kernel_name
+from evaltools.run.warm_kernels import WarmKernels, shared_warm_kernels
 
 
 def _kernels(job: ReportJob) -> Any:
     if not job.warm_kernels:
         return None
-    from evaltools.run.execute import kernel_name
-    from evaltools.run.warm_kernels import shared_warm_kernels
-
     return shared_warm_kernels(kernel_name(), job.preload)
 
 
@@ -94,7 +50,8 @@ def run_job(
     `on_state` is called with the display state as each step starts; `kernels` overrides the
     kernel provider (default: warm kernels shared by this process when the job allows them).
     """
-    from evaltools.run.pipeline import error_file, run_report
+    # Not at the top: see the module docstring (papermill, nbformat and the renderers load here).
+    from evaltools.run.pipeline import run_report
 
     started = time.perf_counter()
     state = on_state or (lambda _s: None)
@@ -198,20 +155,15 @@ def worker_main(
     kernels = None
     try:
         if warm_kernels:
-            from evaltools.run.execute import kernel_name
-            from evaltools.run.warm_kernels import WarmKernels
-
             kernels = WarmKernels(kernel=kernel_name(), modules=preload)
             kernels.start()
-        # Import what every report needs once, while the kernel server imports its part.
-        import nbformat  # noqa: F401
-        import papermill  # noqa: F401
+        # Import what every report needs once, while the kernel server imports its part; after
+        # skip_slow_optional_imports() above, which must come before nbformat is first imported.
+        import evaltools.run.pipeline  # noqa: F401
+        from evaltools.render.pdf import weasyprint_version
 
-        import evaltools.render
-        import evaltools.render.report_notebook  # noqa: F401
-
-        with contextlib.suppress(ImportError):
-            import weasyprint  # noqa: F401 - the PDF renderer, when installed
+        with contextlib.suppress(RenderError):
+            weasyprint_version()  # the PDF renderer, when it can be loaded
 
         conn.send(("ready", os.getpid()))
         while True:
@@ -239,8 +191,6 @@ def main(argv: list[str]) -> None:
     `FD` is this end of a socket pair to the parent; the settings hold ``preload``,
     ``warm_kernels`` and ``log_file``.
     """
-    from multiprocessing.connection import Connection
-
     settings = json.loads(argv[1])
     worker_main(
         Connection(int(argv[0])),
@@ -248,23 +198,6 @@ def main(argv: list[str]) -> None:
         bool(settings["warm_kernels"]),
         settings.get("log_file"),
     )
-
-
-# ---------------------------------------------------------------------------
-# Dask
-# ---------------------------------------------------------------------------
-
-
-def run_job_on_dask(job: ReportJob, topic: str) -> JobOutcome:
-    """Run `job` in a Dask worker; report each state to the client as an event on `topic`."""
-
-    def publish(state: str) -> None:
-        with contextlib.suppress(Exception):
-            from distributed import get_worker
-
-            get_worker().log_event(topic, {"slug": job.slug, "state": state})
-
-    return run_job(job, on_state=publish)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from evaltools.data.demo_prepost import write_demo_data
+from evaltools.data.demo_register import write_register_demo
 from evaltools.paths import demo_data_dir, demo_params_dir
 
 
@@ -13,9 +15,6 @@ def write_all_demo_data(folder: Path | None = None) -> list[Path]:
     Indicator data per grantee (``<slug>.csv``) and the register panel
     (``register_panel.parquet``, and ``register_panel_small.csv`` for the small grantee).
     """
-    from evaltools.data.demo_prepost import write_demo_data
-    from evaltools.data.demo_register import write_register_demo
-
     folder = folder or demo_data_dir()
     return [*write_demo_data(folder), *write_register_demo(folder)]
 

@@ -1,31 +1,20 @@
 """Checking data against their parameters before any kernel starts.
 
-Each check raises :class:`~evaltools.errors.DataError` naming the file, the column, the
+Each check returns the data's :class:`~evaltools.data.quality.DataQuality` (counts only) or
+raises :class:`~evaltools.errors.DataError` naming the file, the column, the
 row (1-based line in the file, header = line 1) and the bad value, and what was expected.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
+from evaltools.data.quality import DataQuality
 from evaltools.data.readers import read_analysis_data
 from evaltools.errors import DataError
 from evaltools.params.models import Params, PrePost, RegisterPanel
-
-
-@dataclass(frozen=True)
-class DataSummary:
-    """What a data file holds: counts only, never rows."""
-
-    analysis: str
-    path: Path
-    rows: int
-    persons: int
-    occasions: list[int | str] = field(default_factory=list)
-    missing: dict[str, int] = field(default_factory=dict)
 
 
 def _value(frame: pd.DataFrame, index: object, column: str) -> object:
@@ -48,7 +37,7 @@ def _require_columns(frame: pd.DataFrame, columns: list[str], path: Path, what: 
         )
 
 
-def check_prepost(spec: PrePost, frame: pd.DataFrame) -> DataSummary:
+def check_prepost(spec: PrePost, frame: pd.DataFrame) -> DataQuality:
     """Check the pre/post data `frame` read from ``spec.data``; return a summary."""
     path = spec.data
     _require_columns(frame, [spec.id], path, "prepost.id")
@@ -93,7 +82,7 @@ def check_prepost(spec: PrePost, frame: pd.DataFrame) -> DataSummary:
                     f"range [{low:g}, {high:g}]."
                 )
     scored = [c for s in spec.scales for c in s.columns]
-    return DataSummary(
+    return DataQuality(
         analysis="prepost",
         path=path,
         rows=len(frame),
@@ -103,7 +92,7 @@ def check_prepost(spec: PrePost, frame: pd.DataFrame) -> DataSummary:
     )
 
 
-def check_register_panel(spec: RegisterPanel, frame: pd.DataFrame) -> DataSummary:
+def check_register_panel(spec: RegisterPanel, frame: pd.DataFrame) -> DataQuality:
     """Check the register panel `frame` read from ``spec.data``; return a summary."""
     path = spec.data
     needed = [spec.id, spec.time, spec.start, *spec.outcomes, *spec.covariates]
@@ -125,7 +114,7 @@ def check_register_panel(spec: RegisterPanel, frame: pd.DataFrame) -> DataSummar
                 f"{path}, line {_line(frame, first)}, column '{column}': "
                 f"{_value(frame, first, column)!r} is not a number."
             )
-    return DataSummary(
+    return DataQuality(
         analysis="register_panel",
         path=path,
         rows=len(frame),
@@ -135,7 +124,7 @@ def check_register_panel(spec: RegisterPanel, frame: pd.DataFrame) -> DataSummar
     )
 
 
-def check_data(params: Params) -> list[DataSummary]:
+def check_data(params: Params) -> list[DataQuality]:
     """Read and check every analysis' data; return one summary per analysis."""
     summaries = []
     for name in params.analyses:

@@ -14,16 +14,19 @@ import tempfile
 from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
+
+import nbformat
 
 from evaltools.choices import LANGUAGES, Language, Renderer, check_choice
 from evaltools.errors import ExecutionError, OutputError
+from evaltools.paths import notebooks_dir
+from evaltools.portfolio.round import PORTFOLIO_FOLDER, PORTFOLIO_JSON, Portfolio, load_round
+from evaltools.render import ReportMeta, render_report
+from evaltools.render.report_notebook import build_report_notebook
+from evaltools.report.brand import Brand, load_brand
 from evaltools.report.i18n import text
-from evaltools.run.pipeline import publish, writable_folder
-
-if TYPE_CHECKING:
-    from evaltools.portfolio.round import Portfolio
-    from evaltools.report.brand import Brand
+from evaltools.run.execute import execute_notebook, kernel_name
+from evaltools.run.publish import publish, writable_folder
 
 NOTEBOOK = "portfolio.ipynb"
 
@@ -79,9 +82,6 @@ def build_portfolio(
     ExecutionError, RenderError, OutputError
         If the notebook fails, rendering fails, or the folder cannot be written.
     """
-    from evaltools.portfolio.round import PORTFOLIO_FOLDER, PORTFOLIO_JSON, load_round
-    from evaltools.report.brand import load_brand
-
     step = on_step or (lambda _text: None)
     check_choice("language", language, LANGUAGES)
     check_choice("renderer", renderer, ("auto", "nbconvert", "quarto"))
@@ -138,9 +138,6 @@ def _execute(
     timeout: float | None,
 ) -> Path:
     """Run ``notebooks/portfolio.ipynb`` in `workdir`; return the executed notebook."""
-    from evaltools.paths import notebooks_dir
-    from evaltools.run.execute import execute_notebook, kernel_name
-
     return execute_notebook(
         notebooks_dir() / NOTEBOOK,
         workdir / NOTEBOOK,
@@ -168,11 +165,6 @@ def _render(
     renderer: Renderer,
     formats: tuple[str, ...],
 ) -> None:
-    import nbformat
-
-    from evaltools.render import ReportMeta, render_report
-    from evaltools.render.report_notebook import build_report_notebook
-
     grantees = portfolio.grantees
     periods = ", ".join(dict.fromkeys(g.period for g in grantees if g.period))
     meta = ReportMeta(
@@ -199,46 +191,3 @@ def _render(
             shutil.rmtree(entry)
         elif entry.name.startswith("_"):
             entry.unlink()
-
-
-def demo_round(folder: Path | None = None) -> Path:
-    """Write the demo grantees' ``results.json`` into `folder` (default: a temporary folder).
-
-    The default folder is called ``reports`` like the notebook's default round, so that the
-    notebook shows the same text whether it reads ``reports/`` after ``make demo`` or this.
-
-    The results are computed in this process from the demo data (``evaltools demo
-    --data-only`` writes them), exactly as ``evaltools run`` would compute them, without
-    rendering any report. The portfolio notebook shows this round when it runs on a fresh
-    checkout, where ``reports/`` is still empty.
-
-    Returns
-    -------
-    Path
-        `folder`, holding ``<slug>/results.json`` per demo grantee with pre/post results.
-    """
-    from evaltools import __version__
-    from evaltools.data.demo import demo_params_files
-    from evaltools.data.readers import read_analysis_data
-    from evaltools.params.models import load_params
-    from evaltools.prepost.analysis import analyse_prepost
-    from evaltools.results.io import merge_fragments, save_fragment, save_summary
-
-    if folder is None:  # named like the default round: the report names the round's folder
-        folder = Path(tempfile.mkdtemp(prefix="evaltools-demo-")) / "reports"
-    folder = Path(folder)
-    for params_file in demo_params_files():
-        params = load_params(params_file)
-        if params.prepost is None:
-            continue
-        params = params.model_copy(update={"analyses": ["prepost"]})
-        spec = params.prepost
-        result = analyse_prepost(
-            read_analysis_data(spec), spec=spec, min_cell_size=params.min_cell_size
-        )
-        target = folder / params.report_slug
-        target.mkdir(parents=True, exist_ok=True)
-        save_fragment(target, "prepost", result.records())
-        save_summary(target, n_clients=result.n_clients)
-        merge_fragments(target, params, version=__version__)  # writes results.json
-    return folder

@@ -1,27 +1,27 @@
 """The tidy tables of a portfolio, built from the grantees' ``results.json`` records.
 
-Each function takes a :class:`~evaltools.portfolio.round.Portfolio` and returns one table; the
-portfolio caches them as properties (:attr:`~evaltools.portfolio.round.Portfolio.reach` and so on,
-documented there). Small-cell suppression goes through :func:`suppress_rows`, which uses
-:func:`evaltools.privacy.suppression.suppress`: rows a grantee hid stay hidden, and counts below the
-portfolio's minimum cell size are hidden as well. Aggregates (pooled shares and effects) are
+Each function takes a :class:`~evaltools.portfolio.round.Portfolio` (what it reads of one is
+:class:`RoundView`, so that this module does not import the round, which is built on it) and
+returns one table; the portfolio caches them as properties
+(:attr:`~evaltools.portfolio.round.Portfolio.reach` and so on, documented there). Small-cell
+suppression goes through :func:`suppress_rows`, which uses
+:func:`evaltools.privacy.suppression.suppress`: rows a grantee hid stay hidden, and counts below
+the portfolio's minimum cell size are hidden as well. Aggregates (pooled shares and effects) are
 computed over the rows shown only.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
 
 from evaltools.errors import DataError
+from evaltools.portfolio.grantees import GranteeResults
 from evaltools.portfolio.pooling import Z_95, dz_standard_error, pool_inverse_variance
 from evaltools.privacy.suppression import suppress
-
-if TYPE_CHECKING:
-    from evaltools.portfolio.round import Portfolio
 
 POOL_MIN_GRANTEES = 3
 REGISTER_ESTIMATORS: tuple[str, ...] = ("staggered_simple", "did", "twfe")
@@ -43,6 +43,30 @@ _SCALE_STATS = (
 SHARES = ("share_improved", "share_unchanged", "share_deteriorated")
 _REGISTER_STATS = ("estimate", "se", "ci_low", "ci_high", "p_value", "pretrend_p")
 
+
+class RoundView(Protocol):
+    """What the frames read of a portfolio: its grantees and the tables built before."""
+
+    @property
+    def grantees(self) -> tuple[GranteeResults, ...]: ...
+    @property
+    def min_cell_size(self) -> int: ...
+    @property
+    def grantee_names(self) -> dict[str, str]: ...
+    @property
+    def common_scales(self) -> list[str]: ...
+    @property
+    def direction_conflicts(self) -> list[str]: ...
+    @property
+    def scale_results(self) -> pd.DataFrame: ...
+    @property
+    def reach(self) -> pd.DataFrame: ...
+    @property
+    def pooled(self) -> pd.DataFrame: ...
+    @property
+    def register_effects(self) -> pd.DataFrame: ...
+
+
 _POOLED_FIELDS = (
     "k",
     "fixed",
@@ -61,7 +85,7 @@ _POOLED_FIELDS = (
 )
 
 
-def scale_results(portfolio: Portfolio) -> pd.DataFrame:
+def scale_results(portfolio: RoundView) -> pd.DataFrame:
     """Each grantee's overall result per scale (all clients, first to last), suppressed.
 
     Columns: ``slug``, ``grantee``, ``scale``, ``from_occasion``, ``to_occasion``,
@@ -119,7 +143,7 @@ def scale_results(portfolio: Portfolio) -> pd.DataFrame:
     return table[[*order, *flags]]
 
 
-def reach(portfolio: Portfolio) -> pd.DataFrame:
+def reach(portfolio: RoundView) -> pd.DataFrame:
     """Clients reached per grantee.
 
     Columns: ``slug``, ``grantee``, ``intervention``, ``period``, ``n_reached`` and
@@ -164,7 +188,7 @@ def reach(portfolio: Portfolio) -> pd.DataFrame:
     return table
 
 
-def reach_total(portfolio: Portfolio) -> dict[str, Any]:
+def reach_total(portfolio: RoundView) -> dict[str, Any]:
     """The total reached over the grantees whose count is shown.
 
     Returns
@@ -181,7 +205,7 @@ def reach_total(portfolio: Portfolio) -> dict[str, Any]:
     }
 
 
-def shares_improved(portfolio: Portfolio) -> pd.DataFrame:
+def shares_improved(portfolio: RoundView) -> pd.DataFrame:
     """Shares improved, unchanged and deteriorated per common scale and grantee.
 
     One row per common scale and grantee (``kind`` ``"grantee"``) and, where at least two
@@ -225,7 +249,7 @@ def shares_improved(portfolio: Portfolio) -> pd.DataFrame:
     return out[["scale", "kind", "slug", "grantee", "k", *cols[3:]]]
 
 
-def pooled(portfolio: Portfolio) -> pd.DataFrame:
+def pooled(portfolio: RoundView) -> pd.DataFrame:
     """Pooled standardized change (d_z) per common scale, over the grantees shown.
 
     One row per common scale with at least :data:`POOL_MIN_GRANTEES` grantees shown and no
@@ -248,7 +272,7 @@ def pooled(portfolio: Portfolio) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
-def effects(portfolio: Portfolio) -> pd.DataFrame:
+def effects(portfolio: RoundView) -> pd.DataFrame:
     """Effect estimates side by side: mean change and d_z with 95% CIs per common scale.
 
     One row per common scale and grantee (``kind`` ``"grantee"``): ``n_paired``,
@@ -306,7 +330,7 @@ def effects(portfolio: Portfolio) -> pd.DataFrame:
     return out[["scale", "kind", "slug", "grantee", "k", *cols[3:]]]
 
 
-def register_effects(portfolio: Portfolio) -> pd.DataFrame:
+def register_effects(portfolio: RoundView) -> pd.DataFrame:
     """Register-based effect estimates per outcome and grantee (overall, not by year).
 
     Per grantee and outcome the first estimator present of :data:`REGISTER_ESTIMATORS`
@@ -360,7 +384,7 @@ def register_effects(portfolio: Portfolio) -> pd.DataFrame:
     return table.drop(columns="n_smaller")
 
 
-def register_pooled(portfolio: Portfolio) -> pd.DataFrame:
+def register_pooled(portfolio: RoundView) -> pd.DataFrame:
     """Pooled register effect per outcome over the grantees shown (as :attr:`pooled`)."""
     table = portfolio.register_effects
     rows = []
@@ -376,7 +400,7 @@ def register_pooled(portfolio: Portfolio) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["outcome", "n_treated", *_POOLED_FIELDS])
 
 
-def too_few(portfolio: Portfolio) -> pd.DataFrame:
+def too_few(portfolio: RoundView) -> pd.DataFrame:
     """Everything hidden because too few clients stood behind it.
 
     Columns: ``slug``, ``grantee``, ``analysis`` (``"reach"``, ``"prepost"``,
@@ -398,7 +422,7 @@ def too_few(portfolio: Portfolio) -> pd.DataFrame:
     )
 
 
-def fully_hidden(portfolio: Portfolio) -> list[str]:
+def fully_hidden(portfolio: RoundView) -> list[str]:
     """Slugs of grantees of whom nothing could be reported (every result hidden)."""
     out = []
     for g in portfolio.grantees:

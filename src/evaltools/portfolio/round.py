@@ -16,7 +16,7 @@ Small-cell suppression carries through: what a grantee's results hid stays hidde
 counts below the portfolio's minimum cell size (the largest of the grantees' own, unless set)
 are hidden again with :func:`evaltools.privacy.suppression.suppress`. Aggregates (totals, pooled
 shares and effects) are computed over the rows shown only, so no hidden count can be
-recomputed from a total. :func:`build_portfolio` renders the report.
+recomputed from a total. :func:`evaltools.portfolio.build.build_portfolio` renders the report.
 """
 
 from __future__ import annotations
@@ -29,10 +29,10 @@ from typing import Any
 
 import pandas as pd
 
+from evaltools import __version__
 from evaltools.choices import LANGUAGES, check_choice
 from evaltools.errors import DataError
 from evaltools.portfolio import frames
-from evaltools.portfolio.build import build_portfolio
 from evaltools.portfolio.frames import POOL_MIN_GRANTEES
 from evaltools.portfolio.grantees import (
     RESULTS_FILE,
@@ -53,7 +53,6 @@ __all__ = [
     "GranteeResults",
     "Portfolio",
     "ScaleInfo",
-    "build_portfolio",
     "find_results",
     "has_results",
     "load_round",
@@ -324,8 +323,6 @@ class Portfolio(TidyResult):
         Deterministic for the same inputs (no times; floats rounded to 6 decimals; keys
         sorted when written by :meth:`save`); hidden values are null.
         """
-        from evaltools import __version__
-
         return json_safe(
             {
                 "schema_version": PORTFOLIO_SCHEMA_VERSION,

@@ -11,7 +11,8 @@ participants with (staggered) start years and a comparison pool. The steps, one 
 * :mod:`~evaltools.register.fixed_effects`: least squares with absorbed person and year
   effects and person-clustered standard errors (fixest/Stata small-sample convention), with
   the within transformations in :mod:`~evaltools.register.within` and the PanelOLS
-  cross-check in :mod:`~evaltools.register.panelols`;
+  cross-check in :mod:`~evaltools.register.panelols`, both returning a
+  :class:`~evaltools.register.fit_result.FixedEffectsFit`;
 * :mod:`~evaltools.register.did`: 2x2 difference-in-differences and TWFE;
 * :mod:`~evaltools.register.event_study`: effect by year since start, pre-trend test;
 * :mod:`~evaltools.register.staggered` and :mod:`~evaltools.register.aggregation`:

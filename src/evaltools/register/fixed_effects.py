@@ -29,16 +29,14 @@ first fixed effect is swept out by demeaning and the second enters as dummy colu
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
-from scipy import stats
 
 from evaltools.choices import BACKENDS, COV_TYPES, Backend, CovType, check_choice
 from evaltools.errors import DataError
+from evaltools.register.fit_result import FixedEffectsFit, assemble_fit
+from evaltools.register.panelols import linearmodels_fit
 from evaltools.register.within import (
     MAX_DUMMIES,
     Codes,
@@ -52,89 +50,6 @@ from evaltools.register.within import (
 )
 
 _ABSORBED_TOL = 1e-10
-
-
-@dataclass(frozen=True)
-class FixedEffectsFit:
-    """One outcome's least-squares fit with absorbed fixed effects.
-
-    Attributes
-    ----------
-    names
-        The regressors, in the order of `params`.
-    params
-        Coefficients (units of the outcome per unit of the regressor); NaN for a regressor
-        absorbed by the fixed effects or without variation.
-    vcov
-        Their covariance (NaN rows/columns for absorbed regressors).
-    nobs
-        Observations used.
-    n_clusters
-        Clusters (``None`` for ``cov_type="iid"``).
-    df_k
-        ``K`` of the small-sample factor ``(n - 1) / (n - K)`` (see the module docstring).
-    cov_type, backend
-        How the covariance was computed and by which backend.
-    """
-
-    names: tuple[str, ...]
-    params: np.ndarray
-    vcov: np.ndarray
-    nobs: int
-    n_clusters: int | None
-    df_k: int
-    cov_type: str
-    backend: str
-    dropped: tuple[str, ...] = field(default=())
-
-    @property
-    def se(self) -> np.ndarray:
-        """Standard errors (same units as `params`)."""
-        return np.sqrt(np.diag(self.vcov))
-
-    @property
-    def df_t(self) -> int:
-        """Degrees of freedom of the t and F tests: ``G - 1`` when clustered, else ``n - K``."""
-        if self.cov_type == "clustered" and self.n_clusters is not None:
-            return self.n_clusters - 1
-        return self.nobs - self.df_k
-
-    def tidy(self, *, level: float = 0.95) -> pd.DataFrame:
-        """One row per regressor: estimate, se, t, p_value, ci_low, ci_high (t with `df_t`)."""
-        se = self.se
-        with np.errstate(divide="ignore", invalid="ignore"):
-            tstat = self.params / se
-        crit = stats.t.ppf(0.5 + level / 2, self.df_t)
-        return pd.DataFrame(
-            {
-                "term": list(self.names),
-                "estimate": self.params,
-                "se": se,
-                "t": tstat,
-                "p_value": 2 * stats.t.sf(np.abs(tstat), self.df_t),
-                "ci_low": self.params - crit * se,
-                "ci_high": self.params + crit * se,
-            }
-        )
-
-    def wald(self, terms: Sequence[str]) -> tuple[float, float, int]:
-        """Joint test that the coefficients of `terms` are all zero.
-
-        Returns
-        -------
-        (F, p_value, q)
-            ``F = b' V^-1 b / q`` and its p-value from F(q, `df_t`); NaN if no term is
-            estimable.
-        """
-        index = [self.names.index(t) for t in terms if t in self.names]
-        index = [i for i in index if np.isfinite(self.params[i])]
-        if not index:
-            return math.nan, math.nan, 0
-        b = self.params[index]
-        v = self.vcov[np.ix_(index, index)]
-        q = len(index)
-        f_stat = float(b @ np.linalg.pinv(v) @ b) / q
-        return f_stat, float(stats.f.sf(f_stat, q, self.df_t)), q
 
 
 # --------------------------------------------------------------------------- public entry
@@ -228,8 +143,6 @@ def fit_fixed_effects(
                 f"most {MAX_DUMMIES} levels; use backend='linearmodels'"
             )
         return _numpy_fit(y2, x2, names, fes, clu, w, cov_type, df_k_fe, overwrite_x, layout)
-    from evaltools.register.panelols import linearmodels_fit
-
     return linearmodels_fit(y2, x2, names, fes, clu, w, cov_type, df_k_fe)
 
 
@@ -353,35 +266,3 @@ def _cluster_scores(
     for c in range(xk.shape[1]):
         out[:, c] = np.bincount(codes, xk[:, c] * e, minlength=clu.n_levels)
     return out
-
-
-def assemble_fit(
-    names: tuple[str, ...],
-    keep_main: np.ndarray,
-    coef: np.ndarray,
-    vk: np.ndarray,
-    n: int,
-    clu: Codes | None,
-    df_k: int,
-    cov_type: str,
-    backend: str,
-) -> FixedEffectsFit:
-    """A FixedEffectsFit over all `names`, NaN where a regressor was absorbed (dropped)."""
-    k = len(names)
-    params = np.full(k, np.nan)
-    vcov = np.full((k, k), np.nan)
-    idx = np.flatnonzero(keep_main)
-    params[idx] = coef[: len(idx)]
-    vcov[np.ix_(idx, idx)] = vk[: len(idx), : len(idx)]
-    dropped = tuple(nm for nm, kp in zip(names, keep_main, strict=True) if not kp)
-    return FixedEffectsFit(
-        names=names,
-        params=params,
-        vcov=vcov,
-        nobs=n,
-        n_clusters=clu.n_levels if clu is not None else None,
-        df_k=df_k,
-        cov_type=cov_type,
-        backend=backend,
-        dropped=dropped,
-    )

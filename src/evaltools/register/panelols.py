@@ -13,8 +13,9 @@ import warnings
 
 import numpy as np
 import pandas as pd
+from linearmodels import PanelOLS
 
-from evaltools.register.fixed_effects import FixedEffectsFit, assemble_fit
+from evaltools.register.fit_result import FixedEffectsFit, assemble_fit
 from evaltools.register.within import Codes
 
 
@@ -29,8 +30,6 @@ def linearmodels_fit(
     df_k_fe: int,
 ) -> list[FixedEffectsFit]:
     """PanelOLS with ``debiased=False`` and no effects counted, then this module's factor."""
-    from linearmodels import PanelOLS
-
     n, k = x.shape
     if fes:
         entity = fes[0].codes

@@ -25,6 +25,7 @@ import nbformat
 from bs4 import BeautifulSoup, Tag
 from nbconvert import HTMLExporter
 
+from evaltools import __version__
 from evaltools.atomic import write_report_file
 from evaltools.errors import RenderError
 from evaltools.render.meta import ReportMeta
@@ -60,8 +61,6 @@ def data_uri(path: Path) -> str:
 
 def _frame(brand: Brand, meta: ReportMeta) -> dict[str, Any]:
     """What the template's title block, table of contents and footer show."""
-    from evaltools import __version__
-
     lang = meta.language
     kind = text("report_title", lang)
     return {

@@ -67,6 +67,28 @@ class TableFit:
     landscape: bool = False
 
 
+@cache
+def _weasyprint() -> Any:
+    """The ``weasyprint`` module, with the submodules used here loaded.
+
+    Raises
+    ------
+    RenderError
+        If WeasyPrint (or the Pango library it needs) cannot be loaded.
+    """
+    # Imported here, not at the top: importing WeasyPrint loads the Pango system library, which
+    # may be missing; the HTML report must not need it, only report.pdf does.
+    try:
+        import weasyprint
+        import weasyprint.formatting_structure.boxes
+        import weasyprint.text.fonts
+    except (ImportError, OSError) as exc:  # OSError: Pango missing
+        raise RenderError(
+            f"WeasyPrint is needed for report.pdf and could not be loaded: {exc}"
+        ) from exc
+    return weasyprint
+
+
 def weasyprint_version() -> str:
     """The installed WeasyPrint's version.
 
@@ -75,13 +97,7 @@ def weasyprint_version() -> str:
     RenderError
         If WeasyPrint (or the Pango library it needs) cannot be loaded.
     """
-    try:
-        import weasyprint
-    except (ImportError, OSError) as exc:  # OSError: Pango missing
-        raise RenderError(
-            f"WeasyPrint is needed for report.pdf and could not be loaded: {exc}"
-        ) from exc
-    return str(weasyprint.__version__)
+    return str(_weasyprint().__version__)
 
 
 @cache
@@ -164,12 +180,11 @@ def table_widths(document: Any) -> dict[str, tuple[float, float]]:
 
     The width is the table's border-box width, the widest over the pages it spans.
     """
-    from weasyprint.formatting_structure.boxes import TableBox
-
+    table_box = _weasyprint().formatting_structure.boxes.TableBox
     widths: dict[str, tuple[float, float]] = {}
     for page in document.pages:
         for box in _walk(page._page_box):
-            if not isinstance(box, TableBox):
+            if not isinstance(box, table_box):
                 continue
             element = getattr(box, "element", None)
             key = element.get(TABLE_ATTR) if element is not None else None
@@ -242,29 +257,23 @@ def split_font_faces(html: str) -> tuple[str, str]:
 @lru_cache(maxsize=8)
 def _font_stylesheet(font_css: str) -> tuple[Any, Any]:
     """The parsed ``@font-face`` rules and the font configuration they were loaded into."""
-    import weasyprint
-    from weasyprint.text.fonts import FontConfiguration
-
-    config = FontConfiguration()
+    weasyprint = _weasyprint()
+    config = weasyprint.text.fonts.FontConfiguration()
     sheet = weasyprint.CSS(string=font_css, url_fetcher=_fetcher(), font_config=config)
     return sheet, config
 
 
 def _fetcher() -> Any:
-    import weasyprint
-
-    return weasyprint.URLFetcher(allowed_protocols={"data"})
+    return _weasyprint().URLFetcher(allowed_protocols={"data"})
 
 
 def _layout(html: str) -> Any:
-    import weasyprint
-
     html, font_css = split_font_faces(html)
     extra: dict[str, Any] = {}
     if font_css:
         sheet, config = _font_stylesheet(font_css)
         extra = {"stylesheets": [sheet], "font_config": config}
-    document = weasyprint.HTML(string=html, url_fetcher=_fetcher(), media_type="print")
+    document = _weasyprint().HTML(string=html, url_fetcher=_fetcher(), media_type="print")
     return document.render(**extra)
 
 

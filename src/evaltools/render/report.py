@@ -12,10 +12,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+import nbconvert
+import nbformat
+
 from evaltools.choices import OUTPUT_FORMATS, RENDERERS, OutputFormat, Renderer, check_choice
-from evaltools.errors import ParamsError
+from evaltools.errors import ParamsError, RenderError
 from evaltools.render.meta import ReportMeta
-from evaltools.render.nbconvert_html import render_html
+from evaltools.render.nbconvert_html import export_html, render_html
 from evaltools.render.pdf import render_pdf, weasyprint_version
 from evaltools.render.quarto import find_quarto, quarto_version, render_quarto
 from evaltools.report.brand import Brand
@@ -92,8 +95,6 @@ def render_report(
         version = quarto_version(quarto) if quarto is not None else ""
         engine = f"quarto {version} typst".replace("  ", " ") if "pdf" in formats else ""
         return RenderOutcome("quarto", version, files, engine)
-    import nbconvert
-
     html_path = output_dir / REPORT_HTML
     if "html" in formats:
         html = render_html(notebook, html_path, brand=brand, meta=meta)
@@ -110,11 +111,6 @@ def render_report(
 
 def _html_text(notebook: Path, *, brand: Brand, meta: ReportMeta) -> str:
     """The report HTML for `notebook` without writing it (for a PDF-only render)."""
-    import nbformat
-
-    from evaltools.errors import RenderError
-    from evaltools.render.nbconvert_html import export_html
-
     try:
         nb = nbformat.read(notebook, as_version=4)
     except Exception as exc:

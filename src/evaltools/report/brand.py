@@ -25,6 +25,8 @@ from pathlib import Path
 from typing import Any
 
 import brand_yml
+import matplotlib.font_manager as fm
+import seaborn as sns
 
 from evaltools.errors import ParamsError
 from evaltools.paths import BRANDS_DIR_VARIABLE, brands_dir
@@ -432,8 +434,6 @@ def register_fonts(brand: Brand) -> list[str]:
 
     Registering is done once per file and process (matplotlib's font list is global).
     """
-    import matplotlib.font_manager as fm
-
     names = []
     for face in brand.font_faces:
         if face.path.suffix.lower() not in (".ttf", ".otf"):
@@ -458,9 +458,6 @@ def apply_seaborn_theme(brand: Brand, *, context: str = "notebook") -> None:
     available offline (Liberation, DejaVu) are used. A serif brand font sets matplotlib's
     serif family. No font is downloaded.
     """
-    import matplotlib.font_manager as fm
-    import seaborn as sns
-
     contexts = {"paper", "notebook", "talk", "poster"}
     if context not in contexts:
         raise ParamsError(f"`context` must be one of {sorted(contexts)}, got '{context}'")

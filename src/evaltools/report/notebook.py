@@ -17,7 +17,8 @@ from IPython.display import Image, Markdown, display
 from matplotlib.figure import Figure
 
 from evaltools.choices import LANGUAGES, Language, check_choice
-from evaltools.params.models import Params, load_params
+from evaltools.params.loading import load_params
+from evaltools.params.models import Params
 from evaltools.report.brand import Brand, apply_seaborn_theme, load_brand
 from evaltools.report.i18n import text
 

@@ -9,10 +9,8 @@ not waited on. Every failure becomes an :class:`~evaltools.errors.ExecutionError
 notebook, the cell (index and source) and the error; the partial executed notebook stays
 where it was being written, for debugging.
 
-Which kernels are started is pluggable (:class:`KernelProvider`): :class:`FreshKernels`
-starts the registered kernelspec as a new process for every notebook;
-:mod:`evaltools.run.warm_kernels` forks kernels from a process that has already imported the
-notebooks' modules.
+Which kernels are started is pluggable (:class:`~evaltools.run.kernels.KernelProvider`, in
+:mod:`evaltools.run.kernels` with the kernel names, which this module re-exports).
 """
 
 from __future__ import annotations
@@ -21,81 +19,29 @@ import contextlib
 import os
 import re
 import signal
-import tempfile
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
+
+import nbformat
+import papermill
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from papermill.exceptions import PapermillExecutionError
 
 from evaltools.errors import ExecutionError
+from evaltools.run.kernels import KERNEL_NAME, FreshKernels, KernelProvider, kernel_name
 
-KERNEL_NAME = "evaltools"
+__all__ = [
+    "KERNEL_NAME",
+    "FreshKernels",
+    "KernelProvider",
+    "execute_notebook",
+    "kernel_name",
+]
 KILL_GRACE = 10.0  # seconds the watchdog waits for nbclient to notice a killed kernel
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-
-
-class KernelProvider(Protocol):
-    """Something that says which kernel manager class runs a notebook."""
-
-    def manager_class(self, kernel_name: str) -> type:
-        """A ``jupyter_client`` kernel manager class for the kernelspec `kernel_name`."""
-        ...
-
-
-def kernel_name() -> str:
-    """The project's registered kernel if there is one, else the default ``python3``."""
-    from jupyter_client.kernelspec import KernelSpecManager
-
-    specs = KernelSpecManager().find_kernel_specs()
-    return KERNEL_NAME if KERNEL_NAME in specs else "python3"
-
-
-def report_kernel_manager(*, ipc_root: str | None = None) -> type:
-    """The kernel manager class every report kernel is started with.
-
-    Differences from jupyter_client's default: IPython's history is kept in memory (a
-    report kernel never writes ``~/.ipython/.../history.sqlite``, which parallel kernels
-    would otherwise contend for), and the kernel talks over IPC sockets in a private temporary
-    folder instead of TCP ports on localhost (no port races between parallel workers, no
-    ports opened). The IPC folder is made in `ipc_root` (default: the system's temporary
-    folder).
-    """
-    from jupyter_client.manager import AsyncKernelManager
-
-    class ReportKernelManager(AsyncKernelManager):
-        @property
-        def ipykernel(self) -> bool:  # nbclient adds --HistoryManager.hist_file=:memory:
-            return True
-
-        def __init__(self, **kwargs: Any) -> None:
-            super().__init__(**kwargs)
-            if os.name == "posix":
-                self.transport = "ipc"
-                folder = tempfile.mkdtemp(prefix="evk-", dir=ipc_root)
-                self._ipc_folder = folder
-                self.ip = os.path.join(folder, "k")
-
-        async def _async_cleanup_resources(self, restart: bool = False) -> None:
-            await super()._async_cleanup_resources(restart=restart)
-            folder = getattr(self, "_ipc_folder", None)
-            if folder and not restart:
-                with contextlib.suppress(OSError):
-                    for name in os.listdir(folder):
-                        os.unlink(os.path.join(folder, name))
-                    os.rmdir(folder)
-
-        cleanup_resources = _async_cleanup_resources
-
-    return ReportKernelManager
-
-
-class FreshKernels:
-    """A new kernel process from the registered kernelspec for every notebook."""
-
-    def manager_class(self, kernel_name: str) -> type:  # same for every kernel
-        """The kernel manager class (see :func:`report_kernel_manager`)."""
-        return report_kernel_manager()
 
 
 class _Watchdog:
@@ -194,10 +140,6 @@ def execute_notebook(
         If a cell fails, a time limit is reached, or the kernel dies or does not start;
         with the cell's index and source when one was running.
     """
-    import papermill
-    from nbclient.exceptions import CellTimeoutError, DeadKernelError
-    from papermill.exceptions import PapermillExecutionError
-
     provider = kernels or FreshKernels()
     extra: dict[str, Any] = {}
     if on_kernel_ready is not None:
@@ -281,8 +223,6 @@ def _timed_out(source: Path, executed: Path, seconds: float | None) -> Execution
 
 def _running_cell(executed: Path) -> tuple[int | None, str]:
     """Index and source of the last cell papermill started in the partial notebook."""
-    import nbformat
-
     try:
         nb = nbformat.read(executed, as_version=4)
     except Exception:  # no partial notebook: no cell to name

@@ -23,6 +23,7 @@ the server accepts connections.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import importlib
 import json
 import os
@@ -39,8 +40,6 @@ PR_SET_PDEATHSIG = 1
 def _die_with_parent() -> None:
     """Ask Linux to kill this process when its parent (the server) dies."""
     with contextlib.suppress(Exception):
-        import ctypes
-
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
@@ -69,6 +68,7 @@ def _become_kernel(conn: socket.socket, request: dict, server_cwd: str) -> None:
     os.environ.update(request["env"])
     os.environ["JPY_PARENT_PID"] = str(os.getppid())  # ipykernel exits if the server goes
     if "numpy" in sys.modules:  # a fresh process would not share the server's random state
+        # Only when a preloaded module brought numpy in: a kernel need not import it.
         import numpy
 
         numpy.random.seed(int.from_bytes(os.urandom(4), "little"))
@@ -88,6 +88,8 @@ def _become_kernel(conn: socket.socket, request: dict, server_cwd: str) -> None:
     # kernel polls for the server's death like a launched kernel polls for its parent's.
     argv = [*request["argv"], f"--IPKernelApp.parent_handle={os.getppid()}"]
     sys.argv = ["ipykernel_launcher", *argv]
+    # In the forked child, after the environment is the kernel's: ipykernel reads it at import
+    # (the server preloads it after setting MPLBACKEND, see preload()).
     from ipykernel.kernelapp import IPKernelApp
 
     app = IPKernelApp.instance()

@@ -14,6 +14,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+PROVENANCE = "provenance.json"  # the file name; written last, so it marks a complete report
 PACKAGES = (
     "evaltools",
     "numpy",

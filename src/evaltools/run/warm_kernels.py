@@ -27,7 +27,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from evaltools.run.execute import FreshKernels, report_kernel_manager
+from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
+
+from evaltools.run.kernels import FreshKernels, report_kernel_manager
 
 START_TIMEOUT = 300.0  # seconds the server may take to import everything (slow, busy machines)
 LAUNCHERS = ("ipykernel_launcher", "ipykernel")
@@ -108,8 +110,6 @@ class WarmKernels:
         if not sys.platform.startswith("linux"):  # fork is unsafe on macOS, absent on Windows
             self._failed = True
             return False
-        from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
-
         try:
             spec = KernelSpecManager().get_kernel_spec(self.kernel)
         except Exception:  # no such kernel: fresh kernels will say so

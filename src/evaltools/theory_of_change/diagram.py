@@ -11,8 +11,11 @@ import io
 from dataclasses import dataclass
 from typing import Any
 
+from IPython.display import Image
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import to_hex, to_rgb
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
 from evaltools.errors import ParamsError
@@ -51,8 +54,6 @@ class _Measure:
     """Text sizes in inches, measured with the figure's renderer in its current fonts."""
 
     def __init__(self, figure: Figure) -> None:
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-
         self.figure = figure
         canvas = figure.canvas
         if not isinstance(canvas, FigureCanvasAgg):
@@ -60,8 +61,6 @@ class _Measure:
         self.renderer = canvas.get_renderer()
 
     def width(self, words: str, size: float, weight: str, style: str) -> float:
-        from matplotlib.font_manager import FontProperties
-
         prop = FontProperties(size=size, weight=weight, style=style)
         width, _, _ = self.renderer.get_text_width_height_descent(words, prop, ismath=False)
         return width / self.figure.dpi
@@ -319,8 +318,6 @@ def figure_image(figure: Figure, *, dpi: int = 200) -> Any:
     The theory of change is not numbered like the analyses' figures (it opens the report,
     before their numbering starts).
     """
-    from IPython.display import Image  # IPython: there only in a notebook's kernel
-
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight", metadata={"Software": None})
     return Image(data=buffer.getvalue(), format="png")

@@ -15,7 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-FIXTURES = Path(__file__).parents[1] / "fixtures"
+FIXTURES = Path(__file__).parent / "fixtures"
 FIXTURE_NOTEBOOKS = FIXTURES / "notebooks"
 GOOD = FIXTURES / "good"
 

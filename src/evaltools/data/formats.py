@@ -1,0 +1,83 @@
+"""Which data formats evaltools reads, and what a CSV file looks like (encoding, separator,
+decimal mark), shared by the file readers (:mod:`~evaltools.data.readers`) and the DuckDB
+scans (:mod:`~evaltools.data.duckdb_source`)."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from evaltools.errors import DataError
+
+FORMATS: dict[str, str] = {
+    ".csv": "csv",
+    ".txt": "csv",
+    ".tsv": "csv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".xlsx": "excel",
+    ".xlsm": "excel",
+    ".sav": "spss",
+    ".zsav": "spss",
+    ".dta": "stata",
+    ".sas7bdat": "sas",
+}
+SUPPORTED = tuple(FORMATS)  # the file extensions read
+ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")
+_GLOB_CHARS = frozenset("*?[")
+HINTS = {
+    ".xls": " Save it as .xlsx in Excel (File > Save As) and point `data` at that file.",
+    ".sas7bcat": " A .sas7bcat is a SAS format catalogue: point `data` at the .sas7bdat file.",
+}
+
+
+def is_glob(path: str | Path) -> bool:
+    """Whether `path` is a glob pattern (``*``, ``?`` or ``[``) rather than one file."""
+    return any(ch in _GLOB_CHARS for ch in str(path))
+
+
+def check_columns(source: object, available: list[str], wanted: list[str] | None) -> None:
+    """Raise a DataError naming `source` if a `wanted` column is not `available`."""
+    missing = [c for c in (wanted or []) if c not in available]
+    if missing:
+        raise DataError(
+            f"{source}: column(s) {missing} are not in the data; its columns are {available}."
+        )
+
+
+def detect_encoding(raw: bytes) -> str:
+    """The first of :data:`ENCODINGS` that decodes `raw` (else ``latin-1``)."""
+    for encoding in ENCODINGS:
+        try:
+            raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        return encoding
+    return "latin-1"
+
+
+def detect_separator(text: str, path: Path) -> str:
+    """The field separator of CSV `text` (tab for ``.tsv``), sniffed from its first lines."""
+    if path.suffix.lower() == ".tsv":
+        return "\t"
+    sample = "\n".join(text.splitlines()[:50])
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
+    except csv.Error:
+        header = text.splitlines()[0]
+        return max(",;\t|", key=header.count)
+
+
+def detect_decimal(text: str, sep: str) -> str:
+    """The decimal mark of CSV `text`; a decimal comma only where fields are not comma-separated."""
+    if sep == ",":
+        return "."
+    lines = text.splitlines()[1:200]
+    comma = sum(_looks_like_decimal_comma(field) for line in lines for field in line.split(sep))
+    return "," if comma > 0 else "."
+
+
+def _looks_like_decimal_comma(field: str) -> bool:
+    field = field.strip().strip('"')
+    head, _, tail = field.partition(",")
+    return bool(tail) and head.lstrip("-").isdigit() and tail.isdigit()
