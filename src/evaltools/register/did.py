@@ -25,6 +25,7 @@ from evaltools.choices import Backend, CovType
 from evaltools.errors import DataError
 from evaltools.register._display import shown
 from evaltools.register.fixed_effects import FixedEffectsFit, fit_fixed_effects
+from evaltools.register.sample import Missing, complete_rows
 from evaltools.report.display import ResultDisplay, TableView
 from evaltools.report.i18n import text
 
@@ -41,6 +42,7 @@ ESTIMATE_COLUMNS = [
     "n_comparison",
     "nobs",
     "n_clusters",
+    "n_dropped",
 ]
 
 
@@ -53,8 +55,10 @@ class DidResult(ResultDisplay):
     table
         Columns ``outcome``, ``estimator`` (``"did"`` or ``"twfe"``), ``term``,
         ``estimate``, ``se``, ``ci_low``, ``ci_high`` (95%), ``p_value``, ``n_treated``
-        and ``n_comparison`` (persons), ``nobs`` (person-years) and ``n_clusters``.
-        Estimates are in the outcome's units (shares for 0/1 outcomes).
+        and ``n_comparison`` (persons), ``nobs`` (person-years), ``n_clusters`` and
+        ``n_dropped`` (rows left out for a missing value, see
+        :func:`~evaltools.register.sample.complete_rows`). Estimates are in the outcome's
+        units (shares for 0/1 outcomes).
     fits
         The underlying fits by outcome.
     """
@@ -115,6 +119,7 @@ def did_2x2(
     person: str | None = None,
     cov_type: CovType = "clustered",
     backend: Backend = "auto",
+    missing: Missing = "drop",
     min_cell_size: int = 5,
     language: str = "da",
 ) -> DidResult:
@@ -140,6 +145,9 @@ def did_2x2(
         or `unit`).
     cov_type, backend
         See :func:`~evaltools.register.fixed_effects.fit_fixed_effects`.
+    missing
+        Rows with a missing value in a needed column: ``"drop"`` (counted in
+        ``n_dropped``) or ``"fail"`` (DataError).
 
     Returns
     -------
@@ -149,10 +157,12 @@ def did_2x2(
     outcomes = [outcomes] if isinstance(outcomes, str) else list(outcomes)
     cluster = cluster or unit
     person = person or cluster or unit
-    _require(frame, [*outcomes, treated, post, *(c for c in (unit, cluster, weights, person) if c)])
+    others = [treated, post, *(c for c in (unit, cluster, weights, person) if c)]
+    _require(frame, [*outcomes, *others])
     rows, fits = [], {}
     for outcome in outcomes:
-        data = frame[frame[outcome].notna()]
+        mask, n_dropped = complete_rows(frame, [outcome, *others], missing=missing, what="2x2 DiD")
+        data = frame[mask]
         t = _as01(data[treated], treated)
         p = _as01(data[post], post)
         if unit is None:
@@ -174,7 +184,7 @@ def did_2x2(
             backend=backend,
         )[0]
         fits[outcome] = fit
-        rows.append(_row(fit, "treated:post", outcome, "did", data, t, person))
+        rows.append(_row(fit, "treated:post", outcome, "did", data, t, person, n_dropped))
     return DidResult(
         table=pd.DataFrame(rows, columns=ESTIMATE_COLUMNS),
         fits=fits,
@@ -197,6 +207,7 @@ def twfe(
     person: str | None = None,
     cov_type: CovType = "clustered",
     backend: Backend = "auto",
+    missing: Missing = "drop",
     min_cell_size: int = 5,
     language: str = "da",
 ) -> DidResult:
@@ -223,6 +234,9 @@ def twfe(
         None, a unit counts as treated when any of its `treatment` values is non-zero.
     person
         Person id used in the counts (default: `cluster`).
+    missing
+        Rows with a missing value in a needed column: ``"drop"`` (counted in
+        ``n_dropped``) or ``"fail"`` (DataError).
 
     Returns
     -------
@@ -234,10 +248,12 @@ def twfe(
     cluster = cluster or unit
     person = person or cluster
     extra = [c for c in (treated, weights) if c]
-    _require(frame, [*outcomes, *terms, *controls, unit, time, cluster, person, *extra])
+    others = [*terms, *controls, unit, time, cluster, person, *extra]
+    _require(frame, [*outcomes, *others])
     rows, fits = [], {}
     for outcome in outcomes:
-        data = frame[frame[outcome].notna()]
+        mask, n_dropped = complete_rows(frame, [outcome, *others], missing=missing, what="TWFE")
+        data = frame[mask]
         x = data[[*terms, *controls]].to_numpy(float)
         fit = fit_fixed_effects(
             data[outcome].to_numpy(float),
@@ -261,7 +277,7 @@ def twfe(
                 .to_numpy(float)
             )
         for term in terms:
-            rows.append(_row(fit, term, outcome, "twfe", data, t, person))
+            rows.append(_row(fit, term, outcome, "twfe", data, t, person, n_dropped))
     return DidResult(
         table=pd.DataFrame(rows, columns=ESTIMATE_COLUMNS),
         fits=fits,
@@ -294,6 +310,7 @@ def _row(
     data: pd.DataFrame,
     treated: np.ndarray,
     person: str | None,
+    n_dropped: int = 0,
 ) -> dict:
     tidy = fit.tidy().set_index("term").loc[term]
     if person is not None:
@@ -315,4 +332,5 @@ def _row(
         "n_comparison": n_c,
         "nobs": fit.nobs,
         "n_clusters": fit.n_clusters,
+        "n_dropped": int(n_dropped),
     }

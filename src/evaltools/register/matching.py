@@ -74,6 +74,7 @@ class MatchResult:
     seed: int
     n_excluded: int = 0
     _unmatched_ids: tuple = field(default=(), repr=False)
+    n_pool_excluded: int = 0
 
     @property
     def n_participants(self) -> int:
@@ -104,7 +105,8 @@ class MatchResult:
         """The population and the matching in numbers: tidy table of ``group`` and ``n``.
 
         ``excluded`` counts participants left out before matching (no year before start
-        observed, or missing covariates).
+        observed, or missing covariates); pool persons left out for missing covariates are
+        in :attr:`n_pool_excluded`.
         """
         return pd.DataFrame(
             {
@@ -191,6 +193,8 @@ def match_comparisons(
     complete = (design.notna().all(axis=1) & candidates[list(exact)].notna().all(axis=1)).to_numpy()
     treated_all = candidates["treated"].to_numpy(dtype=bool)
     dropped_t = set(candidates.loc[treated_all & ~complete, "person"])
+    pool_all = set(candidates.loc[~treated_all, "person"])
+    pool_kept = set(candidates.loc[~treated_all & complete, "person"])
     rows = candidates.loc[complete].reset_index(drop=True)
     design = design.loc[complete].reset_index(drop=True)
     treated = rows["treated"].to_numpy(dtype=bool)
@@ -239,6 +243,7 @@ def match_comparisons(
         seed=int(seed),
         n_excluded=int(n_excluded) + len(dropped_t),
         _unmatched_ids=unmatched,
+        n_pool_excluded=len(pool_all - pool_kept),
     )
 
 
