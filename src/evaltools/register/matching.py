@@ -401,7 +401,7 @@ def _units_from_pairs(rows: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:
     comp["weight"] *= len(comp) / comp["weight"].sum()
     comp["treated"] = False
     units = pd.concat([treated, comp], ignore_index=True)[["person", "treated", "start", "weight"]]
-    units["start"] = units["start"].astype(int)
+    units["start"] = _whole_years(units["start"])
     units.insert(0, "unit", np.arange(len(units)))
     return units
 
@@ -414,12 +414,24 @@ def _no_matching(rows: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
         {
             "person": np.r_[treated["person"].to_numpy(), pool["person"].to_numpy()],
             "treated": np.r_[np.ones(len(treated), bool), np.zeros(len(pool), bool)],
-            "start": np.r_[starts, rng.choice(starts, size=len(pool))].astype(int),
+            "start": _whole_years(pd.Series(np.r_[starts, rng.choice(starts, size=len(pool))])),
             "weight": 1.0,
         }
     )
     units.insert(0, "unit", np.arange(len(units)))
     return units
+
+
+def _whole_years(starts: pd.Series) -> np.ndarray:
+    """Start years as integers; a clear error instead of pandas' cast error on a gap."""
+    values = pd.to_numeric(starts, errors="coerce").to_numpy(dtype=float)
+    bad = ~np.isfinite(values) | (values != np.round(values))
+    if bad.any():
+        raise DataError(
+            f"{int(bad.sum())} matched unit(s) have no whole start year (cohort); every "
+            "participant needs a start year in the `start` column (a year such as 2016)."
+        )
+    return values.astype(int)
 
 
 def build_candidates(
