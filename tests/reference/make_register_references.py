@@ -148,6 +148,7 @@ def moderndid_reference() -> None:
         out[control] = block
     (HERE / "mpdta_moderndid_reference.json").write_text(json.dumps(out, indent=2) + "\n")
 
+
 def mpdta_pyfixest_reference() -> None:
     """TWFE and event study on mpdta as `evaltools run` sets them up (no matching)."""
     import moderndid as md
@@ -170,9 +171,12 @@ def mpdta_pyfixest_reference() -> None:
         "vcov": "CRV1 by countyreal, pyfixest's default small-sample correction",
         "event_study_binning": "event time year - first.treat clipped to [-3, 3], reference -1",
     }
+
+    def key(term: str) -> str:
+        return term.replace("m", "-") if term.startswith("event_") else term
+
     for name, fml in models.items():
         fit = pf.feols(fml, data, vcov={"CRV1": "countyreal"})
-        key = (lambda k: k.replace("m", "-") if k.startswith("event_") else k)
         out[name] = {
             "formula": fml,
             "coef": {key(k): float(v) for k, v in fit.coef().items()},

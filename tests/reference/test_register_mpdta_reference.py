@@ -135,7 +135,8 @@ def test_unbalanced_panel_with_missing_outcomes_uses_r_did_balanced_rule(run_reg
         float(dynamic.overall_att), abs=1e-6
     )
     assert run.overall("staggered_dynamic")["pretrend_p"] == pytest.approx(
-        float(ref.wald_pvalue), abs=5e-6  # moderndid rounds it to 5 decimals
+        float(ref.wald_pvalue),
+        abs=5e-6,  # moderndid rounds it to 5 decimals
     )
     # participants whose year before start is missing are left out before matching
     # (counted there); the balanced-panel rule drops the other incomplete counties

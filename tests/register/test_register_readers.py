@@ -141,5 +141,6 @@ def test_unsupported_file_type(tmp_path):
 
 def test_start_0_without_never_started_zero_is_an_error(wide_parquet):
     # issue 15: one coding rule for "never started"; 0 only where the params say so
-    with pytest.raises(DataError, match=r"'start_year' is 0 for 40 person\(s\).*never_started: zero"):
+    message = r"'start_year' is 0 for 40 person\(s\).*never_started: zero"
+    with pytest.raises(DataError, match=message):
         readers.read_persons(wide_parquet, id="person_id", time="year", start="start_year")
