@@ -121,8 +121,8 @@ DESCRIPTIONS: dict[str, str] = {
     "RegisterPanel.id": "Column identifying a person.",
     "RegisterPanel.time": "Column with the year.",
     "RegisterPanel.start": (
-        "Column with the year the person started the intervention (empty or 0 for the "
-        "comparison pool)."
+        "Column with the year the person started the intervention (empty for the "
+        "comparison pool, or 0 with `never_started: zero`)."
     ),
     "RegisterPanel.outcomes": "Outcome columns (e.g. 0/1 in education, employed, earnings).",
     "RegisterPanel.outcome_labels": "The outcomes' names in the report, keyed by column.",

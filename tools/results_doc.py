@@ -32,7 +32,9 @@ from evaltools.results.schema import (
     OutcomeEntry,
     PrePostRecord,
     RegisterRecord,
+    RegisterSample,
     ResultsDocument,
+    SampleEntry,
     ScaleEntry,
 )
 
@@ -43,6 +45,8 @@ SECTIONS: tuple[tuple[type[BaseModel], str, str], ...] = (
     (OutcomeEntry, "`outcomes`", "outcomes"),
     (PrePostRecord, "`prepost`", "prepost"),
     (RegisterRecord, "`register_panel`", "register_panel"),
+    (RegisterSample, "`register_panel_sample`", "register_panel_sample"),
+    (SampleEntry, "`register_panel_sample.estimators`", "register_panel_sampleestimators"),
 )
 
 #: The top level of the demo's results.json, shortened: the example at the top of the page.
@@ -60,6 +64,7 @@ EXAMPLE: dict[str, Any] = {
     "outcomes": "[ ... ]",
     "prepost": "[ ... ]",
     "register_panel": "[ ... ]",
+    "register_panel_sample": "{ ... }",
 }
 
 INTRO = """\
@@ -162,8 +167,9 @@ def _example() -> str:
     fields = list(ResultsDocument.model_fields)
     if list(EXAMPLE) != fields:
         raise KeyError(f"EXAMPLE in tools/results_doc.py must list the top-level fields {fields}")
+    shortened = ("[ ... ]", "{ ... }")
     lines = [
-        f"  {json.dumps(k)}: {v if v == '[ ... ]' else json.dumps(v, ensure_ascii=False)}"
+        f"  {json.dumps(k)}: {v if v in shortened else json.dumps(v, ensure_ascii=False)}"
         for k, v in EXAMPLE.items()
     ]
     return "```json\n{\n" + ",\n".join(lines) + "\n}\n```"

@@ -17,6 +17,8 @@ It writes, next to this script:
   on ``mpdta`` (Callaway & Sant'Anna with ``est_method="reg"``), the Python port of R
   ``did``: a cross-check of the influence functions; the point estimates are also
   published in the ``did`` README (see ``did_mpdta_published.json``).
+* ``mpdta_pyfixest_reference.json``: pyfixest's TWFE and event study on ``mpdta`` as the
+  reference suite's ``evaltools run`` sets them up (all counties, no matching).
 """
 
 from __future__ import annotations
@@ -147,7 +149,44 @@ def moderndid_reference() -> None:
     (HERE / "mpdta_moderndid_reference.json").write_text(json.dumps(out, indent=2) + "\n")
 
 
+def mpdta_pyfixest_reference() -> None:
+    """TWFE and event study on mpdta as `evaltools run` sets them up (no matching)."""
+    import moderndid as md
+    import pyfixest as pf
+
+    data = md.load_mpdta().to_pandas()
+    g = data["first.treat"]
+    rel = np.where(g > 0, np.clip(data["year"] - g, -3, 3), -1)
+    for e in [-3, -2, 0, 1, 2, 3]:
+        data[f"event_{e}".replace("-", "m")] = ((g > 0) & (rel == e)).astype(float)
+    data["D"] = ((g > 0) & (data["year"] >= g)).astype(float)
+    terms = " + ".join(f"event_{e}".replace("-", "m") for e in [-3, -2, 0, 1, 2, 3])
+    models = {
+        "twfe": "lemp ~ D | countyreal + year",
+        "event_study": f"lemp ~ {terms} | countyreal + year",
+    }
+    out: dict = {
+        "pyfixest_version": pf.__version__,
+        "data": "mpdta (moderndid.load_mpdta), never-treated: first.treat == 0",
+        "vcov": "CRV1 by countyreal, pyfixest's default small-sample correction",
+        "event_study_binning": "event time year - first.treat clipped to [-3, 3], reference -1",
+    }
+
+    def key(term: str) -> str:
+        return term.replace("m", "-") if term.startswith("event_") else term
+
+    for name, fml in models.items():
+        fit = pf.feols(fml, data, vcov={"CRV1": "countyreal"})
+        out[name] = {
+            "formula": fml,
+            "coef": {key(k): float(v) for k, v in fit.coef().items()},
+            "se": {key(k): float(v) for k, v in fit.se().items()},
+        }
+    (HERE / "mpdta_pyfixest_reference.json").write_text(json.dumps(out, indent=2) + "\n")
+
+
 if __name__ == "__main__":
     stata_panel()
     pyfixest_reference(pyfixest_panel())
     moderndid_reference()
+    mpdta_pyfixest_reference()

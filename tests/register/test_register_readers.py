@@ -59,7 +59,12 @@ def test_only_requested_persons_are_returned(wide_parquet):
 
 def test_persons_with_start_and_first_year_covariates(wide_parquet):
     persons = readers.read_persons(
-        wide_parquet, id="person_id", time="year", start="start_year", covariates=["age"]
+        wide_parquet,
+        id="person_id",
+        time="year",
+        start="start_year",
+        covariates=["age"],
+        never_started="zero",
     )
     assert len(persons) == 50
     assert persons["start"].notna().sum() == 10  # start 0 means never
@@ -105,7 +110,8 @@ def test_missing_columns_are_named(wide_parquet):
 
 def test_two_rows_for_a_year_is_an_error(tmp_path):
     path = tmp_path / "dupes.parquet"
-    pd.DataFrame({"id": [1, 1, 2], "year": [2015, 2015, 2015], "start": [0, 0, 0]}).to_parquet(path)
+    frame = pd.DataFrame({"id": [1, 1, 2], "year": [2015, 2015, 2015], "start": [None, None, None]})
+    frame.astype({"start": "Int64"}).to_parquet(path)
     with pytest.raises(DataError, match="more than one row for the same 'year'"):
         readers.read_persons(path, id="id", time="year", start="start")
 
@@ -131,3 +137,10 @@ def test_unsupported_file_type(tmp_path):
         readers.source_sql(path)
     with pytest.raises(DataError, match="not found"):
         readers.source_sql(tmp_path / "nope.parquet")
+
+
+def test_start_0_without_never_started_zero_is_an_error(wide_parquet):
+    # issue 15: one coding rule for "never started"; 0 only where the params say so
+    message = r"'start_year' is 0 for 40 person\(s\).*never_started: zero"
+    with pytest.raises(DataError, match=message):
+        readers.read_persons(wide_parquet, id="person_id", time="year", start="start_year")

@@ -27,7 +27,12 @@ def mpdta() -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def never(mpdta):
     return staggered_att(
-        mpdta, outcomes="lemp", unit="countyreal", time="year", group="first.treat"
+        mpdta,
+        outcomes="lemp",
+        unit="countyreal",
+        time="year",
+        group="first.treat",
+        never_started="zero",  # R did's coding of never-treated
     )
 
 
@@ -80,6 +85,7 @@ def test_analytic_standard_errors_match_moderndid(mpdta, control):
         unit="countyreal",
         time="year",
         group="first.treat",
+        never_started="zero",
         control_group="never_treated" if control == "nevertreated" else "not_yet_treated",
     )
     np.testing.assert_allclose(res.att_gt["estimate"], ref["att_gt"], atol=1e-10)
@@ -101,6 +107,7 @@ def test_multiplier_bootstrap_is_seeded_and_close_to_published(mpdta):
         "unit": "countyreal",
         "time": "year",
         "group": "first.treat",
+        "never_started": "zero",
         "se_method": "bootstrap",
         "n_boot": 999,
     }
@@ -123,6 +130,7 @@ def test_clusters_of_one_unit_and_constant_weights_change_nothing(mpdta, never):
         unit="countyreal",
         time="year",
         group="first.treat",
+        never_started="zero",
         weights="w",
         cluster="cl",
     )
@@ -141,7 +149,7 @@ def test_two_by_two_by_hand():
             "y": [0.0, 3.0, 1.0, 6.0, 0.0, 1.0, 2.0, 4.0],
         }
     )
-    res = staggered_att(frame, outcomes="y", unit="id", time="t", group="g")
+    res = staggered_att(frame, outcomes="y", unit="id", time="t", group="g", never_started="zero")
     assert res.att_gt.iloc[0]["estimate"] == pytest.approx(2.5)
     # influence-function variance: var(dy | treated)/n1 + var(dy | control)/n0 (1/n form)
     expected = np.sqrt(np.var([3.0, 5.0]) / 2 + np.var([1.0, 2.0]) / 2)

@@ -210,6 +210,26 @@ class RegisterPanel(_Model):
     control_group: Literal["never_treated", "not_yet_treated"] = "never_treated"
     staggered_se: Literal["analytic", "bootstrap"] = "analytic"
     n_boot: int = Field(default=999, ge=99)
+    never_started: Literal["empty", "zero"] = Field(
+        default="empty",
+        description="How the data mark a person who never started (the comparison pool) in "
+        "the `start` column: `empty` (a missing value) or `zero` (0, R `did`'s coding; empty "
+        "is then accepted too). With `empty`, a 0 is an error.",
+    )
+    panel: Literal["balanced", "available"] = Field(
+        default="balanced",
+        description="Which units the Callaway & Sant'Anna estimator uses in an unbalanced "
+        "panel: `balanced` keeps only units with the outcome observed in every year (R "
+        "`did`'s default); `available` uses, for each cohort and year, every unit observed "
+        "in both years compared. The report names the rule and counts the units left out.",
+    )
+    missing: Literal["drop", "fail"] = Field(
+        default="drop",
+        description="Person-years with a missing outcome: `drop` leaves them out of the "
+        "estimators that need them and counts them in the report and in results.json "
+        "(`register_panel_sample`); `fail` stops the analysis with an error naming the "
+        "column.",
+    )
     read: ReadOptions = Field(default_factory=ReadOptions)
 
     @field_validator("data", mode="after")

@@ -185,6 +185,18 @@ _COMMENTS: dict[str, tuple[str, str]] = {
         "sammenligning for staggered: never_treated eller not_yet_treated",
         "comparison for staggered: never_treated or not_yet_treated",
     ),
+    "never_started": (
+        "personer, der aldrig startede: empty (tom start) eller zero (0 eller tom)",
+        "persons who never started: empty (no start) or zero (0 or no start)",
+    ),
+    "panel": (
+        "staggered: balanced (kun personer set alle år, som R did) eller available",
+        "staggered: balanced (only persons seen every year, as R did) or available",
+    ),
+    "missing": (
+        "manglende værdier: drop (udelad og tæl) eller fail (stop)",
+        "missing values: drop (leave out and count) or fail (stop)",
+    ),
 }
 
 _TEMPLATE = """\
@@ -278,6 +290,9 @@ prepost:
 #   control_group: never_treated  # «control_group»
 #   staggered_se: analytic  # analytic | bootstrap standard errors of the staggered estimator
 #   n_boot: 999  # bootstrap draws when staggered_se: bootstrap
+#   never_started: empty  # «never_started»
+#   panel: balanced  # «panel»
+#   missing: drop  # «missing»
 #   # read: {read_example}
 """
 

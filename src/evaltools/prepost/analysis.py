@@ -84,9 +84,10 @@ def analyse_prepost(
     *Change.* ``mean_change`` = mean of (post − pre) in scale units, ``sd_change`` its SD
     (ddof = 1), ``ci_low``/``ci_high`` the t interval of the mean change, ``t_stat`` and
     ``p_value`` the paired t-test (undefined, NaN, when the changes have no spread),
-    ``p_wilcoxon`` the two-sided Wilcoxon signed-rank test (zero changes dropped; exact for
-    small samples without ties; NaN when all changes are 0), ``d_z`` = mean_change /
-    sd_change, the standardized response mean.
+    ``p_wilcoxon`` the two-sided Wilcoxon signed-rank test (zero changes dropped; exact
+    without ties or zeros for n <= 50 and with them for n <= 13, else the normal
+    approximation without continuity correction; NaN when all changes are 0), ``d_z`` =
+    mean_change / sd_change, the standardized response mean.
 
     *Reliable change (Jacobson & Truax 1991).* ``SE_diff = SD_pre * sqrt(2) * sqrt(1 - r)``
     with ``SD_pre`` the SD of the scale's overall paired baseline scores and ``r`` the

@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
+from evaltools.register.wald import singular_note, wald_quadratic_form
+
 
 def weights_influence(
     keepers: np.ndarray, pg: np.ndarray, g_of: np.ndarray, g_unit: np.ndarray, w: np.ndarray
@@ -175,19 +177,31 @@ def pretest(
     times: np.ndarray,
     clusters: np.ndarray | None,
 ) -> dict:
-    """Wald test that every pre-treatment ATT(g, t) is zero: chi-square with as many df."""
+    """Wald test that every pre-treatment ATT(g, t) is zero: chi-square with as many df.
+
+    Returns ``pretrend_stat``, ``pretrend_df``, ``pretrend_p``, ``pretrend_rank`` (rank of
+    their covariance) and ``pretrend_note``. When the covariance is singular (a cohort of
+    one unit, more pre-period cells than clusters) no statistic is given (NaN) and the note
+    says why, as R ``did`` does.
+    """
     pre = np.flatnonzero(times < groups)
     if pre.size == 0:
-        return {"pretrend_stat": np.nan, "pretrend_df": 0, "pretrend_p": np.nan}
+        return {
+            "pretrend_stat": np.nan,
+            "pretrend_df": 0,
+            "pretrend_p": np.nan,
+            "pretrend_rank": 0,
+            "pretrend_note": "",
+        }
     n = inf.shape[0]
     sums = cluster_sums(inf[:, pre], clusters)
     v = sums.T @ sums / n**2
-    try:
-        stat = float(att[pre] @ np.linalg.solve(v, att[pre]))
-    except np.linalg.LinAlgError:
-        return {"pretrend_stat": np.nan, "pretrend_df": int(pre.size), "pretrend_p": np.nan}
+    stat, rank = wald_quadratic_form(att[pre], v)
+    q = int(pre.size)
     return {
         "pretrend_stat": stat,
-        "pretrend_df": int(pre.size),
-        "pretrend_p": float(stats.chi2.sf(stat, pre.size)),
+        "pretrend_df": q,
+        "pretrend_p": float(stats.chi2.sf(stat, q)) if np.isfinite(stat) else np.nan,
+        "pretrend_rank": rank,
+        "pretrend_note": singular_note(q, rank, sums.shape[0]) if rank < q else "",
     }

@@ -82,6 +82,7 @@ def analyse_register_panel(
             cluster="person",
             weights="weight",
             backend=backend,
+            missing=spec.missing,
             **common,
         )
         twfe_part = twfe(
@@ -94,6 +95,7 @@ def analyse_register_panel(
             weights="weight",
             treated="treated",
             backend=backend,
+            missing=spec.missing,
             **common,
         )
         did_result = type(did_part)(
@@ -116,6 +118,7 @@ def analyse_register_panel(
             cluster="person",
             weights="weight",
             backend=backend,
+            missing=spec.missing,
             **common,
         )
     if "staggered" in spec.estimators:
@@ -131,6 +134,8 @@ def analyse_register_panel(
             seed=spec.matching.seed,
             se_method=spec.staggered_se,
             n_boot=spec.n_boot,
+            panel=spec.panel,
+            missing=spec.missing,
             **common,
         )
     return RegisterPanelResult(
@@ -155,11 +160,17 @@ def analyse_register_panel(
 def match_register(spec: RegisterPanel) -> MatchResult:
     """Read the persons and their baseline covariates, and build the comparison group."""
     path, read = spec.data, spec.read
-    persons = readers.read_persons(path, id=spec.id, time=spec.time, start=spec.start, read=read)
+    persons = readers.read_persons(
+        path,
+        id=spec.id,
+        time=spec.time,
+        start=spec.start,
+        read=read,
+        never_started=spec.never_started,
+    )
     if persons["start"].notna().sum() == 0:
-        raise DataError(
-            f"{path}: no participants: column '{spec.start}' is empty or 0 for everyone."
-        )
+        never = "empty or 0" if spec.never_started == "zero" else "empty"
+        raise DataError(f"{path}: no participants: column '{spec.start}' is {never} for everyone.")
     covariates = list(spec.covariates)
     exact_other = [c for c in spec.matching.exact if c != spec.start]
     columns = list(dict.fromkeys([*covariates, *exact_other]))
@@ -172,7 +183,13 @@ def match_register(spec: RegisterPanel) -> MatchResult:
         )
     else:
         base = readers.read_persons(
-            path, id=spec.id, time=spec.time, start=spec.start, covariates=columns, read=read
+            path,
+            id=spec.id,
+            time=spec.time,
+            start=spec.start,
+            covariates=columns,
+            read=read,
+            never_started=spec.never_started,
         )
         rows = base.reset_index().rename(columns={"first_year": spec.time})
     rows = rows.rename(columns={spec.id: "person"})
@@ -308,11 +325,11 @@ def naive_comparison(
 def pool_means(spec: RegisterPanel) -> pd.DataFrame:
     """Mean of each outcome among persons who never took part, by year (computed in DuckDB)."""
     q = readers._quote
-    start = q(spec.start)
+    start = readers.never_started_sql(spec.start, spec.never_started)
     avgs = ", ".join(f"avg(CAST({q(o)} AS DOUBLE)) AS {q(o)}" for o in spec.outcomes)
     source = readers.source_sql(spec.data, spec.read)
     sql = (
         f"SELECT {q(spec.time)}, {avgs}, count(*) AS n FROM {source} "
-        f"WHERE {start} IS NULL OR {start} = 0 GROUP BY {q(spec.time)} ORDER BY {q(spec.time)}"
+        f"WHERE ({start}) IS NULL GROUP BY {q(spec.time)} ORDER BY {q(spec.time)}"
     )
     return readers._run(spec.data, sql)

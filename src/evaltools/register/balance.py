@@ -31,6 +31,23 @@ from evaltools.report.style import INK, MUTED, NEUTRAL, WIDTH, number_formatter,
 from evaltools.results.tidy import TidyResult
 
 PROPENSITY = "propensity"
+TABLE_COLUMNS = [
+    "variable",
+    "binary",
+    *(
+        f"{stat}_{phase}"
+        for phase in ("before", "after")
+        for stat in (
+            "mean_treated",
+            "mean_comparison",
+            "smd",
+            "variance_ratio",
+            "n_treated",
+            "n_comparison",
+        )
+    ),
+    "suppressed",
+]
 
 
 @dataclass(frozen=True)
@@ -45,7 +62,8 @@ class BalanceTable(TidyResult):
         ``_after``, and the counts ``n_treated_before`` ... ``n_comparison_after`` (persons).
         Statistics of a phase are hidden (NaN, ``suppressed`` True) when a group has fewer
         than `min_cell_size` persons, or, for a 0/1 covariate, fewer than `min_cell_size`
-        persons with (or without) the trait.
+        persons with (or without) the trait. Without covariates (and without matching)
+        the table has no rows.
     """
 
     table: pd.DataFrame
@@ -78,7 +96,13 @@ class BalanceTable(TidyResult):
         """The largest |SMD| over the covariates (propensity score excluded)."""
         col = "smd_after" if after else "smd_before"
         rows = self.table[self.table["variable"] != PROPENSITY]
-        return float(np.nanmax(np.abs(rows[col].to_numpy(dtype=float))))
+        values = np.abs(rows[col].to_numpy(dtype=float))
+        return float(np.nanmax(values)) if np.isfinite(values).any() else float("nan")
+
+    @property
+    def empty(self) -> bool:
+        """True when there is nothing to show (no covariates and no propensity score)."""
+        return self.table.empty
 
     def _display_title(self, language: str) -> str:
         return text("register_balance_title", language)
@@ -159,6 +183,13 @@ def balance_table(
             )
             rec[f"_hide_{phase}"] = hide
         records.append(rec)
+    if not records:  # no covariates and no propensity score: nothing to balance
+        return BalanceTable(
+            table=pd.DataFrame(columns=TABLE_COLUMNS),
+            min_cell_size=min_cell_size,
+            language=language,
+            names=dict(names or {}),
+        )
     table = pd.DataFrame.from_records(records)
     table["suppressed"] = table["_hide_before"] | table["_hide_after"]
     for phase in ("before", "after"):

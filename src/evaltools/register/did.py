@@ -25,6 +25,7 @@ from evaltools.choices import Backend, CovType
 from evaltools.errors import DataError
 from evaltools.register._display import shown
 from evaltools.register.fixed_effects import FixedEffectsFit, fit_fixed_effects
+from evaltools.register.sample import Missing, complete_rows
 from evaltools.report.display import TableView
 from evaltools.report.i18n import text
 from evaltools.results.tidy import TidyResult
@@ -42,6 +43,7 @@ ESTIMATE_COLUMNS = [
     "n_comparison",
     "nobs",
     "n_clusters",
+    "n_dropped",
 ]
 
 
@@ -54,8 +56,10 @@ class DidResult(TidyResult):
     table
         Columns ``outcome``, ``estimator`` (``"did"`` or ``"twfe"``), ``term``,
         ``estimate``, ``se``, ``ci_low``, ``ci_high`` (95%), ``p_value``, ``n_treated``
-        and ``n_comparison`` (persons), ``nobs`` (person-years) and ``n_clusters``.
-        Estimates are in the outcome's units (shares for 0/1 outcomes).
+        and ``n_comparison`` (persons), ``nobs`` (person-years), ``n_clusters`` and
+        ``n_dropped`` (rows left out for a missing value, see
+        :func:`~evaltools.register.sample.complete_rows`). Estimates are in the outcome's
+        units (shares for 0/1 outcomes).
     fits
         The underlying fits by outcome.
     """
@@ -116,6 +120,7 @@ def did_2x2(
     person: str | None = None,
     cov_type: CovType = "clustered",
     backend: Backend = "auto",
+    missing: Missing = "drop",
     min_cell_size: int = 5,
     language: str = "da",
 ) -> DidResult:
@@ -141,6 +146,9 @@ def did_2x2(
         or `unit`).
     cov_type, backend
         See :func:`~evaltools.register.fixed_effects.fit_fixed_effects`.
+    missing
+        Rows with a missing value in a needed column: ``"drop"`` (counted in
+        ``n_dropped``) or ``"fail"`` (DataError).
 
     Returns
     -------
@@ -150,10 +158,12 @@ def did_2x2(
     outcomes = [outcomes] if isinstance(outcomes, str) else list(outcomes)
     cluster = cluster or unit
     person = person or cluster or unit
-    _require(frame, [*outcomes, treated, post, *(c for c in (unit, cluster, weights, person) if c)])
+    others = [treated, post, *(c for c in (unit, cluster, weights, person) if c)]
+    _require(frame, [*outcomes, *others])
     rows, fits = [], {}
     for outcome in outcomes:
-        data = frame[frame[outcome].notna()]
+        mask, n_dropped = complete_rows(frame, [outcome, *others], missing=missing, what="2x2 DiD")
+        data = frame[mask]
         t = _as01(data[treated], treated)
         p = _as01(data[post], post)
         if unit is None:
@@ -175,7 +185,7 @@ def did_2x2(
             backend=backend,
         )[0]
         fits[outcome] = fit
-        rows.append(_row(fit, "treated:post", outcome, "did", data, t, person))
+        rows.append(_row(fit, "treated:post", outcome, "did", data, t, person, n_dropped))
     return DidResult(
         table=pd.DataFrame(rows, columns=ESTIMATE_COLUMNS),
         fits=fits,
@@ -198,6 +208,7 @@ def twfe(
     person: str | None = None,
     cov_type: CovType = "clustered",
     backend: Backend = "auto",
+    missing: Missing = "drop",
     min_cell_size: int = 5,
     language: str = "da",
 ) -> DidResult:
@@ -224,6 +235,9 @@ def twfe(
         None, a unit counts as treated when any of its `treatment` values is non-zero.
     person
         Person id used in the counts (default: `cluster`).
+    missing
+        Rows with a missing value in a needed column: ``"drop"`` (counted in
+        ``n_dropped``) or ``"fail"`` (DataError).
 
     Returns
     -------
@@ -235,10 +249,12 @@ def twfe(
     cluster = cluster or unit
     person = person or cluster
     extra = [c for c in (treated, weights) if c]
-    _require(frame, [*outcomes, *terms, *controls, unit, time, cluster, person, *extra])
+    others = [*terms, *controls, unit, time, cluster, person, *extra]
+    _require(frame, [*outcomes, *others])
     rows, fits = [], {}
     for outcome in outcomes:
-        data = frame[frame[outcome].notna()]
+        mask, n_dropped = complete_rows(frame, [outcome, *others], missing=missing, what="TWFE")
+        data = frame[mask]
         x = data[[*terms, *controls]].to_numpy(float)
         fit = fit_fixed_effects(
             data[outcome].to_numpy(float),
@@ -262,7 +278,7 @@ def twfe(
                 .to_numpy(float)
             )
         for term in terms:
-            rows.append(_row(fit, term, outcome, "twfe", data, t, person))
+            rows.append(_row(fit, term, outcome, "twfe", data, t, person, n_dropped))
     return DidResult(
         table=pd.DataFrame(rows, columns=ESTIMATE_COLUMNS),
         fits=fits,
@@ -295,6 +311,7 @@ def _row(
     data: pd.DataFrame,
     treated: np.ndarray,
     person: str | None,
+    n_dropped: int = 0,
 ) -> dict:
     tidy = fit.tidy().set_index("term").loc[term]
     if person is not None:
@@ -316,4 +333,5 @@ def _row(
         "n_comparison": n_c,
         "nobs": fit.nobs,
         "n_clusters": fit.n_clusters,
+        "n_dropped": int(n_dropped),
     }

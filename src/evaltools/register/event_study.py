@@ -27,6 +27,8 @@ from evaltools.choices import Backend, CovType
 from evaltools.errors import DataError
 from evaltools.register._display import p_text, shown
 from evaltools.register.fixed_effects import FixedEffectsFit, fit_fixed_effects
+from evaltools.register.sample import Missing, NeverStarted, complete_rows, start_years
+from evaltools.register.wald import singular_note
 from evaltools.register.within import group_codes
 from evaltools.report.display import TableView
 from evaltools.report.i18n import fmt_number, text
@@ -62,10 +64,12 @@ class EventStudyResult(TidyResult):
         df), ``p_value``, ``n_treated`` (participants observed in that (binned) year) and
         ``reference`` (True for year -1).
     pretrend
-        One row per outcome: ``pretrend_stat`` (F), ``pretrend_df`` (q), ``pretrend_p``.
+        One row per outcome: ``pretrend_stat`` (F), ``pretrend_df`` (q), ``pretrend_p``,
+        ``pretrend_rank`` (rank of the covariance tested) and ``pretrend_note`` (why no
+        statistic is given when that covariance is singular; empty otherwise).
     counts
         One row per outcome: ``n_treated``, ``n_comparison`` (persons), ``nobs``,
-        ``n_clusters``.
+        ``n_clusters`` and ``n_dropped`` (rows left out for a missing value).
     window, reference
         The event window (first, last) and the reference year.
     """
@@ -90,6 +94,17 @@ class EventStudyResult(TidyResult):
     def _display_lines(self, language: str) -> list[str]:
         lines = []
         for row in self.pretrend.itertuples():
+            if getattr(row, "pretrend_note", ""):
+                lines.append(
+                    text(
+                        "register_pretest_singular_line",
+                        language,
+                        outcome=row.outcome,
+                        df=row.pretrend_df,
+                        rank=row.pretrend_rank,
+                    )
+                )
+                continue
             lines.append(
                 text(
                     "register_pretrend_line",
@@ -145,6 +160,8 @@ def event_study(
     weights: str | None = None,
     cov_type: CovType = "clustered",
     backend: Backend = "auto",
+    never_started: NeverStarted = "empty",
+    missing: Missing = "drop",
     level: float = 0.95,
     min_cell_size: int = 5,
     language: str = "da",
@@ -156,12 +173,13 @@ def event_study(
     frame
         One row per unit and year.
     outcomes
-        Outcome column(s); rows where an outcome is missing are left out for that outcome.
+        Outcome column(s).
     unit, time
         Unit id (person, or a matched copy of one) and year; both are absorbed as fixed
         effects.
     start
-        Start (or pseudo start) year of the unit; missing for units never treated.
+        Start (or pseudo start) year of the unit; empty for units never treated (or 0
+        with ``never_started="zero"``, see :func:`~evaltools.register.sample.start_years`).
     treated
         0/1 column marking participants; default: units with a start year.
     window
@@ -178,6 +196,11 @@ def event_study(
         Optional unit weights column (matching weights).
     cov_type, backend
         See :func:`~evaltools.register.fixed_effects.fit_fixed_effects`.
+    never_started
+        How `start` marks units that never started: ``"empty"`` or ``"zero"``.
+    missing
+        Rows with a missing outcome, control or weight: ``"drop"`` (left out of that
+        outcome's fit and counted in ``counts["n_dropped"]``) or ``"fail"`` (DataError).
     level
         Confidence level of the intervals.
 
@@ -203,14 +226,14 @@ def event_study(
         *controls,
         *(c for c in (treated, weights) if c),
     ]
-    missing = [c for c in dict.fromkeys(needed) if c not in frame.columns]
-    if missing:
-        raise DataError(f"the data lack the column(s) {missing}; they have {list(frame.columns)}")
+    absent = [c for c in dict.fromkeys(needed) if c not in frame.columns]
+    if absent:
+        raise DataError(f"the data lack the column(s) {absent}; they have {list(frame.columns)}")
 
     events = [e for e in range(lo, hi + 1) if e != reference]
     names = [event_term(e) for e in events]
     time_values = frame[time].to_numpy(dtype=float)
-    start_values = pd.to_numeric(frame[start], errors="coerce").to_numpy(dtype=float)
+    start_values = start_years(frame[start], never_started=never_started, column=start)
     if treated is None:
         is_treated = ~np.isnan(start_values)
     else:
@@ -225,16 +248,18 @@ def event_study(
     for j, e in enumerate(events):
         col_of[e - lo] = j
     k = len(events) + len(controls)
-    complete = np.ones(len(frame), dtype=bool)
-    for c in [*controls, *(([weights]) if weights else [])]:
-        complete &= frame[c].notna().to_numpy()
-
+    needed_rows = [*controls, *([weights] if weights else []), cluster]
+    complete = {
+        o: complete_rows(frame, [o, *needed_rows], missing=missing, what="event study")[0]
+        for o in outcomes
+    }
     ys = {o: frame[o].to_numpy(dtype=float) for o in outcomes}
     groups: list[tuple[list[str], np.ndarray]] = []
-    if all(not np.isnan(y[complete]).any() for y in ys.values()):
-        groups.append((outcomes, complete))
+    first = complete[outcomes[0]]
+    if all(np.array_equal(complete[o], first) for o in outcomes):
+        groups.append((outcomes, first))
     else:
-        groups += [([o], complete & ~np.isnan(ys[o])) for o in outcomes]
+        groups += [([o], complete[o]) for o in outcomes]
 
     fits: dict[str, FixedEffectsFit] = {}
     rows_mask: dict[str, np.ndarray] = {}
@@ -286,8 +311,19 @@ def event_study(
             table.append(
                 [o, e, r["estimate"], r["se"], r["ci_low"], r["ci_high"], r["p_value"], n_e, False]
             )
-        f_stat, p_val, q = fit.wald([event_term(e) for e in events if e < reference])
-        pre.append({"outcome": o, "pretrend_stat": f_stat, "pretrend_df": q, "pretrend_p": p_val})
+        pre_terms = [event_term(e) for e in events if e < reference]
+        f_stat, p_val, q = fit.wald(pre_terms)
+        rank = fit.wald_rank(pre_terms)
+        pre.append(
+            {
+                "outcome": o,
+                "pretrend_stat": f_stat,
+                "pretrend_df": q,
+                "pretrend_p": p_val,
+                "pretrend_rank": rank,
+                "pretrend_note": singular_note(q, rank, fit.n_clusters) if rank < q else "",
+            }
+        )
         counts.append(
             {
                 "outcome": o,
@@ -295,6 +331,7 @@ def event_study(
                 "n_comparison": _distinct(persons[mask & ~is_treated], n_persons),
                 "nobs": fit.nobs,
                 "n_clusters": fit.n_clusters,
+                "n_dropped": int(len(frame) - mask.sum()),
             }
         )
     return EventStudyResult(

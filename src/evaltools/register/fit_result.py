@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from evaltools.register.wald import covariance_rank, wald_quadratic_form
 from evaltools.register.within import Codes
 
 
@@ -85,17 +86,29 @@ class FixedEffectsFit:
         -------
         (F, p_value, q)
             ``F = b' V^-1 b / q`` and its p-value from F(q, `df_t`); NaN if no term is
-            estimable.
+            estimable, or if the covariance of the terms is singular (see
+            :meth:`wald_rank`).
         """
-        index = [self.names.index(t) for t in terms if t in self.names]
-        index = [i for i in index if np.isfinite(self.params[i])]
+        index = self._estimable(terms)
         if not index:
             return math.nan, math.nan, 0
         b = self.params[index]
         v = self.vcov[np.ix_(index, index)]
         q = len(index)
-        f_stat = float(b @ np.linalg.pinv(v) @ b) / q
+        quad, _ = wald_quadratic_form(b, v)
+        if math.isnan(quad):
+            return math.nan, math.nan, q
+        f_stat = quad / q
         return f_stat, float(stats.f.sf(f_stat, q, self.df_t)), q
+
+    def wald_rank(self, terms: Sequence[str]) -> int:
+        """Rank of the covariance of the estimable `terms` (< their number: no test)."""
+        index = self._estimable(terms)
+        return covariance_rank(self.vcov[np.ix_(index, index)]) if index else 0
+
+    def _estimable(self, terms: Sequence[str]) -> list[int]:
+        index = [self.names.index(t) for t in terms if t in self.names]
+        return [i for i in index if np.isfinite(self.params[i])]
 
 
 def assemble_fit(

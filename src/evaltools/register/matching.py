@@ -74,6 +74,7 @@ class MatchResult:
     seed: int
     n_excluded: int = 0
     _unmatched_ids: tuple = field(default=(), repr=False)
+    n_pool_excluded: int = 0
 
     @property
     def n_participants(self) -> int:
@@ -104,7 +105,8 @@ class MatchResult:
         """The population and the matching in numbers: tidy table of ``group`` and ``n``.
 
         ``excluded`` counts participants left out before matching (no year before start
-        observed, or missing covariates).
+        observed, or missing covariates); pool persons left out for missing covariates are
+        in :attr:`n_pool_excluded`.
         """
         return pd.DataFrame(
             {
@@ -191,6 +193,8 @@ def match_comparisons(
     complete = (design.notna().all(axis=1) & candidates[list(exact)].notna().all(axis=1)).to_numpy()
     treated_all = candidates["treated"].to_numpy(dtype=bool)
     dropped_t = set(candidates.loc[treated_all & ~complete, "person"])
+    pool_all = set(candidates.loc[~treated_all, "person"])
+    pool_kept = set(candidates.loc[~treated_all & complete, "person"])
     rows = candidates.loc[complete].reset_index(drop=True)
     design = design.loc[complete].reset_index(drop=True)
     treated = rows["treated"].to_numpy(dtype=bool)
@@ -239,6 +243,7 @@ def match_comparisons(
         seed=int(seed),
         n_excluded=int(n_excluded) + len(dropped_t),
         _unmatched_ids=unmatched,
+        n_pool_excluded=len(pool_all - pool_kept),
     )
 
 
@@ -396,7 +401,7 @@ def _units_from_pairs(rows: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:
     comp["weight"] *= len(comp) / comp["weight"].sum()
     comp["treated"] = False
     units = pd.concat([treated, comp], ignore_index=True)[["person", "treated", "start", "weight"]]
-    units["start"] = units["start"].astype(int)
+    units["start"] = _whole_years(units["start"])
     units.insert(0, "unit", np.arange(len(units)))
     return units
 
@@ -409,12 +414,24 @@ def _no_matching(rows: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
         {
             "person": np.r_[treated["person"].to_numpy(), pool["person"].to_numpy()],
             "treated": np.r_[np.ones(len(treated), bool), np.zeros(len(pool), bool)],
-            "start": np.r_[starts, rng.choice(starts, size=len(pool))].astype(int),
+            "start": _whole_years(pd.Series(np.r_[starts, rng.choice(starts, size=len(pool))])),
             "weight": 1.0,
         }
     )
     units.insert(0, "unit", np.arange(len(units)))
     return units
+
+
+def _whole_years(starts: pd.Series) -> np.ndarray:
+    """Start years as integers; a clear error instead of pandas' cast error on a gap."""
+    values = pd.to_numeric(starts, errors="coerce").to_numpy(dtype=float)
+    bad = ~np.isfinite(values) | (values != np.round(values))
+    if bad.any():
+        raise DataError(
+            f"{int(bad.sum())} matched unit(s) have no whole start year (cohort); every "
+            "participant needs a start year in the `start` column (a year such as 2016)."
+        )
+    return values.astype(int)
 
 
 def build_candidates(

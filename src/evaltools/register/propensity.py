@@ -13,6 +13,8 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
+from evaltools.errors import DataError
+
 
 def design_matrix(frame: pd.DataFrame, covariates: Sequence[str]) -> pd.DataFrame:
     """Covariates as numbers: numeric columns as they are, others as 0/1 columns per level.
@@ -42,14 +44,24 @@ def propensity_scores(design: pd.DataFrame, treated: np.ndarray) -> np.ndarray:
 
     The first level of each categorical covariate and constant columns are left out; a
     tiny ridge penalty (1e-6 per row on standardized covariates) keeps the fit finite under
-    perfect separation.
+    perfect separation. Newton steps are halved until the penalized log-likelihood rises
+    (a full step can overshoot on a pool much larger than the participants), and the fit
+    must converge.
 
     Returns
     -------
     numpy.ndarray
         Probabilities in (0, 1).
+
+    Raises
+    ------
+    DataError
+        If the fit does not converge, naming the covariates with the largest coefficients
+        (those that separate participants from the pool, or are collinear).
     """
-    x = design.to_numpy(dtype=float)[:, _logit_columns(design)]
+    keep = _logit_columns(design)
+    names = [str(c) for c, k in zip(design.columns, keep, strict=True) if k]
+    x = design.to_numpy(dtype=float)[:, keep]
     sd = x.std(axis=0)
     x = (x - x.mean(axis=0)) / np.where(sd > 0, sd, 1.0)
     x = np.column_stack([np.ones(len(x)), x])
@@ -57,15 +69,52 @@ def propensity_scores(design: pd.DataFrame, treated: np.ndarray) -> np.ndarray:
     beta = np.zeros(x.shape[1])
     beta[0] = special.logit(np.clip(y.mean(), 1e-6, 1 - 1e-6))
     ridge = np.r_[0.0, np.full(x.shape[1] - 1, 1e-6)] * len(y)
-    for _ in range(100):
+
+    def objective(b: np.ndarray) -> float:
+        eta = x @ b
+        return float(np.sum(y * eta - np.logaddexp(0.0, eta)) - 0.5 * np.sum(ridge * b**2))
+
+    current = objective(beta)
+    converged = False
+    for _ in range(_MAX_ITER):
         p = special.expit(x @ beta)
         grad = x.T @ (y - p) - ridge * beta
         hess = (x * (p * (1 - p))[:, None]).T @ x + np.diag(ridge)
-        step = np.linalg.solve(hess, grad)
-        beta = beta + step
-        if np.max(np.abs(step)) < 1e-10:
+        try:
+            step = np.linalg.solve(hess, grad)
+        except np.linalg.LinAlgError:
+            step = np.linalg.lstsq(hess, grad, rcond=None)[0]
+        if not np.isfinite(step).all():
             break
+        for _halving in range(_MAX_HALVINGS):
+            trial = objective(beta + step)
+            if trial >= current - 1e-12 * abs(current):
+                break
+            step = step / 2
+        else:
+            break  # no step along the Newton direction improves the fit
+        beta, current = beta + step, trial
+        if np.max(np.abs(step)) < 1e-10:
+            converged = True
+            break
+    if not converged or not np.isfinite(beta).all():
+        raise DataError(_failure_message(names, beta[1:]))
     return special.expit(x @ beta)
+
+
+_MAX_ITER = 100
+_MAX_HALVINGS = 40
+
+
+def _failure_message(names: list[str], coef: np.ndarray) -> str:
+    finite = np.where(np.isfinite(coef), np.abs(coef), np.inf)
+    order = np.argsort(-finite)[:3]
+    worst = ", ".join(f"'{names[i]}'" for i in order) if len(names) else "(none)"
+    return (
+        "the propensity score logit did not converge: the covariates separate participants "
+        f"from the comparison pool (almost) perfectly or are collinear; largest coefficients: "
+        f"{worst}. Leave out or recode those covariates, or match on fewer."
+    )
 
 
 def _logit_columns(design: pd.DataFrame) -> np.ndarray:

@@ -24,12 +24,20 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from evaltools.choices import check_choice
 from evaltools.errors import DataError
 from evaltools.params.models import ReadOptions
+from evaltools.register.sample import NEVER_STARTED, NeverStarted
 
 PARQUET = (".parquet", ".pq")
 CSV = (".csv", ".txt", ".tsv")
 _SAMPLE_BYTES = 65536
+
+
+def never_started_sql(start: str, never_started: NeverStarted = "empty") -> str:
+    """SQL of the start year with the comparison pool as NULL (0 too with ``"zero"``)."""
+    q_s = _quote(start)
+    return f"CASE WHEN {q_s} = 0 THEN NULL ELSE {q_s} END" if never_started == "zero" else q_s
 
 
 def _quote(name: str) -> str:
@@ -128,25 +136,38 @@ def read_persons(
     start: str,
     covariates: Sequence[str] = (),
     read: ReadOptions | None = None,
+    never_started: NeverStarted = "empty",
 ) -> pd.DataFrame:
     """One row per person: start year and baseline covariates (first observed year).
+
+    `never_started` is how the data mark the comparison pool in the `start` column:
+    ``"empty"`` (missing) or ``"zero"`` (0, or missing).
 
     Returns
     -------
     pandas.DataFrame
         Indexed by `id` (sorted), with ``start`` (float year; NaN for persons who never
-        took part: missing or 0 in the data), ``first_year``, ``last_year``, ``n_years``
-        and the `covariates`.
+        took part), ``first_year``, ``last_year``, ``n_years`` and the `covariates`.
 
     Raises
     ------
     DataError
-        If columns are missing, a person has two rows for one year, or a person's start
-        year is not the same in every row.
+        If columns are missing, a person has two rows for one year, a person's start
+        year is not the same in every row, or a start is 0 with ``never_started="empty"``.
     """
+    check_choice("never_started", never_started, NEVER_STARTED)
     require(path, [id, time, start, *covariates], read)
     q_id, q_t, q_s = _quote(id), _quote(time), _quote(start)
-    start_value = f"CASE WHEN {q_s} = 0 THEN NULL ELSE {q_s} END"
+    if never_started == "empty":
+        sql = f"SELECT count(DISTINCT {q_id}) FROM {source_sql(path, read)} WHERE {q_s} = 0"
+        zeros = int(_run(path, sql).iloc[0, 0])
+        if zeros:
+            raise DataError(
+                f"{path}: column '{start}' is 0 for {zeros} person(s); a person who never "
+                "started must have an empty start year, or the parameters must say "
+                "`never_started: zero` (0 then means never started)."
+            )
+    start_value = never_started_sql(start, never_started)
     cov_sql = "".join(f", arg_min({_quote(c)}, {q_t}) AS {_quote(c)}" for c in covariates)
     sql = (
         f"SELECT {q_id} AS {q_id}, min({start_value}) AS start, max({start_value}) AS start_max, "

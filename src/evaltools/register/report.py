@@ -7,6 +7,8 @@ so the words and the tables agree.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 
 from evaltools.privacy.suppression import suppress_match_counts
@@ -180,19 +182,146 @@ def counts_table(result: RegisterPanelResult) -> ReportTable:
     """Participants, pool, matched and unmatched persons, small counts hidden."""
     language = result.language
     counts = result.matching.counts()
-    shown = suppress_match_counts(counts, result.min_cell_size)
-    heads = tuple((text(f"register_count_{g}", language),) for g in counts["group"])
-    cells = tuple(
-        (fmt_count(n, language, min_cell_size=result.min_cell_size, hidden=n is None),)
-        for n in shown
-    )
+    k = result.min_cell_size
+    shown = suppress_match_counts(counts, k)
+    heads = [(text(f"register_count_{g}", language),) for g in counts["group"]]
+    cells = [(fmt_count(n, language, min_cell_size=k, hidden=n is None),) for n in shown]
+    for label, n in sample_rows(result, language=language):
+        heads.append((label,))
+        cells.append((fmt_count(n, language, min_cell_size=k, hidden=False),))
     return ReportTable(
         text("register_counts_title", language),
         ("",),
-        heads,
+        tuple(heads),
         (("", text("regrep_col_persons", language)),),
-        cells,
+        tuple(cells),
         (True,),
         (),
         "register-counts",
     )
+
+
+def conventions_text(result: RegisterPanelResult, *, language: str) -> str:
+    """The rules used for never-started persons, missing values and the panel, in words."""
+    spec = result.spec
+    parts = [
+        text(f"regrep_rule_never_started_{spec.never_started}", language, start=spec.start),
+        text(f"regrep_rule_missing_{spec.missing}", language),
+    ]
+    if result.staggered is not None:
+        parts.append(text(f"regrep_rule_panel_{spec.panel}", language))
+    return " ".join(parts)
+
+
+def _small(n: int | None, min_cell_size: int) -> int | None:
+    """A count over persons, None when 0 < n < `min_cell_size` (not shown)."""
+    if n is None:
+        return None
+    return None if 0 < int(n) < min_cell_size else int(n)
+
+
+def sample_summary(result: RegisterPanelResult) -> dict[str, Any]:
+    """What each estimator left out and by which rule: ``register_panel_sample`` of results.json.
+
+    Returns
+    -------
+    dict
+        ``never_started``, ``missing`` and ``panel`` (the rules of the parameters),
+        ``n_excluded_participants`` / ``n_excluded_pool`` (persons left out before
+        matching), and ``estimators``: one entry per outcome and estimator with
+        ``n_dropped_rows`` (person-years with a missing value), for the staggered
+        estimator also ``n_units``, ``n_dropped_units`` (panel rule),
+        ``n_dropped_cohorts``, ``n_first_period_units``, ``n_first_period_cohorts``,
+        ``n_late_units``, and for the pre-trend tests ``pretrend_rank`` and
+        ``pretrend_note`` (why no statistic, when the covariance is singular). Counts
+        between 0 and ``min_cell_size`` are None.
+    """
+    spec, k = result.spec, result.min_cell_size
+    entries: list[dict[str, Any]] = []
+    if result.did is not None:
+        for row in result.did.table.itertuples():
+            entries.append(
+                {
+                    "outcome": row.outcome,
+                    "estimator": row.estimator,
+                    "n_dropped_rows": _small(row.n_dropped, k),
+                }
+            )
+    if result.event_study is not None:
+        pre = result.event_study.pretrend.set_index("outcome")
+        for row in result.event_study.counts.itertuples():
+            entries.append(
+                {
+                    "outcome": row.outcome,
+                    "estimator": "event_study",
+                    "n_dropped_rows": _small(row.n_dropped, k),
+                    "pretrend_rank": int(pre.loc[row.outcome, "pretrend_rank"]),
+                    "pretrend_note": pre.loc[row.outcome, "pretrend_note"] or None,
+                }
+            )
+    if result.staggered is not None:
+        pre = result.staggered.pretest.set_index("outcome")
+        for row in result.staggered.counts.itertuples():
+            entries.append(
+                {
+                    "outcome": row.outcome,
+                    "estimator": "staggered",
+                    "n_dropped_rows": _small(row.n_dropped_rows, k),
+                    "n_units": _small(row.n_units, k),
+                    "n_dropped_units": _small(row.n_dropped_units, k),
+                    "n_dropped_cohorts": int(row.n_dropped_cohorts),
+                    "n_first_period_units": _small(row.n_first_period_units, k),
+                    "n_first_period_cohorts": int(row.n_first_period_cohorts),
+                    "n_late_units": _small(row.n_late_units, k),
+                    "pretrend_rank": int(pre.loc[row.outcome, "pretrend_rank"]),
+                    "pretrend_note": pre.loc[row.outcome, "pretrend_note"] or None,
+                }
+            )
+    return {
+        "never_started": spec.never_started,
+        "missing": spec.missing,
+        "panel": spec.panel,
+        "n_excluded_participants": _small(result.matching.n_excluded, k),
+        "n_excluded_pool": _small(result.matching.n_pool_excluded, k),
+        "estimators": entries,
+    }
+
+
+def sample_rows(result: RegisterPanelResult, *, language: str) -> list[tuple[str, int | None]]:
+    """Rows the counts table adds when something was left out: (label, count)."""
+    rows: list[tuple[str, int | None]] = []
+    if result.matching.n_pool_excluded:
+        rows.append((text("regrep_count_pool_excluded", language), result.matching.n_pool_excluded))
+    summary = sample_summary(result)
+    for entry in summary["estimators"]:
+        key = entry["estimator"]
+        name = text(
+            "register_title_staggered" if key == "staggered" else f"register_estimator_{key}",
+            language,
+        )
+        outcome = result.outcome_label(entry["outcome"], language)
+        for key in ("n_dropped_rows", "n_dropped_units", "n_first_period_units", "n_late_units"):
+            raw = _raw_count(result, entry, key)
+            if raw:
+                label = text(f"regrep_count_{key}", language, outcome=outcome, estimator=name)
+                rows.append((label, raw))
+    return rows
+
+
+def _raw_count(result: RegisterPanelResult, entry: dict[str, Any], key: str) -> int:
+    """The unsuppressed count behind `entry[key]` (the table hides small ones itself)."""
+    outcome, estimator = entry["outcome"], entry["estimator"]
+    if key not in entry:
+        return 0
+    if estimator in ("did", "twfe") and result.did is not None:
+        t = result.did.table
+        return int(
+            t[(t["outcome"] == outcome) & (t["estimator"] == estimator)]["n_dropped"].iloc[0]
+        )
+    if estimator == "event_study" and result.event_study is not None:
+        c = result.event_study.counts.set_index("outcome")
+        return int(c.loc[outcome, "n_dropped"])
+    if estimator == "staggered" and result.staggered is not None:
+        c = result.staggered.counts.set_index("outcome")
+        return int(c.loc[outcome, key])
+    return 0

@@ -38,12 +38,15 @@ from evaltools.choices import check_choice
 from evaltools.errors import DataError
 from evaltools.register._display import p_text, shown, year_text
 from evaltools.register.aggregation import aggregate, pretest, standard_errors
+from evaltools.register.sample import MISSING, Missing, NeverStarted, start_years
 from evaltools.report.display import TableView
 from evaltools.report.i18n import fmt_number, text
 from evaltools.results.tidy import TidyResult
 
 ControlGroup = Literal["never_treated", "not_yet_treated"]
 SeMethod = Literal["analytic", "bootstrap"]
+PanelRule = Literal["balanced", "available"]
+PANEL_RULES: tuple[str, ...] = ("balanced", "available")
 CONTROL_GROUPS: tuple[str, ...] = ("never_treated", "not_yet_treated")
 SE_METHODS: tuple[str, ...] = ("analytic", "bootstrap")
 AGG_COLUMNS = [
@@ -76,9 +79,18 @@ class StaggeredResult(TidyResult):
         (``group``) or per event time (``dynamic``).
     pretest
         One row per outcome: ``pretrend_stat`` (Wald chi-square), ``pretrend_df``,
-        ``pretrend_p``.
+        ``pretrend_p``, ``pretrend_rank`` and ``pretrend_note`` (why no statistic is given
+        when the covariance is singular; see :func:`~evaltools.register.aggregation.pretest`).
     counts
-        One row per outcome: ``n_treated`` and ``n_comparison`` (persons), ``n_units``.
+        One row per outcome: ``n_treated`` and ``n_comparison`` (persons), ``n_units``
+        (units used), and what was left out: ``n_dropped_rows`` (person-periods with a
+        missing outcome), ``n_dropped_units`` (units not observed in every period, with
+        the balanced-panel rule), ``n_dropped_cohorts`` (cohorts left without units by
+        that), ``n_first_period_units`` / ``n_first_period_cohorts`` (treated in the first
+        period: no period before start), ``n_late_units`` (treated after the last period,
+        counted as never treated).
+    panel
+        The panel rule used (``"balanced"`` or ``"available"``).
     """
 
     att_gt: pd.DataFrame
@@ -87,6 +99,7 @@ class StaggeredResult(TidyResult):
     counts: pd.DataFrame
     control_group: str
     se_method: str
+    panel: str = "balanced"
     min_cell_size: int = 5
     language: str = "da"
 
@@ -106,6 +119,14 @@ class StaggeredResult(TidyResult):
                 stat=fmt_number(row.pretrend_stat, language, 2),
                 df=row.pretrend_df,
                 p=p_text(row.pretrend_p, language),
+            )
+            if not getattr(row, "pretrend_note", "")
+            else text(
+                "register_pretest_singular_line",
+                language,
+                outcome=row.outcome,
+                df=row.pretrend_df,
+                rank=row.pretrend_rank,
             )
             for row in self.pretest.itertuples()
         ]
@@ -158,6 +179,9 @@ def staggered_att(
     se_method: SeMethod = "analytic",
     n_boot: int = 999,
     seed: int = 20140101,
+    never_started: NeverStarted = "empty",
+    panel: PanelRule = "balanced",
+    missing: Missing = "drop",
     level: float = 0.95,
     min_cell_size: int = 5,
     language: str = "da",
@@ -173,9 +197,10 @@ def staggered_att(
     unit, time
         Unit id and period (numbers, e.g. years).
     group
-        First treated period of the unit; missing or 0 for never-treated units. Units
-        treated in the first period are left out; units first treated after the last
-        period count as never treated (as in ``did``).
+        First treated period of the unit; empty for never-treated units (or 0 with
+        ``never_started="zero"``, R ``did``'s coding). Units treated in the first period
+        are left out; units first treated after the last period count as never treated
+        (as in ``did``); both are counted in `counts`.
     control_group
         ``"never_treated"`` or ``"not_yet_treated"``.
     cluster
@@ -186,6 +211,15 @@ def staggered_att(
         Optional unit weights (normalised to mean 1, as in ``did``).
     se_method
         ``"analytic"`` or ``"bootstrap"`` (multiplier bootstrap, `n_boot` draws, `seed`).
+    never_started
+        How `group` marks never-treated units: ``"empty"`` or ``"zero"``.
+    panel
+        ``"balanced"`` (R ``did``'s default): only units with the outcome observed in
+        every period; ``"available"``: each ATT(g, t) uses the units observed in both of
+        its periods (neither of ``did``'s modes).
+    missing
+        Person-periods with a missing outcome: ``"drop"`` (left out and counted) or
+        ``"fail"`` (DataError).
     level
         Confidence level (pointwise, normal).
 
@@ -195,12 +229,14 @@ def staggered_att(
     """
     check_choice("control_group", control_group, CONTROL_GROUPS)
     check_choice("se_method", se_method, SE_METHODS)
+    check_choice("panel", panel, PANEL_RULES)
+    check_choice("missing", missing, MISSING)
     outcomes = [outcomes] if isinstance(outcomes, str) else list(outcomes)
     person = person or cluster or unit
     needed = [*outcomes, unit, time, group, *(c for c in (cluster, weights, person) if c)]
-    missing = [c for c in dict.fromkeys(needed) if c not in frame.columns]
-    if missing:
-        raise DataError(f"the data lack the column(s) {missing}; they have {list(frame.columns)}")
+    absent = [c for c in dict.fromkeys(needed) if c not in frame.columns]
+    if absent:
+        raise DataError(f"the data lack the column(s) {absent}; they have {list(frame.columns)}")
 
     u_codes, u_ids = pd.factorize(frame[unit].to_numpy())
     periods = np.sort(pd.unique(frame[time].to_numpy(dtype=float)))
@@ -208,17 +244,24 @@ def staggered_att(
     n, n_t = len(u_ids), len(periods)
     if np.bincount(u_codes * n_t + t_codes, minlength=n * n_t).max() > 1:
         raise DataError(f"more than one row per '{unit}' and '{time}'")
-    g_unit = _unit_constant(frame[group], u_codes, n, group)
+    starts = pd.Series(start_years(frame[group], never_started=never_started, column=group))
+    g_unit = _unit_constant(starts, u_codes, n, group)
     g_unit = np.where(np.isnan(g_unit), 0.0, g_unit)
-    g_unit = np.where(g_unit > periods[-1], 0.0, g_unit)
-    keep_unit = ~((g_unit > 0) & (g_unit <= periods[0]))
+    late = g_unit > periods[-1]  # first treated after the last period: never treated here
+    g_unit = np.where(late, 0.0, g_unit)
+    first_period = (g_unit > 0) & (g_unit <= periods[0])  # no period before the start
     w_unit = np.ones(n) if weights is None else _unit_constant(frame[weights], u_codes, n, weights)
     clusters = (
         None if cluster is None else pd.factorize(_unit_constant_obj(frame[cluster], u_codes, n))[0]
     )
     persons = _unit_constant_obj(frame[person], u_codes, n)
+    dropped = {
+        "n_late_units": int(late.sum()),
+        "n_first_period_units": int(first_period.sum()),
+        "n_first_period_cohorts": int(np.unique(g_unit[first_period]).size),
+    }
     # drop units treated in the first period (no pre-period)
-    sel = np.flatnonzero(keep_unit)
+    sel = np.flatnonzero(~first_period)
     g_unit, w_unit, persons = g_unit[sel], w_unit[sel], persons[sel]
     clusters = None if clusters is None else clusters[sel]
     remap = np.full(n, -1)
@@ -226,29 +269,46 @@ def staggered_att(
     rows = remap[u_codes] >= 0
     u_codes, t_codes = remap[u_codes[rows]], t_codes[rows]
     n = len(sel)
-    w_unit = w_unit / w_unit.mean()
-    glist = np.sort(np.unique(g_unit[g_unit > 0]))
-    if glist.size == 0:
-        raise DataError("no treated cohort with a period before its start")
-    if control_group == "never_treated" and not (g_unit == 0).any():
-        raise DataError(
-            "no never-treated units to compare with; use control_group='not_yet_treated'"
-        )
 
     att_rows, agg_rows, pre_rows, count_rows = [], [], [], []
     rng = np.random.default_rng(seed)
+    crit = stats.norm.ppf(0.5 + level / 2)
     for outcome in outcomes:
         y = np.full((n, n_t), np.nan)
         y[u_codes, t_codes] = frame[outcome].to_numpy(dtype=float)[rows]
-        cells = _group_time(y, g_unit, w_unit, glist, periods, control_group)
+        observed = np.zeros((n, n_t), dtype=bool)
+        observed[u_codes, t_codes] = True
+        n_missing = int((observed & np.isnan(y)).sum())
+        if n_missing and missing == "fail":
+            raise DataError(
+                f"missing values in '{outcome}' ({n_missing} row(s)) for the staggered "
+                "estimator; drop those rows first, or let the analysis leave them out and "
+                "count them (`missing: drop`)."
+            )
+        keep = ~np.isnan(y).any(axis=1) if panel == "balanced" else np.ones(n, dtype=bool)
+        y_k, g_k, p_k = y[keep], g_unit[keep], persons[keep]
+        w_k = w_unit[keep] / w_unit[keep].mean() if keep.any() else w_unit[keep]
+        c_k = None if clusters is None else pd.factorize(clusters[keep])[0]
+        glist = np.sort(np.unique(g_k[g_k > 0]))
+        if glist.size == 0:
+            raise DataError(
+                f"no treated cohort with a period before its start for '{outcome}'"
+                + (" among the units observed in every period" if panel == "balanced" else "")
+            )
+        if control_group == "never_treated" and not (g_k == 0).any():
+            raise DataError(
+                "no never-treated units to compare with; use control_group='not_yet_treated'"
+            )
+        cohorts_before = np.unique(g_unit[g_unit > 0])
+        cells = _group_time(y_k, g_k, w_k, glist, periods, control_group)
         if not cells:
             raise DataError(f"no group-time effect can be estimated for '{outcome}'")
+        n_k = int(keep.sum())
         att = np.array([c["att"] for c in cells])
         inf = np.column_stack([c["inf"] for c in cells])  # (n, n_cells)
         groups = np.array([c["g"] for c in cells])
         times = np.array([c["t"] for c in cells])
-        se = standard_errors(inf, clusters, se_method, n_boot, rng)
-        crit = stats.norm.ppf(0.5 + level / 2)
+        se = standard_errors(inf, c_k, se_method, n_boot, rng)
         for c, s in zip(cells, se, strict=True):
             att_rows.append(
                 {
@@ -266,11 +326,11 @@ def staggered_att(
                     "post": bool(c["t"] >= c["g"]),
                 }
             )
-        pg_group = np.array([np.mean(w_unit * (g_unit == g)) for g in glist])
+        pg_group = np.array([np.mean(w_k * (g_k == g)) for g in glist])
         pgg = pg_group[np.searchsorted(glist, groups)]
-        n_by_group = {g: int(pd.unique(persons[g_unit == g]).size) for g in glist}
-        for agg in aggregate(att, inf, groups, times, pgg, pg_group, glist, g_unit, w_unit):
-            s = standard_errors(agg["inf"][:, None], clusters, se_method, n_boot, rng)[0]
+        n_by_group = {g: int(pd.unique(p_k[g_k == g]).size) for g in glist}
+        for agg in aggregate(att, inf, groups, times, pgg, pg_group, glist, g_k, w_k):
+            s = standard_errors(agg["inf"][:, None], c_k, se_method, n_boot, rng)[0]
             used = agg["groups"]
             agg_rows.append(
                 {
@@ -286,13 +346,17 @@ def staggered_att(
                     "n_treated": int(sum(n_by_group[g] for g in used)),
                 }
             )
-        pre_rows.append({"outcome": outcome, **pretest(att, inf, groups, times, clusters)})
+        pre_rows.append({"outcome": outcome, **pretest(att, inf, groups, times, c_k)})
         count_rows.append(
             {
                 "outcome": outcome,
-                "n_treated": int(pd.unique(persons[g_unit > 0]).size),
-                "n_comparison": int(pd.unique(persons[g_unit == 0]).size),
-                "n_units": n,
+                "n_treated": int(pd.unique(p_k[g_k > 0]).size),
+                "n_comparison": int(pd.unique(p_k[g_k == 0]).size),
+                "n_units": n_k,
+                "n_dropped_rows": n_missing,
+                "n_dropped_units": int(n - n_k),
+                "n_dropped_cohorts": int(len(cohorts_before) - len(glist)),
+                **dropped,
             }
         )
     agg = pd.DataFrame(agg_rows, columns=AGG_COLUMNS)
@@ -305,6 +369,7 @@ def staggered_att(
         counts=pd.DataFrame(count_rows),
         control_group=control_group,
         se_method=se_method,
+        panel=panel,
         min_cell_size=min_cell_size,
         language=language,
     )

@@ -26,7 +26,7 @@ RESULTS_FILE = "results.json"
 _FRAGMENT = "_results_{analysis}.json"
 _SUMMARY = "_results_summary.json"
 #: Top-level fields a notebook may add to results.json with :func:`save_summary`.
-SUMMARY_FIELDS = ("n_clients",)
+SUMMARY_FIELDS = ("n_clients", "register_panel_sample")
 
 
 def json_safe(value: Any, *, digits: int = 6, significant: Collection[str] = ()) -> Any:
@@ -80,7 +80,9 @@ def save_summary(output_dir: str | Path | None, **fields: Any) -> Path | None:
     if output_dir is None:
         return None
     path = Path(output_dir) / _SUMMARY
-    path.write_text(dumps(json_safe(fields)), encoding="utf-8")
+    # each notebook of a report adds its own fields to the same file
+    known = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    path.write_text(dumps(json_safe({**known, **fields})), encoding="utf-8")
     return path
 
 

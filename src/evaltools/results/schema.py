@@ -217,6 +217,67 @@ class RegisterRecord(_Entry):
     )
 
 
+class SampleEntry(_Entry):
+    """What one register estimator left out of one outcome's sample, and why."""
+
+    outcome: str = Field(description="The outcome column.")
+    estimator: Literal["did", "twfe", "event_study", "staggered"] = Field(
+        description="The estimator."
+    )
+    n_dropped_rows: Whole | None = Field(
+        default=None,
+        description="Person-years left out for a missing value (`missing: drop`); null if small.",
+    )
+    n_units: Whole | None = Field(
+        default=None, description="Staggered: persons in the estimation; null if small."
+    )
+    n_dropped_units: Whole | None = Field(
+        default=None,
+        description="Staggered: persons left out by the panel rule (`panel: balanced` keeps "
+        "only persons observed every year); null if small.",
+    )
+    n_dropped_cohorts: Whole | None = Field(
+        default=None, description="Staggered: start cohorts left out (first or after last year)."
+    )
+    n_first_period_units: Whole | None = Field(
+        default=None,
+        description="Staggered: persons who started in the panel's first year (no pre-period); "
+        "null if small.",
+    )
+    n_first_period_cohorts: Whole | None = Field(
+        default=None, description="Staggered: cohorts that started in the first year."
+    )
+    n_late_units: Whole | None = Field(
+        default=None,
+        description="Staggered: persons who started after the panel's last year; null if small.",
+    )
+    pretrend_rank: Whole | None = Field(
+        default=None,
+        description="Event study and staggered: rank of the pre-period covariance; a test is "
+        "reported only at full rank.",
+    )
+    pretrend_note: str | None = Field(
+        default=None, description="Why no pre-trend statistic is reported, when there is none."
+    )
+
+
+class RegisterSample(_Entry):
+    """``register_panel_sample``: the sample rules used and what each estimator left out."""
+
+    never_started: str = Field(description="How never-started persons are coded: empty or zero.")
+    missing: str = Field(description="Missing values: drop (and count) or fail.")
+    panel: str = Field(description="Staggered panel rule: balanced (as R did) or available.")
+    n_excluded_participants: Whole | None = Field(
+        default=None, description="Participants left out before matching; null if small."
+    )
+    n_excluded_pool: Whole | None = Field(
+        default=None,
+        description="Comparison-pool persons left out before matching (missing covariates); "
+        "null if small.",
+    )
+    estimators: list[SampleEntry] = Field(description="One entry per outcome and estimator.")
+
+
 class ResultsDocument(_Entry):
     """The whole ``results.json`` of one report.
 
@@ -255,6 +316,10 @@ class ResultsDocument(_Entry):
     register_panel: list[RegisterRecord] | None = Field(
         default=None,
         description="Present when `analyses` lists `register_panel`: its records.",
+    )
+    register_panel_sample: RegisterSample | None = Field(
+        default=None,
+        description="Present with `register_panel`: the sample rules and what was left out.",
     )
 
     @model_validator(mode="after")
