@@ -79,6 +79,18 @@ TYPST_PAGE = {
     "fontsize": "10pt",
     # the brand's small logo in the top margin of every page
     "logo": {"location": "right-top", "width": "1.1cm", "padding": "0.75cm 1.2cm"},
+    # Typst keeps a figure on one page: a long table (it is a figure of kind
+    # quarto-float-tbl) ran off the page bottom. Tables may break across pages, are set a
+    # little smaller than the text, left-aligned and not justified (as in the HTML).
+    "include-in-header": [
+        {
+            "text": '#show figure.where(kind: "quarto-float-tbl"): set block(breakable: true)\n'
+            '#show figure.where(kind: "quarto-float-tbl"): set align(left)\n'
+            "#show table: set text(size: 0.9em)\n"
+            "#show table: set par(justify: false)\n"
+            "#show table: set text(hyphenate: true)"
+        }
+    ],
 }
 
 
