@@ -11,7 +11,11 @@ clients take turns) are reported on the same machine in the same run:
 * **evaltools batch**: ``evaltools.batch.round.run_batch`` (what ``evaltools batch params/ --force``
   runs, without the live display), in a fresh Python process, default workers (the number of
   cores), twice: branded HTML only (like for like with the loop), then HTML *and* PDF (what
-  ``evaltools batch`` writes by default); results.json and provenance.json each time.
+  ``evaltools batch`` writes by default); results.json and provenance.json each time. Both
+  with the nbconvert renderer (WeasyPrint for the PDF);
+* **evaltools batch with Quarto** (only where Quarto is found: ``$QUARTO_PATH`` or ``quarto``
+  on PATH; ``--no-quarto`` leaves it out): the same batch, HTML and PDF (Typst) rendered by
+  Quarto, so the per-report ``render`` step compares the two renderers.
 
 It prints both wall times, the ratio, and where the time goes per report: for the naive loop
 the papermill and nbconvert processes and, inside papermill, the import cell and the other
@@ -20,6 +24,7 @@ notebook, render, publish) and the notebook's import cell.
 
     .venv/bin/python benchmarks/batch_throughput.py                 # 24 grantees (~15 min)
     .venv/bin/python benchmarks/batch_throughput.py --grantees 4    # a quick run
+    .venv/bin/python benchmarks/batch_throughput.py --grantees 3 --skip-naive   # renderers only
 """
 
 from __future__ import annotations
@@ -38,15 +43,22 @@ from pathlib import Path
 
 from ruamel.yaml import YAML
 
+from evaltools.render.quarto import find_quarto
+
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 TARGET = 4.0  # issue 4: the batch takes at most a quarter of the naive loop's time
-VARIANTS = {"HTML, like the loop": "html", "HTML + PDF, the default": "html,pdf"}
+# label: (formats, renderer)
+VARIANTS = {
+    "HTML, like the loop": ("html", "nbconvert"),
+    "HTML + PDF, the default": ("html,pdf", "nbconvert"),
+}
+QUARTO_VARIANT = {"Quarto, HTML + PDF": ("html,pdf", "quarto")}
 BATCH_SCRIPT = """
 import json, sys
 from evaltools.batch.round import run_batch
 result = run_batch([sys.argv[1]], out_dir=sys.argv[2], force=True,
-                   formats=sys.argv[3].split(","))
+                   formats=sys.argv[3].split(","), renderer=sys.argv[4])
 print(json.dumps({"seconds": result.seconds, "exit_code": result.exit_code,
                   "runs": [{"slug": r.slug, "status": r.status, "reason": r.reason,
                             "seconds": r.seconds, "timings": r.timings} for r in result.runs]}))
@@ -122,11 +134,11 @@ def _cell_durations(executed: Path) -> tuple[float, float]:
     return (durations[0] if durations else 0.0), sum(durations[1:])
 
 
-def run_batch(params_dir: Path, out: Path, formats: str) -> dict:
+def run_batch(params_dir: Path, out: Path, formats: str, renderer: str) -> dict:
     """``run_batch`` in a fresh process; its result and per-report step timings."""
     started = time.perf_counter()
     result = subprocess.run(
-        [sys.executable, "-c", BATCH_SCRIPT, str(params_dir), str(out), formats],
+        [sys.executable, "-c", BATCH_SCRIPT, str(params_dir), str(out), formats, renderer],
         check=True, capture_output=True, text=True,
     )  # fmt: skip
     seconds = time.perf_counter() - started
@@ -194,14 +206,20 @@ def main() -> None:
     parser.add_argument("--skip-naive", action="store_true", help="time the batch only")
     parser.add_argument("--keep", type=Path, help="keep the work folder here")
     parser.add_argument("--json", type=Path, help="write the raw figures to this file")
+    parser.add_argument("--no-quarto", action="store_true", help="leave the Quarto batch out")
     args = parser.parse_args()
+    variants = dict(VARIANTS)
+    if not args.no_quarto and find_quarto() is not None:
+        variants.update(QUARTO_VARIANT)
     work = Path(tempfile.mkdtemp(prefix="batch-bench-"))
     try:
         params_dir = make_grantees(work, args.grantees)
         print(f"{args.grantees} grantees in {params_dir}", flush=True)
         batches = {}
-        for label, formats in VARIANTS.items():
-            batches[label] = run_batch(params_dir, work / f"batch-{formats}", formats)
+        for label, (formats, renderer) in variants.items():
+            batches[label] = run_batch(
+                params_dir, work / f"batch-{renderer}-{formats}", formats, renderer
+            )
             print(f"evaltools batch ({label}): {batches[label]['wall']:.1f} s{_load()}", flush=True)
         naive = None if args.skip_naive else run_naive(params_dir, work / "naive")
         if naive is not None:

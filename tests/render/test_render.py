@@ -10,6 +10,7 @@ import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import ClassVar
+from urllib.parse import unquote
 
 import nbconvert
 import nbformat
@@ -549,8 +550,7 @@ class FakeQuarto:
         self.front_matter = YAML(typ="safe").load(first.source.strip().strip("-"))
         self.cell_sources = [c.source for c in nb.cells[1:]]
         fmt = argv[argv.index("--to") + 1]
-        out = cwd / argv[argv.index("--output-dir") + 1]
-        out.mkdir(exist_ok=True)
+        out = cwd  # Quarto writes beside the input when no --output-dir is given
         suffix = {"html": ".html", "typst": ".pdf"}[fmt]
         (out / f"{Path(argv[2]).stem}{suffix}").write_text(f"rendered {fmt}", encoding="utf-8")
         return subprocess.CompletedProcess(argv, 0, stdout="", stderr="")
@@ -579,8 +579,6 @@ def test_render_quarto_runs_the_documented_command_line(
             "--no-execute",
             "--to",
             "html",
-            "--output-dir",
-            "_output",
         ],
         [
             str(quarto),
@@ -589,8 +587,6 @@ def test_render_quarto_runs_the_documented_command_line(
             "--no-execute",
             "--to",
             "typst",
-            "--output-dir",
-            "_output",
         ],
     ]
     workdir = fake.calls[1][1]
@@ -598,6 +594,7 @@ def test_render_quarto_runs_the_documented_command_line(
     assert not workdir.exists()  # the temporary working folder is cleaned up
     # _brand.yml and the logos sit beside the notebook, where Quarto looks for them
     assert {"_brand.yml", "logo.svg", "logo-mark.svg", "report.ipynb"} <= set(fake.workdir_files)
+    assert "evaltools-quarto.css" in fake.workdir_files  # the Quarto template's stylesheet
 
 
 def test_render_quarto_front_matter_and_cleaned_cells(tmp_path, notebook_file, brand, monkeypatch):
@@ -705,7 +702,8 @@ def test_real_quarto_renders_html_and_pdf(tmp_path, notebook_file, brand):
     assert files == [tmp_path / "report.html", tmp_path / "report.pdf"]
     assert "Ud af voldens skygge" in html
     assert "CODE_SOURCE_MARKER" not in html and "PARAM_SOURCE" not in html
-    assert brand.primary.lower() in html.lower()
+    # embed-resources puts the stylesheets into data: URLs, percent-encoded
+    assert brand.primary.lower() in unquote(html).lower()
     assert (tmp_path / "report.pdf").read_bytes()[:5] == b"%PDF-"
     assert os.path.getsize(tmp_path / "report.pdf") > 1000
 

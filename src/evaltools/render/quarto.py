@@ -7,10 +7,10 @@ says, and how this module follows it:
 - An ``.ipynb`` is rendered from its stored outputs; ``--no-execute`` makes sure no kernel
   runs ("Execute code (--no-execute to skip execution)").
   https://quarto.org/docs/cli/render.html and https://quarto.org/docs/tools/jupyter-lab.html
-- ``quarto render <file> --to <format> --output-dir <dir>``; ``--output-dir`` is "input/project
-  relative", so it is given relative to the working folder the notebook is in (Quarto joins it
-  onto that folder), and the files are then moved to their final place by us.
-  https://quarto.org/docs/cli/render.html
+- ``quarto render <file> --to <format>`` writes ``report.html`` / ``report.pdf`` beside the
+  input (https://quarto.org/docs/cli/render.html). No ``--output-dir``: with it, Quarto renders
+  the file as a temporary project whose output folder it empties on each render, so the second
+  format removed the first one's file. The files are then moved to their final place by us.
 - Document options go in the notebook's first cell, a raw cell holding YAML front matter
   (title, subtitle, author, date, ...). https://quarto.org/docs/tools/jupyter-lab.html
   and https://quarto.org/docs/authoring/title-blocks.html; ``date-format: long`` formats the
@@ -23,13 +23,24 @@ says, and how this module follows it:
   a fresh temporary folder outside the repository, so no ``_quarto.yml`` of a surrounding
   project can change the brand or the output paths.
 - Per-format options go under ``format:``: HTML is made self-contained with
-  ``embed-resources: true`` (https://quarto.org/docs/reference/formats/html.html); Typst
-  output is a PDF on ``papersize: a4`` (https://quarto.org/docs/output-formats/typst.html,
-  https://quarto.org/docs/reference/formats/typst.html).
+  ``embed-resources: true`` (https://quarto.org/docs/reference/formats/html.html), styled
+  further by ``css:`` and given the brand's logo above the title block with
+  ``include-before-body`` (a single HTML document has no navbar, where Quarto would put the
+  brand's logo); Typst output is a PDF on ``papersize: a4`` with ``margin`` and ``fontsize``,
+  and the brand's logo on every page with the ``logo`` option (``location``, ``width``,
+  ``padding``) (https://quarto.org/docs/output-formats/typst.html,
+  https://quarto.org/docs/reference/formats/typst.html,
+  https://quarto.org/docs/authoring/brand.html#logo). Fonts with ``source: file`` in
+  ``_brand.yml`` are embedded in the HTML and found by Typst; nothing is fetched.
+- The notebook's outputs are packed the way Quarto reads them (figures with ``#| label`` and
+  ``#| fig-cap``, tables as raw HTML blocks): :mod:`evaltools.render.quarto_source`.
+  The stylesheet and the logo snippet are the Quarto template, package data in
+  ``evaltools/templates/quarto/``.
 """
 
 from __future__ import annotations
 
+import html
 import os
 import re
 import shutil
@@ -38,6 +49,7 @@ import tempfile
 import uuid
 import warnings
 from collections.abc import Sequence
+from importlib import resources
 from io import StringIO
 from pathlib import Path
 from typing import Any
@@ -49,6 +61,7 @@ from evaltools.choices import check_choice
 from evaltools.errors import OutputError, RenderError
 from evaltools.render.meta import ReportMeta
 from evaltools.render.prepare import prepare_notebook
+from evaltools.render.quarto_source import quarto_notebook
 from evaltools.report.brand import Brand
 from evaltools.report.i18n import text
 
@@ -56,8 +69,29 @@ QUARTO_PATH_ENV = "QUARTO_PATH"
 MIN_VERSION = (1, 6)
 FORMATS = ("html", "typst")
 OUTPUT_SUFFIX = {"html": ".html", "typst": ".pdf"}
-OUTPUT_SUBDIR = "_output"
 REPORT_STEM = "report"
+TEMPLATE_FILES = ("evaltools-quarto.css",)
+TYPST_PAGE = {
+    "papersize": "a4",
+    # columns as wide as their content (Quarto's default gives every column the same share)
+    "tbl-colwidths": False,
+    "margin": {"x": "2.2cm", "top": "2.6cm", "bottom": "2.4cm"},
+    "fontsize": "10pt",
+    # the brand's small logo in the top margin of every page
+    "logo": {"location": "right-top", "width": "1.1cm", "padding": "0.75cm 1.2cm"},
+    # Typst keeps a figure on one page: a long table (it is a figure of kind
+    # quarto-float-tbl) ran off the page bottom. Tables may break across pages, are set a
+    # little smaller than the text, left-aligned and not justified (as in the HTML).
+    "include-in-header": [
+        {
+            "text": '#show figure.where(kind: "quarto-float-tbl"): set block(breakable: true)\n'
+            '#show figure.where(kind: "quarto-float-tbl"): set align(left)\n'
+            "#show table: set text(size: 0.9em)\n"
+            "#show table: set par(justify: false)\n"
+            "#show table: set text(hyphenate: true)"
+        }
+    ],
+}
 
 
 def find_quarto() -> Path | None:
@@ -90,8 +124,33 @@ def _version_tuple(version: str) -> tuple[int, ...]:
     return tuple(int(p) for p in re.findall(r"\d+", version)[:3])
 
 
-def front_matter(meta: ReportMeta | None, brand: Brand, existing: dict[str, Any]) -> dict[str, Any]:
-    """The document options for Quarto: the notebook's own front matter, ours on top."""
+def template_dir() -> Path:
+    """The folder holding evaltools' Quarto template files (package data)."""
+    return Path(str(resources.files("evaltools") / "templates" / "quarto"))
+
+
+def logo_html(brand: Brand) -> str:
+    """The HTML put before the title block: the brand's logo (empty when it has none)."""
+    if brand.logo is None:
+        return ""
+    alt = html.escape(brand.logo_alt, quote=True)
+    return (
+        f'<div class="evaltools-brand"><img src="{brand.logo.name}" alt="{alt}" '
+        'class="evaltools-logo"></div>'
+    )
+
+
+def front_matter(
+    meta: ReportMeta | None,
+    brand: Brand,
+    existing: dict[str, Any],
+    *,
+    formats: Sequence[str] = FORMATS,
+) -> dict[str, Any]:
+    """The document options for Quarto: the notebook's own front matter, ours on top.
+
+    `formats` are the formats rendered: the HTML links to ``report.pdf`` only when it is made.
+    """
     options: dict[str, Any] = dict(existing)
     options.setdefault("execute", {})
     if isinstance(options["execute"], dict):
@@ -100,7 +159,24 @@ def front_matter(meta: ReportMeta | None, brand: Brand, existing: dict[str, Any]
     options["toc-depth"] = 3
     formats = options.get("format")
     formats = dict(formats) if isinstance(formats, dict) else {}
-    for fmt, extra in {"html": {"embed-resources": True}, "typst": {"papersize": "a4"}}.items():
+    html_options: dict[str, Any] = {
+        "embed-resources": True,
+        "css": list(TEMPLATE_FILES),
+        "title-block-banner": True,
+        "title-block-banner-color": _text_colour_on(brand.primary),
+        "format-links": (
+            [{"text": "PDF", "href": f"{REPORT_STEM}.pdf", "icon": "file-pdf"}]
+            if "typst" in formats
+            else False
+        ),
+    }
+    snippet = logo_html(brand)
+    if snippet:
+        html_options["include-before-body"] = [{"text": snippet}]
+    typst_options = {k: (dict(v) if isinstance(v, dict) else v) for k, v in TYPST_PAGE.items()}
+    if brand.logo_small is None:
+        typst_options.pop("logo")
+    for fmt, extra in {"html": html_options, "typst": typst_options}.items():
         current = formats.get(fmt)
         formats[fmt] = {**(current if isinstance(current, dict) else {}), **extra}
     options["format"] = formats
@@ -115,9 +191,22 @@ def front_matter(meta: ReportMeta | None, brand: Brand, existing: dict[str, Any]
                 "date-format": "long",
                 "lang": lang,
                 "toc-title": text("report_contents", lang),
+                # the title block's labels: the author is the grantee
+                "language": {
+                    "title-block-author-single": text("report_grantee", lang),
+                    "title-block-published": text("report_date", lang),
+                },
             }
         )
     return options
+
+
+def _text_colour_on(background: str) -> str:
+    """White or near-black, whichever reads better on the hex colour `background`."""
+    rgb = [int(background.lstrip("#")[i : i + 2], 16) / 255 for i in (0, 2, 4)]
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
+    luminance = 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+    return "#FFFFFF" if luminance < 0.4 else "#111111"
 
 
 def _existing_front_matter(nb: nbformat.NotebookNode) -> dict[str, Any]:
@@ -148,7 +237,12 @@ def _yaml_cell(options: dict[str, Any]) -> nbformat.NotebookNode:
 
 
 def prepare_workdir(
-    notebook: Path, workdir: Path, *, brand: Brand, meta: ReportMeta | None
+    notebook: Path,
+    workdir: Path,
+    *,
+    brand: Brand,
+    meta: ReportMeta | None,
+    formats: Sequence[str] = FORMATS,
 ) -> Path:
     """Copy the cleaned notebook (with front matter) and the brand into `workdir`.
 
@@ -158,9 +252,9 @@ def prepare_workdir(
         nb = nbformat.read(notebook, as_version=4)
     except Exception as exc:
         raise RenderError(f"{notebook}: not a readable notebook ({exc})") from exc
-    nb = prepare_notebook(nb)
+    nb = quarto_notebook(prepare_notebook(nb))
     existing = _existing_front_matter(nb)
-    nb.cells.insert(0, _yaml_cell(front_matter(meta, brand, existing)))
+    nb.cells.insert(0, _yaml_cell(front_matter(meta, brand, existing, formats=formats)))
     target = workdir / f"{REPORT_STEM}.ipynb"
     nbformat.write(nb, target)
     for entry in brand.path.iterdir():
@@ -170,6 +264,8 @@ def prepare_workdir(
             shutil.copytree(entry, workdir / entry.name)
         else:
             shutil.copy2(entry, workdir / entry.name)
+    for name in TEMPLATE_FILES:
+        shutil.copyfile(template_dir() / name, workdir / name)
     return target
 
 
@@ -182,8 +278,6 @@ def quarto_command(quarto: Path, notebook_name: str, fmt: str) -> list[str]:
         "--no-execute",
         "--to",
         fmt,
-        "--output-dir",
-        OUTPUT_SUBDIR,
     ]
 
 
@@ -232,11 +326,11 @@ def render_quarto(
     output_dir = Path(output_dir)
     with tempfile.TemporaryDirectory(prefix="evaltools-quarto-") as tmp:
         workdir = Path(tmp)
-        source = prepare_workdir(Path(notebook), workdir, brand=brand, meta=meta)
+        source = prepare_workdir(Path(notebook), workdir, brand=brand, meta=meta, formats=formats)
         produced = []
         for fmt in formats:
             _run(quarto_command(quarto, source.name, fmt), cwd=workdir, timeout=timeout)
-            result = workdir / OUTPUT_SUBDIR / f"{REPORT_STEM}{OUTPUT_SUFFIX[fmt]}"
+            result = workdir / f"{REPORT_STEM}{OUTPUT_SUFFIX[fmt]}"
             if not result.is_file():
                 raise RenderError(f"quarto render --to {fmt} finished but wrote no {result.name}")
             produced.append(result)
