@@ -21,7 +21,7 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 
-from evaltools.params.models import load_params
+from evaltools.params.loading import load_params
 from evaltools.register import match_register
 
 pytestmark = pytest.mark.e2e

@@ -22,7 +22,7 @@ from bs4 import BeautifulSoup, Tag
 from demo_reports import run_report
 from pypdf import PdfReader
 
-from evaltools.params.models import load_params
+from evaltools.params.loading import load_params
 from evaltools.render import ReportMeta, find_quarto, render_report
 from evaltools.render.report_notebook import build_report_notebook
 from evaltools.report.brand import load_brand
