@@ -186,7 +186,10 @@ def _answers_partly(
             partition=by,
             total_col="_n",
         )
-        out.loc[shown, ["n_answer", "share"]] = part[["n_answer", "share"]].to_numpy(object)
+        out["n_answer"] = out["n_answer"].astype("Int64")
+        out["share"] = out["share"].astype(float)
+        out.loc[shown, "n_answer"] = part["n_answer"].astype("Int64").to_numpy()
+        out.loc[shown, "share"] = part["share"].astype(float).to_numpy()
         out.loc[shown, "suppressed"] = part["suppressed"].to_numpy(bool)
     return out
 
@@ -213,9 +216,11 @@ def _suppress_shift(table: pd.DataFrame, min_cell_size: int) -> pd.DataFrame:
             partition=["item"],
             total_col="_n",
         )
-        out.loc[shown, [f"n_{side}", f"share_{side}"]] = part[
-            [f"n_{side}", f"share_{side}"]
-        ].to_numpy(object)
+        out[f"n_{side}"] = out[f"n_{side}"].astype("Int64")
+        out[f"share_{side}"] = out[f"share_{side}"].astype(float)
+        out.loc[shown, f"n_{side}"] = part[f"n_{side}"].astype("Int64").to_numpy()
+        out.loc[shown, f"share_{side}"] = part[f"share_{side}"].astype(float).to_numpy()
+    out["suppressed"] = out["suppressed"] | out["n_before"].isna() | out["n_after"].isna()
     return out
 
 

@@ -83,7 +83,7 @@ def merge_fragments(folder: Path, params: Params, *, version: str) -> dict[str, 
         "analyses": list(params.analyses),
     }
     document.update(_labels(params))
-    for analysis in params.analyses:
+    for analysis in params.notebooks:  # the analyses, and `indicators` when it ran
         fragment = folder / _FRAGMENT.format(analysis=analysis)
         if not fragment.is_file():
             raise FileNotFoundError(

@@ -40,7 +40,11 @@ from evaltools.results.io import dumps, merge_fragments
 from evaltools.run.execute import KERNEL_NAME, KernelProvider, execute_notebook, kernel_name
 from evaltools.run.provenance import build_provenance, file_entry
 
-NOTEBOOKS: dict[str, str] = {"prepost": "prepost.ipynb", "register_panel": "register_panel.ipynb"}
+NOTEBOOKS: dict[str, str] = {
+    "prepost": "prepost.ipynb",
+    "indicators": "indicators.ipynb",  # after prepost when its section asks (Params.notebooks)
+    "register_panel": "register_panel.ipynb",
+}
 PROVENANCE = "provenance.json"
 ERROR_FILE = "error.txt"
 FAILED_FOLDER = "failed"
@@ -118,7 +122,7 @@ def report_inputs(prepared: Prepared) -> list[dict[str, Any]]:
     inputs = [file_entry(prepared.params_file, role="params")]
     inputs += [file_entry(s.path, role=f"data:{s.analysis}") for s in prepared.summaries]
     inputs += [
-        file_entry(notebooks_dir() / NOTEBOOKS[a], role=f"notebook:{a}") for a in params.analyses
+        file_entry(notebooks_dir() / NOTEBOOKS[a], role=f"notebook:{a}") for a in params.notebooks
     ]
     if params.theory_of_change is not None:
         toc = notebooks_dir() / "theory_of_change.ipynb"
@@ -298,7 +302,7 @@ def run_report(
     try:
         kernel = kernel_name()
         executed = []
-        for analysis in params.analyses:
+        for analysis in params.notebooks:
             step(f"running the {analysis} notebook")
             lap("setup")
             executed.append(
