@@ -174,6 +174,9 @@ def test_unknown_moment_is_named() -> None:
 def test_steering_table_cells_in_danish() -> None:
     spec = fixture_spec()
     view = steering_phase_table(table(), spec, by="variant", language="da", min_cell_size=1)
+    assert steering_phase_table(table(), spec, by=None, language="da", min_cell_size=1).row_headers[
+        0
+    ] == ("Trivsel", "Stress (1–4)")
     frame = view.to_frame()
     assert [h[2] for h in view.row_headers] == ["Alle", "Kort forløb", "Langt forløb"]
     assert view.row_headers[0][:2] == ("Trivsel", "Stress (1–4)")

@@ -100,7 +100,8 @@ def steering_phase_table(
     for scale in scale_order([s for s in spec.scales if s.name in set(table["scale"])], language):
         area = scale.area.get(language) if scale.area else text("prepost_tab_area_other", language)
         for v, (name, value) in enumerate(variants):
-            heads.append((area, scale_label(scale, language) if v == 0 else "", name))
+            label = scale_label(scale, language) if v == 0 else ""
+            heads.append((area, label, name) if by is not None else (area, label))
             line: list[str] = []
             for _, block, phase in blocks:
                 row = _row(table, scale.name, block, phase, by if value else None, value)
@@ -125,7 +126,7 @@ def steering_phase_table(
         (
             text("prepost_tab_area", language),
             text("prepost_tab_scale_range", language),
-            column_label(spec, by, language) if by else text("ind_clients", language),
+            *([column_label(spec, by, language)] if by else []),
         ),
         tuple(heads),
         tuple(columns),

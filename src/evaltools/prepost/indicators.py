@@ -195,6 +195,8 @@ def _clinical(spec: PrePost, pairs_of: dict, limit_of: dict, min_cell_size: int)
     for category in CATEGORIES:
         small = table[f"n_{category}"].map(lambda k: not pd.isna(k) and 0 < k < min_cell_size)
         table.loc[small, f"n_{category}"] = pd.NA
+    counts = ["n", "n_clinical_start", *(f"n_{c}" for c in CATEGORIES)]
+    table = table.astype({c: "Int64" for c in counts})
     small_start = table["n_clinical_start"].map(lambda k: not pd.isna(k) and 0 < k < min_cell_size)
     table.loc[small_start, "n_clinical_start"] = pd.NA
     return table
