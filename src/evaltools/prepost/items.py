@@ -149,7 +149,9 @@ def _paired_test(before: np.ndarray, after: np.ndarray, item: ChoiceItem) -> dic
             out.update(statistic=float(result.statistic), p_value=float(result.pvalue))
         return out
     out["test"] = "stuart_maxwell"
-    used = (table.sum(axis=0) + table.sum(axis=1)) > 0
+    # answers nobody moved to or from add nothing but a zero variance: leave them out
+    off = table - np.diag(np.diag(table))
+    used = (off.sum(axis=0) + off.sum(axis=1)) > 0
     square = table[np.ix_(used, used)]
     if square.shape[0] >= 2 and (square - np.diag(np.diag(square))).sum() > 0:
         try:
