@@ -32,7 +32,8 @@ def by_hand(data: pd.DataFrame, scale: str, phase: str, variant: str | None) -> 
     """n, means and share improved (RCI from the start-to-end start scores) by pandas alone."""
     rows = data if variant is None else data[data["variant"] == variant]
     rows = rows[rows[scale].notna() & (rows["phase"] == phase)]
-    wide = rows.pivot(index="client_id", columns="moment", values=scale).dropna()
+    wide = rows.pivot(index="client_id", columns="moment", values=scale)
+    wide = wide.reindex(columns=["before", "after"]).dropna()
     return {"n": len(wide), "before": wide["before"].mean(), "after": wide["after"].mean(),
             "change": (wide["after"] - wide["before"]).values}  # fmt: skip
 
