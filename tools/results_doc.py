@@ -27,6 +27,7 @@ from pydantic.fields import FieldInfo
 from evaltools.results.schema import (
     SCHEMA_VERSION,
     SUPPORTED_SCHEMA_VERSIONS,
+    IndicatorsSection,
     LocalizedLabel,
     Number,
     OutcomeEntry,
@@ -45,6 +46,7 @@ SECTIONS: tuple[tuple[type[BaseModel], str, str], ...] = (
     (OutcomeEntry, "`outcomes`", "outcomes"),
     (PrePostRecord, "`prepost`", "prepost"),
     (RegisterRecord, "`register_panel`", "register_panel"),
+    (IndicatorsSection, "`indicators`", "indicators"),
     (RegisterSample, "`register_panel_sample`", "register_panel_sample"),
     (SampleEntry, "`register_panel_sample.estimators`", "register_panel_sampleestimators"),
 )
@@ -64,6 +66,7 @@ EXAMPLE: dict[str, Any] = {
     "outcomes": "[ ... ]",
     "prepost": "[ ... ]",
     "register_panel": "[ ... ]",
+    "indicators": "{ ... }",
     "register_panel_sample": "{ ... }",
 }
 

@@ -27,8 +27,11 @@ from evaltools import __version__
 from evaltools.batch.jobs import DEFAULT_TIMEOUT
 from evaltools.choices import LANGUAGES, OUTPUT_FORMATS, RENDERERS, Renderer, shown
 from evaltools.data.quality import DataQuality, data_quality
+from evaltools.data.readers import read_analysis_data
+from evaltools.data.survey import id_linkage
 from evaltools.errors import EvaltoolsError, ExecutionError
 from evaltools.params.loading import load_params
+from evaltools.params.models import Params
 from evaltools.params.scaffold import write_new_params
 from evaltools.run.check import prepare
 from evaltools.run.verify import verify_report
@@ -195,6 +198,7 @@ def validate(params_file: ParamsArg) -> None:
     """
     try:
         params = load_params(params_file)
+        _print_linkage(params)
         for quality in data_quality(params):
             _print_quality(quality)
         prepare(params_file)
@@ -206,6 +210,17 @@ def validate(params_file: ParamsArg) -> None:
         f"language {params.language})",
         highlight=False,
     )
+
+
+def _print_linkage(params: Params) -> None:
+    """How the ids link across the waves, for survey exports (counts only)."""
+    spec = params.prepost
+    if spec is None or spec.survey is None or "prepost" not in params.analyses:
+        return
+    linkage = id_linkage(read_analysis_data(spec), spec.id, spec.occasion)
+    out.print("[bold]id linkage[/] (survey exports):", highlight=False)
+    for line in linkage.lines():
+        out.print(f"  {line}", highlight=False)
 
 
 def _print_quality(quality: DataQuality) -> None:
@@ -331,6 +346,37 @@ def verify(
     typer.echo(result.summary())
     if not result.ok:
         raise typer.Exit(code=1)
+
+
+@app.command("client-sheets")
+def client_sheets(
+    params_file: ParamsArg,
+    out_dir: Annotated[
+        Path,
+        typer.Option(
+            "--out", help="A folder of their own (never one holding reports).", show_default=False
+        ),
+    ],
+    client: Annotated[
+        list[str] | None,
+        typer.Option("--client", help="Only this client id; repeat for more.", show_default=False),
+    ] = None,
+) -> None:
+    """Write the worker's client sheets (restricted): one page per client, HTML and PDF.
+
+    They show a person's own data: the folder and files are readable by their owner only,
+    every page is marked confidential, and a folder holding reports is refused.
+    """
+    from evaltools.prepost.client_sheet import write_client_sheets
+
+    try:
+        written = write_client_sheets(params_file, out_dir, clients=client)
+    except EvaltoolsError as error:
+        raise _fail(error) from None
+    out.print(
+        f"[green]✓[/] {len(written) // 2} client sheet(s) in {out_dir} (owner-only; confidential)",
+        highlight=False,
+    )
 
 
 @app.command()

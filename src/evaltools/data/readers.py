@@ -42,6 +42,7 @@ from evaltools.data.formats import (
     detect_separator,
     is_glob,
 )
+from evaltools.data.survey import read_survey
 from evaltools.errors import DataError
 from evaltools.params.models import PrePost, ReadOptions, RegisterPanel
 
@@ -147,6 +148,10 @@ def read_analysis_data(spec: PrePost | RegisterPanel, *, only_used: bool = False
     columns the analysis names are read (for large register extracts).
     """
     used, numeric = analysis_columns(spec)
+    if isinstance(spec, PrePost) and spec.survey is not None:  # exports per wave, or wide
+        return read_survey(
+            spec, lambda path, options: read_table(path, options=options, keep_codes=numeric)
+        )
     return read_table(
         spec.data, options=spec.read, columns=used if only_used else None, keep_codes=numeric
     )

@@ -8,7 +8,9 @@ the line, the key, the bad value and what is allowed.
 
 from __future__ import annotations
 
+import datetime as _dt
 import glob
+import itertools
 import re
 import unicodedata
 from pathlib import Path
@@ -93,6 +95,188 @@ class ReadOptions(_Model):
     )
 
 
+# --------------------------------------------------------------------------- indicator system
+# Phases, progression rules, client statistics, single-choice items and survey-export intake
+# (the `indicators` part of a report, notebooks/indicators.ipynb). Every key is optional.
+
+ProgressionRule = Literal["reliable_change", "any_change", "minimal_important_difference"]
+
+
+class Phases(_Model):
+    """How measurements belong to programme phases: a before and an after inside each phase."""
+
+    column: str | None = Field(
+        default=None,
+        description="The column naming each measurement's phase (with `moment`); or give "
+        "`occasions` instead.",
+    )
+    moment: str | None = Field(
+        default=None,
+        description="The column saying whether a measurement is its phase's before or after "
+        "measurement (values `before` and `after`, see those keys).",
+    )
+    before: str = Field(default="before", description="The `moment` value of a before row.")
+    after: str = Field(default="after", description="The `moment` value of an after row.")
+    occasions: dict[str, tuple[int, int]] = Field(
+        default_factory=dict,
+        description="Instead of `column`/`moment`: each phase's (before, after) occasion "
+        "numbers, e.g. `{counselling: [1, 2], group_course: [2, 3]}` (a measurement may end "
+        "one phase and start the next).",
+    )
+    order: list[str] = Field(
+        default_factory=list,
+        description="The phase codes in programme order (default: the order of `occasions`, "
+        "else of `labels`, else sorted).",
+    )
+    labels: dict[str, LocalizedText] = Field(
+        default_factory=dict, description="Labels of the phase codes in the report's languages."
+    )
+    split_by: list[str] = Field(
+        default_factory=list,
+        description="Columns for two-way splits with the phase (e.g. `[variant, department]`): "
+        "one table row per value; labels from `prepost.value_labels` when the column is in "
+        "`groups`.",
+    )
+
+    @model_validator(mode="after")
+    def _column_or_occasions(self) -> Phases:
+        by_column = self.column is not None or self.moment is not None
+        if by_column == bool(self.occasions):
+            raise ValueError("give either `column` and `moment`, or `occasions`")
+        if by_column and (self.column is None or self.moment is None):
+            raise ValueError("`column` and `moment` go together: give both")
+        if self.before == self.after:
+            raise ValueError("`before` and `after` must differ")
+        for phase, (start, end) in self.occasions.items():
+            if not start < end:
+                raise ValueError(
+                    f"occasions of phase '{phase}' must be [before, after], before < after"
+                )
+        return self
+
+
+class BackgroundColumn(_Model):
+    """One background column of the client statistics (age, gender, referral source, ...)."""
+
+    column: str = Field(description="The data column (the client's value at intake is used).")
+    label: LocalizedText = Field(description="The characteristic's name in the report.")
+    bands: list[float] | None = Field(
+        default=None,
+        description="For a number: the lower edges of its bands, e.g. `[18, 25, 35, 50]` gives "
+        "18–24, 25–34, 35–49, 50+ (values below the first edge are a band of their own).",
+    )
+    values: dict[str, LocalizedText] = Field(
+        default_factory=dict,
+        description="Labels of the codes, in the order shown (codes not listed follow, sorted).",
+    )
+
+    @field_validator("bands")
+    @classmethod
+    def _bands_ascend(cls, value: list[float] | None) -> list[float] | None:
+        if value is not None and (not value or any(b <= a for a, b in itertools.pairwise(value))):
+            raise ValueError("must be at least one edge, in increasing order")
+        return value
+
+
+class Clients(_Model):
+    """Client statistics: background at intake, and new, active and closed clients."""
+
+    background: list[BackgroundColumn] = Field(
+        default_factory=list, description="The background columns, in report order."
+    )
+    by: str | None = Field(
+        default=None,
+        description="A column to break the counts down by (e.g. `variant` or `department`).",
+    )
+    start: str | None = Field(
+        default=None, description="The column with each client's start date (for new/active)."
+    )
+    end: str | None = Field(
+        default=None,
+        description="The column with each client's closing date, empty while active.",
+    )
+    period: tuple[_dt.date, _dt.date] | None = Field(
+        default=None,
+        description="The report period [from, to] (dates) that new, active and closed count in.",
+    )
+
+    @model_validator(mode="after")
+    def _dates_together(self) -> Clients:
+        if (self.start is None) != (self.period is None):
+            raise ValueError("`start` and `period` go together (new, active, closed clients)")
+        if self.period is not None and self.period[0] > self.period[1]:
+            raise ValueError("`period` must be [from, to] with from on or before to")
+        return self
+
+
+class ChoiceAnswer(_Model):
+    """One answer of a single-choice item: its code in the data and its label."""
+
+    value: str | int = Field(description="The answer's code as it is in the data.")
+    label: LocalizedText = Field(description="The answer as the report shows it.")
+
+
+class ChoiceItem(_Model):
+    """A single-choice question: yes/no/don't know, or a Likert item with ordered answers."""
+
+    name: str = Field(description="The data column holding the answers.")
+    label: LocalizedText = Field(description="The question as the report shows it.")
+    kind: Literal["yes_no", "likert"] = Field(
+        description="`yes_no`: answers without an order (yes, no, don't know); `likert`: "
+        "ordered answers, listed from the lowest to the highest."
+    )
+    answers: list[ChoiceAnswer] = Field(
+        min_length=2,
+        description="The answers in the order shown; answers in the data not listed here "
+        "count as missing.",
+    )
+    higher_is_better: bool = Field(
+        default=True,
+        description="`likert` only: whether a later answer in `answers` is the better one.",
+    )
+
+    @model_validator(mode="after")
+    def _answers_unique(self) -> ChoiceItem:
+        codes = [str(a.value) for a in self.answers]
+        if len(set(codes)) != len(codes):
+            raise ValueError(f"answer values must be unique, got {codes}")
+        return self
+
+
+class Survey(_Model):
+    """Survey exports read into the long format: one file per wave, or one wide table."""
+
+    waves: dict[int, Path] = Field(
+        default_factory=dict,
+        description="One export file per measurement wave, `{1: wave1.xlsx, 2: wave2.csv}`; "
+        "the wave number becomes the occasion (`data` may then be left out).",
+    )
+    wide: str | None = Field(
+        default=None,
+        description="`data` is a wide table, one row per person: the pattern of its columns "
+        'with `{item}` and `{wave}`, e.g. `"{item}_t{wave}"` (`ad1_t1`, `ad1_t2`, ...); columns '
+        "that match no item are copied to every wave.",
+    )
+
+    @field_validator("waves", mode="after")
+    @classmethod
+    def _resolve(cls, value: dict[int, Path], info: ValidationInfo) -> dict[int, Path]:
+        resolved = {wave: _resolve_data_path(path, info) for wave, path in value.items()}
+        if (info.context or {}).get("base_dir") is not None:
+            missing = {w: str(p) for w, p in resolved.items() if not p.is_file()}
+            if missing:
+                raise ValueError(f"wave file(s) not found: {missing}")
+        return resolved
+
+    @model_validator(mode="after")
+    def _one_way(self) -> Survey:
+        if bool(self.waves) == (self.wide is not None):
+            raise ValueError("give either `waves` (files per wave) or `wide` (a column pattern)")
+        if self.wide is not None and not ("{item}" in self.wide and "{wave}" in self.wide):
+            raise ValueError("`wide` must contain both {item} and {wave}")
+        return self
+
+
 class Scale(_Model):
     """One scale of the indicator system: its items (or a ready score), range and direction."""
 
@@ -107,6 +291,24 @@ class Scale(_Model):
     min_items_answered: float = Field(default=0.5, gt=0, le=1)
     area: LocalizedText | None = None
     cutoff: float | None = None
+    cutoff_source: LocalizedText | None = Field(
+        default=None,
+        description="Where `cutoff` comes from (e.g. the scale's manual and its norm "
+        "sample); the report states it beside the clinically significant change.",
+    )
+    progression: ProgressionRule | None = Field(
+        default=None,
+        description="What counts as improvement on this scale (default: `prepost.progression`): "
+        "`reliable_change` (beyond the reliable change index), `any_change` (any change in "
+        "the good direction) or `minimal_important_difference` (at least "
+        "`minimal_important_difference` scale units).",
+    )
+    minimal_important_difference: float | None = Field(
+        default=None,
+        gt=0,
+        description="The smallest change in scale units that counts as improvement or "
+        "deterioration under the `minimal_important_difference` rule.",
+    )
 
     @field_validator("name")
     @classmethod
@@ -131,6 +333,13 @@ class Scale(_Model):
         unknown = [i for i in self.reverse_items if i not in (self.items or [])]
         if unknown:
             raise ValueError(f"`reverse_items` {unknown} are not among `items` {self.items}")
+        if self.progression == "minimal_important_difference" and (
+            self.minimal_important_difference is None
+        ):
+            raise ValueError(
+                "`progression: minimal_important_difference` needs "
+                "`minimal_important_difference` (scale units)"
+            )
         return self
 
     @property
@@ -155,11 +364,75 @@ class PrePost(_Model):
     compare: tuple[Occasion, Occasion] = ("first", "last")
     scales: list[Scale] = Field(min_length=1)
     read: ReadOptions = Field(default_factory=ReadOptions)
+    phases: Phases | None = Field(
+        default=None,
+        description="Programme phases with a before and an after measurement each: the "
+        "indicator part shows change inside each phase and from start to end.",
+    )
+    progression: ProgressionRule | None = Field(
+        default=None,
+        description="What counts as improvement in the indicator part, for every scale "
+        "without its own `progression` (default `reliable_change`).",
+    )
+    clients: Clients | None = Field(
+        default=None, description="Client statistics: background at intake; new, active, closed."
+    )
+    items: list[ChoiceItem] = Field(
+        default_factory=list,
+        description="Single-choice questions (yes/no/don't know, Likert): shares per answer "
+        "and the shift from the first to the last answer.",
+    )
+    survey: Survey | None = Field(
+        default=None,
+        description="Survey exports (one file per wave, or a wide table) read into the long "
+        "format; `evaltools validate` shows how the ids link across waves.",
+    )
+    indicators: bool | None = Field(
+        default=None,
+        description="Whether the report has the indicator part (`notebooks/indicators.ipynb`, "
+        "after pre/post): by default when `phases`, `clients` or `items` is given; `true` "
+        "also for clinically significant change and progression alone.",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _data_from_waves(cls, values: Any) -> Any:
+        if isinstance(values, dict) and "data" not in values:
+            waves = (
+                (values.get("survey") or {}).get("waves")
+                if isinstance(values.get("survey"), dict)
+                else None
+            )
+            if isinstance(waves, dict) and waves:
+                values = {**values, "data": waves[min(waves)]}
+        return values
 
     @field_validator("data", mode="after")
     @classmethod
     def _resolve(cls, value: Path, info: ValidationInfo) -> Path:
         return _resolve_data_path(value, info)
+
+    @model_validator(mode="after")
+    def _mid_for_rule(self) -> PrePost:
+        if self.progression == "minimal_important_difference":
+            lacking = [
+                s.name
+                for s in self.scales
+                if s.progression is None and s.minimal_important_difference is None
+            ]
+            if lacking:
+                raise ValueError(
+                    f"`progression: minimal_important_difference` needs "
+                    f"`minimal_important_difference` on scales {lacking}"
+                )
+        return self
+
+    @property
+    def has_indicators(self) -> bool:
+        """Whether the report has the indicator part (see `indicators`)."""
+        if self.indicators is not None:
+            return self.indicators
+        return self.phases is not None or self.clients is not None or bool(self.items)
 
     @model_validator(mode="after")
     def _labels_for_groups(self) -> PrePost:
@@ -491,6 +764,17 @@ class Params(_Model):
         if len(set(self.analyses)) != len(self.analyses):
             raise ValueError("`analyses` lists an analysis twice")
         return self
+
+    @property
+    def notebooks(self) -> list[str]:
+        """The analysis notebooks of the report in order: `analyses`, with `indicators`
+        right after `prepost` when the pre/post section asks for the indicator part."""
+        parts: list[str] = []
+        for name in self.analyses:
+            parts.append(name)
+            if name == "prepost" and self.prepost is not None and self.prepost.has_indicators:
+                parts.append("indicators")
+        return parts
 
     @property
     def report_slug(self) -> str:

@@ -241,6 +241,42 @@ prepost:
       # reliability: 0.85  # «reliability»
       # min_items_answered: 0.5  # «min_items_answered»
       # cutoff: 2.5  # «cutoff»
+      # cutoff_source: {{da: "Skalaens manual", en: "The manual"}}  # where the cutoff is from
+      # progression: minimal_important_difference  # reliable_change | any_change | ...
+      # minimal_important_difference: 1  # scale points that count as a small step
+
+# The indicator system (optional, under prepost:): change inside each phase, client
+# statistics, yes/no questions, survey exports. Every key is explained in docs/params.md.
+#   phases:
+#     column: phase           # the phase of each measurement (or occasions: {{p1: [1, 2]}})
+#     moment: moment          # before or after
+#     before: before
+#     after: after
+#     order: [counselling, group_course]
+#     labels: {{counselling: {{da: "Rådgivning", en: "Counselling"}}}}
+#     split_by: [variant, department]   # two-way splits with the phase
+#   progression: reliable_change        # or any_change, minimal_important_difference
+#   indicators: true                    # the indicator part also without phases/clients/items
+#   clients:
+#     by: variant
+#     start: start_date
+#     end: end_date
+#     period: [2025-01-01, 2025-12-31]
+#     background:
+#       - column: age
+#         label: {{da: "Alder", en: "Age"}}
+#         bands: [18, 25, 35, 45]
+#         values: {{}}                   # labels of codes, e.g. {{"1": {{da: "Ja", en: "Yes"}}}}
+#   items:
+#     - name: child_play
+#       label: {{da: "Har dit barn leget med andre børn?", en: "Did your child play with others?"}}
+#       kind: yes_no                     # yes_no | likert
+#       higher_is_better: true
+#       answers:
+#         - {{value: 1, label: {{da: "Ja", en: "Yes"}}}}
+#         - {{value: 2, label: {{da: "Nej", en: "No"}}}}
+#   survey:
+#     waves: {{1: data/wave1.xlsx, 2: data/wave2.xlsx}}   # or wide: "{{item}}_t{{wave}}"
 
 # Theory of change (optional): activities -> outputs -> short- and long-term outcomes, each
 # outcome measured by indicators with targets; the report opens with its diagram. Remove the

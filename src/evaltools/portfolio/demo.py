@@ -37,8 +37,8 @@ def demo_round(folder: Path | None = None) -> Path:
         params = load_params(params_file)
         if params.prepost is None:
             continue
-        params = params.model_copy(update={"analyses": ["prepost"]})
-        spec = params.prepost
+        spec = params.prepost.model_copy(update={"indicators": False})  # pre/post results only
+        params = params.model_copy(update={"analyses": ["prepost"], "prepost": spec})
         result = analyse_prepost(
             read_analysis_data(spec), spec=spec, min_cell_size=params.min_cell_size
         )

@@ -105,7 +105,7 @@ def merge_fragments(folder: Path, params: Params, *, version: str) -> ResultsDoc
         If an analysis listed in `params` did not save its fragment.
     """
     records: dict[str, Any] = {}
-    for analysis in params.analyses:
+    for analysis in params.notebooks:  # the analyses, and `indicators` when it ran
         fragment = folder / _FRAGMENT.format(analysis=analysis)
         if not fragment.is_file():
             raise FileNotFoundError(
@@ -116,7 +116,7 @@ def merge_fragments(folder: Path, params: Params, *, version: str) -> ResultsDoc
     fields = json.loads(summary.read_text(encoding="utf-8")) if summary.is_file() else {}
     document = build_document(params, records, version=version, **fields)
     write_document(folder / RESULTS_FILE, document)
-    for analysis in params.analyses:
+    for analysis in params.notebooks:
         (folder / _FRAGMENT.format(analysis=analysis)).unlink()
     summary.unlink(missing_ok=True)
     return document
@@ -154,7 +154,7 @@ def build_document(
         "analyses": list(params.analyses),
     }
     document.update(_labels(params))
-    document.update({a: json_safe(records[a]) for a in params.analyses if a in records})
+    document.update({a: json_safe(records[a]) for a in params.notebooks if a in records})
     document.update({k: json_safe(v) for k, v in summary.items() if k in SUMMARY_FIELDS})
     return build(document)
 

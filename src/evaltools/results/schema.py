@@ -278,6 +278,39 @@ class RegisterSample(_Entry):
     estimators: list[SampleEntry] = Field(description="One entry per outcome and estimator.")
 
 
+#: One value of an indicator table's row: text, number, true/false, or null (hidden).
+Cell = StrictStr | Whole | StrictFloat | StrictBool | None
+#: One row of an indicator table, as its columns name it (see docs/methods.md).
+Row = dict[str, Cell]
+
+
+class IndicatorsSection(_Entry):
+    """``indicators``: the indicator part's tables, already suppressed (null = hidden).
+
+    Column names per table are those of the report's tables: ``phases`` (scale, block, phase,
+    split_var, split_value, n, mean_before, mean_after, mean_change, n_/share_ improved,
+    unchanged, deteriorated, rule, threshold, suppressed), ``clinical`` (scale, n,
+    n_clinical_start, n_/share_ recovered, improved, unchanged, deteriorated, cutoff,
+    rci_threshold, reliability, reliability_source, suppressed), ``background`` (column,
+    group, category, n_group, n, share, suppressed), ``status`` (status, group, n,
+    suppressed), ``item_shares`` (item, occasion, answer, answer_value, n, n_answer, share,
+    suppressed) and ``item_shift`` (item, answer, answer_value, n_paired, n_before, n_after,
+    share_before, share_after, test, statistic, p_value, suppressed; for Likert items also
+    share_better, share_same, share_worse).
+    """
+
+    n_clients: Whole | None = Field(description="Clients in the data; null if small.")
+    phases: list[Row] = Field(description="Before/after inside each phase and start to end.")
+    progression_rules: list[Row] = Field(
+        description="Per scale the progression rule (scale, rule, threshold)."
+    )
+    clinical: list[Row] = Field(description="Clinically significant change per scale.")
+    background: list[Row] = Field(description="Client statistics at intake.")
+    status: list[Row] = Field(description="New, active and closed clients.")
+    item_shares: list[Row] = Field(description="Shares per answer of each single-choice item.")
+    item_shift: list[Row] = Field(description="Before/after shift of each single-choice item.")
+
+
 class ResultsDocument(_Entry):
     """The whole ``results.json`` of one report.
 
@@ -316,6 +349,10 @@ class ResultsDocument(_Entry):
     register_panel: list[RegisterRecord] | None = Field(
         default=None,
         description="Present when `analyses` lists `register_panel`: its records.",
+    )
+    indicators: IndicatorsSection | None = Field(
+        default=None,
+        description="Present when the pre/post section asks for the indicator part.",
     )
     register_panel_sample: RegisterSample | None = Field(
         default=None,

@@ -17,7 +17,11 @@ from evaltools.paths import notebooks_dir
 from evaltools.report.brand import Brand, load_brand
 from evaltools.run.provenance import file_entry
 
-NOTEBOOKS: dict[str, str] = {"prepost": "prepost.ipynb", "register_panel": "register_panel.ipynb"}
+NOTEBOOKS: dict[str, str] = {
+    "prepost": "prepost.ipynb",
+    "indicators": "indicators.ipynb",  # after prepost when its section asks (Params.notebooks)
+    "register_panel": "register_panel.ipynb",
+}
 THEORY_OF_CHANGE_NOTEBOOK = "theory_of_change.ipynb"
 FORMATS = ("html", "pdf")  # the report files run_report writes by default
 
@@ -58,7 +62,7 @@ def report_inputs(prepared: Prepared) -> list[dict[str, Any]]:
     inputs = [file_entry(prepared.params_file, role="params")]
     inputs += [file_entry(s.path, role=f"data:{s.analysis}") for s in prepared.summaries]
     inputs += [
-        file_entry(notebooks_dir() / NOTEBOOKS[a], role=f"notebook:{a}") for a in params.analyses
+        file_entry(notebooks_dir() / NOTEBOOKS[a], role=f"notebook:{a}") for a in params.notebooks
     ]
     if params.theory_of_change is not None:
         toc = notebooks_dir() / THEORY_OF_CHANGE_NOTEBOOK

@@ -239,7 +239,7 @@ def _execute_notebooks(
 ) -> list[Path]:
     """Run every analysis notebook the parameters ask for; return the executed notebooks."""
     executed = []
-    for analysis in prepared.params.analyses:
+    for analysis in prepared.params.notebooks:  # `indicators` after `prepost` when asked
         step(f"running the {analysis} notebook")
         clock.lap("setup")
         executed.append(

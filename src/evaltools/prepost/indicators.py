@@ -1,0 +1,214 @@
+"""The indicator part of a report in one call: phases, clinical change, clients, items.
+
+:func:`analyse_indicators` scores the long table and computes every table the parameters ask
+for; :meth:`IndicatorResult.records` is the ``indicators`` section of ``results.json``
+(aggregates only, suppressed like the tables: never a client id or a row).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from evaltools.params.models import PrePost
+from evaltools.prepost.clients import background_table, status_table
+from evaltools.prepost.clinical import CATEGORIES, category_counts, clinical_change
+from evaltools.prepost.items import answer_shares, answer_shift
+from evaltools.prepost.phases import course_pairs, measurements, phase_order, phase_table
+from evaltools.prepost.phases import scale_threshold as phase_threshold
+from evaltools.prepost.progression import rci_threshold, rule_for, threshold_for
+from evaltools.prepost.scales import cronbach_alpha, scale_items, score_scales
+from evaltools.privacy.suppression import suppress
+from evaltools.results.io import json_safe
+
+_CLINICAL_STATS = [f"{p}_{c}" for c in CATEGORIES for p in ("n", "share")]
+
+
+@dataclass(frozen=True)
+class IndicatorResult:
+    """The indicator part's tidy tables (each already suppressed); empty when not asked for.
+
+    ``phases`` (:func:`~evaltools.prepost.phases.phase_table`), ``clinical`` (per scale with
+    a cutoff: ``scale``, ``n``, ``n_clinical_start``, ``n_``/``share_`` of recovered,
+    improved, unchanged, deteriorated, ``cutoff``, ``rci_threshold``, ``reliability``,
+    ``reliability_source``, ``suppressed``), ``rules`` (per scale: ``rule``, ``threshold``),
+    ``background`` and ``status`` (:mod:`~evaltools.prepost.clients`), ``item_shares`` and
+    ``item_shift`` (:mod:`~evaltools.prepost.items`), and ``n_clients``.
+    """
+
+    phases: pd.DataFrame
+    clinical: pd.DataFrame
+    rules: pd.DataFrame
+    background: pd.DataFrame
+    status: pd.DataFrame
+    item_shares: pd.DataFrame
+    item_shift: pd.DataFrame
+    n_clients: int
+    min_cell_size: int
+
+    def records(self) -> dict[str, Any]:
+        """The ``indicators`` section of results.json: one list of records per table."""
+
+        def rows(frame: pd.DataFrame, drop: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+            kept = frame.drop(columns=[c for c in drop if c in frame.columns])
+            return [
+                {k: _plain(v) for k, v in record.items()}
+                for record in kept.to_dict(orient="records")
+            ]
+
+        return json_safe(
+            {
+                "n_clients": self.n_clients if self.n_clients >= self.min_cell_size else None,
+                "phases": rows(self.phases),
+                "progression_rules": rows(self.rules),
+                "clinical": rows(self.clinical),
+                "background": rows(self.background),
+                "status": rows(self.status),
+                "item_shares": rows(self.item_shares),
+                "item_shift": rows(self.item_shift),
+            }
+        )
+
+
+def analyse_indicators(data: pd.DataFrame, *, spec: PrePost, min_cell_size: int) -> IndicatorResult:
+    """Every indicator table the pre/post section asks for, from the raw long table."""
+    frame = score_scales(data.reset_index(drop=True), spec.scales)
+    frame[spec.occasion] = pd.to_numeric(frame[spec.occasion], errors="raise").astype("int64")
+    empty = pd.DataFrame()
+    if spec.phases is not None:
+        phases = phase_table(frame, spec, min_cell_size=min_cell_size)
+        pairs_of, limit_of = _phase_pairs(frame, spec)
+    else:
+        phases = empty
+        pairs_of, limit_of = _compare_pairs(frame, spec)
+    rules = pd.DataFrame(
+        [{k: limit_of[s.name][k] for k in ("scale", "rule", "threshold")} for s in spec.scales]
+    )
+    clinical = _clinical(spec, pairs_of, limit_of, min_cell_size)
+    clients = spec.clients
+    return IndicatorResult(
+        phases=phases,
+        clinical=clinical,
+        rules=rules,
+        background=background_table(frame, spec, min_cell_size=min_cell_size)
+        if clients is not None and clients.background
+        else empty,
+        status=status_table(frame, spec, min_cell_size=min_cell_size)
+        if clients is not None
+        else empty,
+        item_shares=answer_shares(frame, spec, min_cell_size=min_cell_size)
+        if spec.items
+        else empty,
+        item_shift=answer_shift(frame, spec, min_cell_size=min_cell_size) if spec.items else empty,
+        n_clients=int(frame[spec.id].nunique()),
+        min_cell_size=min_cell_size,
+    )
+
+
+def _phase_pairs(frame: pd.DataFrame, spec: PrePost) -> tuple[dict, dict]:
+    measured = measurements(frame, spec)
+    order = phase_order(spec.phases, measured) if spec.phases else []
+    pairs, limits = {}, {}
+    for scale in spec.scales:
+        pairs[scale.name] = course_pairs(measured, spec, scale, order)
+        limits[scale.name] = phase_threshold(measured, pairs[scale.name], spec, scale)
+    return pairs, limits
+
+
+def _compare_pairs(frame: pd.DataFrame, spec: PrePost) -> tuple[dict, dict]:
+    """Without phases: each client's first and last score (``compare`` occasions if given)."""
+    start, end = spec.compare
+    pairs, limits = {}, {}
+    for scale in spec.scales:
+        scored = frame[frame[scale.name].notna()].sort_values([spec.id, spec.occasion])
+        by = scored.groupby(spec.id, sort=False)
+        base = by.head(1) if start == "first" else scored[scored[spec.occasion] == start]
+        last = by.tail(1) if end == "last" else scored[scored[spec.occasion] == end]
+        merged = base[[spec.id, spec.occasion, scale.name]].merge(
+            last[[spec.id, spec.occasion, scale.name]], on=spec.id, suffixes=("_a", "_b")
+        )
+        merged = merged[merged[f"{spec.occasion}_a"] < merged[f"{spec.occasion}_b"]]
+        pair = pd.DataFrame({"_pre": merged[f"{scale.name}_a"], "_post": merged[f"{scale.name}_b"]})
+        if scale.reliability is not None:
+            reliability, source = float(scale.reliability), "params"
+        elif scale.items is not None and len(scale.items) >= 2:
+            rows = frame.loc[base.index]
+            reliability, source = cronbach_alpha(scale_items(rows, scale)), "cronbach_alpha"
+        else:
+            reliability, source = math.nan, "none"
+        sd = float(np.std(pair["_pre"], ddof=1)) if len(pair) >= 2 else math.nan
+        rci = rci_threshold(sd, reliability) if not math.isnan(reliability) else math.nan
+        rule = rule_for(scale, spec)
+        pairs[scale.name] = pair
+        limits[scale.name] = {
+            "scale": scale.name,
+            "rule": rule,
+            "threshold": threshold_for(rule, scale, rci),
+            "rci_threshold": rci,
+            "reliability": reliability,
+            "reliability_source": source,
+        }
+    return pairs, limits
+
+
+def _clinical(spec: PrePost, pairs_of: dict, limit_of: dict, min_cell_size: int) -> pd.DataFrame:
+    rows = []
+    for scale in spec.scales:
+        if scale.cutoff is None:
+            continue
+        pairs, limit = pairs_of[scale.name], limit_of[scale.name]
+        pre, post = pairs["_pre"].to_numpy(float), pairs["_post"].to_numpy(float)
+        categories = clinical_change(
+            pre,
+            post,
+            rci_threshold=limit["rci_threshold"],
+            cutoff=scale.cutoff,
+            higher_is_better=scale.higher_is_better,
+        )
+        clinical_start = pre < scale.cutoff if scale.higher_is_better else pre > scale.cutoff
+        rows.append(
+            {
+                "scale": scale.name,
+                "n": len(pre),
+                "n_clinical_start": int(clinical_start.sum()),
+                **category_counts(categories),
+                "cutoff": scale.cutoff,
+                "rci_threshold": limit["rci_threshold"],
+                "reliability": limit["reliability"],
+                "reliability_source": limit["reliability_source"],
+            }
+        )
+    if not rows:
+        return pd.DataFrame()
+    table = suppress(
+        pd.DataFrame(rows),
+        n_col="n",
+        stat_cols=["n_clinical_start", *_CLINICAL_STATS],
+        min_cell_size=min_cell_size,
+    )
+    # as in the pre/post table: a category's share of a published n is shown, its count
+    # only when it is not small
+    for category in CATEGORIES:
+        small = table[f"n_{category}"].map(lambda k: not pd.isna(k) and 0 < k < min_cell_size)
+        table.loc[small, f"n_{category}"] = pd.NA
+    counts = ["n", "n_clinical_start", *(f"n_{c}" for c in CATEGORIES)]
+    table = table.astype({c: "Int64" for c in counts})
+    small_start = table["n_clinical_start"].map(lambda k: not pd.isna(k) and 0 < k < min_cell_size)
+    table.loc[small_start, "n_clinical_start"] = pd.NA
+    return table
+
+
+def _plain(value: Any) -> Any:
+    if value is pd.NA or value is None:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    return value

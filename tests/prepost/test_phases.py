@@ -1,0 +1,209 @@
+"""Before/after inside each phase, start to end, and the two-way split variant x phase.
+
+The fixture is small enough to compute every cell by hand (numbers in the comments):
+six clients on one score scale (1-4, lower is better, reliability 0.80 from the
+parameters); KORT clients have the counselling phase only, LANGT clients counselling and
+a group course.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from evaltools.errors import DataError
+from evaltools.params.models import PrePost
+from evaltools.prepost.indicator_tables import steering_phase_table
+from evaltools.prepost.phases import phase_table
+from evaltools.prepost.scales import score_scales
+
+# client: variant, (P1 before, P1 after), (P2 before, P2 after)
+CLIENTS = {
+    "c1": ("KORT", (3.0, 2.0), None),
+    "c2": ("KORT", (2.5, 2.5), None),
+    "c3": ("KORT", (3.5, 3.0), None),
+    "c4": ("LANGT", (3.0, 2.5), (2.5, 1.5)),
+    "c5": ("LANGT", (2.0, 2.5), (2.5, 2.0)),
+    "c6": ("LANGT", (4.0, 3.0), (3.0, 3.5)),
+}
+
+
+def fixture_frame() -> pd.DataFrame:
+    rows = []
+    for client, (variant, p1, p2) in CLIENTS.items():
+        for phase, pair, first in (("counselling", p1, 1), ("group_course", p2, 3)):
+            if pair is None:
+                continue
+            for offset, (moment, score) in enumerate(zip(("before", "after"), pair, strict=True)):
+                rows.append(
+                    {"client_id": client, "measurement": first + offset, "variant": variant,
+                     "phase": phase, "moment": moment, "stress": score}
+                )  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def fixture_spec(**phases: object) -> PrePost:
+    return PrePost.model_validate(
+        {
+            "data": "unused.csv",
+            "groups": ["variant"],
+            "value_labels": {"variant": {"KORT": "Kort forløb", "LANGT": "Langt forløb"}},
+            "scales": [
+                {
+                    "name": "stress",
+                    "label": {"da": "Stress", "en": "Stress"},
+                    "area": {"da": "Trivsel", "en": "Well-being"},
+                    "score": "stress",
+                    "range": [1, 4],
+                    "higher_is_better": False,
+                    "reliability": 0.8,
+                }
+            ],
+            "phases": {
+                "column": "phase",
+                "moment": "moment",
+                "order": ["counselling", "group_course"],
+                "labels": {"counselling": "Rådgivning", "group_course": "Gruppeforløb"},
+                "split_by": ["variant"],
+                **phases,
+            },
+        }
+    )
+
+
+def table(min_cell_size: int = 1) -> pd.DataFrame:
+    spec = fixture_spec()
+    return phase_table(
+        score_scales(fixture_frame(), spec.scales), spec, min_cell_size=min_cell_size
+    )
+
+
+# RCI: start scores 3, 2.5, 3.5, 3, 2, 4 -> SD = sqrt(2.5 / 5) = 0.7071;
+# 1.96 * 0.7071 * sqrt(2) * sqrt(1 - 0.8) = 1.96 * sqrt(0.2) = 0.8765
+RCI = 1.96 * math.sqrt(0.2)
+
+# (block, phase, split value): n, before, after, change, improved, deteriorated
+EXPECTED = {
+    ("phase", "counselling", None): (6, 18 / 6, 15.5 / 6, -2.5 / 6, 2, 0),  # c1 -1, c6 -1
+    ("phase", "counselling", "KORT"): (3, 3.0, 2.5, -0.5, 1, 0),
+    ("phase", "counselling", "LANGT"): (3, 3.0, 8 / 3, -1 / 3, 1, 0),
+    ("phase", "group_course", None): (3, 8 / 3, 7 / 3, -1 / 3, 1, 0),  # c4 -1
+    ("phase", "group_course", "KORT"): (0, None, None, None, 0, 0),
+    ("phase", "group_course", "LANGT"): (3, 8 / 3, 7 / 3, -1 / 3, 1, 0),
+    # start to end: KORT = counselling; LANGT 3->1.5, 2->2, 4->3.5
+    ("start_to_end", None, None): (6, 3.0, 14.5 / 6, -3.5 / 6, 2, 0),  # c1 -1, c4 -1.5
+    ("start_to_end", None, "KORT"): (3, 3.0, 2.5, -0.5, 1, 0),
+    ("start_to_end", None, "LANGT"): (3, 3.0, 7 / 3, -2 / 3, 1, 0),
+}
+
+
+@pytest.mark.parametrize("key", list(EXPECTED))
+def test_every_cell(key: tuple) -> None:
+    block, phase, split = key
+    t = table()
+    found = t[
+        (t["block"] == block)
+        & (t["phase"].isna() if phase is None else t["phase"] == phase)
+        & (t["split_value"].isna() if split is None else t["split_value"] == split)
+    ]
+    assert len(found) == 1
+    row = found.iloc[0]
+    n, before, after, change, improved, deteriorated = EXPECTED[key]
+    assert row["n"] == n
+    for column, value in (("mean_before", before), ("mean_after", after), ("mean_change", change)):
+        if value is None:
+            assert math.isnan(row[column])
+        else:
+            assert row[column] == pytest.approx(value)
+    assert row["n_improved"] == improved
+    assert row["n_deteriorated"] == deteriorated
+    if n:
+        assert row["share_improved"] == pytest.approx(improved / n)
+    assert row["threshold"] == pytest.approx(RCI)
+    assert row["rule"] == "reliable_change"
+
+
+def test_small_cells_hidden_with_their_complement() -> None:
+    t = table(min_cell_size=4)
+    splits = t[t["split_var"].notna() & (t["n"].notna())]
+    # every variant row has 3 clients (or 0): all with clients are hidden
+    assert set(splits["n"]) <= {0}
+    overall = t[t["split_var"].isna()].set_index(["block", "phase"], drop=False)
+    assert overall.loc[("phase", "counselling"), "n"] == 6
+    assert pd.isna(overall.loc[("phase", "group_course"), "n"])  # 3 < 4
+
+
+def test_occasions_map_gives_the_same_table() -> None:
+    frame = fixture_frame().drop(columns=["phase", "moment"])
+    spec = fixture_spec(
+        column=None, moment=None, occasions={"counselling": [1, 2], "group_course": [3, 4]}
+    )
+    got = phase_table(score_scales(frame, spec.scales), spec, min_cell_size=1)
+    pd.testing.assert_frame_equal(got, table())
+
+
+def test_any_change_and_mid_rules() -> None:
+    spec = fixture_spec()
+    scale = spec.scales[0].model_copy(update={"progression": "any_change"})
+    spec = spec.model_copy(update={"scales": [scale]})
+    t = phase_table(score_scales(fixture_frame(), spec.scales), spec, min_cell_size=1)
+    row = t[(t["block"] == "phase") & (t["phase"] == "counselling") & t["split_var"].isna()]
+    # counselling changes -1, 0, -0.5, -0.5, +0.5, -1: 4 better, 1 worse, 1 the same
+    assert row[["n_improved", "n_unchanged", "n_deteriorated"]].iloc[0].tolist() == [4, 1, 1]
+    scale = scale.model_copy(
+        update={"progression": "minimal_important_difference", "minimal_important_difference": 0.5}
+    )
+    spec = spec.model_copy(update={"scales": [scale]})
+    t = phase_table(score_scales(fixture_frame(), spec.scales), spec, min_cell_size=1)
+    row = t[(t["block"] == "phase") & (t["phase"] == "counselling") & t["split_var"].isna()]
+    # at least 0.5 better: -1, -0.5, -0.5, -1 -> 4; at least 0.5 worse: +0.5 -> 1
+    assert row[["n_improved", "n_unchanged", "n_deteriorated"]].iloc[0].tolist() == [4, 1, 1]
+    assert row["threshold"].iloc[0] == 0.5
+
+
+def test_unknown_moment_is_named() -> None:
+    frame = fixture_frame()
+    frame.loc[0, "moment"] = "midway"
+    spec = fixture_spec()
+    with pytest.raises(DataError, match="'midway'"):
+        phase_table(score_scales(frame, spec.scales), spec, min_cell_size=1)
+
+
+def test_steering_table_cells_in_danish() -> None:
+    spec = fixture_spec()
+    view = steering_phase_table(table(), spec, by="variant", language="da", min_cell_size=1)
+    assert steering_phase_table(table(), spec, by=None, language="da", min_cell_size=1).row_headers[
+        0
+    ] == ("Trivsel", "Stress (1–4)")
+    frame = view.to_frame()
+    assert [h[2] for h in view.row_headers] == ["Alle", "Kort forløb", "Langt forløb"]
+    assert view.row_headers[0][:2] == ("Trivsel", "Stress (1–4)")
+    spanners = [s for s, _ in view.columns]
+    assert spanners[:5] == ["Rådgivning"] * 5
+    assert spanners[-5:] == ["Start til slut"] * 5
+    headers = [h for _, h in view.columns[:5]]
+    assert headers == ["n", "Før", "Efter", "Forskel", "Andel forbedret"]
+    kort = frame.iloc[1].tolist()
+    assert kort[:5] == ["3", "3,00", "2,50", "−0,50", "33 %"]
+    assert kort[5:10] == ["0", "–", "–", "–", "–"]  # KORT has no group course
+    assert kort[10:] == ["3", "3,00", "2,50", "−0,50", "33 %"]
+    langt = frame.iloc[2].tolist()
+    assert langt[:5] == ["3", "3,00", "2,67", "−0,33", "33 %"]
+    assert langt[5:10] == ["3", "2,67", "2,33", "−0,33", "33 %"]
+    assert langt[10:] == ["3", "3,00", "2,33", "−0,67", "33 %"]
+    alle = frame.iloc[0].tolist()
+    assert alle[:5] == ["6", "3,00", "2,58", "−0,42", "33 %"]
+    assert alle[10:] == ["6", "3,00", "2,42", "−0,58", "33 %"]
+
+
+def test_steering_table_hides_small_cells_in_english() -> None:
+    spec = fixture_spec()
+    view = steering_phase_table(
+        table(min_cell_size=4), spec, by="variant", language="en", min_cell_size=4
+    )
+    frame = view.to_frame()
+    assert frame.iloc[1].tolist()[:5] == ["< 4", "–", "–", "–", "–"]
+    assert frame.iloc[0].tolist()[:5] == ["6", "3.00", "2.58", "−0.42", "33%"]
+    assert any("fewer than 4" in note for note in view.notes)
