@@ -11,7 +11,7 @@ import yaml
 from evaltools.data.demo_indicators import generate
 from evaltools.data.readers import read_analysis_data
 from evaltools.data.survey import id_linkage
-from evaltools.params.models import load_params
+from evaltools.params.loading import load_params
 from evaltools.prepost.analysis import analyse_prepost
 from evaltools.results.io import dumps, json_safe
 

@@ -8,17 +8,12 @@ the line, the key, the bad value and what is allowed.
 
 from __future__ import annotations
 
-import datetime as _dt
-import glob
-import itertools
 import re
 import unicodedata
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Field,
     ValidationInfo,
     field_validator,
@@ -26,255 +21,54 @@ from pydantic import (
 )
 
 from evaltools.choices import Language
-
-Analysis = Literal["prepost", "register_panel"]
-
-_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class LocalizedText(_Model):
-    """A text in Danish and English; a plain string in the YAML means the same in both."""
-
-    da: str
-    en: str
-
-    @model_validator(mode="before")
-    @classmethod
-    def _from_string(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            return {"da": value, "en": value}
-        return value
-
-    def get(self, language: str) -> str:
-        """Return the text in `language` (``"da"`` or ``"en"``)."""
-        return self.da if language == "da" else self.en
-
-
-def _resolve_data_path(value: str | Path, info: ValidationInfo) -> Path:
-    """Resolve `value` against the params file's folder, then each folder above it."""
-    path = Path(value).expanduser()
-    if path.is_absolute():
-        return path
-    base = (info.context or {}).get("base_dir")
-    if base is None:
-        return path
-    base = Path(base)
-    for folder in (base, *base.parents):
-        candidate = folder / path
-        if candidate.exists() or glob_matches(candidate):
-            return candidate.resolve()
-    # Not found: keep the path relative to the params file so the error names it.
-    return (base / path).resolve()
-
-
-def glob_matches(path: Path) -> bool:
-    """Whether `path` is a glob pattern (``data/*.parquet``) that matches at least one file."""
-    return any(c in str(path) for c in "*?[") and bool(glob.glob(str(path), recursive=True))
-
-
-class ReadOptions(_Model):
-    """How to read a data file when the defaults (detected from the file) are not right."""
-
-    sep: str | None = None
-    decimal: str | None = None
-    encoding: str | None = None
-    sheet: str | int | None = None
-    where: str | None = Field(
-        default=None,
-        description="A SQL row filter (e.g. `year >= 2010`), pushed down into the file scan "
-        "by DuckDB (Parquet/CSV files or a glob).",
-    )
-    sql: str | None = Field(
-        default=None,
-        description="A SQL SELECT over the view `data` (the data file or glob), run by DuckDB; "
-        "`where` then filters its result.",
-    )
-
-
-# --------------------------------------------------------------------------- indicator system
-# Phases, progression rules, client statistics, single-choice items and survey-export intake
-# (the `indicators` part of a report, notebooks/indicators.ipynb). Every key is optional.
-
-ProgressionRule = Literal["reliable_change", "any_change", "minimal_important_difference"]
-
-
-class Phases(_Model):
-    """How measurements belong to programme phases: a before and an after inside each phase."""
-
-    column: str | None = Field(
-        default=None,
-        description="The column naming each measurement's phase (with `moment`); or give "
-        "`occasions` instead.",
-    )
-    moment: str | None = Field(
-        default=None,
-        description="The column saying whether a measurement is its phase's before or after "
-        "measurement (values `before` and `after`, see those keys).",
-    )
-    before: str = Field(default="before", description="The `moment` value of a before row.")
-    after: str = Field(default="after", description="The `moment` value of an after row.")
-    occasions: dict[str, tuple[int, int]] = Field(
-        default_factory=dict,
-        description="Instead of `column`/`moment`: each phase's (before, after) occasion "
-        "numbers, e.g. `{counselling: [1, 2], group_course: [2, 3]}` (a measurement may end "
-        "one phase and start the next).",
-    )
-    order: list[str] = Field(
-        default_factory=list,
-        description="The phase codes in programme order (default: the order of `occasions`, "
-        "else of `labels`, else sorted).",
-    )
-    labels: dict[str, LocalizedText] = Field(
-        default_factory=dict, description="Labels of the phase codes in the report's languages."
-    )
-    split_by: list[str] = Field(
-        default_factory=list,
-        description="Columns for two-way splits with the phase (e.g. `[variant, department]`): "
-        "one table row per value; labels from `prepost.value_labels` when the column is in "
-        "`groups`.",
-    )
-
-    @model_validator(mode="after")
-    def _column_or_occasions(self) -> Phases:
-        by_column = self.column is not None or self.moment is not None
-        if by_column == bool(self.occasions):
-            raise ValueError("give either `column` and `moment`, or `occasions`")
-        if by_column and (self.column is None or self.moment is None):
-            raise ValueError("`column` and `moment` go together: give both")
-        if self.before == self.after:
-            raise ValueError("`before` and `after` must differ")
-        for phase, (start, end) in self.occasions.items():
-            if not start < end:
-                raise ValueError(
-                    f"occasions of phase '{phase}' must be [before, after], before < after"
-                )
-        return self
-
-
-class BackgroundColumn(_Model):
-    """One background column of the client statistics (age, gender, referral source, ...)."""
-
-    column: str = Field(description="The data column (the client's value at intake is used).")
-    label: LocalizedText = Field(description="The characteristic's name in the report.")
-    bands: list[float] | None = Field(
-        default=None,
-        description="For a number: the lower edges of its bands, e.g. `[18, 25, 35, 50]` gives "
-        "18–24, 25–34, 35–49, 50+ (values below the first edge are a band of their own).",
-    )
-    values: dict[str, LocalizedText] = Field(
-        default_factory=dict,
-        description="Labels of the codes, in the order shown (codes not listed follow, sorted).",
-    )
-
-    @field_validator("bands")
-    @classmethod
-    def _bands_ascend(cls, value: list[float] | None) -> list[float] | None:
-        if value is not None and (not value or any(b <= a for a, b in itertools.pairwise(value))):
-            raise ValueError("must be at least one edge, in increasing order")
-        return value
-
-
-class Clients(_Model):
-    """Client statistics: background at intake, and new, active and closed clients."""
-
-    background: list[BackgroundColumn] = Field(
-        default_factory=list, description="The background columns, in report order."
-    )
-    by: str | None = Field(
-        default=None,
-        description="A column to break the counts down by (e.g. `variant` or `department`).",
-    )
-    start: str | None = Field(
-        default=None, description="The column with each client's start date (for new/active)."
-    )
-    end: str | None = Field(
-        default=None,
-        description="The column with each client's closing date, empty while active.",
-    )
-    period: tuple[_dt.date, _dt.date] | None = Field(
-        default=None,
-        description="The report period [from, to] (dates) that new, active and closed count in.",
-    )
-
-    @model_validator(mode="after")
-    def _dates_together(self) -> Clients:
-        if (self.start is None) != (self.period is None):
-            raise ValueError("`start` and `period` go together (new, active, closed clients)")
-        if self.period is not None and self.period[0] > self.period[1]:
-            raise ValueError("`period` must be [from, to] with from on or before to")
-        return self
-
-
-class ChoiceAnswer(_Model):
-    """One answer of a single-choice item: its code in the data and its label."""
-
-    value: str | int = Field(description="The answer's code as it is in the data.")
-    label: LocalizedText = Field(description="The answer as the report shows it.")
-
-
-class ChoiceItem(_Model):
-    """A single-choice question: yes/no/don't know, or a Likert item with ordered answers."""
-
-    name: str = Field(description="The data column holding the answers.")
-    label: LocalizedText = Field(description="The question as the report shows it.")
-    kind: Literal["yes_no", "likert"] = Field(
-        description="`yes_no`: answers without an order (yes, no, don't know); `likert`: "
-        "ordered answers, listed from the lowest to the highest."
-    )
-    answers: list[ChoiceAnswer] = Field(
-        min_length=2,
-        description="The answers in the order shown; answers in the data not listed here "
-        "count as missing.",
-    )
-    higher_is_better: bool = Field(
-        default=True,
-        description="`likert` only: whether a later answer in `answers` is the better one.",
-    )
-
-    @model_validator(mode="after")
-    def _answers_unique(self) -> ChoiceItem:
-        codes = [str(a.value) for a in self.answers]
-        if len(set(codes)) != len(codes):
-            raise ValueError(f"answer values must be unique, got {codes}")
-        return self
-
-
-class Survey(_Model):
-    """Survey exports read into the long format: one file per wave, or one wide table."""
-
-    waves: dict[int, Path] = Field(
-        default_factory=dict,
-        description="One export file per measurement wave, `{1: wave1.xlsx, 2: wave2.csv}`; "
-        "the wave number becomes the occasion (`data` may then be left out).",
-    )
-    wide: str | None = Field(
-        default=None,
-        description="`data` is a wide table, one row per person: the pattern of its columns "
-        'with `{item}` and `{wave}`, e.g. `"{item}_t{wave}"` (`ad1_t1`, `ad1_t2`, ...); columns '
-        "that match no item are copied to every wave.",
-    )
-
-    @field_validator("waves", mode="after")
-    @classmethod
-    def _resolve(cls, value: dict[int, Path], info: ValidationInfo) -> dict[int, Path]:
-        resolved = {wave: _resolve_data_path(path, info) for wave, path in value.items()}
-        if (info.context or {}).get("base_dir") is not None:
-            missing = {w: str(p) for w, p in resolved.items() if not p.is_file()}
-            if missing:
-                raise ValueError(f"wave file(s) not found: {missing}")
-        return resolved
-
-    @model_validator(mode="after")
-    def _one_way(self) -> Survey:
-        if bool(self.waves) == (self.wide is not None):
-            raise ValueError("give either `waves` (files per wave) or `wide` (a column pattern)")
-        if self.wide is not None and not ("{item}" in self.wide and "{wave}" in self.wide):
-            raise ValueError("`wide` must contain both {item} and {wave}")
-        return self
+from evaltools.params.base import (
+    _IDENT,
+    LocalizedText,
+    ReadOptions,
+    _Model,
+    _resolve_data_path,
+)
+from evaltools.params.base import Analysis as Analysis
+from evaltools.params.base import glob_matches as glob_matches
+from evaltools.params.indicators import (
+    BackgroundColumn as BackgroundColumn,
+)
+from evaltools.params.indicators import (
+    ChoiceAnswer as ChoiceAnswer,
+)
+from evaltools.params.indicators import (
+    ChoiceItem as ChoiceItem,
+)
+from evaltools.params.indicators import (
+    Clients as Clients,
+)
+from evaltools.params.indicators import (
+    Phases as Phases,
+)
+from evaltools.params.indicators import (
+    ProgressionRule as ProgressionRule,
+)
+from evaltools.params.indicators import (
+    Survey as Survey,
+)
+from evaltools.params.register import (
+    Matching as Matching,
+)
+from evaltools.params.register import (
+    RegisterPanel as RegisterPanel,
+)
+from evaltools.params.theory_of_change import (
+    Indicator as Indicator,
+)
+from evaltools.params.theory_of_change import (
+    Outcome as Outcome,
+)
+from evaltools.params.theory_of_change import (
+    RegisterEstimator as RegisterEstimator,
+)
+from evaltools.params.theory_of_change import (
+    TheoryOfChange as TheoryOfChange,
+)
 
 
 class Scale(_Model):
@@ -449,235 +243,6 @@ class PrePost(_Model):
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise ValueError(f"scale names must be unique, {dupes} appear more than once")
-        return self
-
-
-class Matching(_Model):
-    """How the comparison group is built from the register pool."""
-
-    method: Literal["propensity", "none"] = "propensity"
-    # Absolute difference allowed between propensity scores (probabilities, 0..1).
-    caliper: float = Field(default=0.05, gt=0)
-    ratio: int = Field(default=1, ge=1)
-    replace: bool = False
-    exact: list[str] = Field(default_factory=list)
-    seed: int = 20140101
-
-
-class RegisterPanel(_Model):
-    """The register panel analysis: person x year panel, participants vs a comparison pool."""
-
-    data: Path
-    id: str = "person_id"
-    time: str = "year"
-    start: str = "start_year"
-    outcomes: list[str] = Field(min_length=1)
-    outcome_labels: dict[str, LocalizedText] = Field(default_factory=dict)
-    covariates: list[str] = Field(default_factory=list)
-    covariate_labels: dict[str, LocalizedText] = Field(default_factory=dict)
-    matching: Matching = Field(default_factory=Matching)
-    event_window: tuple[int, int] = (-3, 3)
-    estimators: list[Literal["did", "event_study", "staggered"]] = Field(
-        default_factory=lambda: ["did", "event_study", "staggered"]
-    )
-    control_group: Literal["never_treated", "not_yet_treated"] = "never_treated"
-    staggered_se: Literal["analytic", "bootstrap"] = "analytic"
-    n_boot: int = Field(default=999, ge=99)
-    never_started: Literal["empty", "zero"] = Field(
-        default="empty",
-        description="How the data mark a person who never started (the comparison pool) in "
-        "the `start` column: `empty` (a missing value) or `zero` (0, R `did`'s coding; empty "
-        "is then accepted too). With `empty`, a 0 is an error.",
-    )
-    panel: Literal["balanced", "available"] = Field(
-        default="balanced",
-        description="Which units the Callaway & Sant'Anna estimator uses in an unbalanced "
-        "panel: `balanced` keeps only units with the outcome observed in every year (R "
-        "`did`'s default); `available` uses, for each cohort and year, every unit observed "
-        "in both years compared. The report names the rule and counts the units left out.",
-    )
-    missing: Literal["drop", "fail"] = Field(
-        default="drop",
-        description="Person-years with a missing outcome: `drop` leaves them out of the "
-        "estimators that need them and counts them in the report and in results.json "
-        "(`register_panel_sample`); `fail` stops the analysis with an error naming the "
-        "column.",
-    )
-    read: ReadOptions = Field(default_factory=ReadOptions)
-
-    @field_validator("data", mode="after")
-    @classmethod
-    def _resolve(cls, value: Path, info: ValidationInfo) -> Path:
-        return _resolve_data_path(value, info)
-
-    @field_validator("event_window")
-    @classmethod
-    def _window_spans_reference(cls, value: tuple[int, int]) -> tuple[int, int]:
-        if not (value[0] <= -2 and value[1] >= 0):
-            raise ValueError("must be [first, last] with first <= -2 and last >= 0")
-        return value
-
-    @model_validator(mode="after")
-    def _labels_for_listed_covariates(self) -> RegisterPanel:
-        for key in self.covariate_labels:
-            if key not in self.covariates:
-                raise ValueError(
-                    f"covariate_labels: '{key}' is not in `covariates` {self.covariates}"
-                )
-        return self
-
-
-RegisterEstimator = Literal[
-    "did", "twfe", "event_study", "staggered_simple", "staggered_group", "staggered_dynamic"
-]
-
-
-class Indicator(_Model):
-    """How one outcome of the theory of change is measured, and what is aimed for."""
-
-    analysis: Analysis = Field(
-        description="The analysis whose result measures the outcome: `prepost` (a scale's "
-        "change from first to last measurement) or `register_panel` (an effect on a register "
-        "outcome)."
-    )
-    scale: str | None = Field(
-        default=None, description="`prepost`: the `name` of a scale in `prepost.scales`."
-    )
-    outcome: str | None = Field(
-        default=None,
-        description="`register_panel`: an outcome column listed in `register_panel.outcomes`.",
-    )
-    label: LocalizedText | None = Field(
-        default=None,
-        description="The indicator's name in the report; by default the scale's label or the "
-        "register outcome's label.",
-    )
-    baseline: float | None = Field(
-        default=None,
-        description="The level before the intervention, in the indicator's units (scale "
-        "points, or the outcome's units), e.g. from an earlier round. `prepost`: when not "
-        "given, the measured mean at the first compared occasion is shown.",
-    )
-    target: float | None = Field(
-        default=None,
-        description="`prepost`: the mean score aimed for at the last compared occasion, in "
-        "scale points (met when the mean is at it or better, in the scale's direction). "
-        "`register_panel`: the effect aimed for, in the outcome's units (met when the "
-        "estimate is at it or beyond, in the outcome's direction).",
-    )
-    target_share_improved: float | None = Field(
-        default=None,
-        ge=0,
-        le=1,
-        description="`prepost` only: the share of clients (0..1) with a reliable improvement "
-        "aimed for (met when the share is at it or above).",
-    )
-    estimator: RegisterEstimator | None = Field(
-        default=None,
-        description="`register_panel` only: which estimate is compared with the target "
-        "(default `did`).",
-    )
-    event_time: int | None = Field(
-        default=None,
-        description="`register_panel` only: the year since start of an `event_study` or "
-        "`staggered_dynamic` estimate (0 = the start year); empty for the overall estimate.",
-    )
-    higher_is_better: bool | None = Field(
-        default=None,
-        description="`register_panel` only: whether a higher outcome is better (default "
-        "true); a `prepost` scale's direction comes from the scale.",
-    )
-    share: bool = Field(
-        default=False,
-        description="`register_panel` only: the outcome is a 0/1 share; its effect, baseline "
-        "and target are then shown in percentage points.",
-    )
-
-    @model_validator(mode="after")
-    def _fits_its_analysis(self) -> Indicator:
-        register_only = ("estimator", "event_time", "higher_is_better")
-        if self.analysis == "prepost":
-            if self.scale is None or self.outcome is not None:
-                raise ValueError("a `prepost` indicator names a `scale` (and no `outcome`)")
-            given = [k for k in register_only if getattr(self, k) is not None]
-            if self.share:
-                given.append("share")
-            if given:
-                raise ValueError(f"{given} apply to `register_panel` indicators only")
-        else:
-            if self.outcome is None or self.scale is not None:
-                raise ValueError("a `register_panel` indicator names an `outcome` (no `scale`)")
-            if self.target_share_improved is not None:
-                raise ValueError("`target_share_improved` applies to `prepost` indicators only")
-            by_year = ("event_study", "staggered_dynamic")
-            if self.event_time is not None and self.estimator not in by_year:
-                raise ValueError(f"`event_time` needs `estimator` one of {list(by_year)}")
-        return self
-
-    @property
-    def measure(self) -> str:
-        """The scale or register outcome this indicator reads."""
-        return str(self.scale if self.analysis == "prepost" else self.outcome)
-
-
-class Outcome(_Model):
-    """An outcome (forandring) of the theory of change, with the indicators that measure it."""
-
-    name: str = Field(description="A short name (letters, digits, `_`), unique in the theory.")
-    label: LocalizedText = Field(description="The outcome as the report states it.")
-    term: Literal["short", "long"] = Field(
-        description="`short`: expected during or right after the intervention; `long`: later."
-    )
-    indicators: list[Indicator] = Field(
-        default_factory=list, description="How the outcome is measured (none: not measured)."
-    )
-    leads_to: list[str] = Field(
-        default_factory=list,
-        description="Short-term outcomes only: the `name`s of the long-term outcomes it leads "
-        "to (drawn as arrows; without any, the diagram links the columns as a whole).",
-    )
-
-    @field_validator("name")
-    @classmethod
-    def _name_is_identifier(cls, value: str) -> str:
-        if not _IDENT.match(value):
-            raise ValueError("must be a name of letters, digits and underscores")
-        return value
-
-
-class TheoryOfChange(_Model):
-    """The intervention's theory of change: activities -> outputs -> outcomes."""
-
-    activities: list[LocalizedText] = Field(
-        min_length=1, description="What the intervention does (e.g. counselling, group courses)."
-    )
-    outputs: list[LocalizedText] = Field(
-        min_length=1,
-        description="What the activities deliver, countable (e.g. clients in counselling).",
-    )
-    outcomes: list[Outcome] = Field(
-        min_length=1,
-        description="The changes aimed for, short- and long-term, each with its indicators.",
-    )
-
-    @model_validator(mode="after")
-    def _outcome_links(self) -> TheoryOfChange:
-        names = [o.name for o in self.outcomes]
-        dupes = sorted({n for n in names if names.count(n) > 1})
-        if dupes:
-            raise ValueError(f"outcome names must be unique, {dupes} appear more than once")
-        long_term = [o.name for o in self.outcomes if o.term == "long"]
-        for i, outcome in enumerate(self.outcomes):
-            if outcome.leads_to and outcome.term != "short":
-                raise ValueError(
-                    f"outcomes[{i}] '{outcome.name}': only short-term outcomes have `leads_to`"
-                )
-            unknown = [n for n in outcome.leads_to if n not in long_term]
-            if unknown:
-                raise ValueError(
-                    f"outcomes[{i}] '{outcome.name}': `leads_to` {unknown} are not long-term "
-                    f"outcomes; long-term outcomes: {long_term}"
-                )
         return self
 
 
