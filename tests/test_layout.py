@@ -40,11 +40,13 @@ LOCAL_IMPORTS_ALLOWED: tuple[tuple[str, str, str], ...] = (
     ("evaltools.cli", "evaltools.batch.round", _CLI),
     ("evaltools.cli", "evaltools.portfolio.build", _CLI),
     ("evaltools.cli", "evaltools.data.demo", _CLI),
+    ("evaltools.cli", "evaltools.prepost.client_sheet", _CLI),
     ("evaltools.batch.worker", "evaltools.run.pipeline", _WORKER),
     ("evaltools.batch.worker", "evaltools.render.pdf", _WORKER),
     ("evaltools.render.pdf", "weasyprint", _PANGO),
     ("evaltools.render.pdf", "weasyprint.formatting_structure.boxes", _PANGO),
     ("evaltools.render.pdf", "weasyprint.text.fonts", _PANGO),
+    ("evaltools.prepost.client_sheet", "weasyprint", _PANGO),
     ("evaltools.run.kernel_server", "numpy", _FORKED + " (reseeds numpy only if preloaded)"),
     ("evaltools.run.kernel_server", "ipykernel.kernelapp", _FORKED),
 )

@@ -367,7 +367,7 @@ def client_sheets(
     They show a person's own data: the folder and files are readable by their owner only,
     every page is marked confidential, and a folder holding reports is refused.
     """
-    from evaltools.prepost.client_sheet import write_client_sheets
+    from evaltools.prepost.client_sheet import write_client_sheets  # slow: see the module docstring
 
     try:
         written = write_client_sheets(params_file, out_dir, clients=client)

@@ -101,7 +101,7 @@ def write_client_sheets(
     OutputError
         If `out_dir` holds reports or can't be written.
     """
-    # WeasyPrint takes a second to import; only this command needs it.
+    # WeasyPrint loads Pango at import (and takes a second); only this command needs it.
     from weasyprint import HTML
 
     params = load_params(params_file)
