@@ -10,14 +10,15 @@ from evaltools.paths import demo_data_dir, demo_params_dir
 def write_all_demo_data(folder: Path | None = None) -> list[Path]:
     """Write every demo data file; return the files written.
 
-    Indicator data per grantee (``<slug>.csv``) and the register panel
+    Indicator data per grantee (``<slug>.csv``, dated over 2022-2025 with a planted
+    trend: :mod:`evaltools.data.demo_cycle`) and the register panel
     (``register_panel.parquet``, and ``register_panel_small.csv`` for the small grantee).
     """
-    from evaltools.data.demo_prepost import write_demo_data
+    from evaltools.data.demo_cycle import write_dated_demo_data
     from evaltools.data.demo_register import write_register_demo
 
     folder = folder or demo_data_dir()
-    return [*write_demo_data(folder), *write_register_demo(folder)]
+    return [*write_dated_demo_data(folder), *write_register_demo(folder)]
 
 
 def demo_params_files() -> list[Path]:

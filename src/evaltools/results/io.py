@@ -20,6 +20,9 @@ _FRAGMENT = "_results_{analysis}.json"
 _SUMMARY = "_results_summary.json"
 #: Top-level fields a notebook may add to results.json with :func:`save_summary`.
 SUMMARY_FIELDS = ("n_clients",)
+_SECTION = "_results_section_{name}.json"
+#: Optional top-level sections a notebook may add with :func:`save_section` (monitoring cycle).
+SECTIONS = ("coverage", "trend", "previous_round")
 
 
 def json_safe(value: Any, *, digits: int = 6) -> Any:
@@ -65,6 +68,20 @@ def save_summary(output_dir: str | Path | None, **fields: Any) -> Path | None:
     return path
 
 
+def save_section(output_dir: str | Path | None, name: str, data: dict[str, Any]) -> Path | None:
+    """Write the top-level section `name` (:data:`SECTIONS`) of results.json into `output_dir`.
+
+    Returns the file written, or None when `output_dir` is None (an interactive session).
+    """
+    if name not in SECTIONS:
+        raise ValueError(f"not a results.json section: {name!r}; known: {SECTIONS}")
+    if output_dir is None:
+        return None
+    path = Path(output_dir) / _SECTION.format(name=name)
+    path.write_text(dumps(json_safe(data)), encoding="utf-8")
+    return path
+
+
 def dumps(data: Any) -> str:
     """Serialise `data` deterministically (sorted keys, UTF-8, two-space indent)."""
     return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
@@ -96,6 +113,11 @@ def merge_fragments(folder: Path, params: Params, *, version: str) -> dict[str, 
         fields = json.loads(summary.read_text(encoding="utf-8"))
         document.update({k: v for k, v in fields.items() if k in SUMMARY_FIELDS})
         summary.unlink()
+    for name in SECTIONS:
+        section = folder / _SECTION.format(name=name)
+        if section.is_file():
+            document[name] = json.loads(section.read_text(encoding="utf-8"))
+            section.unlink()
     return document
 
 
