@@ -23,7 +23,9 @@ __all__ = [
     "CycleView",
     "apply_as_of",
     "client_courses",
+    "coverage_record",
     "covered_clients",
+    "covered_rows",
     "cycle_view",
     "measurement_dates",
 ]
@@ -218,3 +220,26 @@ def cycle_view(data: pd.DataFrame, params: Params) -> CycleView:
         clients=cycle.clients,
         n_dropped=len(data) - len(dated),
     )
+
+
+def covered_rows(data: pd.DataFrame, params: Params) -> pd.DataFrame:
+    """The rows a report analyses: `data` itself without a ``cycle`` section, else the covered
+    clients' rows measured by the as-of date (:func:`cycle_view`)."""
+    return data if params.cycle is None else cycle_view(data, params).data
+
+
+def coverage_record(view: CycleView) -> dict[str, object]:
+    """The ``coverage`` section of results.json: what the results cover (no person data)."""
+    period = view.period
+    return {
+        "as_of": view.as_of.isoformat(),
+        "clients": view.clients,
+        "period": None
+        if period is None
+        else {
+            "from": period.start.isoformat(),
+            "to": period.end.isoformat(),
+            "label": period.label,
+        },
+        "measurements_after_as_of": view.n_dropped,
+    }

@@ -359,8 +359,11 @@ def trend_records(result: TrendResult) -> dict[str, Any]:
 
     change = []
     for row in result.change.to_dict(orient="records"):
-        group = None if row["group_var"] is None else {row["group_var"]: plain(row["group_value"])}
+        group_var = plain(row["group_var"])
+        group = None if group_var is None else {group_var: plain(row["group_value"])}
         record = {k: plain(row[k]) for k in CHANGE_COLUMNS if k not in ("group_var", "group_value")}
+        if record["n_paired"] is not None:
+            record["n_paired"] = int(record["n_paired"])
         record["group"] = group
         change.append(record)
     return {

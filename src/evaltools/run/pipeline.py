@@ -31,6 +31,7 @@ from typing import Any
 
 from evaltools import __version__
 from evaltools.choices import Renderer
+from evaltools.cycle.levels import execute_cycle, levels_to_write, write_level_report
 from evaltools.data.validation import DataSummary, check_data
 from evaltools.errors import EvaltoolsError, ExecutionError, OutputError
 from evaltools.params.models import Params, load_params
@@ -237,6 +238,7 @@ def run_report(
     on_step: Callable[[str], None] | None = None,
     kernels: KernelProvider | None = None,
     formats: Sequence[str] = FORMATS,
+    levels: Sequence[str] | None = None,
 ) -> ReportOutcome:
     """Produce ``<out_dir>/<slug>/`` for the parameter file: report, notebooks, results.
 
@@ -261,6 +263,9 @@ def run_report(
         :mod:`evaltools.run.warm_kernels`).
     formats
         The report files to write: ``("html", "pdf")`` (default) or one of them.
+    levels
+        Reports per level to write beside the report, in ``levels/<level>/`` (``board``,
+        ``steering``, ``team``); None: the parameters' ``levels``. Levels need a ``cycle``.
 
     Raises
     ------
@@ -314,6 +319,20 @@ def run_report(
                 )
             )
             lap(f"notebook:{analysis}")
+        if params.cycle is not None:
+            step("running the cycle notebook")
+            executed.append(
+                execute_cycle(
+                    prepared.params_file,
+                    level="trend",
+                    workdir=workdir,
+                    kernel=kernel,
+                    cell_timeout=timeout,
+                    notebook_timeout=notebook_timeout,
+                    kernels=kernels,
+                )
+            )
+            lap("notebook:cycle")
         step("collecting results")
         try:
             document = merge_fragments(workdir, params, version=__version__)
@@ -359,8 +378,24 @@ def run_report(
         report_source.unlink()
         _remove_render_leftovers(workdir, keep={p.name for p in executed})
         lap("render")
+        for level in levels_to_write(params, levels):
+            step(f"writing the {level} report")
+            write_level_report(
+                prepared.params_file,
+                level=level,
+                workdir=workdir,
+                kernel=kernel,
+                brand=prepared.brand,
+                params=params,
+                renderer=renderer,
+                formats=formats,
+                cell_timeout=timeout,
+                notebook_timeout=notebook_timeout,
+                kernels=kernels,
+            )
+            lap(f"level:{level}")
         step("publishing")
-        outputs = sorted(p for p in workdir.iterdir() if p.is_file())
+        outputs = sorted(p for p in workdir.rglob("*") if p.is_file())
         provenance = build_provenance(
             inputs=inputs,
             outputs=outputs,
