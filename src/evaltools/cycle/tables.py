@@ -6,6 +6,7 @@ untrusted files) and no index.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -25,7 +26,9 @@ def _count(value: Any, language: str) -> str:
 
 
 def _styled(frame: pd.DataFrame, caption: str | None = None) -> Styler:
-    styler = frame.style.hide(axis="index").format(escape="html")
+    # a table id from its content, not a random one: the executed notebook stays the same
+    uid = hashlib.sha1(frame.to_csv(index=False).encode("utf-8")).hexdigest()[:8]
+    styler = frame.style.set_uuid(uid).hide(axis="index").format(escape="html")
     if caption:
         styler = styler.set_caption(_escape(caption))
     return styler
