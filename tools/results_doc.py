@@ -27,16 +27,20 @@ from pydantic.fields import FieldInfo
 from evaltools.results.schema import (
     SCHEMA_VERSION,
     SUPPORTED_SCHEMA_VERSIONS,
+    CoverageSection,
     IndicatorsSection,
     LocalizedLabel,
     Number,
     OutcomeEntry,
+    PeriodEntry,
     PrePostRecord,
+    PreviousRound,
     RegisterRecord,
     RegisterSample,
     ResultsDocument,
     SampleEntry,
     ScaleEntry,
+    TrendSection,
 )
 
 #: The sections, in order: the model, its heading and the anchor a type links to.
@@ -47,6 +51,10 @@ SECTIONS: tuple[tuple[type[BaseModel], str, str], ...] = (
     (PrePostRecord, "`prepost`", "prepost"),
     (RegisterRecord, "`register_panel`", "register_panel"),
     (IndicatorsSection, "`indicators`", "indicators"),
+    (CoverageSection, "`coverage`", "coverage"),
+    (PeriodEntry, "`coverage.period`", "coverageperiod"),
+    (TrendSection, "`trend`", "trend"),
+    (PreviousRound, "`previous_round`", "previous_round"),
     (RegisterSample, "`register_panel_sample`", "register_panel_sample"),
     (SampleEntry, "`register_panel_sample.estimators`", "register_panel_sampleestimators"),
 )
@@ -67,6 +75,9 @@ EXAMPLE: dict[str, Any] = {
     "prepost": "[ ... ]",
     "register_panel": "[ ... ]",
     "indicators": "{ ... }",
+    "coverage": "{ ... }",
+    "trend": "{ ... }",
+    "previous_round": "{ ... }",
     "register_panel_sample": "{ ... }",
 }
 

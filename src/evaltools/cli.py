@@ -104,6 +104,15 @@ def run(
         float | None, typer.Option(help="Seconds a notebook cell may run before it is stopped.")
     ] = None,
     formats: FormatOption = None,
+    levels: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--level",
+            help="Also write the report for a level (board, steering, team) in "
+            "reports/<slug>/levels/<level>/; repeat for several (default: the params' levels).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Run one grantee's analyses and write reports/<slug>/ (report, notebooks, results)."""
     from evaltools.run.pipeline import run_report  # slow to import: see the module docstring
@@ -120,6 +129,7 @@ def run(
                 timeout=timeout,
                 on_step=lambda text: status.update(f"{params_file.name}: {text}"),
                 formats=chosen_formats,
+                levels=levels or None,
             )
     except EvaltoolsError as error:
         raise _fail(error) from None

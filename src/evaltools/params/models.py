@@ -8,6 +8,7 @@ the line, the key, the bad value and what is allowed.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import unicodedata
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     Field,
+    ValidationError,
     ValidationInfo,
     field_validator,
     model_validator,
@@ -30,6 +32,27 @@ from evaltools.params.base import (
 )
 from evaltools.params.base import Analysis as Analysis
 from evaltools.params.base import glob_matches as glob_matches
+from evaltools.params.cycle import (
+    ClosedRule as ClosedRule,
+)
+from evaltools.params.cycle import (
+    Comments as Comments,
+)
+from evaltools.params.cycle import (
+    CommentSection as CommentSection,
+)
+from evaltools.params.cycle import (
+    CourseRules as CourseRules,
+)
+from evaltools.params.cycle import (
+    Cycle as Cycle,
+)
+from evaltools.params.cycle import (
+    Level as Level,
+)
+from evaltools.params.cycle import (
+    ReportingPeriod as ReportingPeriod,
+)
 from evaltools.params.indicators import (
     BackgroundColumn as BackgroundColumn,
 )
@@ -265,6 +288,29 @@ class Params(_Model):
         "and long-term outcomes, with indicators and targets); the report opens with it.",
     )
 
+    cycle: Cycle | None = Field(
+        default=None,
+        description="The monitoring cycle: as-of date, reporting period, which clients the "
+        "results cover, when a course is closed, and the trend periods. Needs `prepost.date`.",
+    )
+    levels: list[Level] = Field(
+        default_factory=list,
+        description="Reports per level written beside the default report, in "
+        "`levels/<level>/`: `board` (short, what changed and the year-on-year trend), "
+        "`steering` (per department and phase, quarterly status, comments), `team` (the "
+        "month's clients and measurements due and missing). Needs `cycle`.",
+    )
+    comments: Comments | None = Field(
+        default=None,
+        description="The organisation's own comments, shown beside the results in the level "
+        "reports, marked as its own words.",
+    )
+    previous_rounds: list[Path] = Field(
+        default_factory=list,
+        description="The previous round's `results.json` (or folders holding one per report, "
+        "`<folder>/<slug>/results.json`); the level reports show last round beside this one.",
+    )
+
     @field_validator("theory_of_change")
     @classmethod
     def _indicators_are_measured(
@@ -328,6 +374,38 @@ class Params(_Model):
                 raise ValueError(f"`analyses` lists '{name}' but there is no `{name}:` section")
         if len(set(self.analyses)) != len(self.analyses):
             raise ValueError("`analyses` lists an analysis twice")
+        return self
+
+    @model_validator(mode="before")
+    @classmethod
+    def _period_from_cycle(cls, value: Any) -> Any:
+        """The free-text `period` defaults from `cycle.period` (or `cycle.as_of`)."""
+        if isinstance(value, dict) and value.get("period") is None:
+            cycle = value.get("cycle")
+            if isinstance(cycle, dict) and cycle.get("period") is not None:
+                with contextlib.suppress(ValidationError):  # reported at cycle.period
+                    value = {
+                        **value,
+                        "period": ReportingPeriod.model_validate(cycle["period"]).label,
+                    }
+            elif isinstance(cycle, dict) and cycle.get("as_of") is not None:
+                value = {**value, "period": str(cycle["as_of"])}
+        return value
+
+    @field_validator("previous_rounds", mode="after")
+    @classmethod
+    def _resolve_rounds(cls, value: list[Path], info: ValidationInfo) -> list[Path]:
+        return [_resolve_data_path(p, info) for p in value]
+
+    @model_validator(mode="after")
+    def _cycle_needs_dates(self) -> Params:
+        if self.levels and self.cycle is None:
+            raise ValueError("`levels` needs a `cycle:` section (at least `cycle: {}`)")
+        if self.cycle is not None:
+            if self.prepost is None or "prepost" not in self.analyses:
+                raise ValueError("`cycle` needs the `prepost` analysis (dated measurements)")
+            if self.prepost.date is None:
+                raise ValueError("`cycle` needs `prepost.date`: the column of measurement dates")
         return self
 
     @property

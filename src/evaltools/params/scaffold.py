@@ -299,6 +299,28 @@ prepost:
 #           target_share_improved: 0.3   # share of clients with a reliable improvement
 #           # estimator: did  # event_time: 3  # higher_is_better: true  # share: true
 
+# Monitoring cycle (optional): which dates and clients the report covers, trends per quarter,
+# and reports per level beside the default report (needs `date:` above). Keys: docs/params.md.
+# cycle:
+#   as_of: 2025-06-30        # measurements dated later are ignored (default: the latest date)
+#   period: 2025-Q2          # 2025, 2025-Q2, 2025-05 or {{from: 2025-01-01, to: 2025-06-30}}
+#                            # (start: and end: are the same as from: and to:; label: its name)
+#   clients: closed          # closed (in the period) | active | all
+#   trend: quarter           # quarter | month | year
+#   course:                  # a course is closed when any rule in `when` holds
+#     when: [status, last_occasion, inactive]
+#     status_column: status  # a column with each course's status (optional)
+#     closed_values: [afsluttet, closed]
+#     inactive_days: 180     # no measurement for this many days
+#     last_occasion: 4       # the last planned measurement (default: the highest in the data)
+#     interval_days: 91      # planned days between measurements (measurements due)
+# levels: [board, steering, team]   # reports per level in reports/<slug>/levels/<level>/
+# comments:                  # the organisation's own words beside the results (shown as text)
+#   report: {{da: "Vores kommentar", en: "Our comment"}}
+#   sections: {{trend: "Flere klienter i år"}}   # summary, clients, trend, departments, ...
+#   file: comments.md        # or a Markdown file: "## trend" starts a section's comment
+# previous_rounds: [../reports-2024/]   # last round's results.json, or its reports folder
+
 # «register_panel»
 # register_panel:
 #   data: data/{file_stem}_register.parquet  # «rp_data»

@@ -27,6 +27,9 @@ _FRAGMENT = "_results_{analysis}.json"
 _SUMMARY = "_results_summary.json"
 #: Top-level fields a notebook may add to results.json with :func:`save_summary`.
 SUMMARY_FIELDS = ("n_clients", "register_panel_sample")
+_SECTION = "_results_section_{name}.json"
+#: Optional top-level sections a notebook may add with :func:`save_section` (monitoring cycle).
+SECTIONS = ("coverage", "trend", "previous_round")
 
 
 def json_safe(value: Any, *, digits: int = 6, significant: Collection[str] = ()) -> Any:
@@ -86,6 +89,20 @@ def save_summary(output_dir: str | Path | None, **fields: Any) -> Path | None:
     return path
 
 
+def save_section(output_dir: str | Path | None, name: str, data: dict[str, Any]) -> Path | None:
+    """Write the top-level section `name` (:data:`SECTIONS`) of results.json into `output_dir`.
+
+    Returns the file written, or None when `output_dir` is None (an interactive session).
+    """
+    if name not in SECTIONS:
+        raise ValueError(f"not a results.json section: {name!r}; known: {SECTIONS}")
+    if output_dir is None:
+        return None
+    path = Path(output_dir) / _SECTION.format(name=name)
+    path.write_text(dumps(json_safe(data)), encoding="utf-8")
+    return path
+
+
 def dumps(data: Any) -> str:
     """Serialise `data` deterministically (sorted keys, UTF-8, two-space indent)."""
     return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
@@ -114,11 +131,17 @@ def merge_fragments(folder: Path, params: Params, *, version: str) -> ResultsDoc
         records[analysis] = json.loads(fragment.read_text(encoding="utf-8"))
     summary = folder / _SUMMARY
     fields = json.loads(summary.read_text(encoding="utf-8")) if summary.is_file() else {}
+    sections = [folder / _SECTION.format(name=name) for name in SECTIONS]
+    for name, section in zip(SECTIONS, sections, strict=True):
+        if section.is_file():
+            fields[name] = json.loads(section.read_text(encoding="utf-8"))
     document = build_document(params, records, version=version, **fields)
     write_document(folder / RESULTS_FILE, document)
     for analysis in params.notebooks:
         (folder / _FRAGMENT.format(analysis=analysis)).unlink()
     summary.unlink(missing_ok=True)
+    for section in sections:
+        section.unlink(missing_ok=True)
     return document
 
 
@@ -136,7 +159,8 @@ def build_document(
     version
         The evaltools version writing the document.
     **summary
-        Top-level fields (:data:`SUMMARY_FIELDS`); others are ignored.
+        Top-level fields (:data:`SUMMARY_FIELDS`) and sections (:data:`SECTIONS`); others
+        are ignored.
 
     Raises
     ------
@@ -155,7 +179,9 @@ def build_document(
     }
     document.update(_labels(params))
     document.update({a: json_safe(records[a]) for a in params.notebooks if a in records})
-    document.update({k: json_safe(v) for k, v in summary.items() if k in SUMMARY_FIELDS})
+    document.update(
+        {k: json_safe(v) for k, v in summary.items() if k in SUMMARY_FIELDS or k in SECTIONS}
+    )
     return build(document)
 
 

@@ -73,7 +73,8 @@ class _Entry(BaseModel):
     @classmethod
     def _known_keys_when_writing(cls, data: Any, info: ValidationInfo) -> Any:
         if info.context and info.context.get(_WRITING) and isinstance(data, dict):
-            unknown = sorted(set(data) - set(cls.model_fields))
+            known = {f.alias or n for n, f in cls.model_fields.items()}
+            unknown = sorted(set(data) - known)
             if unknown:
                 raise ValueError(f"not a results.json field of {cls.__name__}: {unknown}")
         return data
@@ -311,6 +312,58 @@ class IndicatorsSection(_Entry):
     item_shift: list[Row] = Field(description="Before/after shift of each single-choice item.")
 
 
+#: A value of a trend row: a cell, or the group it is for (``{column: value}``).
+TrendCell = Cell | dict[str, Cell]
+
+
+class PeriodEntry(_Entry):
+    """The reporting period a report covers."""
+
+    model_config = ConfigDict(frozen=True, extra="allow", populate_by_name=True)
+
+    from_: str | None = Field(default=None, alias="from", description="First day (ISO date).")
+    to: str | None = Field(default=None, description="Last day, included (ISO date).")
+    label: str | None = Field(default=None, description="How the period is named.")
+
+
+class CoverageSection(_Entry):
+    """``coverage``: which measurements and clients the results cover (monitoring cycle)."""
+
+    as_of: str = Field(description="The as-of date (ISO): later measurements are ignored.")
+    clients: str = Field(description="Which clients the results cover: closed, active or all.")
+    period: PeriodEntry | None = Field(default=None, description="The reporting period.")
+    measurements_after_as_of: Whole = Field(description="Measurements left out by `as_of`.")
+
+
+class TrendSection(_Entry):
+    """``trend``: clients started, active and closed per period, change for those closed.
+
+    ``flow`` rows: period, start, end, started, active, closed. ``helped`` rows: year,
+    helped. ``change`` rows: period, scale, group (null or ``{column: value}``), n_paired,
+    mean_pre, mean_post, mean_change, ci_low, ci_high, share_improved, share_unchanged,
+    share_deteriorated, suppressed. Hidden values are null.
+    """
+
+    by: str = Field(description="The trend's periods: quarter, month or year.")
+    as_of: str = Field(description="The as-of date (ISO).")
+    min_cell_size: Whole = Field(description="The minimum cell size applied.")
+    flow: list[Row] = Field(description="Clients started, active and closed per period.")
+    helped: list[Row] = Field(description="Clients helped per year.")
+    change: list[dict[str, TrendCell]] = Field(
+        description="Change for the clients closed in each period, per scale (and group)."
+    )
+
+
+class PreviousRound(_Entry):
+    """``previous_round``: last round's headline numbers, shown beside this round's."""
+
+    period: str | None = Field(default=None, description="Last round's period.")
+    headline: dict[str, Number | None] = Field(
+        description="`n_clients` and per scale `<scale>.mean_change`, `<scale>.share_improved`, "
+        "`<scale>.n_paired`, as last round's results.json gave them."
+    )
+
+
 class ResultsDocument(_Entry):
     """The whole ``results.json`` of one report.
 
@@ -354,6 +407,15 @@ class ResultsDocument(_Entry):
         default=None,
         description="Present when the pre/post section asks for the indicator part.",
     )
+    coverage: CoverageSection | None = Field(
+        default=None, description="Present with a `cycle:` section: what the results cover."
+    )
+    trend: TrendSection | None = Field(
+        default=None, description="Present with a `cycle:` section: the trend over periods."
+    )
+    previous_round: PreviousRound | None = Field(
+        default=None, description="Present with `previous_rounds`: last round's headlines."
+    )
     register_panel_sample: RegisterSample | None = Field(
         default=None,
         description="Present with `register_panel`: the sample rules and what was left out.",
@@ -370,7 +432,7 @@ class ResultsDocument(_Entry):
 
     def json_data(self) -> dict[str, Any]:
         """The document as plain JSON values: the fields set, None as null."""
-        return self.model_dump(mode="json", exclude_unset=True)
+        return self.model_dump(mode="json", exclude_unset=True, by_alias=True)
 
 
 # --------------------------------------------------------------------------- parse and build

@@ -31,6 +31,7 @@ import nbformat
 
 from evaltools import __version__
 from evaltools.choices import Renderer
+from evaltools.cycle.levels import execute_cycle, levels_to_write, write_level_report
 from evaltools.data.quality import DataQuality
 from evaltools.errors import EvaltoolsError, ExecutionError, OutputError
 from evaltools.paths import notebooks_dir
@@ -122,6 +123,7 @@ def run_report(
     on_step: Callable[[str], None] | None = None,
     kernels: KernelProvider | None = None,
     formats: Sequence[str] = FORMATS,
+    levels: Sequence[str] | None = None,
 ) -> ReportOutcome:
     """Produce ``<out_dir>/<slug>/`` for the parameter file: report, notebooks, results.
 
@@ -146,6 +148,9 @@ def run_report(
         :mod:`evaltools.run.warm_kernels`).
     formats
         The report files to write: ``("html", "pdf")`` (default) or one of them.
+    levels
+        Reports per level to write beside the report, in ``levels/<level>/`` (``board``,
+        ``steering``, ``team``); None: the parameters' ``levels``. Levels need a ``cycle``.
 
     Raises
     ------
@@ -179,6 +184,20 @@ def run_report(
             step=step,
             clock=clock,
         )
+        if params.cycle is not None:
+            step("running the cycle notebook")
+            executed.append(
+                execute_cycle(
+                    prepared.params_file,
+                    level="trend",
+                    workdir=workdir,
+                    kernel=kernel,
+                    cell_timeout=timeout,
+                    notebook_timeout=notebook_timeout,
+                    kernels=kernels,
+                )
+            )
+            clock.lap("notebook:cycle")
         step("collecting results")
         _merge_results(prepared, workdir)
         clock.lap("results")
@@ -202,6 +221,22 @@ def run_report(
             prepared, workdir, parts, keep=executed, renderer=renderer, formats=formats
         )
         clock.lap("render")
+        for level in levels_to_write(params, levels):
+            step(f"writing the {level} report")
+            write_level_report(
+                prepared.params_file,
+                level=level,
+                workdir=workdir,
+                kernel=kernel,
+                brand=prepared.brand,
+                params=params,
+                renderer=renderer,
+                formats=formats,
+                cell_timeout=timeout,
+                notebook_timeout=notebook_timeout,
+                kernels=kernels,
+            )
+            clock.lap(f"level:{level}")
         step("publishing")
         _write_provenance(prepared, workdir, inputs, outcome, kernel=kernel, started=started)
         publish(workdir, final)
@@ -318,7 +353,7 @@ def _write_provenance(
     started: datetime,
 ) -> None:
     """Write ``provenance.json`` over every file in `workdir` (last: it marks completion)."""
-    outputs = sorted(p for p in workdir.iterdir() if p.is_file())
+    outputs = sorted(p for p in workdir.rglob("*") if p.is_file())  # level reports too
     provenance = build_provenance(
         inputs=inputs,
         outputs=outputs,

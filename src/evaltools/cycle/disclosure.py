@@ -1,0 +1,133 @@
+"""Suppression across the trend tables: no hidden count can be worked out from the others.
+
+The trend tables publish counts of overlapping sets of clients: those started, active and
+closed in each period, those helped in each year, those paired on a scale among the clients
+closed in a period. Besides small cells and small differences between nested cells (both
+checked by :func:`evaltools.privacy.suppression.protect_differences`), such counts are tied
+by sums: clients active in a quarter are those active in the quarter before, less those
+closed then, plus those started now. :func:`protect_linear` treats every published count as
+a sum over *atoms* (the clients sharing one pattern of membership) and hides more cells
+until no hidden count is a linear combination of the published ones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+
+import numpy as np
+
+from evaltools.privacy.suppression import COMPLEMENTARY, PRIMARY, Cell, protect_differences
+
+__all__ = ["derivable", "membership_matrix", "protect_cells", "protect_linear"]
+
+
+def membership_matrix(sets: Sequence[frozenset]) -> np.ndarray:
+    """Cells x atoms 0/1 matrix: an atom is the set of members in exactly the same cells."""
+    patterns: dict[tuple[int, ...], int] = {}
+    members = frozenset().union(*sets) if sets else frozenset()
+    for member in members:
+        pattern = tuple(i for i, s in enumerate(sets) if member in s)
+        patterns.setdefault(pattern, len(patterns))
+    matrix = np.zeros((len(sets), len(patterns)))
+    for pattern, atom in patterns.items():
+        matrix[list(pattern), atom] = 1.0
+    return matrix
+
+
+def derivable(matrix: np.ndarray, target: int, published: Sequence[int]) -> np.ndarray | None:
+    """Coefficients over `published` rows that give row `target` exactly, or None."""
+    if not len(published):
+        return None
+    basis = matrix[list(published)]
+    row = matrix[target]
+    if not row.any():
+        return None
+    coef, *_ = np.linalg.lstsq(basis.T, row, rcond=None)
+    if np.allclose(basis.T @ coef, row, atol=1e-8):
+        return coef
+    return None
+
+
+def protect_linear(
+    sets: Sequence[frozenset],
+    hidden: Sequence[bool],
+    primary: Sequence[bool],
+    *,
+    priority: Sequence[int] | None = None,
+    fixed: Sequence[bool] | None = None,
+) -> list[bool]:
+    """Hide more cells until no `primary` hidden cell is a linear combination of published ones.
+
+    Parameters
+    ----------
+    sets
+        The members behind each cell (e.g. client ids).
+    hidden
+        Whether each cell is hidden already.
+    primary
+        Whether each cell is hidden because it is small (the ones to protect).
+    priority
+        Higher numbers are hidden first when one of several cells must go (then the smaller).
+    fixed
+        Cells published elsewhere that can't be hidden here (e.g. the report's own table).
+
+    Returns
+    -------
+    list of bool
+        The new hidden flags.
+    """
+    matrix = membership_matrix(sets)
+    hidden = list(hidden)
+    rank = list(priority) if priority is not None else [0] * len(sets)
+    keep = list(fixed) if fixed is not None else [False] * len(sets)
+    while True:
+        published = [i for i, h in enumerate(hidden) if not h]
+        pick = None
+        for target in (i for i, p in enumerate(primary) if p):
+            coef = derivable(matrix, target, published)
+            if coef is None:
+                continue
+            involved = [published[j] for j, c in enumerate(coef) if abs(c) > 1e-8]
+            movable = [i for i in involved if not keep[i]] or involved
+            pick = min(movable, key=lambda i: (-rank[i], len(sets[i]), i))
+            break
+        if pick is None:
+            return hidden
+        hidden[pick] = True
+
+
+def protect_cells(
+    keys: Sequence[Hashable],
+    sets: Sequence[frozenset],
+    *,
+    min_cell_size: int,
+    families: Sequence[Sequence[Hashable]] = (),
+    priority: Sequence[int] | None = None,
+    fixed: Sequence[bool] | None = None,
+) -> dict[Hashable, str]:
+    """Small cells, small differences and linear ties, checked together until none is left.
+
+    `fixed` cells are published elsewhere: they get the lowest priority and are never
+    chosen by the linear check while another cell can go. Returns the keys of hidden cells
+    with ``"primary"`` or ``"complementary"``.
+    """
+    rank = list(priority) if priority is not None else [0] * len(keys)
+    hidden = [False] * len(keys)
+    reasons: dict[Hashable, str] = {}
+    while True:
+        cells = [
+            Cell(key=k, views=(s,), priority=r, hidden=h)
+            for k, s, r, h in zip(keys, sets, rank, hidden, strict=True)
+        ]
+        found = protect_differences(cells, min_cell_size=min_cell_size, families=families)
+        for key, reason in found.items():
+            reasons.setdefault(key, reason)
+        hidden = [h or k in found for k, h in zip(keys, hidden, strict=True)]
+        primary = [reasons.get(k) == PRIMARY for k in keys]
+        after = protect_linear(sets, hidden, primary, priority=rank, fixed=fixed)
+        more = [i for i, (a, b) in enumerate(zip(hidden, after, strict=True)) if b and not a]
+        if not more:
+            return reasons
+        for i in more:
+            reasons[keys[i]] = COMPLEMENTARY
+        hidden = after

@@ -1,0 +1,77 @@
+"""The trend figure: mean change per period of the clients closed in it, one per scale."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from evaltools.cycle.trend import TrendResult
+from evaltools.params.models import Scale
+from evaltools.report.i18n import fmt_number, text
+from evaltools.report.style import DEFAULT_PALETTE, WIDTH, Palette, semantic_colours
+
+__all__ = ["trend_figure"]
+
+
+def trend_figure(
+    trend: TrendResult,
+    scale: Scale,
+    *,
+    language: str,
+    palette: Palette = DEFAULT_PALETTE,
+    group_var: str | None = None,
+    group_labels: dict[str, str] | None = None,
+) -> Figure:
+    """Mean change of `scale` per period for the clients closed in it, with 95 % intervals.
+
+    The overall line in the palette's first colour; with `group_var`, one line per group
+    value in the following colours. Hidden periods are gaps. The y axis is in scale units,
+    with an arrow saying which way is better.
+    """
+    colours = semantic_colours(palette)
+    change = trend.change[trend.change["scale"] == scale.name]
+    periods = list(dict.fromkeys(trend.change["period"])) or list(trend.flow["period"])
+    x = np.arange(len(periods))
+    series: list[tuple[str, pd.DataFrame]] = [
+        (text("cycle_all_clients", language), change[change["group_var"].isna()])
+    ]
+    if group_var is not None:
+        part = change[change["group_var"] == group_var]
+        for value in dict.fromkeys(part["group_value"]):
+            label = (group_labels or {}).get(str(value), str(value))
+            series.append((label, part[part["group_value"] == value]))
+    fig = Figure(figsize=(WIDTH, 3.6), layout="constrained")
+    ax = fig.subplots()
+    ax.axhline(0, color="#999999", linewidth=0.8)
+    drawn = 0
+    for i, (label, rows) in enumerate(series):
+        by_period = rows.set_index("period").reindex(periods)
+        mean = by_period["mean_change"].astype(float).to_numpy()
+        low = by_period["ci_low"].astype(float).to_numpy()
+        high = by_period["ci_high"].astype(float).to_numpy()
+        colour = colours["series"][i % len(colours["series"])] if i else colours["good"]
+        offset = (i - (len(series) - 1) / 2) * 0.08 if len(series) > 1 else 0.0
+        shown = ~np.isnan(mean)
+        drawn += int(shown.sum())
+        ax.errorbar(
+            x[shown] + offset,
+            mean[shown],
+            yerr=[mean[shown] - low[shown], high[shown] - mean[shown]],
+            color=colour,
+            marker="o",
+            linewidth=2 if i == 0 else 1.2,
+            capsize=3,
+            label=label,
+        )
+    ax.set_xticks(x, periods, rotation=45 if len(periods) > 8 else 0)
+    better = "cycle_fig_better_up" if scale.higher_is_better else "cycle_fig_better"
+    ax.set_ylabel(f"{text('cycle_fig_change', language)} ({text(better, language)})")
+    ax.yaxis.set_major_formatter(lambda v, _pos: fmt_number(v, language, 2))
+    ax.spines[["top", "right"]].set_visible(False)
+    if drawn == 0:
+        ax.text(0.5, 0.5, text("cycle_fig_no_data", language), transform=ax.transAxes, ha="center")
+    if len(series) > 1:
+        ax.legend(frameon=False, fontsize=8, ncols=min(len(series), 4), loc="best")
+    ax.set_title(scale.label.get(language), loc="left", fontsize=11)
+    return fig

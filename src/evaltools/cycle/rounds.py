@@ -1,0 +1,113 @@
+"""Round on round: last round's headline numbers beside this round's.
+
+A parameter file names its previous round's ``results.json`` (``previous_rounds``), or a
+folder of a round's reports holding ``<slug>/results.json``. Only its published, already
+suppressed numbers are read.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from evaltools.errors import DataError
+from evaltools.params.models import Scale
+from evaltools.report.i18n import MISSING, fmt_int, fmt_number, fmt_percent, text
+from evaltools.results.io import SCHEMA_VERSION
+
+__all__ = ["headline_rows", "headline_values", "load_previous_round"]
+
+
+def load_previous_round(paths: list[Path], slug: str) -> dict[str, Any] | None:
+    """The previous round's results.json document for the report `slug`, or None if none given.
+
+    Each path is a ``results.json`` or a folder with ``<slug>/results.json`` (or
+    ``results.json``); the first that holds one is read.
+
+    Raises
+    ------
+    DataError
+        If no given path holds the report's results, the file is not JSON, or its
+        ``schema_version`` is not one this version reads.
+    """
+    if not paths:
+        return None
+    tried = []
+    for path in paths:
+        candidates = [path] if path.suffix == ".json" else [path / slug / "results.json"]
+        if path.suffix != ".json":
+            candidates.append(path / "results.json")
+        for candidate in candidates:
+            tried.append(str(candidate))
+            if candidate.is_file():
+                return _read(candidate)
+    raise DataError(f"previous_rounds: no results.json for '{slug}' in {', '.join(tried)}.")
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DataError(f"{path}: not a readable results.json ({exc}).") from exc
+    version = document.get("schema_version") if isinstance(document, dict) else None
+    if version != SCHEMA_VERSION:
+        raise DataError(
+            f"{path}: results.json schema_version {version!r} can't be compared with this "
+            f"round; evaltools reads schema_version {SCHEMA_VERSION}. Re-run the previous "
+            "round with this version of evaltools."
+        )
+    return document
+
+
+def headline_values(document: dict[str, Any]) -> dict[str, Any]:
+    """The headline numbers of a results document: clients, and per scale the overall
+    ``mean_change``, ``share_improved`` and ``n_paired`` (None where hidden or missing)."""
+    out: dict[str, Any] = {"n_clients": document.get("n_clients")}
+    for record in document.get("prepost") or []:
+        if record.get("group") is None:
+            for key in ("mean_change", "share_improved", "n_paired"):
+                out[f"{record['scale']}.{key}"] = record.get(key)
+    return out
+
+
+def headline_rows(
+    current: dict[str, Any],
+    previous: dict[str, Any],
+    scales: list[Scale],
+    *,
+    language: str,
+) -> list[dict[str, str]]:
+    """Rows of label, previous and current value, formatted, for the round table."""
+    now, before = headline_values(current), headline_values(previous)
+
+    def fmt(value: Any, kind: str) -> str:
+        if value is None:
+            return MISSING
+        if kind == "count":
+            return fmt_int(value, language)
+        if kind == "share":
+            return fmt_percent(value, language)
+        return fmt_number(value, language, 2, sign=True)
+
+    rows = [
+        {
+            "label": text("level_round_n_clients", language),
+            "previous": fmt(before.get("n_clients"), "count"),
+            "current": fmt(now.get("n_clients"), "count"),
+        }
+    ]
+    for scale in scales:
+        name = scale.label.get(language)
+        for key, kind, label in (
+            ("mean_change", "number", "level_round_change"),
+            ("share_improved", "share", "level_round_improved"),
+        ):
+            rows.append(
+                {
+                    "label": text(label, language, scale=name),
+                    "previous": fmt(before.get(f"{scale.name}.{key}"), kind),
+                    "current": fmt(now.get(f"{scale.name}.{key}"), kind),
+                }
+            )
+    return rows

@@ -1,0 +1,161 @@
+"""The cycle's tables as they appear in a report: localized numbers, hidden cells as "–".
+
+Every table is a pandas Styler with its text escaped (group values and labels come from
+untrusted files) and no index.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+from pandas.io.formats.style import Styler
+
+from evaltools.cycle.status import MeasurementStatus
+from evaltools.cycle.trend import TrendResult
+from evaltools.params.models import Scale
+from evaltools.report.i18n import MISSING, fmt_int, fmt_number, fmt_percent, text
+
+__all__ = ["change_table", "flow_table", "helped_table", "round_table", "status_table"]
+
+
+def _count(value: Any, language: str) -> str:
+    return MISSING if value is None or pd.isna(value) else fmt_int(value, language)
+
+
+def _styled(frame: pd.DataFrame, caption: str | None = None) -> Styler:
+    # a table id from its content, not a random one: the executed notebook stays the same
+    uid = hashlib.sha1(frame.to_csv(index=False).encode("utf-8")).hexdigest()[:8]
+    styler = frame.style.set_uuid(uid).hide(axis="index").format(escape="html")
+    if caption:
+        styler = styler.set_caption(_escape(caption))
+    return styler
+
+
+def _escape(value: str) -> str:
+    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def flow_table(trend: TrendResult, *, language: str, last: int | None = None) -> Styler:
+    """Clients started, active and closed per period (the last `last` periods)."""
+    flow = trend.flow if last is None else trend.flow.tail(last)
+    frame = pd.DataFrame(
+        {
+            text("cycle_col_period", language): flow["period"],
+            text("cycle_col_started", language): [_count(v, language) for v in flow["started"]],
+            text("cycle_col_active", language): [_count(v, language) for v in flow["active"]],
+            text("cycle_col_closed", language): [_count(v, language) for v in flow["closed"]],
+        }
+    )
+    return _styled(frame)
+
+
+def helped_table(trend: TrendResult, *, language: str) -> Styler:
+    """Clients helped per calendar year."""
+    frame = pd.DataFrame(
+        {
+            text("cycle_col_year", language): trend.helped["year"].astype(str),
+            text("cycle_col_helped", language): [
+                _count(v, language) for v in trend.helped["helped"]
+            ],
+        }
+    )
+    return _styled(frame)
+
+
+def change_table(
+    trend: TrendResult,
+    scales: Sequence[Scale],
+    *,
+    language: str,
+    group_var: str | None = None,
+    group_labels: dict[str, str] | None = None,
+    last: int | None = None,
+) -> Styler:
+    """Mean change and shares per period and scale for the clients closed in each period.
+
+    Overall rows, or with `group_var` one row per period, scale and group value.
+    """
+    change = trend.change
+    rows = (
+        change[change["group_var"].isna()]
+        if group_var is None
+        else change[change["group_var"] == group_var]
+    )
+    periods = list(dict.fromkeys(rows["period"]))
+    if last is not None:
+        periods = periods[-last:]
+    labels = {s.name: s.label.get(language) for s in scales}
+    out = []
+    for period in periods:
+        for scale in scales:
+            part = rows[(rows["period"] == period) & (rows["scale"] == scale.name)]
+            for _, row in part.iterrows():
+                record = {text("cycle_col_period", language): period}
+                if group_var is not None:
+                    value = str(row["group_value"])
+                    record[text("cycle_col_group", language)] = (group_labels or {}).get(
+                        value, value
+                    )
+                record |= {
+                    text("cycle_col_scale", language): labels[scale.name],
+                    text("cycle_col_n", language): _count(row["n_paired"], language),
+                    text("cycle_col_change", language): fmt_number(
+                        row["mean_change"], language, 2, sign=True
+                    ),
+                    text("cycle_col_ci", language): _interval(row, language),
+                    text("cycle_col_improved", language): fmt_percent(
+                        row["share_improved"], language
+                    ),
+                    text("cycle_col_unchanged", language): fmt_percent(
+                        row["share_unchanged"], language
+                    ),
+                    text("cycle_col_deteriorated", language): fmt_percent(
+                        row["share_deteriorated"], language
+                    ),
+                }
+                out.append(record)
+    return _styled(pd.DataFrame(out))
+
+
+def _interval(row: pd.Series, language: str) -> str:
+    if pd.isna(row["ci_low"]) or pd.isna(row["ci_high"]):
+        return MISSING
+    low = fmt_number(row["ci_low"], language, 2)
+    high = fmt_number(row["ci_high"], language, 2)
+    return f"{low} – {high}" if language == "da" else f"{low} to {high}"
+
+
+def status_table(status: MeasurementStatus, *, language: str) -> Styler:
+    """Measurements due, done and missing in the month, and the completion rate."""
+    frame = pd.DataFrame(
+        {
+            text("level_col_measure", language): [
+                text("level_due", language),
+                text("level_done", language),
+                text("level_missing", language),
+                text("level_rate", language),
+            ],
+            text("level_col_value", language): [
+                _count(status.due, language),
+                _count(status.done, language),
+                _count(status.missing, language),
+                fmt_percent(status.completion_rate, language),
+            ],
+        }
+    )
+    return _styled(frame)
+
+
+def round_table(rows: list[dict[str, Any]], *, language: str) -> Styler:
+    """Headline numbers: this round beside last round (rows of :func:`headline_rows`)."""
+    frame = pd.DataFrame(
+        {
+            text("level_col_measure", language): [r["label"] for r in rows],
+            text("level_last_round", language): [r["previous"] for r in rows],
+            text("level_this_round", language): [r["current"] for r in rows],
+        }
+    )
+    return _styled(frame)
