@@ -14,6 +14,7 @@ answer at once.
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -28,7 +29,7 @@ from evaltools.batch.jobs import DEFAULT_TIMEOUT
 from evaltools.choices import LANGUAGES, OUTPUT_FORMATS, RENDERERS, Renderer, shown
 from evaltools.data.quality import DataQuality, data_quality
 from evaltools.errors import EvaltoolsError, ExecutionError
-from evaltools.params.loading import load_params
+from evaltools.params.loading import DATA_ROOT_ENV, FLOOR_ENV, load_params
 from evaltools.params.scaffold import write_new_params
 from evaltools.run.check import prepare
 from evaltools.run.verify import verify_report
@@ -84,6 +85,36 @@ def _formats(values: list[str] | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(values))
 
 
+FloorOption = Annotated[
+    int | None,
+    typer.Option(
+        "--min-cell-size-floor",
+        min=1,
+        help="The foundation's smallest allowed min_cell_size: a parameter file may raise it, "
+        "never lower it (also $EVALTOOLS_MIN_CELL_SIZE_FLOOR).",
+        show_default=False,
+    ),
+]
+
+DataRootOption = Annotated[
+    str | None,
+    typer.Option(
+        "--data-root",
+        help="Grantees' data must be inside this folder; 'params': each parameter file's "
+        "own folder (also $EVALTOOLS_DATA_ROOT).",
+        show_default=False,
+    ),
+]
+
+
+def _foundation_settings(floor: int | None, data_root: str | None) -> None:
+    """Put the foundation's settings where every check, kernel and local worker reads them."""
+    if floor is not None:
+        os.environ[FLOOR_ENV] = str(floor)
+    if data_root is not None:
+        os.environ[DATA_ROOT_ENV] = data_root
+
+
 def _renderer(value: str) -> Renderer:
     if value not in RENDERERS:
         raise typer.BadParameter(
@@ -98,13 +129,19 @@ def run(
     out_dir: OutOption = Path("reports"),
     renderer: RendererOption = "auto",
     timeout: Annotated[
-        float | None, typer.Option(help="Seconds a notebook cell may run before it is stopped.")
-    ] = None,
+        float | None,
+        typer.Option(
+            min=1, help="Seconds each notebook (and each cell) may run before it is stopped."
+        ),
+    ] = DEFAULT_TIMEOUT,
     formats: FormatOption = None,
+    min_cell_size_floor: FloorOption = None,
+    data_root: DataRootOption = None,
 ) -> None:
     """Run one grantee's analyses and write reports/<slug>/ (report, notebooks, results)."""
     from evaltools.run.pipeline import run_report  # slow to import: see the module docstring
 
+    _foundation_settings(min_cell_size_floor, data_root)
     chosen = _renderer(renderer)
     chosen_formats = _formats(formats)
     started = time.perf_counter()
@@ -115,6 +152,7 @@ def run(
                 out_dir=out_dir,
                 renderer=chosen,
                 timeout=timeout,
+                notebook_timeout=timeout,
                 on_step=lambda text: status.update(f"{params_file.name}: {text}"),
                 formats=chosen_formats,
             )
@@ -153,6 +191,8 @@ def batch(
         typer.Option(help="Run on this Dask scheduler (tcp://HOST:PORT) instead of locally."),
     ] = None,
     formats: FormatOption = None,
+    min_cell_size_floor: FloorOption = None,
+    data_root: DataRootOption = None,
 ) -> None:
     """Render every grantee's report in parallel; skip those whose inputs are unchanged.
 
@@ -163,6 +203,7 @@ def batch(
     from evaltools.batch.display import BatchDisplay, summary_table
     from evaltools.batch.round import run_batch
 
+    _foundation_settings(min_cell_size_floor, data_root)
     chosen = _renderer(renderer)
     chosen_formats = _formats(formats)
     try:
