@@ -188,11 +188,24 @@ def batch(
     renderer: RendererOption = "auto",
     scheduler: Annotated[
         str | None,
-        typer.Option(help="Run on this Dask scheduler (tcp://HOST:PORT) instead of locally."),
+        typer.Option(
+            help="Run on this Dask scheduler (tls://HOST:PORT with --tls-*, or tcp://HOST:PORT "
+            "on a trusted network only) instead of locally."
+        ),
     ] = None,
     formats: FormatOption = None,
     min_cell_size_floor: FloorOption = None,
     data_root: DataRootOption = None,
+    tls_ca: Annotated[
+        Path | None, typer.Option("--tls-ca", help="CA file for a tls:// scheduler.")
+    ] = None,
+    tls_cert: Annotated[
+        Path | None,
+        typer.Option("--tls-cert", help="Client certificate for a tls:// scheduler."),
+    ] = None,
+    tls_key: Annotated[
+        Path | None, typer.Option("--tls-key", help="Client key for a tls:// scheduler.")
+    ] = None,
 ) -> None:
     """Render every grantee's report in parallel; skip those whose inputs are unchanged.
 
@@ -200,6 +213,7 @@ def batch(
     every grantee was rendered or skipped, 1 when one failed, 130 when interrupted.
     """
     # slow to import (Dask, and the report machinery): see the module docstring
+    from evaltools.batch.dask_pool import TLSFiles
     from evaltools.batch.display import BatchDisplay, summary_table
     from evaltools.batch.round import run_batch
 
@@ -218,6 +232,7 @@ def batch(
                 scheduler=scheduler,
                 formats=chosen_formats,
                 on_update=display.update,
+                tls=TLSFiles(tls_ca, tls_cert, tls_key),
             )
     except EvaltoolsError as error:
         raise _fail(error) from None

@@ -695,7 +695,7 @@ def test_build_portfolio_renders_the_report(round_dir: Path) -> None:
     out = build_portfolio(round_dir, language="da", renderer="nbconvert", formats=("html",))
     assert out == round_dir.resolve() / PORTFOLIO_FOLDER
     files = sorted(p.name for p in out.iterdir())
-    assert files == ["portfolio.ipynb", "portfolio.json", "report.html"]
+    assert files == [".evaltools-report", "portfolio.ipynb", "portfolio.json", "report.html"]
     html = (out / "report.html").read_text(encoding="utf-8")
     for name in ("Alfa Huset", "Beta Center", "Gamma Netværk", "Delta Lille"):
         assert name in html

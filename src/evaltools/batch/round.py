@@ -24,12 +24,13 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from evaltools.batch.dask_pool import DaskPool
+from evaltools.batch.dask_pool import DaskPool, TLSFiles
 from evaltools.batch.jobs import DEFAULT_TIMEOUT, JobOutcome, ReportJob
 from evaltools.batch.local_pool import LocalPool
 from evaltools.batch.state import decide
 from evaltools.choices import RENDERERS, Renderer, check_choice
 from evaltools.errors import EvaltoolsError, ParamsError
+from evaltools.params.loading import load_params
 from evaltools.paths import notebooks_dir
 from evaltools.run.check import (
     FORMATS,
@@ -267,6 +268,35 @@ class _Planner:
         )
 
 
+def _refuse_shared_slugs(runs: list[GranteeRun]) -> list[GranteeRun]:
+    """Fail every parameter file whose report folder another file of the batch also names.
+
+    Checked before anything runs, so that a grantee who copies another's ``slug`` can't
+    overwrite that grantee's report, whichever file comes first. A file that does not load
+    is left to the normal check (which reports why).
+    """
+    by_slug: dict[str, list[GranteeRun]] = {}
+    for run in runs:
+        try:
+            slug = load_params(run.params_file).report_slug
+        except EvaltoolsError:
+            continue
+        by_slug.setdefault(slug, []).append(run)
+    shared = []
+    for slug, group in by_slug.items():
+        if len(group) < 2:
+            continue
+        for run in group:
+            others = ", ".join(r.params_file.name for r in group if r is not run)
+            run.slug, run.status = "", "failed"
+            run.reason = (
+                f"same report folder '{slug}' as {others}; nothing was run for either; "
+                "give each its own `slug`"
+            )
+            shared.append(run)
+    return shared
+
+
 def run_batch(
     paths: Sequence[str | Path],
     *,
@@ -279,6 +309,7 @@ def run_batch(
     warm_kernels: bool | None = None,
     formats: Sequence[str] = FORMATS,
     on_update: Callable[[list[GranteeRun]], None] | None = None,
+    tls: TLSFiles | None = None,
 ) -> BatchResult:
     """Make every grantee's report that is not up to date.
 
@@ -309,6 +340,8 @@ def run_batch(
         The report files to write: ``("html", "pdf")`` (default) or one of them.
     on_update
         Called with every grantee's state whenever one changes (for a progress display).
+    tls
+        CA, certificate and key for a ``tls://`` `scheduler` (default: Dask's configuration).
 
     Returns
     -------
@@ -363,8 +396,9 @@ def run_batch(
                 run.reason += f" (details: {outcome.error_file})"
         notify(runs)
 
+    shared = _refuse_shared_slugs(runs)
     planner = _Planner(
-        runs,
+        [r for r in runs if r not in shared],
         out=out,
         renderer=renderer,
         timeout=timeout,
@@ -377,7 +411,7 @@ def run_batch(
     result = BatchResult(runs, out_dir=out)
     try:
         if scheduler is not None:
-            pool: Any = DaskPool(scheduler)
+            pool: Any = DaskPool(scheduler, tls=tls)
         else:
             pool = LocalPool(
                 workers or default_workers(),

@@ -41,7 +41,7 @@ from evaltools.run.check import FORMATS, NOTEBOOKS, Prepared, prepare, report_in
 from evaltools.run.execute import KernelProvider, execute_notebook, kernel_name
 from evaltools.run.failure import keep_failure
 from evaltools.run.provenance import PROVENANCE, build_provenance
-from evaltools.run.publish import publish, working_folder, writable_folder
+from evaltools.run.publish import check_replaceable, publish, working_folder, writable_folder
 from evaltools.theory_of_change import execute_theory_of_change
 
 __all__ = ["ReportOutcome", "execute_analysis", "run_report"]
@@ -163,6 +163,7 @@ def run_report(
     params = prepared.params
     out = writable_folder(Path(out_dir))
     final = out / params.report_slug
+    check_replaceable(final)
     inputs = report_inputs(prepared)
     clock.lap("check")
 
