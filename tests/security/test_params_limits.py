@@ -12,6 +12,7 @@ from evaltools.errors import ParamsError
 from evaltools.params.loading import (
     DATA_ROOT_ENV,
     FLOOR_ENV,
+    MAX_DATA_BYTES_ENV,
     MAX_PARAMS_BYTES_ENV,
     MAX_TEXT_ENV,
     load_params,
@@ -82,4 +83,10 @@ def test_long_text_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_file_size_limit(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(MAX_PARAMS_BYTES_ENV, "100")
     with pytest.raises(ParamsError, match="at most 100 are allowed"):
+        load_params(GOOD)
+
+
+def test_data_size_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(MAX_DATA_BYTES_ENV, "10")
+    with pytest.raises(ParamsError, match=r"'prepost.data' is \d[\d,]* bytes; at most 10"):
         load_params(GOOD)

@@ -24,6 +24,8 @@ FLOOR_ENV = "EVALTOOLS_MIN_CELL_SIZE_FLOOR"
 DATA_ROOT_ENV = "EVALTOOLS_DATA_ROOT"
 MAX_PARAMS_BYTES_ENV = "EVALTOOLS_MAX_PARAMS_BYTES"
 MAX_TEXT_ENV = "EVALTOOLS_MAX_TEXT_LENGTH"
+MAX_DATA_BYTES_ENV = "EVALTOOLS_MAX_DATA_BYTES"
+MAX_DATA_BYTES = 2_000_000_000  # all of one analysis' data files together
 
 MAX_PARAMS_BYTES = 1_000_000  # a parameter file is a page or two of YAML
 MAX_TEXT_LENGTH = 2_000  # characters in one text value (a name, a label, a comment)
@@ -296,6 +298,20 @@ def _check_data_files(params: Params, tree: Any, path: Path) -> None:
                 f"{where}: '{name}.data' (got {raw!r}): data file not found; looked for it "
                 f"beside the parameter file and in the folders above it (e.g. {section.data})."
             )
+        _check_data_size(name, section.data, tree, path)
+
+
+def _check_data_size(name: str, data: Path, tree: Any, path: Path) -> None:
+    limit = _int_setting(MAX_DATA_BYTES_ENV, MAX_DATA_BYTES) or MAX_DATA_BYTES
+    files = glob_glob(data) if any(c in str(data) for c in "*?[") else [data]
+    size = sum(f.stat().st_size for f in files if f.is_file())
+    if size > limit:
+        line = _line_of(tree, (name, "data"))
+        where = f"{path}" + (f", line {line}" if line else "")
+        raise ParamsError(
+            f"{where}: '{name}.data' is {size:,} bytes; at most {limit:,} are allowed "
+            f"(the setting {MAX_DATA_BYTES_ENV})."
+        )
 
 
 def _plain(node: Any) -> Any:
