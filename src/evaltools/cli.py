@@ -22,6 +22,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from evaltools import __version__
@@ -44,7 +45,8 @@ out = Console()
 
 
 def _fail(error: EvaltoolsError) -> typer.Exit:
-    console.print(f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True)
+    # the message quotes the user's values: never read them as Rich markup ("[low, high]")
+    console.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False, soft_wrap=True)
     if isinstance(error, ExecutionError) and error.source:
         console.print("[dim]failing cell:[/]", highlight=False)
         console.print(error.source, highlight=False, markup=False)

@@ -54,6 +54,26 @@ def check_prepost(spec: PrePost, frame: pd.DataFrame) -> DataQuality:
             f"{_value(frame, first, spec.occasion)} is not a whole number "
             "(expected 1, 2, 3, ...)."
         )
+    odd = occasion.notna() & ((occasion % 1 != 0) | (occasion < 0))
+    if odd.any():
+        first = odd.idxmax()
+        raise DataError(
+            f"{path}, line {_line(frame, first)}, column '{spec.occasion}': occasion "
+            f"{_value(frame, first, spec.occasion)} is not a whole number of 0 or more "
+            "(expected 1, 2, 3, ...)."
+        )
+    if spec.id in spec.groups:
+        raise DataError(
+            f"{path}: 'prepost.groups' names the id column '{spec.id}'; a group of one person "
+            "each would publish individuals: group by another column."
+        )
+    empty = frame[spec.id].isna() | (frame[spec.id].astype(str).str.strip() == "")
+    if empty.any():
+        first = empty.idxmax()
+        raise DataError(
+            f"{path}, line {_line(frame, first)}, column '{spec.id}': the id is empty; "
+            "every row needs the person's id."
+        )
     dupes = frame.duplicated([spec.id, spec.occasion], keep="first")
     if dupes.any():
         first = dupes.idxmax()
