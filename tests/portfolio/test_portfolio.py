@@ -230,6 +230,9 @@ def round_dir(tmp_path: Path) -> Path:
     (root / ".a_house.tmp123" / "results.json").write_text("{broken", encoding="utf-8")
     (root / PORTFOLIO_FOLDER).mkdir()
     (root / PORTFOLIO_FOLDER / "results.json").write_text("{broken", encoding="utf-8")
+    (root / PORTFOLIO_FOLDER / "portfolio.json").write_text(
+        "{}", encoding="utf-8"
+    )  # made by evaltools
     (root / "e_failed").mkdir()
     (root / "e_failed" / "error.txt").write_text("cell 3 failed", encoding="utf-8")
     return root
