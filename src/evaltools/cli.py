@@ -26,7 +26,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from evaltools import __version__
-from evaltools.batch.jobs import DEFAULT_TIMEOUT
+from evaltools.batch.jobs import DEFAULT_TIMEOUT, TLSFiles
 from evaltools.choices import LANGUAGES, OUTPUT_FORMATS, RENDERERS, Renderer, shown
 from evaltools.data.quality import DataQuality, data_quality
 from evaltools.errors import EvaltoolsError, ExecutionError
@@ -215,7 +215,6 @@ def batch(
     every grantee was rendered or skipped, 1 when one failed, 130 when interrupted.
     """
     # slow to import (Dask, and the report machinery): see the module docstring
-    from evaltools.batch.dask_pool import TLSFiles
     from evaltools.batch.display import BatchDisplay, summary_table
     from evaltools.batch.round import run_batch
 

@@ -25,14 +25,13 @@ import re
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from distributed import Client, get_worker
 from distributed.security import Security
 
-from evaltools.batch.jobs import JobOutcome, ReportJob
+from evaltools.batch.jobs import JobOutcome, ReportJob, TLSFiles
 from evaltools.batch.local_pool import OnDone, OnState, hard_limit
 from evaltools.batch.worker import run_job
 from evaltools.errors import EvaltoolsError
@@ -44,15 +43,6 @@ class SchedulerError(EvaltoolsError):
     """The Dask scheduler could not be reached."""
 
     exit_code = 2
-
-
-@dataclass(frozen=True)
-class TLSFiles:
-    """The files of a TLS connection to the scheduler (None: from Dask's configuration)."""
-
-    ca: str | Path | None = None
-    cert: str | Path | None = None
-    key: str | Path | None = None
 
 
 _ADDRESS = re.compile(r"^(?:(tcp|tls)://)?\[?[\w.:-]+\]?:\d+$")

@@ -24,8 +24,8 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from evaltools.batch.dask_pool import DaskPool, TLSFiles
-from evaltools.batch.jobs import DEFAULT_TIMEOUT, JobOutcome, ReportJob
+from evaltools.batch.dask_pool import DaskPool
+from evaltools.batch.jobs import DEFAULT_TIMEOUT, JobOutcome, ReportJob, TLSFiles
 from evaltools.batch.local_pool import LocalPool
 from evaltools.batch.state import decide
 from evaltools.choices import RENDERERS, Renderer, check_choice

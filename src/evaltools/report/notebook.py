@@ -9,7 +9,6 @@ report builder turns them into markdown cells (see :mod:`evaltools.render.report
 from __future__ import annotations
 
 import io
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,25 +21,9 @@ from evaltools.params.loading import load_params
 from evaltools.params.models import Params
 from evaltools.report.brand import Brand, apply_seaborn_theme, load_brand
 from evaltools.report.i18n import text
+from evaltools.report.markup import safe_markdown
 
 FIGURE_DPI = 150
-
-
-#: What starts raw HTML in Markdown: a tag, closing tag, comment or declaration ("< 5" is kept).
-_RAW_HTML = re.compile(r"<(?=[A-Za-z/!?])")
-#: A link or image target with a scheme other than http(s)/mailto (javascript:, data:, ...).
-_BAD_LINK = re.compile(r"(\]\(\s*<?)(?!https?:|mailto:|#)([^)\s:/?#]*:)", re.IGNORECASE)
-
-
-def safe_markdown(markdown: str) -> str:
-    """`markdown` with raw HTML shown as text and links only to http(s), mailto or ``#``.
-
-    Grantees' names, labels and data values end up in report prose; this keeps a ``<script>``,
-    a ``<meta http-equiv="refresh">`` or a ``[x](javascript:...)`` in them from becoming
-    markup (the catalogue's own prose uses neither).
-    """
-    text = _RAW_HTML.sub("&lt;", markdown)
-    return _BAD_LINK.sub(lambda m: m.group(1) + "#blocked-", text)
 
 
 def md(markdown: str) -> None:
