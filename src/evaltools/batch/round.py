@@ -14,10 +14,13 @@ skipped; 130 when interrupted).
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
+import signal
+import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -178,6 +181,44 @@ def preload_modules() -> list[str]:
     return notebook_modules(folder / name for name in names)
 
 
+class CheckTimeout(EvaltoolsError):
+    """Checking a grantee's parameters and data took longer than the batch's time limit."""
+
+    exit_code = 2
+
+
+@contextlib.contextmanager
+def check_time_limit(seconds: float | None, params_file: Path) -> Iterator[None]:
+    """Stop the block with :class:`CheckTimeout` after `seconds` (main thread only).
+
+    A grantee's checks (reading its data) run in the batch's own process, before the job's
+    time limit starts; this puts them under the same limit. Elsewhere (a thread, no limit,
+    no SIGALRM) the block runs unlimited.
+    """
+    usable = (
+        seconds is not None
+        and hasattr(signal, "setitimer")
+        and threading.current_thread() is threading.main_thread()
+    )
+    if not usable:
+        yield
+        return
+
+    def stop(_signum: int, _frame: object) -> None:
+        raise CheckTimeout(
+            f"{params_file.name}: checking the parameters and data did not finish within "
+            f"{seconds:g} s (the batch's time limit)."
+        )
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, float(seconds))
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 class _Planner:
     """Checks the parameter files one at a time and turns them into jobs or final states."""
 
@@ -221,8 +262,9 @@ class _Planner:
         self.update(run)
         started = time.perf_counter()
         try:
-            prepared = prepare(run.params_file)
-            inputs = report_inputs(prepared)
+            with check_time_limit(self.timeout, run.params_file):
+                prepared = prepare(run.params_file)
+                inputs = report_inputs(prepared)
         except Exception as error:  # a bad file (or a bug) must not stop the other grantees
             message = str(error) if isinstance(error, EvaltoolsError) else repr(error)
             run.status, run.reason = "failed", message
