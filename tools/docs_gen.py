@@ -35,7 +35,8 @@ DESCRIPTIONS: dict[str, str] = {
     "Params.language": "The report's language.",
     "Params.min_cell_size": (
         "Counts and statistics over fewer people than this are suppressed in every table and "
-        "figure (with complementary suppression)."
+        "figure (with complementary suppression). A whole number (`true` is refused); it may "
+        "raise the foundation's floor (`--min-cell-size-floor`), never lower it."
     ),
     "Params.analyses": (
         "The analyses to run, in report order; each needs its section (`prepost:`, "
@@ -338,7 +339,36 @@ def generate(root: type[BaseModel] = Params) -> str:
                 f"{_cell(description(model, name))} |"
             )
         out.append("")
+    out += FOUNDATION_SETTINGS
     return "\n".join(out)
+
+
+#: Settings that belong to the foundation, not to a grantee's file (see docs/threat-model.md).
+FOUNDATION_SETTINGS = [
+    "## Foundation settings",
+    "",
+    "Set by whoever runs `evaltools run`/`batch`, never in a grantee's file: a command-line "
+    "option or an environment variable (read by every check, kernel and local worker). See "
+    "[the threat model](threat-model.md) for what to set before running grantees' files.",
+    "",
+    "| option | environment variable | default | what it does |",
+    "|---|---|---|---|",
+    "| `--min-cell-size-floor N` | `EVALTOOLS_MIN_CELL_SIZE_FLOOR` | none | a file's "
+    "`min_cell_size` below `N` is an error |",
+    "| `--data-root DIR` | `EVALTOOLS_DATA_ROOT` | none (anywhere) | every `data:` must resolve "
+    "inside `DIR`; `params` means each parameter file's own folder |",
+    "| | `EVALTOOLS_MAX_PARAMS_BYTES` | `1000000` | largest parameter file |",
+    "| | `EVALTOOLS_MAX_TEXT_LENGTH` | `2000` | longest text value (a name, a label) |",
+    "| | `EVALTOOLS_MAX_DATA_BYTES` | `2000000000` | largest data of one analysis (all files) |",
+    "| `--timeout S` (`run`, `batch`) | | `1800` | seconds each notebook (and cell) may run |",
+    "| `--scheduler tls://HOST:PORT` + `--tls-ca`, `--tls-cert`, `--tls-key` | Dask's "
+    "`distributed.comm.tls.*` | none | a Dask cluster reached over TLS; plain `tcp://` "
+    "on a trusted network only |",
+    "",
+    "Fixed limits: at most 20 levels of nesting and 100,000 values after YAML aliases are "
+    "expanded; a grantee's DuckDB `sql`/`where` may only use the view `data`.",
+    "",
+]
 
 
 def docs_dir() -> Path:

@@ -14,6 +14,7 @@ answer at once.
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -21,16 +22,17 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from evaltools import __version__
-from evaltools.batch.jobs import DEFAULT_TIMEOUT
+from evaltools.batch.jobs import DEFAULT_TIMEOUT, TLSFiles
 from evaltools.choices import LANGUAGES, OUTPUT_FORMATS, RENDERERS, Renderer, shown
 from evaltools.data.quality import DataQuality, data_quality
 from evaltools.data.readers import read_analysis_data
 from evaltools.data.survey import id_linkage
 from evaltools.errors import EvaltoolsError, ExecutionError
-from evaltools.params.loading import load_params
+from evaltools.params.loading import DATA_ROOT_ENV, FLOOR_ENV, load_params
 from evaltools.params.models import Params
 from evaltools.params.scaffold import write_new_params
 from evaltools.run.check import prepare
@@ -46,7 +48,8 @@ out = Console()
 
 
 def _fail(error: EvaltoolsError) -> typer.Exit:
-    console.print(f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True)
+    # the message quotes the user's values: never read them as Rich markup ("[low, high]")
+    console.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False, soft_wrap=True)
     if isinstance(error, ExecutionError) and error.source:
         console.print("[dim]failing cell:[/]", highlight=False)
         console.print(error.source, highlight=False, markup=False)
@@ -87,6 +90,36 @@ def _formats(values: list[str] | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(values))
 
 
+FloorOption = Annotated[
+    int | None,
+    typer.Option(
+        "--min-cell-size-floor",
+        min=1,
+        help="The foundation's smallest allowed min_cell_size: a parameter file may raise it, "
+        "never lower it (also $EVALTOOLS_MIN_CELL_SIZE_FLOOR).",
+        show_default=False,
+    ),
+]
+
+DataRootOption = Annotated[
+    str | None,
+    typer.Option(
+        "--data-root",
+        help="Grantees' data must be inside this folder; 'params': each parameter file's "
+        "own folder (also $EVALTOOLS_DATA_ROOT).",
+        show_default=False,
+    ),
+]
+
+
+def _foundation_settings(floor: int | None, data_root: str | None) -> None:
+    """Put the foundation's settings where every check, kernel and local worker reads them."""
+    if floor is not None:
+        os.environ[FLOOR_ENV] = str(floor)
+    if data_root is not None:
+        os.environ[DATA_ROOT_ENV] = data_root
+
+
 def _renderer(value: str) -> Renderer:
     if value not in RENDERERS:
         raise typer.BadParameter(
@@ -101,8 +134,11 @@ def run(
     out_dir: OutOption = Path("reports"),
     renderer: RendererOption = "auto",
     timeout: Annotated[
-        float | None, typer.Option(help="Seconds a notebook cell may run before it is stopped.")
-    ] = None,
+        float | None,
+        typer.Option(
+            min=1, help="Seconds each notebook (and each cell) may run before it is stopped."
+        ),
+    ] = DEFAULT_TIMEOUT,
     formats: FormatOption = None,
     levels: Annotated[
         list[str] | None,
@@ -113,10 +149,13 @@ def run(
             show_default=False,
         ),
     ] = None,
+    min_cell_size_floor: FloorOption = None,
+    data_root: DataRootOption = None,
 ) -> None:
     """Run one grantee's analyses and write reports/<slug>/ (report, notebooks, results)."""
     from evaltools.run.pipeline import run_report  # slow to import: see the module docstring
 
+    _foundation_settings(min_cell_size_floor, data_root)
     chosen = _renderer(renderer)
     chosen_formats = _formats(formats)
     started = time.perf_counter()
@@ -127,6 +166,7 @@ def run(
                 out_dir=out_dir,
                 renderer=chosen,
                 timeout=timeout,
+                notebook_timeout=timeout,
                 on_step=lambda text: status.update(f"{params_file.name}: {text}"),
                 formats=chosen_formats,
                 levels=levels or None,
@@ -163,9 +203,24 @@ def batch(
     renderer: RendererOption = "auto",
     scheduler: Annotated[
         str | None,
-        typer.Option(help="Run on this Dask scheduler (tcp://HOST:PORT) instead of locally."),
+        typer.Option(
+            help="Run on this Dask scheduler (tls://HOST:PORT with --tls-*, or tcp://HOST:PORT "
+            "on a trusted network only) instead of locally."
+        ),
     ] = None,
     formats: FormatOption = None,
+    min_cell_size_floor: FloorOption = None,
+    data_root: DataRootOption = None,
+    tls_ca: Annotated[
+        Path | None, typer.Option("--tls-ca", help="CA file for a tls:// scheduler.")
+    ] = None,
+    tls_cert: Annotated[
+        Path | None,
+        typer.Option("--tls-cert", help="Client certificate for a tls:// scheduler."),
+    ] = None,
+    tls_key: Annotated[
+        Path | None, typer.Option("--tls-key", help="Client key for a tls:// scheduler.")
+    ] = None,
 ) -> None:
     """Render every grantee's report in parallel; skip those whose inputs are unchanged.
 
@@ -176,6 +231,7 @@ def batch(
     from evaltools.batch.display import BatchDisplay, summary_table
     from evaltools.batch.round import run_batch
 
+    _foundation_settings(min_cell_size_floor, data_root)
     chosen = _renderer(renderer)
     chosen_formats = _formats(formats)
     try:
@@ -190,6 +246,7 @@ def batch(
                 scheduler=scheduler,
                 formats=chosen_formats,
                 on_update=display.update,
+                tls=TLSFiles(tls_ca, tls_cert, tls_key),
             )
     except EvaltoolsError as error:
         raise _fail(error) from None

@@ -6,6 +6,8 @@ turns each into a one-paragraph message and a non-zero exit code (2 for bad inpu
 
 from __future__ import annotations
 
+import re
+
 
 class EvaltoolsError(Exception):
     """Base class of every error evaltools raises on purpose."""
@@ -67,3 +69,24 @@ class OutputError(EvaltoolsError):
     """A report could not be written (e.g. a read-only output folder)."""
 
     exit_code = 2
+
+
+_HARMLESS_WORD = re.compile(r"^[^\W\d_]{1,12}$|^[-+]?[\d.,]{1,6}$|^[^\w\s]{1,3}$")
+
+
+def shown_value(value: object) -> str:
+    """A data value as an error message may quote it: as is only where it can't be personal.
+
+    A number of at most six characters, one word of at most twelve letters (``'high'``,
+    ``'høj'``) or a few punctuation marks (``'-'``) is quoted; anything else (a name with a
+    space, anything with a longer digit run such as a CPR number, a long text) is masked as
+    ``<a text of N characters, not shown>``, so that stderr, the batch summary and logs never
+    carry personal data.
+    """
+    if isinstance(value, bool | int | float):
+        text = repr(value)
+        return text if len(text) <= 6 else f"<a number of {len(text)} characters, not shown>"
+    text = str(value)
+    if _HARMLESS_WORD.match(text):
+        return repr(text)
+    return f"<a text of {len(text)} characters, not shown>"

@@ -273,7 +273,7 @@ def test_broken_grantee_is_reported_and_never_replaces_a_good_report(
     assert set(state) == {"good", "broken", ".evaltools-batch.log"}
     assert "provenance.json" in state["good"]
     # The failed notebook: error.txt and the partial executed notebook, never marked done.
-    assert state["broken"] == ["error.txt", "prepost.ipynb"]
+    assert state["broken"] == [".evaltools-report", "error.txt", "prepost.ipynb"]
     error = (reports / "broken" / "error.txt").read_text(encoding="utf-8")
     assert "cell index: 5" in error
     assert 'raise ValueError(f"broken on purpose for {params.grantee}")' in error
@@ -291,7 +291,11 @@ def test_broken_grantee_is_reported_and_never_replaces_a_good_report(
     assert failed.exit_code == 1 and failed.runs[0].status == "failed"
     assert failed.runs[0].error_file == str(folder / "failed" / "error.txt")
     assert {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()} == good
-    assert sorted(p.name for p in (folder / "failed").iterdir()) == ["error.txt", "prepost.ipynb"]
+    assert sorted(p.name for p in (folder / "failed").iterdir()) == [
+        ".evaltools-report",
+        "error.txt",
+        "prepost.ipynb",
+    ]
     # Inputs unchanged, but the last run failed: the next batch runs it again.
     (params / "good.fault").unlink()
     retry = run_batch([params / "good.yml"], out_dir=reports, workers=1)

@@ -230,6 +230,9 @@ def round_dir(tmp_path: Path) -> Path:
     (root / ".a_house.tmp123" / "results.json").write_text("{broken", encoding="utf-8")
     (root / PORTFOLIO_FOLDER).mkdir()
     (root / PORTFOLIO_FOLDER / "results.json").write_text("{broken", encoding="utf-8")
+    (root / PORTFOLIO_FOLDER / "portfolio.json").write_text(
+        "{}", encoding="utf-8"
+    )  # made by evaltools
     (root / "e_failed").mkdir()
     (root / "e_failed" / "error.txt").write_text("cell 3 failed", encoding="utf-8")
     return root
@@ -695,7 +698,7 @@ def test_build_portfolio_renders_the_report(round_dir: Path) -> None:
     out = build_portfolio(round_dir, language="da", renderer="nbconvert", formats=("html",))
     assert out == round_dir.resolve() / PORTFOLIO_FOLDER
     files = sorted(p.name for p in out.iterdir())
-    assert files == ["portfolio.ipynb", "portfolio.json", "report.html"]
+    assert files == [".evaltools-report", "portfolio.ipynb", "portfolio.json", "report.html"]
     html = (out / "report.html").read_text(encoding="utf-8")
     for name in ("Alfa Huset", "Beta Center", "Gamma Netværk", "Delta Lille"):
         assert name in html

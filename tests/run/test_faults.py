@@ -41,7 +41,7 @@ def test_dead_kernel_and_hung_notebook_are_reported_and_the_batch_goes_on(tmp_pa
     state = report_state(reports)
     assert "provenance.json" in state["fine"]
     for slug in ("dies", "hangs"):
-        assert state[slug] == ["error.txt", "prepost.ipynb"]  # never marked done
+        assert state[slug] == [".evaltools-report", "error.txt", "prepost.ipynb"]  # not done
     died = (reports / "dies" / "error.txt").read_text(encoding="utf-8")
     assert "the kernel died while running cell 5" in died
     assert "os._exit(1)" in died  # the failing cell's source

@@ -6,6 +6,12 @@ Each report is one task: :func:`run_job_on_dask` runs
 and data files at the same paths, and write to the same output folder (a shared file system,
 or the same machine). Each worker's progress comes back as events on a topic of this batch.
 
+Security: whoever reaches a plain ``tcp://`` scheduler can run code on its workers and read
+the grantees' data; use such a cluster on a trusted network only. A ``tls://`` scheduler is
+reached with Dask's TLS security: the CA, client certificate and key from
+:class:`TLSFiles` (the ``--tls-ca/--tls-cert/--tls-key`` options) or else from Dask's own
+configuration (``distributed.comm.tls.*``).
+
 A Dask worker runs tasks in threads; evaltools never changes the process's working
 directory, so several reports may run in one worker process, but ``--nthreads 1`` per worker
 process gives each report a core of its own.
@@ -15,14 +21,17 @@ from __future__ import annotations
 
 import contextlib
 import queue
+import re
 import time
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from distributed import Client, get_worker
+from distributed.security import Security
 
-from evaltools.batch.jobs import JobOutcome, ReportJob
+from evaltools.batch.jobs import JobOutcome, ReportJob, TLSFiles
 from evaltools.batch.local_pool import OnDone, OnState, hard_limit
 from evaltools.batch.worker import run_job
 from evaltools.errors import EvaltoolsError
@@ -36,14 +45,68 @@ class SchedulerError(EvaltoolsError):
     exit_code = 2
 
 
+_ADDRESS = re.compile(r"^(?:(tcp|tls)://)?\[?[\w.:-]+\]?:\d+$")
+
+
+def scheduler_security(address: str, tls: TLSFiles | None = None) -> Security | None:
+    """Dask's :class:`~distributed.security.Security` for `address`, or None for plain tcp.
+
+    Raises
+    ------
+    SchedulerError
+        If `address` is not ``tcp://host:port``, ``tls://host:port`` or ``host:port``; if
+        TLS files are given for a tcp address; if a ``tls://`` address has no CA,
+        certificate and key (from `tls` or Dask's configuration); or if a file is missing.
+    """
+    match = _ADDRESS.match(address.strip())
+    if match is None:
+        raise SchedulerError(
+            f"{address!r}: not a Dask scheduler address; use tls://HOST:PORT (or tcp://HOST:PORT "
+            "on a trusted network only)."
+        )
+    given = tls is not None and any((tls.ca, tls.cert, tls.key))
+    if match.group(1) != "tls":
+        if given:
+            raise SchedulerError(
+                f"{address}: TLS files were given for a plain tcp address; use tls://{address.split('://')[-1]}."
+            )
+        return None
+    configured = Security()
+    files = {
+        "tls_ca_file": (tls.ca if tls else None) or configured.tls_ca_file,
+        "tls_client_cert": (tls.cert if tls else None) or configured.tls_client_cert,
+        "tls_client_key": (tls.key if tls else None) or configured.tls_client_key,
+    }
+    missing = [name for name, value in files.items() if not value and name != "tls_client_key"]
+    if missing:
+        raise SchedulerError(
+            f"{address}: a tls:// scheduler needs a CA file and a client certificate "
+            "(--tls-ca, --tls-cert, --tls-key, or Dask's distributed.comm.tls settings); "
+            f"missing: {', '.join(missing)}."
+        )
+    for name, value in files.items():
+        if value and not Path(value).is_file():
+            raise SchedulerError(f"{address}: the TLS file {value} ({name}) does not exist.")
+    return Security(
+        require_encryption=True, **{k: str(v) for k, v in files.items() if v is not None}
+    )
+
+
 class DaskPool:
     """Submits :class:`ReportJob` s to the Dask scheduler at `address`."""
 
-    def __init__(self, address: str) -> None:
+    def __init__(self, address: str, *, tls: TLSFiles | None = None) -> None:
+        security = scheduler_security(address, tls)
         try:
-            self.client = Client(address, timeout=CONNECT_TIMEOUT, set_as_default=False)
+            self.client = Client(
+                address, timeout=CONNECT_TIMEOUT, set_as_default=False, security=security
+            )
         except (OSError, TimeoutError) as exc:
             raise SchedulerError(f"{address}: cannot reach the Dask scheduler ({exc}).") from exc
+        except Exception as exc:  # e.g. a TLS handshake or certificate error
+            raise SchedulerError(
+                f"{address}: cannot connect to the Dask scheduler ({type(exc).__name__}: {exc})."
+            ) from exc
         self.topic = f"evaltools-batch-{uuid.uuid4().hex}"
         self._events: queue.Queue[dict[str, Any]] = queue.Queue()
         self.client.subscribe_topic(self.topic, lambda event: self._events.put(event[1]))

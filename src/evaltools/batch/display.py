@@ -52,8 +52,11 @@ def progress_table(runs: list[GranteeRun]) -> Table:
     table.add_column("time", justify="right")
     for run in runs:
         why = run.reason if run.status in FINAL or run.status == "queued" else ""
-        table.add_row(
-            run.name, Text(run.status, style=STYLES.get(run.status, "")), why, _seconds(run)
+        table.add_row(  # names and reasons quote grantees' text: Text, never markup
+            Text(run.name),
+            Text(run.status, style=STYLES.get(run.status, "")),
+            Text(why),
+            _seconds(run),
         )
     return table
 
@@ -68,9 +71,9 @@ def summary_table(result: BatchResult) -> Table:
     for run in result.runs:
         status = f"{SYMBOLS.get(run.status, '')} {run.status}".strip()
         table.add_row(
-            run.name,
+            Text(run.name),
             Text(status, style=STYLES.get(run.status, "")),
-            run.reason,
+            Text(run.reason),
             f"{run.seconds:.1f} s" if run.seconds is not None else "",
         )
     return table

@@ -4,6 +4,7 @@ strings), so that they travel to a local worker process or a Dask worker."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
 
 DEFAULT_TIMEOUT = 1800.0  # seconds each notebook of a batch job may run
@@ -56,3 +57,12 @@ class JobOutcome:
 def step_state(text: str) -> str:
     """The display state (``checking``, ``running notebook``, ``rendering``) of a step text."""
     return STEP_STATES.get(text.split(" ", 1)[0], "running notebook")
+
+
+@dataclass(frozen=True)
+class TLSFiles:
+    """The files of a TLS connection to the scheduler (None: from Dask's configuration)."""
+
+    ca: str | Path | None = None
+    cert: str | Path | None = None
+    key: str | Path | None = None

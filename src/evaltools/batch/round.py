@@ -14,10 +14,13 @@ skipped; 130 when interrupted).
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
+import signal
+import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -25,11 +28,12 @@ from typing import Any, Literal
 import pandas as pd
 
 from evaltools.batch.dask_pool import DaskPool
-from evaltools.batch.jobs import DEFAULT_TIMEOUT, JobOutcome, ReportJob
+from evaltools.batch.jobs import DEFAULT_TIMEOUT, JobOutcome, ReportJob, TLSFiles
 from evaltools.batch.local_pool import LocalPool
 from evaltools.batch.state import decide
 from evaltools.choices import RENDERERS, Renderer, check_choice
 from evaltools.errors import EvaltoolsError, ParamsError
+from evaltools.params.loading import load_params
 from evaltools.paths import notebooks_dir
 from evaltools.run.check import (
     FORMATS,
@@ -177,6 +181,44 @@ def preload_modules() -> list[str]:
     return notebook_modules(folder / name for name in names)
 
 
+class CheckTimeout(EvaltoolsError):
+    """Checking a grantee's parameters and data took longer than the batch's time limit."""
+
+    exit_code = 2
+
+
+@contextlib.contextmanager
+def check_time_limit(seconds: float | None, params_file: Path) -> Iterator[None]:
+    """Stop the block with :class:`CheckTimeout` after `seconds` (main thread only).
+
+    A grantee's checks (reading its data) run in the batch's own process, before the job's
+    time limit starts; this puts them under the same limit. Elsewhere (a thread, no limit,
+    no SIGALRM) the block runs unlimited.
+    """
+    usable = (
+        seconds is not None
+        and hasattr(signal, "setitimer")
+        and threading.current_thread() is threading.main_thread()
+    )
+    if not usable:
+        yield
+        return
+
+    def stop(_signum: int, _frame: object) -> None:
+        raise CheckTimeout(
+            f"{params_file.name}: checking the parameters and data did not finish within "
+            f"{seconds:g} s (the batch's time limit)."
+        )
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, float(seconds))
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 class _Planner:
     """Checks the parameter files one at a time and turns them into jobs or final states."""
 
@@ -220,8 +262,9 @@ class _Planner:
         self.update(run)
         started = time.perf_counter()
         try:
-            prepared = prepare(run.params_file)
-            inputs = report_inputs(prepared)
+            with check_time_limit(self.timeout, run.params_file):
+                prepared = prepare(run.params_file)
+                inputs = report_inputs(prepared)
         except Exception as error:  # a bad file (or a bug) must not stop the other grantees
             message = str(error) if isinstance(error, EvaltoolsError) else repr(error)
             run.status, run.reason = "failed", message
@@ -267,6 +310,35 @@ class _Planner:
         )
 
 
+def _refuse_shared_slugs(runs: list[GranteeRun]) -> list[GranteeRun]:
+    """Fail every parameter file whose report folder another file of the batch also names.
+
+    Checked before anything runs, so that a grantee who copies another's ``slug`` can't
+    overwrite that grantee's report, whichever file comes first. A file that does not load
+    is left to the normal check (which reports why).
+    """
+    by_slug: dict[str, list[GranteeRun]] = {}
+    for run in runs:
+        try:
+            slug = load_params(run.params_file).report_slug
+        except EvaltoolsError:
+            continue
+        by_slug.setdefault(slug, []).append(run)
+    shared = []
+    for slug, group in by_slug.items():
+        if len(group) < 2:
+            continue
+        for run in group:
+            others = ", ".join(r.params_file.name for r in group if r is not run)
+            run.slug, run.status = "", "failed"
+            run.reason = (
+                f"same report folder '{slug}' as {others}; nothing was run for either; "
+                "give each its own `slug`"
+            )
+            shared.append(run)
+    return shared
+
+
 def run_batch(
     paths: Sequence[str | Path],
     *,
@@ -279,6 +351,7 @@ def run_batch(
     warm_kernels: bool | None = None,
     formats: Sequence[str] = FORMATS,
     on_update: Callable[[list[GranteeRun]], None] | None = None,
+    tls: TLSFiles | None = None,
 ) -> BatchResult:
     """Make every grantee's report that is not up to date.
 
@@ -309,6 +382,8 @@ def run_batch(
         The report files to write: ``("html", "pdf")`` (default) or one of them.
     on_update
         Called with every grantee's state whenever one changes (for a progress display).
+    tls
+        CA, certificate and key for a ``tls://`` `scheduler` (default: Dask's configuration).
 
     Returns
     -------
@@ -363,8 +438,9 @@ def run_batch(
                 run.reason += f" (details: {outcome.error_file})"
         notify(runs)
 
+    shared = _refuse_shared_slugs(runs)
     planner = _Planner(
-        runs,
+        [r for r in runs if r not in shared],
         out=out,
         renderer=renderer,
         timeout=timeout,
@@ -377,7 +453,7 @@ def run_batch(
     result = BatchResult(runs, out_dir=out)
     try:
         if scheduler is not None:
-            pool: Any = DaskPool(scheduler)
+            pool: Any = DaskPool(scheduler, tls=tls)
         else:
             pool = LocalPool(
                 workers or default_workers(),

@@ -8,6 +8,7 @@ Every failure is a :class:`~evaltools.errors.DataError` naming the source and wh
 from __future__ import annotations
 
 import glob
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -112,10 +113,52 @@ def duckdb_query(
     return view, query
 
 
+#: Connection settings: no extension is installed or loaded behind the user's back (a URL
+#: in a query would otherwise fetch the httpfs extension from the internet).
+_CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+
+#: Table functions that read files, URLs or the catalogue; a query may only name its own data
+#: (the view ``data``). The locked connection refuses them anyway; this gives a clear message.
+_FORBIDDEN = re.compile(
+    r"\b(read_\w+|glob|parquet_\w+|sniff_csv|query_table|query|iceberg_\w+|delta_scan|"
+    r"sqlite_\w+|postgres_\w+|mysql_\w+|duckdb_\w+|pragma_\w+|which_secret|getenv)\s*\(|"
+    r"\b(from|join)\s+'",
+    re.IGNORECASE,
+)
+
+
+def check_grantee_sql(source: str | Path, what: str, text: str) -> None:
+    """Refuse a `sql`/`where` that names anything but its own data (files, URLs, settings).
+
+    Raises
+    ------
+    DataError
+        Naming the source, the parameter and the word that is not allowed.
+    """
+    hit = _FORBIDDEN.search(text)
+    if hit:
+        raise DataError(
+            f"{source}: {what} may only use the view `data` (the data file itself); "
+            f"{hit.group(0).rstrip('(').strip()!r} reads files, URLs or settings "
+            "and is not allowed."
+        )
+
+
 def _connect(source: str | Path, view: str) -> Any:
-    con = duckdb.connect(":memory:")
+    """An in-memory connection with the view ``data`` and nothing else reachable.
+
+    After the view is made, external access is switched off except for the view's own files
+    (``allowed_paths``) and the configuration is locked, so a query can't read other files,
+    list folders, reach the network or switch the lock off again.
+    """
+    con = duckdb.connect(":memory:", config=_CONFIG)
     try:
         con.execute(view)
+        found = _source_files(source)
+        files = sorted({str(p) for f in found for p in (f, f.absolute(), f.resolve())})
+        con.execute(f"SET allowed_paths = [{', '.join(_quote_literal(f) for f in files)}]")
+        con.execute("SET enable_external_access = false")
+        con.execute("SET lock_configuration = true")
     except duckdb.Error as exc:
         con.close()
         raise DataError(f"{source}: DuckDB could not read the data: {_first_line(exc)}") from exc
@@ -173,6 +216,10 @@ def read_duckdb(
         data, `where`/`sql` is not one valid SELECT, or no row is left.
     """
     view, query = duckdb_query(source, columns=columns, where=where, sql=sql, options=options)
+    if sql:
+        check_grantee_sql(source, "`sql`", sql)
+    if where:
+        check_grantee_sql(source, "`where`", where)
     con = _connect(source, view)
     try:
         if sql:
@@ -187,6 +234,11 @@ def read_duckdb(
             check_columns(source, [row[0] for row in described], columns)
         try:
             frame = con.execute(query).df()
+        except duckdb.PermissionException as exc:
+            raise DataError(
+                f"{source}: the query tried to read a file or URL other than its own data; "
+                "a query may only use the view `data`."
+            ) from exc
         except duckdb.Error as exc:
             message = f"DuckDB could not run the query: {_first_line(exc)}"
             raise DataError(f"{source}: {message}") from exc

@@ -16,7 +16,7 @@ import pandas as pd
 
 from evaltools.data.duckdb_source import duckdb_columns, is_duckdb_source, read_duckdb
 from evaltools.data.readers import analysis_columns, read_analysis_data
-from evaltools.errors import DataError
+from evaltools.errors import DataError, shown_value
 from evaltools.params.models import Params, PrePost, RegisterPanel
 
 
@@ -101,7 +101,7 @@ def _occasions(series: pd.Series) -> list[int | float | str]:
     numbers = pd.to_numeric(pd.Series(values), errors="coerce")
     if numbers.notna().all():
         return sorted(int(v) if float(v).is_integer() else float(v) for v in numbers)
-    return sorted(str(v) for v in values)
+    return sorted({shown_value(v) for v in values})
 
 
 def _prepost_quality(spec: PrePost) -> DataQuality:

@@ -13,14 +13,14 @@ import pandas as pd
 
 from evaltools.data.quality import DataQuality
 from evaltools.data.readers import read_analysis_data
-from evaltools.errors import DataError
+from evaltools.errors import DataError, shown_value
 from evaltools.params.models import Params, PrePost, RegisterPanel
 
 
-def _value(frame: pd.DataFrame, index: object, column: str) -> object:
-    """The cell as a plain Python value (no numpy wrapper in messages)."""
+def _value(frame: pd.DataFrame, index: object, column: str) -> str:
+    """The cell as a message may show it: quoted if it can't be personal, else masked."""
     value = frame.at[index, column]
-    return value.item() if hasattr(value, "item") else value
+    return shown_value(value.item() if hasattr(value, "item") else value)
 
 
 def _line(frame: pd.DataFrame, index: object) -> int:
@@ -51,15 +51,35 @@ def check_prepost(spec: PrePost, frame: pd.DataFrame) -> DataQuality:
         first = bad.idxmax()
         raise DataError(
             f"{path}, line {_line(frame, first)}, column '{spec.occasion}': occasion "
-            f"{_value(frame, first, spec.occasion)!r} is not a whole number "
+            f"{_value(frame, first, spec.occasion)} is not a whole number "
             "(expected 1, 2, 3, ...)."
+        )
+    odd = occasion.notna() & ((occasion % 1 != 0) | (occasion < 0))
+    if odd.any():
+        first = odd.idxmax()
+        raise DataError(
+            f"{path}, line {_line(frame, first)}, column '{spec.occasion}': occasion "
+            f"{_value(frame, first, spec.occasion)} is not a whole number of 0 or more "
+            "(expected 1, 2, 3, ...)."
+        )
+    if spec.id in spec.groups:
+        raise DataError(
+            f"{path}: 'prepost.groups' names the id column '{spec.id}'; a group of one person "
+            "each would publish individuals: group by another column."
+        )
+    empty = frame[spec.id].isna() | (frame[spec.id].astype(str).str.strip() == "")
+    if empty.any():
+        first = empty.idxmax()
+        raise DataError(
+            f"{path}, line {_line(frame, first)}, column '{spec.id}': the id is empty; "
+            "every row needs the person's id."
         )
     dupes = frame.duplicated([spec.id, spec.occasion], keep="first")
     if dupes.any():
         first = dupes.idxmax()
         raise DataError(
             f"{path}, line {_line(frame, first)}: duplicate row for one person at one occasion "
-            f"(column '{spec.occasion}' = {_value(frame, first, spec.occasion)!r}); each "
+            f"(column '{spec.occasion}' = {_value(frame, first, spec.occasion)}); each "
             f"'{spec.id}' may appear once per occasion."
         )
     for scale in spec.scales:
@@ -71,14 +91,14 @@ def check_prepost(spec: PrePost, frame: pd.DataFrame) -> DataQuality:
                 first = text.idxmax()
                 raise DataError(
                     f"{path}, line {_line(frame, first)}, column '{column}' (scale "
-                    f"'{scale.name}'): {_value(frame, first, column)!r} is not a number."
+                    f"'{scale.name}'): {_value(frame, first, column)} is not a number."
                 )
             outside = values.notna() & ((values < low) | (values > high))
             if outside.any():
                 first = outside.idxmax()
                 raise DataError(
                     f"{path}, line {_line(frame, first)}, column '{column}' (scale "
-                    f"'{scale.name}'): {_value(frame, first, column)!r} is outside the scale's "
+                    f"'{scale.name}'): {_value(frame, first, column)} is outside the scale's "
                     f"range [{low:g}, {high:g}]."
                 )
     scored = [c for s in spec.scales for c in s.columns]
@@ -103,7 +123,7 @@ def check_register_panel(spec: RegisterPanel, frame: pd.DataFrame) -> DataQualit
         first = dupes.idxmax()
         raise DataError(
             f"{path}, line {_line(frame, first)}: duplicate row for one person in one year "
-            f"('{spec.time}' = {_value(frame, first, spec.time)!r})."
+            f"('{spec.time}' = {_value(frame, first, spec.time)})."
         )
     for column in [*spec.outcomes, *spec.covariates]:
         values = pd.to_numeric(frame[column], errors="coerce")
@@ -112,7 +132,7 @@ def check_register_panel(spec: RegisterPanel, frame: pd.DataFrame) -> DataQualit
             first = text.idxmax()
             raise DataError(
                 f"{path}, line {_line(frame, first)}, column '{column}': "
-                f"{_value(frame, first, column)!r} is not a number."
+                f"{_value(frame, first, column)} is not a number."
             )
     return DataQuality(
         analysis="register_panel",

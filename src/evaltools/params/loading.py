@@ -5,6 +5,8 @@ error located (file, line, key, bad value, what is allowed) as a
 from __future__ import annotations
 
 import difflib
+import glob
+import os
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,48 @@ from ruamel.yaml.error import MarkedYAMLError
 
 from evaltools.errors import ParamsError
 from evaltools.params.models import Params, glob_matches
+
+#: Foundation settings, read from the environment (the CLI's ``--min-cell-size-floor`` and
+#: ``--data-root`` set them, so the kernels and batch workers a run starts see them too).
+FLOOR_ENV = "EVALTOOLS_MIN_CELL_SIZE_FLOOR"
+DATA_ROOT_ENV = "EVALTOOLS_DATA_ROOT"
+MAX_PARAMS_BYTES_ENV = "EVALTOOLS_MAX_PARAMS_BYTES"
+MAX_TEXT_ENV = "EVALTOOLS_MAX_TEXT_LENGTH"
+MAX_DATA_BYTES_ENV = "EVALTOOLS_MAX_DATA_BYTES"
+MAX_DATA_BYTES = 2_000_000_000  # all of one analysis' data files together
+
+MAX_PARAMS_BYTES = 1_000_000  # a parameter file is a page or two of YAML
+MAX_TEXT_LENGTH = 2_000  # characters in one text value (a name, a label, a comment)
+MAX_DEPTH = 20  # nesting of mappings and lists; the deepest params key is ~6 levels down
+MAX_NODES = 100_000  # values after aliases are expanded (a "billion laughs" bomb is far more)
+PARAMS_FOLDER = "params"  # DATA_ROOT_ENV value: each parameter file's own folder
+
+
+def _int_setting(name: str, default: int | None) -> int | None:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise ParamsError(f"the setting {name}={raw!r} must be a whole number of at least 1.")
+    return int(raw)
+
+
+def min_cell_size_floor() -> int | None:
+    """The foundation's floor for ``min_cell_size`` (``$EVALTOOLS_MIN_CELL_SIZE_FLOOR``)."""
+    return _int_setting(FLOOR_ENV, None)
+
+
+def data_root(params_file: Path) -> Path | None:
+    """The folder a grantee's data must be in (``$EVALTOOLS_DATA_ROOT``), or None: anywhere.
+
+    The value ``params`` means each parameter file's own folder.
+    """
+    raw = os.environ.get(DATA_ROOT_ENV, "").strip()
+    if not raw:
+        return None
+    if raw == PARAMS_FOLDER:
+        return params_file.resolve().parent
+    return Path(raw).expanduser().resolve()
 
 
 def _line_of(tree: Any, loc: tuple[int | str, ...]) -> int | None:
@@ -114,6 +158,13 @@ def load_params(path: str | Path) -> Params:
     path = Path(path)
     if not path.is_file():
         raise ParamsError(f"{path}: parameter file not found.")
+    limit = _int_setting(MAX_PARAMS_BYTES_ENV, MAX_PARAMS_BYTES) or MAX_PARAMS_BYTES
+    size = path.stat().st_size
+    if size > limit:
+        raise ParamsError(
+            f"{path}: the parameter file is {size:,} bytes; at most {limit:,} are allowed "
+            f"(the setting {MAX_PARAMS_BYTES_ENV})."
+        )
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
@@ -128,6 +179,7 @@ def load_params(path: str | Path) -> Params:
         raise ParamsError(
             f"{path}: expected a mapping of keys (grantee, analyses, ...) at the top."
         )
+    _check_shape(tree, path)
     plain = _plain(tree)
     try:
         params = Params.model_validate(plain, context={"base_dir": path.resolve().parent})
@@ -138,7 +190,101 @@ def load_params(path: str | Path) -> Params:
         more = f" ({len(errors) - 1} more problem(s) after this one.)" if len(errors) > 1 else ""
         raise ParamsError(first + more) from None
     _check_data_files(params, tree, path)
+    _check_floor(params, tree, path)
+    _check_data_root(params, tree, path)
     return params
+
+
+def _check_shape(tree: Any, path: Path) -> None:
+    """Refuse alias bombs, deep nesting and over-long texts before anything walks the tree.
+
+    ruamel keeps an alias as a reference to one node, so parsing is cheap; counting every
+    value as if the aliases were expanded finds a bomb before :func:`_plain` would expand it.
+    """
+    max_text = _int_setting(MAX_TEXT_ENV, MAX_TEXT_LENGTH) or MAX_TEXT_LENGTH
+    counted: dict[int, int] = {}
+
+    def size(node: Any, depth: int, where: tuple[int | str, ...]) -> int:
+        if depth > MAX_DEPTH:
+            line = _line_of(tree, where)
+            raise ParamsError(
+                f"{path}" + (f", line {line}" if line else "") + f": nested more than "
+                f"{MAX_DEPTH} levels deep ('{_dotted(where)}'); a parameter file is much flatter."
+            )
+        if isinstance(node, str) and len(node) > max_text:
+            line = _line_of(tree, where)
+            raise ParamsError(
+                f"{path}" + (f", line {line}" if line else "") + f": '{_dotted(where)}' is "
+                f"{len(node):,} characters long; at most {max_text:,} are allowed "
+                f"(the setting {MAX_TEXT_ENV})."
+            )
+        if not isinstance(node, dict | list):
+            return 1
+        if id(node) in counted:
+            return counted[id(node)]
+        items = node.items() if isinstance(node, dict) else enumerate(node)
+        total = 1
+        for key, value in items:
+            total += size(value, depth + 1, (*where, key))
+            if total > MAX_NODES:
+                break
+        counted[id(node)] = total
+        if total > MAX_NODES:
+            raise ParamsError(
+                f"{path}: the file expands to more than {MAX_NODES:,} values (YAML aliases "
+                "repeated over and over?); a parameter file is far smaller."
+            )
+        return total
+
+    size(tree, 0, ())
+
+
+def _check_floor(params: Params, tree: Any, path: Path) -> None:
+    floor = min_cell_size_floor()
+    if floor is not None and params.min_cell_size < floor:
+        line = _line_of(tree, ("min_cell_size",))
+        where = f"{path}" + (f", line {line}" if line else "")
+        raise ParamsError(
+            f"{where}: 'min_cell_size' (got {params.min_cell_size}) is below the foundation's "
+            f"floor of {floor}; a parameter file may raise it, never lower it."
+        )
+
+
+def _inside(candidate: Path, root: Path) -> bool:
+    return candidate.resolve().is_relative_to(root)
+
+
+def _check_data_root(params: Params, tree: Any, path: Path) -> None:
+    root = data_root(path)
+    if root is None:
+        return
+    for name in params.analyses:
+        data = getattr(params, name).data
+        files = glob_glob(data) if any(c in str(data) for c in "*?[") else [data]
+        if not all(_inside(f, root) for f in files) or not _inside(_fixed_part(data), root):
+            line = _line_of(tree, (name, "data"))
+            where = f"{path}" + (f", line {line}" if line else "")
+            raw = _value_at(tree, (name, "data"))
+            raise ParamsError(
+                f"{where}: '{name}.data' (got {raw!r}) must be inside the data folder {root} "
+                f"(looked for it there); the foundation sets this folder ({DATA_ROOT_ENV}, "
+                "`--data-root`)."
+            )
+
+
+def _fixed_part(pattern: Path) -> Path:
+    """The part of a glob pattern before its first wildcard."""
+    parts = []
+    for part in pattern.parts:
+        if any(c in part for c in "*?["):
+            break
+        parts.append(part)
+    return Path(*parts) if parts else Path(".")
+
+
+def glob_glob(pattern: Path) -> list[Path]:
+    """The files `pattern` matches (``**`` included)."""
+    return [Path(p) for p in glob.glob(str(pattern), recursive=True)]
 
 
 def _check_data_files(params: Params, tree: Any, path: Path) -> None:
@@ -152,6 +298,20 @@ def _check_data_files(params: Params, tree: Any, path: Path) -> None:
                 f"{where}: '{name}.data' (got {raw!r}): data file not found; looked for it "
                 f"beside the parameter file and in the folders above it (e.g. {section.data})."
             )
+        _check_data_size(name, section.data, tree, path)
+
+
+def _check_data_size(name: str, data: Path, tree: Any, path: Path) -> None:
+    limit = _int_setting(MAX_DATA_BYTES_ENV, MAX_DATA_BYTES) or MAX_DATA_BYTES
+    files = glob_glob(data) if any(c in str(data) for c in "*?[") else [data]
+    size = sum(f.stat().st_size for f in files if f.is_file())
+    if size > limit:
+        line = _line_of(tree, (name, "data"))
+        where = f"{path}" + (f", line {line}" if line else "")
+        raise ParamsError(
+            f"{where}: '{name}.data' is {size:,} bytes; at most {limit:,} are allowed "
+            f"(the setting {MAX_DATA_BYTES_ENV})."
+        )
 
 
 def _plain(node: Any) -> Any:

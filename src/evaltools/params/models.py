@@ -311,6 +311,14 @@ class Params(_Model):
         "`<folder>/<slug>/results.json`); the level reports show last round beside this one.",
     )
 
+    @field_validator("min_cell_size", mode="before")
+    @classmethod
+    def _not_a_boolean(cls, value: object) -> object:
+        # YAML `true` would pass as 1 and switch suppression off.
+        if isinstance(value, bool):
+            raise ValueError("must be a whole number (e.g. 5), not true/false")
+        return value
+
     @field_validator("theory_of_change")
     @classmethod
     def _indicators_are_measured(

@@ -155,9 +155,102 @@ def finish_html(html: str) -> str:
     _mark_captions(main)
     _mark_keep_with_next(main)
     _strip_network_loads(main)
+    sanitise(main)
     for elem in main.select("[tabindex]"):
         del elem["tabindex"]
+    _add_csp(soup)
     return str(soup)
+
+
+#: The report ships no script and needs no network: inline styles and data: images only.
+CSP = (
+    "default-src 'none'; script-src 'none'; object-src 'none'; base-uri 'none'; "
+    "form-action 'none'; frame-src 'none'; connect-src 'none'; img-src data:; "
+    "font-src data:; style-src 'unsafe-inline'"
+)
+
+#: Elements a report body never needs; a grantee's text that became one is dropped whole.
+_DROPPED = (
+    "script",
+    "iframe",
+    "frame",
+    "frameset",
+    "object",
+    "embed",
+    "applet",
+    "base",
+    "form",
+    "meta",
+    "link",
+    "noscript",
+    "template",
+    "portal",
+)
+_URL_ATTRS = (
+    "href",
+    "src",
+    "action",
+    "formaction",
+    "xlink:href",
+    "background",
+    "poster",
+    "srcset",
+    "data",
+    "ping",
+    "lowsrc",
+    "dynsrc",
+)
+_SAFE_SCHEMES = ("http:", "https:", "mailto:")
+
+
+def _safe_url(tag: str, attr: str, value: str) -> bool:
+    url = re.sub(r"[\x00-\x20]", "", value).lower()
+    if tag == "img" and attr == "src" and url.startswith("data:image/"):
+        return True  # an image can't run script; the figures and logos are data: URIs
+    if attr == "href" and url.startswith("#"):
+        return True
+    return attr in ("href",) and url.startswith(_SAFE_SCHEMES)
+
+
+def sanitise(main: Tag) -> None:
+    """Defence in depth behind escaping: drop active content from the report body.
+
+    Removes scripts, frames, objects, forms, ``<meta>``/``<base>``/``<link>``, every ``on*``
+    event attribute, and any URL attribute but an http(s)/mailto/``#`` link or a data: image
+    (so ``javascript:`` links are dead), and ``url(...)``/``@import``/``expression`` in styles.
+    """
+    for name in _DROPPED:
+        for elem in main.find_all(name):
+            elem.decompose()
+    for elem in main.find_all(True):
+        for attr in list(elem.attrs):
+            low = attr.lower()
+            value = elem.attrs[attr]
+            text = " ".join(value) if isinstance(value, list) else str(value)
+            active = low.startswith("on") or low in ("srcdoc", "formtarget", "http-equiv")
+            bad_url = low in _URL_ATTRS and not _safe_url(elem.name, low, text)
+            bad_style = low == "style" and re.search(r"url\s*\(|expression|@import", text, re.I)
+            if active or bad_url or bad_style:
+                del elem.attrs[attr]
+    for style in main.find_all("style"):
+        css = style.string or ""
+        if re.search(r"url\s*\(|@import|expression", css, re.I):
+            style.string = re.sub(r"(url\s*\([^)]*\)|@import[^;]*;?|expression)", "", css)
+
+
+def _add_csp(soup: BeautifulSoup) -> None:
+    """Put the Content-Security-Policy first in ``<head>`` (before anything it governs)."""
+    head = soup.find("head")
+    if head is None or soup.find("meta", attrs={"http-equiv": "Content-Security-Policy"}):
+        return
+    meta = soup.new_tag("meta")
+    meta["http-equiv"] = "Content-Security-Policy"
+    meta["content"] = CSP
+    charset = head.find("meta", attrs={"charset": True})
+    if charset is not None:
+        charset.insert_after(meta)
+    else:
+        head.insert(0, meta)
 
 
 def _is_remote(url: object) -> bool:

@@ -64,6 +64,7 @@ from evaltools.render.prepare import prepare_notebook
 from evaltools.render.quarto_source import quarto_notebook
 from evaltools.report.brand import Brand
 from evaltools.report.i18n import text
+from evaltools.report.markup import safe_markdown
 
 QUARTO_PATH_ENV = "QUARTO_PATH"
 MIN_VERSION = (1, 6)
@@ -184,9 +185,12 @@ def front_matter(
         lang = meta.language
         options.update(
             {
-                "title": meta.intervention,
-                "subtitle": meta.subtitle or f"{text('report_period', lang)}: {meta.period}",
-                "author": meta.grantee,
+                # Quarto reads these as Markdown: a grantee's text must stay text
+                "title": safe_markdown(meta.intervention),
+                "subtitle": safe_markdown(
+                    meta.subtitle or f"{text('report_period', lang)}: {meta.period}"
+                ),
+                "author": safe_markdown(meta.grantee),
                 "date": meta.date.isoformat(),
                 "date-format": "long",
                 "lang": lang,

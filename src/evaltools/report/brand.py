@@ -30,6 +30,7 @@ import seaborn as sns
 
 from evaltools.errors import ParamsError
 from evaltools.paths import BRANDS_DIR_VARIABLE, brands_dir
+from evaltools.report.brand_values import check_brand_values
 
 BRANDS_DIR_ENV = BRANDS_DIR_VARIABLE
 """Environment variable naming a folder of brands (overrides the project's templates/brands)."""
@@ -266,7 +267,7 @@ def _brand_from_spec(name: str, folder: Path, source: Path, spec: brand_yml.Bran
     if spec.meta and spec.meta.name:
         title = spec.meta.name.full or spec.meta.name.short or name
 
-    return Brand(
+    brand = Brand(
         name=name,
         path=folder.resolve(),
         title=title,
@@ -295,6 +296,8 @@ def _brand_from_spec(name: str, folder: Path, source: Path, spec: brand_yml.Bran
         font_faces=font_faces,
         spec=spec,
     )
+    check_brand_values(brand, source)
+    return brand
 
 
 def _normalise_hex(value: str) -> str:

@@ -21,13 +21,14 @@ from evaltools.params.loading import load_params
 from evaltools.params.models import Params
 from evaltools.report.brand import Brand, apply_seaborn_theme, load_brand
 from evaltools.report.i18n import text
+from evaltools.report.markup import safe_markdown
 
 FIGURE_DPI = 150
 
 
 def md(markdown: str) -> None:
-    """Show `markdown` as a markdown output (becomes report prose)."""
-    display(Markdown(markdown))
+    """Show `markdown` as a markdown output (becomes report prose); raw HTML is escaped."""
+    display(Markdown(safe_markdown(markdown)))
 
 
 def heading(key: str, language: str, *, level: int = 2, **values: object) -> None:

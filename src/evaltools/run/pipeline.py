@@ -42,7 +42,13 @@ from evaltools.run.check import FORMATS, NOTEBOOKS, Prepared, prepare, report_in
 from evaltools.run.execute import KernelProvider, execute_notebook, kernel_name
 from evaltools.run.failure import keep_failure
 from evaltools.run.provenance import PROVENANCE, build_provenance
-from evaltools.run.publish import publish, working_folder, writable_folder
+from evaltools.run.publish import (
+    MARKER,
+    check_replaceable,
+    publish,
+    working_folder,
+    writable_folder,
+)
 from evaltools.theory_of_change import execute_theory_of_change
 
 __all__ = ["ReportOutcome", "execute_analysis", "run_report"]
@@ -168,6 +174,7 @@ def run_report(
     params = prepared.params
     out = writable_folder(Path(out_dir))
     final = out / params.report_slug
+    check_replaceable(final)
     inputs = report_inputs(prepared)
     clock.lap("check")
 
@@ -252,7 +259,7 @@ def run_report(
     except BaseException:  # interrupted: leave nothing half-written
         shutil.rmtree(workdir, ignore_errors=True)
         raise
-    files = sorted(p for p in final.iterdir() if p.is_file())
+    files = sorted(p for p in final.iterdir() if p.is_file() and p.name != MARKER)
     return ReportOutcome(
         params.report_slug, final, files, outcome.renderer, prepared.summaries, clock.timings
     )

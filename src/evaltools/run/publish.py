@@ -58,8 +58,44 @@ def working_folder(out: Path, slug: str) -> Path:
     return folder
 
 
+#: The file that marks a folder evaltools made; only such a folder is ever replaced.
+MARKER = ".evaltools-report"
+#: Files that mark a report folder made before the marker existed (a report, a failure).
+_EARLIER_MARKS = ("provenance.json", "error.txt", "portfolio.json")
+
+
+def made_by_evaltools(folder: Path) -> bool:
+    """Whether `folder` is a report (or failure) folder evaltools made, so may be replaced."""
+    return any((folder / name).is_file() for name in (MARKER, *_EARLIER_MARKS))
+
+
+def check_replaceable(final: Path) -> None:
+    """Refuse to go on when `final` exists and is not a folder evaltools made.
+
+    Raises
+    ------
+    OutputError
+        Naming the folder; nothing in it is touched.
+    """
+    if (final.exists() or final.is_symlink()) and (
+        final.is_symlink() or not final.is_dir() or not made_by_evaltools(final)
+    ):
+        raise OutputError(
+            f"{final}: is in the way and was not made by evaltools (no {MARKER} file), so it "
+            "is not replaced; move it away, or choose another --out or `slug`."
+        )
+
+
 def publish(workdir: Path, final: Path) -> None:
-    """Put the finished folder at `final`, replacing any earlier one in one rename."""
+    """Put the finished folder at `final`, replacing any earlier one in one rename.
+
+    The folder is marked as evaltools' (:data:`MARKER`); an existing `final` that is not
+    marked is refused (:func:`check_replaceable`), never deleted.
+    """
+    check_replaceable(final)
+    (workdir / MARKER).write_text(
+        "This folder was made by evaltools; a later run replaces it whole.\n", encoding="utf-8"
+    )
     old = None
     if final.exists():
         old = final.with_name(f".{final.name}.old-{os.getpid()}-{uuid.uuid4().hex[:8]}")
