@@ -31,7 +31,7 @@ from evaltools.prepost.labels import (
     score_decimals,
 )
 from evaltools.prepost.result import PrePostResult
-from evaltools.privacy.suppression import row_hidden
+from evaltools.privacy.suppression import COMPLEMENTARY, PRIMARY, row_hidden
 from evaltools.report.i18n import (
     MISSING,
     catalogue,
@@ -41,7 +41,14 @@ from evaltools.report.i18n import (
     is_missing,
     text,
 )
-from evaltools.report.table import ReportTable, fmt_ci, fmt_count, occasion_name, require_columns
+from evaltools.report.table import (
+    ReportTable,
+    fmt_ci,
+    fmt_count,
+    hidden_notes,
+    occasion_name,
+    require_columns,
+)
 
 
 def _settings(result: PrePostResult) -> tuple[pd.DataFrame, tuple[Scale, ...], Language, int]:
@@ -59,11 +66,23 @@ def _one_row(rows: pd.DataFrame, scale: str, what: str) -> dict[str, Any] | None
         raise DataError(
             f"the table has {len(found)} rows for scale '{scale}' and {what}; expected one"
         )
-    return None if found.empty else found.iloc[0].to_dict()
+    if found.empty:
+        return None
+    return {**found.iloc[0].to_dict(), "_index": found.index[0]}
 
 
-def _hidden_note(language: str, min_cell_size: int) -> str:
-    return text("prepost_tab_note_hidden", language, min=min_cell_size)
+def _row_reason(result: PrePostResult, row: Mapping[str, Any] | None) -> str:
+    """Why a hidden change-table row is hidden: ``"complementary"`` or ``"primary"``."""
+    hidden = result.hidden_counts("table")
+    if row is None or hidden is None or row.get("_index") not in hidden.index:
+        return PRIMARY
+    reason = hidden.loc[row["_index"], "n_paired"]
+    return COMPLEMENTARY if reason == COMPLEMENTARY else PRIMARY
+
+
+def _hidden_note(reasons: set[str], language: str, min_cell_size: int) -> list[str]:
+    """The footnotes on hidden cells: one per reason (small, or hidden as a complement)."""
+    return list(hidden_notes(reasons, language, min_cell_size, who="clients"))
 
 
 def _occasion_note(rows: pd.DataFrame, language: str) -> str | None:
@@ -143,14 +162,19 @@ def steering_table(
             numeric.append(True)
 
     cells: list[tuple[str, ...]] = []
-    any_hidden = False
+    reasons: set[str] = set()
     for s in ordered:
         line: list[str] = []
         for _, keys, rows, value in spans:
             row = _one_row(rows, s.name, f"group {value!r}" if value is not None else "all clients")
             hidden = row is None or row_hidden(row, min_cell_size)
-            any_hidden |= hidden
+            reason = _row_reason(result, row) if hidden and row is not None else None
+            if reason is not None:
+                reasons.add(reason)
             for key in keys:
+                if key == "n" and reason == COMPLEMENTARY:
+                    line.append(MISSING)
+                    continue
                 line.append(_steering_cell(key, row, s, language, min_cell_size, hidden))
         cells.append(tuple(line))
 
@@ -160,8 +184,7 @@ def steering_table(
     occasions = _occasion_note(overall, language)
     if occasions and by is None:
         notes.append(occasions)
-    if any_hidden:
-        notes.append(_hidden_note(language, min_cell_size))
+    notes += _hidden_note(reasons, language, min_cell_size)
     if caption is None:
         caption = (
             text(
@@ -260,14 +283,17 @@ def scale_results_table(
         (shares, t("deteriorated")),
     )
     cells: list[tuple[str, ...]] = []
-    any_hidden = False
+    reasons: set[str] = set()
     undefined: dict[str, list[str]] = {}  # why a statistic is not given -> scale labels
     for s in ordered:
         row = _one_row(overall, s.name, "all clients") or {}
         hidden = row_hidden(row, min_cell_size)
-        any_hidden |= hidden
         n = fmt_count(row["n_paired"], language, min_cell_size=min_cell_size, hidden=hidden)
         if hidden:
+            reason = _row_reason(result, row)
+            reasons.add(reason)
+            if reason == COMPLEMENTARY:
+                n = MISSING
             cells.append((n, *[MISSING] * (len(columns) - 1)))
             continue
         for reason in _undefined(row):
@@ -289,14 +315,18 @@ def scale_results_table(
                 fmt_percent(row["share_deteriorated"], language),
             )
         )
-    notes = [text("prepost_tab_note_results", language)]
+    # Each part's notes describe its own columns only.
+    notes = {
+        "all": [text("prepost_tab_note_results", language), text("prepost_tab_note_rci", language)],
+        "change": [text("prepost_tab_note_results", language)],
+        "reliable_change": [text("prepost_tab_note_rci", language)],
+    }[part]
     occasions = _occasion_note(overall, language)
     if occasions:
         notes.append(occasions)
     if any(not s.higher_is_better for s in ordered):
         notes.append(text("prepost_tab_note_lower_better", language))
-    if any_hidden:
-        notes.append(_hidden_note(language, min_cell_size))
+    notes += _hidden_note(reasons, language, min_cell_size)
     rci = tuple(r for r in _UNDEFINED if r.startswith("rci_"))
     shown_reasons = {"all": _UNDEFINED, "change": ("constant_change",), "reliable_change": rci}
     for reason in shown_reasons[part]:
@@ -412,7 +442,8 @@ def attrition_table(result: PrePostResult, *, caption: str | None = None) -> Rep
         (baseline, t("p")),
     )
     cells: list[tuple[str, ...]] = []
-    any_hidden = False
+    reasons: set[str] = set()
+    below = text("prepost_tab_below", language, min=min_cell_size)
     for s in ordered:
         rows = attrition[attrition["scale"].astype(str) == s.name]
         if len(rows) != 1:
@@ -435,7 +466,6 @@ def attrition_table(result: PrePostResult, *, caption: str | None = None) -> Rep
             for c in ("n_followup", "n_lost")
         )
         hidden = flagged or small
-        any_hidden |= hidden
         start = (
             MISSING
             if "n_baseline" in complementary
@@ -457,9 +487,12 @@ def attrition_table(result: PrePostResult, *, caption: str | None = None) -> Rep
                 fmt_p(row["p_value"], language),
             ]
         cells.append((start, *counts, *stats))
+        if complementary:
+            reasons.add(COMPLEMENTARY)
+        if below in (start, *counts) or (hidden and not complementary):
+            reasons.add(PRIMARY)
     notes = [text("prepost_tab_note_attrition", language)]
-    if any_hidden:
-        notes.append(_hidden_note(language, min_cell_size))
+    notes += _hidden_note(reasons, language, min_cell_size)
     return ReportTable(
         caption or text("prepost_tab_attrition_caption", language),
         names,
@@ -492,7 +525,7 @@ def occasion_counts_table(result: PrePostResult, *, caption: str | None = None) 
     )
     row_heads: list[tuple[str, ...]] = []
     cells: list[tuple[str, ...]] = []
-    any_hidden = False
+    reasons: set[str] = set()
     for index, row in zip(counts.index, counts.to_dict("records"), strict=True):
         name = occasion_name(row["occasion"], language)
         row_heads.append((name[:1].upper() + name[1:],))
@@ -501,15 +534,15 @@ def occasion_counts_table(result: PrePostResult, *, caption: str | None = None) 
         for col in ["n_clients", *[columns_of[s.name] for s in present]]:
             value = row[col]
             hidden = is_missing(value) or 0 < float(value) < min_cell_size
-            any_hidden |= hidden
             if col in complementary:
+                reasons.add(COMPLEMENTARY)
                 line.append(MISSING)
                 continue
+            if hidden:
+                reasons.add(PRIMARY)
             line.append(fmt_count(value, language, min_cell_size=min_cell_size, hidden=hidden))
         cells.append(tuple(line))
-    notes = (
-        [text("prepost_tab_note_counts_hidden", language, min=min_cell_size)] if any_hidden else []
-    )
+    notes = _hidden_note(reasons, language, min_cell_size)
     return ReportTable(
         caption or text("prepost_tab_counts_caption", language),
         (t("occasion"),),

@@ -177,6 +177,20 @@ def suppress_match_counts(counts: pd.DataFrame, min_cell_size: int) -> list[int 
     return [None if g in hidden else int(v) for g, v in n.items()]
 
 
+def match_count_reasons(counts: pd.DataFrame, min_cell_size: int) -> list[str | None]:
+    """Per count of :func:`suppress_match_counts`: why it is hidden, or None when shown.
+
+    ``"primary"`` for a count below `min_cell_size`, ``"complementary"`` for a count hidden
+    only so that a small one can't be worked out (e.g. the participants, as matched +
+    unmatched): such a count is not small and must not be shown as ``< 5``.
+    """
+    shown = suppress_match_counts(counts, min_cell_size)
+    return [
+        None if s is not None else (PRIMARY if is_small(v, min_cell_size) else COMPLEMENTARY)
+        for v, s in zip(counts["n"], shown, strict=True)
+    ]
+
+
 def format_count(n: Any, min_cell_size: int, language: str) -> str:
     """A count as shown in a report: ``"< 5"`` when it is small or was hidden as small.
 

@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import pandas as pd
 
-from evaltools.privacy.suppression import suppress_match_counts
+from evaltools.privacy.suppression import (
+    COMPLEMENTARY,
+    match_count_reasons,
+    suppress_match_counts,
+)
 from evaltools.register.results import RegisterPanelResult
 from evaltools.report.i18n import MISSING, fmt_number, fmt_p, text
-from evaltools.report.table import ReportTable, fmt_count
+from evaltools.report.table import ReportTable, fmt_count, hidden_notes
 
 OVERALL_ESTIMATORS = ("did", "twfe", "staggered_simple", "staggered_group", "staggered_dynamic")
 
@@ -181,11 +185,17 @@ def counts_table(result: RegisterPanelResult) -> ReportTable:
     language = result.language
     counts = result.matching.counts()
     shown = suppress_match_counts(counts, result.min_cell_size)
+    reasons = match_count_reasons(counts, result.min_cell_size)
     heads = tuple((text(f"register_count_{g}", language),) for g in counts["group"])
     cells = tuple(
-        (fmt_count(n, language, min_cell_size=result.min_cell_size, hidden=n is None),)
-        for n in shown
+        (
+            MISSING
+            if reason == COMPLEMENTARY
+            else fmt_count(n, language, min_cell_size=result.min_cell_size, hidden=n is None),
+        )
+        for n, reason in zip(shown, reasons, strict=True)
     )
+    notes = hidden_notes(reasons, language, result.min_cell_size)
     return ReportTable(
         text("register_counts_title", language),
         ("",),
@@ -193,6 +203,6 @@ def counts_table(result: RegisterPanelResult) -> ReportTable:
         (("", text("regrep_col_persons", language)),),
         cells,
         (True,),
-        (),
+        notes,
         "register-counts",
     )
