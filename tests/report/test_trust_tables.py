@@ -74,7 +74,7 @@ def test_prepost_tables_show_complementary_rows_as_dash_not_below_min() -> None:
         assert results.cells[ptsd][0] == "–"
         assert text("report_hidden_complementary", language, min=5) in results.notes
         steering = steering_table(result, show_n=True)
-        assert steering.cells[ptsd][-3] == "–"  # whole course: n
+        assert steering.cells[ptsd][-5] == "–"  # whole course: n
         assert text("report_hidden_complementary", language, min=5) in steering.notes
         assert any(n.startswith("< 5") for n in steering.notes)
 

@@ -111,7 +111,7 @@ def steering_table(
     result: PrePostResult,
     *,
     by: str | None = "phase",
-    show_n: bool = False,
+    show_n: bool = True,
     group_labels: Mapping[Any, str] | None = None,
     by_label: str | None = None,
     caption: str | None = None,
@@ -121,9 +121,10 @@ def steering_table(
     Rows are the scales, grouped by outcome area and labelled with their range. For each value
     of the grouping column `by` (e.g. each phase) come four columns: mean before, mean after,
     difference (after minus before, in scale points) and the share of clients with a reliable
-    improvement (percent); with `show_n` a fifth, the number of clients with both measurements.
-    Then the whole course (``group_var`` empty): difference and share improved. With `by`
-    None only the whole course is shown, with all four columns.
+    improvement (percent); with `show_n` (default) first the number of clients with both
+    measurements, so that every share shows what it rests on. Then the whole course
+    (``group_var`` empty) with the same columns. With `by` None only the whole course is
+    shown.
 
     Cells over fewer than `min_cell_size` clients show ``–`` (counts ``< 5``).
     `group_labels` maps a group value to its header (default: the parameters' value labels,
@@ -152,7 +153,7 @@ def steering_table(
             header = group_header(by, value, language, group_labels, by_label)
             spans.append((header, stats, grouped[grouped["group_value"] == value], value))
         whole = "prepost_tab_whole_course" if by == "phase" else "prepost_tab_all_clients"
-        spans.append((text(whole, language), [*n, "difference", "improved"], overall, None))
+        spans.append((text(whole, language), stats, overall, None))
 
     columns: list[tuple[str, str]] = []
     numeric: list[bool] = []

@@ -14,6 +14,7 @@ from evaltools.privacy.suppression import (
     match_count_reasons,
     suppress_match_counts,
 )
+from evaltools.register._display import p_text
 from evaltools.register.results import RegisterPanelResult
 from evaltools.report.i18n import MISSING, fmt_number, fmt_p, text
 from evaltools.report.table import ReportTable, fmt_count, hidden_notes
@@ -154,7 +155,7 @@ def register_findings(result: RegisterPanelResult) -> list[str]:
                     key,
                     language,
                     years=int(last["event_time"]),
-                    outcome=label.lower(),
+                    outcome=label,
                     effect=fmt_effect_ci(last, binary=binary, language=language),
                     unit=_unit(result, outcome, language),
                 )
@@ -167,14 +168,14 @@ def register_findings(result: RegisterPanelResult) -> list[str]:
                     language,
                     effect=fmt_effect_ci(did.iloc[0], binary=binary, language=language),
                     unit=_unit(result, outcome, language),
-                    p=fmt_p(did.iloc[0]["p_value"], language),
+                    p=p_text(did.iloc[0]["p_value"], language),
                 )
             )
         pretrend = mine[mine["estimator"] == "event_study"]["pretrend_p"].dropna()
         if not pretrend.empty:
             p = float(pretrend.iloc[0])
             key = "regrep_find_pretrend_ok" if p >= 0.05 else "regrep_find_pretrend_bad"
-            parts.append(text(key, language, p=fmt_p(p, language)))
+            parts.append(text(key, language, p=p_text(p, language)))
         if parts:
             lines.append(f"**{label}.** " + " ".join(parts))
     return lines
