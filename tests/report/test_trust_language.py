@@ -14,8 +14,11 @@ from pathlib import Path
 import pytest
 from prepost.test_tables import SCALES, make_table, result_of
 
+from evaltools.params.loading import load_params
 from evaltools.prepost.tables import steering_table
+from evaltools.register import analyse_register_panel
 from evaltools.register._display import p_text
+from evaltools.register.report import register_findings
 from evaltools.report.i18n import catalogue, text
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -95,3 +98,13 @@ def test_steering_table_shows_n_in_every_block_and_before_after_start_to_end() -
         "n", "Før", "Efter", "Ændring", "Andel forbedret",
     ]  # fmt: skip
     assert all(columns[0] == "n" for columns in blocks.values())
+
+
+def test_register_findings_lead_with_the_headline_and_show_the_others_as_checks() -> None:
+    params = load_params(ROOT / "params" / "demo" / "moedrenetvaerket_fyn.yml")
+    result = analyse_register_panel(params.register_panel, min_cell_size=5, language="da")
+    for paragraph in register_findings(result):
+        body = paragraph.split(".** ", 1)[1]
+        assert body.startswith("Hovedresultatet:")
+        assert "forskel-i-forskelle" in body and "som kontrol" in body
+        assert re.search(r"\bp [=<] \d", body) and " i i " not in body.lower()

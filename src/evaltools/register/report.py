@@ -18,6 +18,7 @@ from evaltools.register._display import p_text
 from evaltools.register.results import RegisterPanelResult
 from evaltools.report.i18n import MISSING, fmt_number, fmt_p, text
 from evaltools.report.table import ReportTable, fmt_count, hidden_notes
+from evaltools.results.headline import HEADLINE_ESTIMATORS, headline_estimator
 
 OVERALL_ESTIMATORS = ("did", "twfe", "staggered_simple", "staggered_group", "staggered_dynamic")
 
@@ -160,17 +161,7 @@ def register_findings(result: RegisterPanelResult) -> list[str]:
                     unit=_unit(result, outcome, language),
                 )
             )
-        did = mine[(mine["estimator"] == "did") & mine["event_time"].isna()]
-        if not did.empty and not bool(did.iloc[0]["suppressed"]):
-            parts.append(
-                text(
-                    "regrep_find_did",
-                    language,
-                    effect=fmt_effect_ci(did.iloc[0], binary=binary, language=language),
-                    unit=_unit(result, outcome, language),
-                    p=p_text(did.iloc[0]["p_value"], language),
-                )
-            )
+        parts = _headline_sentences(result, mine, binary, outcome) + parts
         pretrend = mine[mine["estimator"] == "event_study"]["pretrend_p"].dropna()
         if not pretrend.empty:
             p = float(pretrend.iloc[0])
@@ -179,6 +170,40 @@ def register_findings(result: RegisterPanelResult) -> list[str]:
         if parts:
             lines.append(f"**{label}.** " + " ".join(parts))
     return lines
+
+
+def _headline_sentences(
+    result: RegisterPanelResult, mine: pd.DataFrame, binary: bool, outcome: str
+) -> list[str]:
+    """The headline effect (:mod:`evaltools.results.headline`), then the others as checks."""
+    language, unit = result.language, _unit(result, outcome, language=result.language)
+    overall = mine[mine["event_time"].isna() & ~mine["suppressed"].astype(bool)]
+    rows = {str(r["estimator"]): r for _, r in overall.iterrows()}
+    headline = headline_estimator(rows)
+    if headline is None:
+        return []
+    row = rows[headline]
+    sentences = [
+        text(
+            f"regrep_find_{headline}",
+            language,
+            effect=fmt_effect_ci(row, binary=binary, language=language),
+            unit=unit,
+            p=p_text(row["p_value"], language),
+        )
+    ]
+    checks = [
+        text(
+            f"regrep_check_{e}",
+            language,
+            value=fmt_effect(rows[e]["estimate"], binary=binary, language=language),
+        )
+        for e in HEADLINE_ESTIMATORS
+        if e != headline and e in rows
+    ]
+    if checks:
+        sentences.append(text("regrep_find_checks", language, checks="; ".join(checks), unit=unit))
+    return sentences
 
 
 def counts_table(result: RegisterPanelResult) -> ReportTable:
