@@ -33,12 +33,14 @@ import pandas as pd
 import pytest
 from bs4 import BeautifulSoup
 from demo_reports import demo_failure, demo_output
+from matplotlib.text import Text
 
 from evaltools.data.demo import demo_params_files
 from evaltools.data.readers import read_analysis_data
 from evaltools.params.loading import load_params
 from evaltools.params.models import PrePost
 from evaltools.prepost.analysis import analyse_prepost
+from evaltools.prepost.figures import trajectory_figure
 from evaltools.privacy.suppression import Cell, protect_differences
 
 #: Consecutive values of one data row that count as the row (5: a person's answers on one
@@ -835,3 +837,19 @@ def test_attrition_rows_stay_whole_when_one_client_starts_late():
     trajectory = result.trajectories.set_index("occasion")
     assert trajectory.loc[1, "suppressed"]
     _assert_secret_safe(result, 1, 70.0)
+
+
+def test_trajectory_figure_says_why_a_complement_point_is_missing():
+    # issue 13, item 1 for figures: the occasion-1 point hidden above rests on 14 clients;
+    # its note must not say "fewer than 5".
+    values = {f"c{i:02d}": {1: 40.0 + i, 2: 45.0 + i} for i in range(8)}
+    values |= {f"l{i:02d}": {1: 30.0 + i} for i in range(6)}
+    values |= {"late": {2: 70.0, 3: 72.0}}
+    result = analyse_prepost(_rows(values), spec=_spec(), language="en")
+    figure = trajectory_figure(result, palette=["#1F3A5F"])
+    notes = [t.get_text() for t in figure.findobj(Text) if "Not shown" in t.get_text()]
+    sentences = [s for n in notes for s in n.split("\n")]
+    small = " ".join(s for s in sentences if "fewer than" in s)
+    complement = " ".join(s for s in sentences if "can't be worked out" in s)
+    assert "measurement 3" in small and "measurement 1" not in small  # 1 client at occasion 3
+    assert "measurement 1" in complement
