@@ -19,6 +19,7 @@ import pandas as pd
 from evaltools.choices import Language, check_choice
 from evaltools.errors import DataError
 from evaltools.params.models import Scale
+from evaltools.prepost.hidden import complementary_counts, hidden_note, row_reason
 from evaltools.prepost.labels import (
     check_by,
     fmt_score,
@@ -45,7 +46,6 @@ from evaltools.report.table import (
     ReportTable,
     fmt_ci,
     fmt_count,
-    hidden_notes,
     occasion_name,
     require_columns,
 )
@@ -69,20 +69,6 @@ def _one_row(rows: pd.DataFrame, scale: str, what: str) -> dict[str, Any] | None
     if found.empty:
         return None
     return {**found.iloc[0].to_dict(), "_index": found.index[0]}
-
-
-def _row_reason(result: PrePostResult, row: Mapping[str, Any] | None) -> str:
-    """Why a hidden change-table row is hidden: ``"complementary"`` or ``"primary"``."""
-    hidden = result.hidden_counts("table")
-    if row is None or hidden is None or row.get("_index") not in hidden.index:
-        return PRIMARY
-    reason = hidden.loc[row["_index"], "n_paired"]
-    return COMPLEMENTARY if reason == COMPLEMENTARY else PRIMARY
-
-
-def _hidden_note(reasons: set[str], language: str, min_cell_size: int) -> list[str]:
-    """The footnotes on hidden cells: one per reason (small, or hidden as a complement)."""
-    return list(hidden_notes(reasons, language, min_cell_size, who="clients"))
 
 
 def _occasion_note(rows: pd.DataFrame, language: str) -> str | None:
@@ -169,7 +155,7 @@ def steering_table(
         for _, keys, rows, value in spans:
             row = _one_row(rows, s.name, f"group {value!r}" if value is not None else "all clients")
             hidden = row is None or row_hidden(row, min_cell_size)
-            reason = _row_reason(result, row) if hidden and row is not None else None
+            reason = row_reason(result, row) if hidden and row is not None else None
             if reason is not None:
                 reasons.add(reason)
             for key in keys:
@@ -185,7 +171,7 @@ def steering_table(
     occasions = _occasion_note(overall, language)
     if occasions and by is None:
         notes.append(occasions)
-    notes += _hidden_note(reasons, language, min_cell_size)
+    notes += hidden_note(reasons, language, min_cell_size)
     if caption is None:
         caption = (
             text(
@@ -291,7 +277,7 @@ def scale_results_table(
         hidden = row_hidden(row, min_cell_size)
         n = fmt_count(row["n_paired"], language, min_cell_size=min_cell_size, hidden=hidden)
         if hidden:
-            reason = _row_reason(result, row)
+            reason = row_reason(result, row)
             reasons.add(reason)
             if reason == COMPLEMENTARY:
                 n = MISSING
@@ -327,7 +313,7 @@ def scale_results_table(
         notes.append(occasions)
     if any(not s.higher_is_better for s in ordered):
         notes.append(text("prepost_tab_note_lower_better", language))
-    notes += _hidden_note(reasons, language, min_cell_size)
+    notes += hidden_note(reasons, language, min_cell_size)
     rci = tuple(r for r in _UNDEFINED if r.startswith("rci_"))
     shown_reasons = {"all": _UNDEFINED, "change": ("constant_change",), "reliable_change": rci}
     for reason in shown_reasons[part]:
@@ -452,7 +438,7 @@ def attrition_table(result: PrePostResult, *, caption: str | None = None) -> Rep
                 f"the attrition table has {len(rows)} rows for scale '{s.name}'; expected one"
             )
         row = rows.iloc[0].to_dict()
-        complementary = _complementary(hidden_counts, rows.index[0])
+        complementary = complementary_counts(hidden_counts, rows.index[0])
         flagged = not is_missing(row["suppressed"]) and bool(row["suppressed"])
         counts = [
             MISSING
@@ -493,7 +479,7 @@ def attrition_table(result: PrePostResult, *, caption: str | None = None) -> Rep
         if below in (start, *counts) or (hidden and not complementary):
             reasons.add(PRIMARY)
     notes = [text("prepost_tab_note_attrition", language)]
-    notes += _hidden_note(reasons, language, min_cell_size)
+    notes += hidden_note(reasons, language, min_cell_size)
     return ReportTable(
         caption or text("prepost_tab_attrition_caption", language),
         names,
@@ -530,7 +516,7 @@ def occasion_counts_table(result: PrePostResult, *, caption: str | None = None) 
     for index, row in zip(counts.index, counts.to_dict("records"), strict=True):
         name = occasion_name(row["occasion"], language)
         row_heads.append((name[:1].upper() + name[1:],))
-        complementary = _complementary(hidden_counts, index)
+        complementary = complementary_counts(hidden_counts, index)
         line = []
         for col in ["n_clients", *[columns_of[s.name] for s in present]]:
             value = row[col]
@@ -543,7 +529,7 @@ def occasion_counts_table(result: PrePostResult, *, caption: str | None = None) 
                 reasons.add(PRIMARY)
             line.append(fmt_count(value, language, min_cell_size=min_cell_size, hidden=hidden))
         cells.append(tuple(line))
-    notes = _hidden_note(reasons, language, min_cell_size)
+    notes = hidden_note(reasons, language, min_cell_size)
     return ReportTable(
         caption or text("prepost_tab_counts_caption", language),
         (t("occasion"),),
@@ -554,14 +540,6 @@ def occasion_counts_table(result: PrePostResult, *, caption: str | None = None) 
         tuple(notes),
         "occasion-counts",
     )
-
-
-def _complementary(hidden_counts: pd.DataFrame | None, index: Any) -> set[str]:
-    """The count columns of row `index` hidden as complements (shown as ``–``)."""
-    if hidden_counts is None or index not in hidden_counts.index:
-        return set()
-    row = hidden_counts.loc[index]
-    return {str(c) for c, reason in row.items() if reason == "complementary"}
 
 
 def _count_column(counts: pd.DataFrame, scale: str) -> str | None:
