@@ -41,6 +41,7 @@ from evaltools.run.verify import verify_report
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
     help="Evaluate social interventions and render one branded report per grantee.",
 )
 console = Console(stderr=True)
@@ -59,13 +60,20 @@ def _fail(error: EvaltoolsError) -> typer.Exit:
 
 
 ParamsArg = Annotated[
-    Path, typer.Argument(help="The grantee's parameter file (YAML).", show_default=False)
+    Path,
+    typer.Argument(
+        help="The grantee's parameter file (YAML).", show_default=False, metavar="PARAMS_FILE"
+    ),
 ]
-OutOption = Annotated[Path, typer.Option("--out", help="Folder that holds one folder per report.")]
+OutOption = Annotated[
+    Path, typer.Option("--out", help="Folder that holds one folder per report.", metavar="FOLDER")
+]
 RendererOption = Annotated[
     str,
     typer.Option(
-        "--renderer", help="auto (Quarto if installed, else nbconvert), nbconvert or quarto."
+        "--renderer",
+        help="auto (Quarto if installed, else nbconvert), nbconvert or quarto.",
+        metavar="auto|nbconvert|quarto",
     ),
 ]
 
@@ -75,6 +83,7 @@ FormatOption = Annotated[
         "--format",
         help="Report format: html or pdf; repeat for both (default: both).",
         show_default=False,
+        metavar="html|pdf",
     ),
 ]
 
@@ -136,7 +145,9 @@ def run(
     timeout: Annotated[
         float | None,
         typer.Option(
-            min=1, help="Seconds each notebook (and each cell) may run before it is stopped."
+            min=1,
+            help="Seconds each notebook (and each cell) may run before it is stopped.",
+            metavar="SECONDS",
         ),
     ] = DEFAULT_TIMEOUT,
     formats: FormatOption = None,
@@ -186,26 +197,35 @@ def batch(
     paths: Annotated[
         list[str],
         typer.Argument(
-            help="Folders of parameter files (*.yml), globs or files.", show_default=False
+            help="Folders of parameter files (*.yml), globs or files.",
+            show_default=False,
+            metavar="PATHS...",
         ),
     ],
     out_dir: OutOption = Path("reports"),
     workers: Annotated[
         int | None,
-        typer.Option(min=1, help="Local worker processes (default: the number of cores)."),
+        typer.Option(
+            min=1, help="Local worker processes (default: the number of cores).", metavar="N"
+        ),
     ] = None,
     force: Annotated[
-        bool, typer.Option("--force", help="Rerun every grantee, even when up to date.")
+        bool,
+        typer.Option("--force", help="Rerun every grantee, even when up to date.", metavar=""),
     ] = False,
     timeout: Annotated[
-        float, typer.Option(min=1, help="Seconds each notebook may run before it is stopped.")
+        float,
+        typer.Option(
+            min=1, help="Seconds each notebook may run before it is stopped.", metavar="SECONDS"
+        ),
     ] = DEFAULT_TIMEOUT,
     renderer: RendererOption = "auto",
     scheduler: Annotated[
         str | None,
         typer.Option(
             help="Run on this Dask scheduler (tls://HOST:PORT with --tls-*, or tcp://HOST:PORT "
-            "on a trusted network only) instead of locally."
+            "on a trusted network only) instead of locally.",
+            metavar="ADDRESS",
         ),
     ] = None,
     formats: FormatOption = None,
@@ -307,13 +327,20 @@ def _print_quality(quality: DataQuality) -> None:
 
 @app.command()
 def new(
-    grantee: Annotated[str, typer.Argument(help="The new grantee's name.", show_default=False)],
+    grantee: Annotated[
+        str, typer.Argument(help="The new grantee's name.", show_default=False, metavar="NAME")
+    ],
     from_params: Annotated[
-        Path | None, typer.Option("--from", help="Copy the settings of this parameter file.")
+        Path | None,
+        typer.Option("--from", help="Copy the settings of this parameter file.", metavar="FILE"),
     ] = None,
-    folder: Annotated[Path, typer.Option(help="Where to write the file.")] = Path("params"),
-    language: Annotated[str, typer.Option(help="Language of the comments: da or en.")] = "da",
-    force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
+    folder: Annotated[Path, typer.Option(help="Where to write the file.", metavar="FOLDER")] = Path(
+        "params"
+    ),
+    language: Annotated[
+        str, typer.Option(help="Language of the comments: da or en.", metavar="da|en")
+    ] = "da",
+    force: Annotated[bool, typer.Option(help="Overwrite an existing file.", metavar="")] = False,
 ) -> None:
     """Write a commented parameter file for a new grantee."""
     if language not in LANGUAGES:
@@ -337,7 +364,7 @@ def demo(
     out_dir: OutOption = Path("reports"),
     renderer: RendererOption = "auto",
     data_only: Annotated[
-        bool, typer.Option("--data-only", help="Write the demo data and stop.")
+        bool, typer.Option("--data-only", help="Write the demo data and stop.", metavar="")
     ] = False,
 ) -> None:
     """Generate the synthetic demo data and render every demo grantee's report."""
@@ -364,14 +391,22 @@ def demo(
 @app.command()
 def portfolio(
     round_dir: Annotated[
-        Path, typer.Argument(help="A round's report folder (one <slug>/results.json each).")
+        Path,
+        typer.Argument(
+            help="A round's report folder (one <slug>/results.json each).", metavar="ROUND"
+        ),
     ],
     out_dir: Annotated[
-        Path | None, typer.Option("--out", help="Where to write it (default: ROUND/_portfolio).")
+        Path | None,
+        typer.Option(
+            "--out", help="Where to write it (default: ROUND/_portfolio).", metavar="FOLDER"
+        ),
     ] = None,
-    brand: Annotated[str, typer.Option(help="A folder under templates/brands/.")] = "default",
-    language: Annotated[str, typer.Option(help="da or en.")] = "da",
-    title: Annotated[str | None, typer.Option(help="The report's title.")] = None,
+    brand: Annotated[
+        str, typer.Option(help="A folder under templates/brands/.", metavar="BRAND")
+    ] = "default",
+    language: Annotated[str, typer.Option(help="da or en.", metavar="da|en")] = "da",
+    title: Annotated[str | None, typer.Option(help="The report's title.", metavar="TEXT")] = None,
     renderer: RendererOption = "auto",
 ) -> None:
     """Build the foundation-level portfolio report from every grantee's results.json."""
@@ -400,9 +435,11 @@ def portfolio(
 
 @app.command()
 def verify(
-    folder: Annotated[Path, typer.Argument(help="A report folder, e.g. reports/<slug>/.")],
+    folder: Annotated[
+        Path, typer.Argument(help="A report folder, e.g. reports/<slug>/.", metavar="FOLDER")
+    ],
     strict: Annotated[
-        bool, typer.Option(help="Also fail on files the provenance does not list.")
+        bool, typer.Option(help="Also fail on files the provenance does not list.", metavar="")
     ] = False,
 ) -> None:
     """Recompute the hashes of a report's inputs and outputs: does it still match them?"""
@@ -444,6 +481,28 @@ def client_sheets(
         f"[green]✓[/] {len(written) // 2} client sheet(s) in {out_dir} (owner-only; confidential)",
         highlight=False,
     )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        out.print(__version__)
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    show_version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            help="Print the evaltools version and exit.",
+            callback=_print_version,
+            is_eager=True,
+            metavar="",
+        ),
+    ] = False,
+) -> None:
+    """Evaluate social interventions and render one branded report per grantee."""
 
 
 @app.command()

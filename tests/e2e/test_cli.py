@@ -85,3 +85,16 @@ def test_run_writes_only_the_formats_asked_for(tmp_path: Path) -> None:
     (folder,) = out.iterdir()
     assert (folder / "report.html").is_file()
     assert not (folder / "report.pdf").exists()
+
+
+def test_short_help_version_and_readable_metavars() -> None:
+    # issue 13, item 13: -h, --version, and no type names such as <path> or <str> as metavars
+    assert evaltools("--version").stdout.strip() == evaltools("version").stdout.strip() != ""
+    for command in ("run", "batch", "new", "portfolio"):
+        shown = evaltools(command, "-h")
+        assert shown.returncode == 0, shown.stderr
+        options = [line for line in shown.stdout.splitlines() if line.startswith("│ --")]
+        for raw in ("<path>", "<str>", "<float>", "<int range>", "<list[str]>"):
+            assert not [line for line in options if raw in line], (command, raw)
+    run_help = evaltools("run", "-h").stdout
+    assert "PARAMS_FILE" in run_help and "auto|nbconvert|quarto" in run_help

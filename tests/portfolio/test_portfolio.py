@@ -34,6 +34,7 @@ from evaltools.portfolio.tables import (
 )
 from evaltools.prepost.result import RECORD_KEYS as PREPOST_KEYS
 from evaltools.register.results import RECORD_KEYS as REGISTER_KEYS
+from evaltools.results.headline import headline_estimator
 
 # --------------------------------------------------------------------------- fixtures
 
@@ -711,3 +712,18 @@ def test_build_portfolio_renders_the_report(round_dir: Path) -> None:
     assert leftovers == []
     written = json.loads((out / "portfolio.json").read_text(encoding="utf-8"))
     assert written["reach_total"]["n_reached"] == 137
+
+
+def test_portfolio_shows_the_grantee_reports_headline_estimator(tmp_path: Path) -> None:
+    # issue 13, item 4: the grantee report leads with difference-in-differences (+6.6 points);
+    # the portfolio showed Callaway-Sant'Anna's 0.083 for the same grantee and outcome.
+    records = [
+        register_record("x", e, estimate=v, se=0.016, n_treated=399, n_comparison=399)
+        for e, v in (("staggered_simple", 0.083), ("did", 0.066), ("twfe", 0.079))
+    ]
+    write_results(tmp_path, "a", "A", register=records)
+    register = load_round(tmp_path).register_effects
+    assert list(register["estimator"]) == ["did"]
+    assert register.iloc[0]["estimate"] == pytest.approx(0.066)
+    assert headline_estimator(["staggered_simple", "twfe", "did"]) == "did"
+    assert headline_estimator(["twfe", "staggered_simple"]) == "staggered_simple"

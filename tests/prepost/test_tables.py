@@ -165,24 +165,27 @@ def parse(html: str) -> _Cells:
 
 def test_steering_table_reproduces_the_published_row_in_danish():
     frame = steering_table(
-        result_of(table=make_table(), scales=SCALES, language="da", min_cell_size=5)
+        result_of(table=make_table(), scales=SCALES, language="da", min_cell_size=5), show_n=False
     ).to_frame()
     assert frame.loc[ANX_DA, ("Fase 1", "Før")] == "2,20"
     assert frame.loc[ANX_DA, ("Fase 1", "Efter")] == "1,93"
-    assert frame.loc[ANX_DA, ("Fase 1", "Forskel")] == "−0,28"
+    assert frame.loc[ANX_DA, ("Fase 1", "Ændring")] == "−0,28"
     assert frame.loc[ANX_DA, ("Fase 1", "Andel forbedret")] == "71 %"
     assert list(frame.loc[PTSD_DA, "Fase 1"]) == ["2,73", "2,70", "−0,03", "36 %"]
     assert list(frame.loc[IND_DA, "Fase 1"]) == ["2,53", "3,15", "0,62", "87 %"]
     whole = "Hele forløbet, start til slut"
-    assert list(frame.loc[ANX_DA, whole]) == ["−0,28", "71 %"]  # -0.275 rounds away from 0
+    # issue 13, item 10: the start-to-end block shows before and after too
+    assert list(frame.loc[ANX_DA, whole]) == ["2,20", "1,93", "−0,28", "71 %"]  # -0.275 -> -0,28
 
 
 def test_steering_table_in_english_uses_decimal_point_and_no_space_before_percent():
     frame = steering_table(
         result_of(table=make_table(), scales=SCALES, language="en", min_cell_size=5)
     ).to_frame()
-    assert list(frame.loc[ANX_EN, "Phase 1"]) == ["2.20", "1.93", "−0.28", "71%"]
-    assert list(frame.loc[ANX_EN, "Whole course, start to end"]) == ["−0.28", "71%"]
+    assert list(frame.loc[ANX_EN, "Phase 1"]) == ["31", "2.20", "1.93", "−0.28", "71%"]
+    assert list(frame.loc[ANX_EN, "Whole course, start to end"]) == [
+        "45", "2.20", "1.93", "−0.28", "71%",
+    ]  # fmt: skip
     assert frame.loc[("Inclusion", "Economic stress (1–100)"), ("Phase 1", "Before")] == "50.3"
 
 
@@ -207,7 +210,7 @@ def test_danish_headers_all_come_from_the_danish_catalogue():
     html = result.to_html()
     leaked = [e for e in english - danish if len(e) > 3 and e in html]
     assert leaked == []
-    for word in ("Before", "After", "Difference", "Share", "improved", "Phase", "Whole"):
+    for word in ("Before", "After", "Change", "Share", "improved", "Phase", "Whole"):
         assert word not in html
 
 
@@ -230,7 +233,7 @@ def test_suppressed_cells_show_dash_and_counts_show_below_min():
     )
     frame = result.to_frame()
     assert list(frame.loc[PTSD_DA, "Fase 2"]) == ["< 5", "–", "–", "–", "–"]
-    assert list(frame.loc[IND_DA, "Hele forløbet, start til slut"]) == ["< 5", "–", "–"]
+    assert list(frame.loc[IND_DA, "Hele forløbet, start til slut"]) == ["< 5", "–", "–", "–", "–"]
     assert frame.loc[ANX_DA, ("Fase 1", "n")] == "31"
     assert frame.loc[STRESS_DA, ("Fase 1", "n")] == "1.050"  # Danish thousands separator
     assert any("færre end 5 klienter" in note for note in result.notes)
@@ -248,7 +251,9 @@ def test_min_cell_size_is_shown_and_small_unflagged_cells_are_hidden_too():
 
 def test_steering_table_without_groups_shows_all_four_columns():
     frame = steering_table(
-        result_of(table=make_table(), scales=SCALES, language="da", min_cell_size=5), by=None
+        result_of(table=make_table(), scales=SCALES, language="da", min_cell_size=5),
+        by=None,
+        show_n=False,
     )
     frame = frame.to_frame()
     assert list(frame.loc[ANX_DA, "Hele forløbet, start til slut"]) == [
@@ -287,13 +292,13 @@ def test_html_has_caption_spanning_headers_and_numeric_classes():
     assert parsed.caption == "Før- og eftermålinger pr. fase"
     top = parsed.rows[0]
     spans = [(cell[2], cell[1].get("colspan")) for cell in top if cell[1].get("colspan")]
-    assert spans == [("Fase 1", "4"), ("Fase 2", "4"), ("Hele forløbet, start til slut", "2")]
+    assert spans == [("Fase 1", "5"), ("Fase 2", "5"), ("Hele forløbet, start til slut", "5")]
     body = [row for row in parsed.rows[2:] if any(c[0] == "td" for c in row)]
     body = [row for row in body if not row[0][1].get("colspan")]  # drop the notes row
     assert len(body) == 4
     for row in body:
         cells = [c for c in row if c[0] == "td"]
-        assert len(cells) == 10
+        assert len(cells) == 15
         assert all("num" in c[1].get("class", "") for c in cells)
     assert body[0][0][1].get("rowspan") == "2"  # the area spans its two scales
     assert "<style>" in result._repr_html_() and "<style>" not in result.to_html()
@@ -318,7 +323,7 @@ def test_scale_results_table_formats_ci_p_and_reliability_by_language():
     en = scale_results_table(
         result_of(table=make_table(), scales=SCALES, language="en", min_cell_size=5)
     ).to_frame()
-    assert da.loc[ANX_DA, ("", "Ændring (95 % KI)")] == "−0,28 (−0,35; −0,21)"
+    assert da.loc[ANX_DA, ("", "Ændring (95 %-KI)")] == "−0,28 (−0,35; −0,21)"
     assert en.loc[ANX_EN, ("", "Change (95% CI)")] == "−0.28 (−0.35 to −0.21)"
     assert da.loc[ANX_DA, ("", "p")] == "< 0,001"
     assert da.loc[PTSD_DA, ("", "p")] == "0,210"

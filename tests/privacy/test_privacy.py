@@ -33,12 +33,14 @@ import pandas as pd
 import pytest
 from bs4 import BeautifulSoup
 from demo_reports import demo_failure, demo_output
+from matplotlib.text import Text
 
 from evaltools.data.demo import demo_params_files
 from evaltools.data.readers import read_analysis_data
 from evaltools.params.loading import load_params
 from evaltools.params.models import PrePost
 from evaltools.prepost.analysis import analyse_prepost
+from evaltools.prepost.figures import trajectory_figure
 from evaltools.privacy.suppression import Cell, protect_differences
 
 #: Consecutive values of one data row that count as the row (5: a person's answers on one
@@ -585,7 +587,10 @@ def test_lost_clients_mean_is_not_recoverable_from_trajectory_and_change_table()
     assert trajectory.loc[1, "suppressed"] and pd.isna(trajectory.loc[1, "n"])
     assert not trajectory.loc[2, "suppressed"]  # the paired clients' after-measurement
     counts = result.occasion_counts.set_index("occasion")
-    assert pd.isna(counts.loc[1, "n_sc"]) and counts.loc[2, "n_sc"] == 12
+    # The occasion-1 count stays: it equals the clients in all shown beside it, and without
+    # the occasion-1 mean it gives away no score (issue 13: never hide a number shown elsewhere).
+    assert counts.loc[1, "n_sc"] == counts.loc[1, "n_clients"] == 14
+    assert counts.loc[2, "n_sc"] == 12
     # The main result stays.
     overall = result.table.iloc[0]
     assert overall["n_paired"] == 12 and not overall["suppressed"]
@@ -596,10 +601,7 @@ def test_lost_clients_mean_is_not_recoverable_from_trajectory_and_change_table()
         "n_followup": "complementary",
         "n_lost": "primary",
     }
-    assert (
-        result.hidden_counts("occasion_counts").set_index(counts.index).loc[1, "n_sc"]
-        == "complementary"
-    )
+    assert result.hidden_counts("occasion_counts").set_index(counts.index).loc[1, "n_sc"] is None
 
 
 def test_the_leak_is_real_without_cross_table_protection(monkeypatch):
@@ -802,3 +804,52 @@ def test_demo_grantee_tables_carry_no_ids():
     text += json.dumps(result.records()) + result.summary() + result._repr_html_()
     assert not [i for i in ids if i in text]
     assert np.isfinite(result.table["n_paired"].astype(float)).any()
+
+
+# ------------------------------------------------- the fewest and smallest cells (issue 13, item 3)
+
+
+def test_protect_differences_hides_the_fewest_cells_not_the_first_ranked():
+    # 20 clients at baseline (their first measurement), 19 of them at occasion 1: hiding the
+    # baseline alone would not do (followed up + lost add up to it), so hiding it costs the
+    # lost cell too; hiding the occasion-1 trajectory point costs one cell.
+    followup, lost = _cell("followup", range(14), 3), _cell("lost", range(14, 20), 3)
+    baseline = _cell("baseline", range(20), 3)
+    occasion1 = _cell("occasion1", range(19), 2)
+    cells = [followup, lost, baseline, occasion1]
+    hidden = protect_differences(cells, min_cell_size=5, families=[["followup", "lost"]])
+    assert hidden == {"occasion1": "complementary"}
+
+
+def test_attrition_rows_stay_whole_when_one_client_starts_late():
+    # 14 clients from occasion 1, one first measured at occasion 2: the attrition table's
+    # baseline (15) holds the occasion-1 trajectory (14) and one more. Only the occasion-1
+    # mean is hidden; its count (shown as the clients in all) and the attrition row stay.
+    values = {f"c{i:02d}": {1: 40.0 + i, 2: 45.0 + i} for i in range(8)}
+    values |= {f"l{i:02d}": {1: 30.0 + i} for i in range(6)}
+    values |= {"late": {2: 70.0, 3: 72.0}}
+    result = analyse_prepost(_rows(values), spec=_spec())
+    att = result.attrition.iloc[0]
+    assert (att["n_baseline"], att["n_followup"], att["n_lost"]) == (15, 9, 6)
+    assert not att["suppressed"] and not pd.isna(att["difference"])
+    counts = result.occasion_counts.set_index("occasion")
+    assert counts.loc[1, "n_sc"] == 14
+    trajectory = result.trajectories.set_index("occasion")
+    assert trajectory.loc[1, "suppressed"]
+    _assert_secret_safe(result, 1, 70.0)
+
+
+def test_trajectory_figure_says_why_a_complement_point_is_missing():
+    # issue 13, item 1 for figures: the occasion-1 point hidden above rests on 14 clients;
+    # its note must not say "fewer than 5".
+    values = {f"c{i:02d}": {1: 40.0 + i, 2: 45.0 + i} for i in range(8)}
+    values |= {f"l{i:02d}": {1: 30.0 + i} for i in range(6)}
+    values |= {"late": {2: 70.0, 3: 72.0}}
+    result = analyse_prepost(_rows(values), spec=_spec(), language="en")
+    figure = trajectory_figure(result, palette=["#1F3A5F"])
+    notes = [t.get_text() for t in figure.findobj(Text) if "Not shown" in t.get_text()]
+    sentences = [s for n in notes for s in n.split("\n")]
+    small = " ".join(s for s in sentences if "fewer than" in s)
+    complement = " ".join(s for s in sentences if "can't be worked out" in s)
+    assert "measurement 3" in small and "measurement 1" not in small  # 1 client at occasion 3
+    assert "measurement 1" in complement

@@ -429,8 +429,8 @@ def test_display_in_danish_and_english(table):
     education = rows["I uddannelse: effekt, forskel-i-forskelle"]
     assert (education["Udgangspunkt"], education["Mål"], education["Resultat"]) == (
         "18 %",
-        "+5,0 pct.-point",
-        "+6,6 pct.-point",
+        "+5,0 procentpoint",
+        "+6,6 procentpoint",
     )
     assert rows["employed: effekt, hændelsesstudie, år 2 efter start"]["Resultat"] == "+0,01"
     network = rows["Netværk (0–10): gennemsnit ved sidste måling"]

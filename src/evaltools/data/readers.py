@@ -22,6 +22,7 @@ Every failure is a :class:`~evaltools.errors.DataError` naming the file and what
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -208,7 +209,32 @@ def _read_csv(path: Path, options: ReadOptions) -> pd.DataFrame:
         raise DataError(f"{path}: the file is empty.")
     sep = options.sep or detect_separator(text, path)
     decimal = options.decimal or detect_decimal(text, sep)
-    return pd.read_csv(io.StringIO(text), sep=sep, decimal=decimal)
+    frame = pd.read_csv(io.StringIO(text), sep=sep, decimal=decimal)
+    return numbers_among_text(frame) if decimal == "," else frame
+
+
+_DECIMAL_COMMA = re.compile(r"^\s*[-+]?\d+(,\d+)?\s*$")
+
+
+def numbers_among_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` with decimal-comma numbers in text columns turned into numbers.
+
+    pandas applies ``decimal=","`` only to columns that are all numbers: one text cell (e.g.
+    "ved ikke") leaves every "41,6" of its column as text, and the data check would then name
+    the first number instead of the text. Here each number-like cell becomes a float and the
+    text cells stay as they are, so the check names the real offending line and value.
+    """
+    out = frame.copy()
+    for column in out.columns:
+        values = out[column]
+        if not (values.dtype == object or pd.api.types.is_string_dtype(values)):
+            continue
+        numeric = values.map(lambda v: isinstance(v, str) and bool(_DECIMAL_COMMA.match(v)))
+        if numeric.any():
+            cells = values.astype(object)
+            cells[numeric] = [float(v.replace(",", ".")) for v in values[numeric]]
+            out[column] = cells
+    return out
 
 
 def _read_readstat(

@@ -22,9 +22,10 @@ from evaltools.errors import DataError
 from evaltools.portfolio.grantees import GranteeResults
 from evaltools.portfolio.pooling import Z_95, dz_standard_error, pool_inverse_variance
 from evaltools.privacy.suppression import suppress
+from evaltools.results.headline import HEADLINE_ESTIMATORS
 
 POOL_MIN_GRANTEES = 3
-REGISTER_ESTIMATORS: tuple[str, ...] = ("staggered_simple", "did", "twfe")
+REGISTER_ESTIMATORS: tuple[str, ...] = HEADLINE_ESTIMATORS
 BY_GRANTEE = "grantee"
 BY_PORTFOLIO = "portfolio"
 
@@ -333,8 +334,8 @@ def effects(portfolio: RoundView) -> pd.DataFrame:
 def register_effects(portfolio: RoundView) -> pd.DataFrame:
     """Register-based effect estimates per outcome and grantee (overall, not by year).
 
-    Per grantee and outcome the first estimator present of :data:`REGISTER_ESTIMATORS`
-    (the heterogeneity-robust ``staggered_simple``, else ``did``, else ``twfe``):
+    Per grantee and outcome the headline estimator, the one the grantee's own report leads
+    with (:mod:`evaltools.results.headline`: ``did``, else ``staggered_simple``, else ``twfe``):
     ``outcome``, ``slug``, ``grantee``, ``estimator``, ``estimate``, ``se``, ``ci_low``,
     ``ci_high``, ``p_value``, ``pretrend_p``, ``n_treated``, ``n_comparison``,
     ``suppressed``, ``suppressed_by``. Empty when no grantee has register results.

@@ -283,8 +283,9 @@ class Portfolio(TidyResult):
     def register_effects(self) -> pd.DataFrame:
         """Register-based effect estimates per outcome and grantee (overall, not by year).
 
-        Per grantee and outcome the first estimator present of :data:`REGISTER_ESTIMATORS`
-        (the heterogeneity-robust ``staggered_simple``, else ``did``, else ``twfe``):
+        Per grantee and outcome the headline estimator, the one the grantee's report leads
+        with (:mod:`evaltools.results.headline`: ``did``, else ``staggered_simple``, else
+        ``twfe``):
         ``outcome``, ``slug``, ``grantee``, ``estimator``, ``estimate``, ``se``, ``ci_low``,
         ``ci_high``, ``p_value``, ``pretrend_p``, ``n_treated``, ``n_comparison``,
         ``suppressed``, ``suppressed_by``. Empty when no grantee has register results.

@@ -39,7 +39,7 @@ from evaltools.prepost.labels import (
     score_decimals,
 )
 from evaltools.prepost.result import PrePostResult
-from evaltools.privacy.suppression import row_hidden
+from evaltools.privacy.suppression import COMPLEMENTARY, row_hidden
 from evaltools.report.i18n import fmt_int, fmt_percent, is_missing, text
 from evaltools.report.style import (
     DEFAULT_PALETTE,
@@ -73,6 +73,13 @@ def caption(key: str, language: Language, **values: Any) -> str:
     """The caption of figure `key`: before_after, progression, trajectory or group."""
     check_choice("key", key, CAPTIONS)
     return text(f"prepost_fig_caption_{key}", language, **values)
+
+
+def _complement_note(items: Sequence[str], language: str) -> str:
+    """Points hidden although not small, so that a small group can't be worked out."""
+    if not items:
+        return ""
+    return text("prepost_fig_hidden_complement", language, items=", ".join(items))
 
 
 def _hidden_note(items: Sequence[str], language: str, min_cell_size: int) -> str:
@@ -353,6 +360,9 @@ def trajectory_figure(
     occasions = sorted(pd.unique(trajectories["occasion"].dropna()), key=_occasion_key)
     position = {o: i for i, o in enumerate(occasions)}
     hidden: list[str] = []
+    complements: list[str] = []  # hidden so that a small group can't be worked out
+    why = result.hidden_counts("trajectories")
+    reasons = None if why is None else why["n"].to_dict()
     with figure_style():
         fig, axes = panels(len(ordered))
         for ax, scale in zip(axes, ordered, strict=False):
@@ -367,7 +377,7 @@ def trajectory_figure(
                 colour = colours[i % len(colours)]
                 points = []  # (x, mean, low, high); NaN where hidden
                 rows = rows[rows["scale"].astype(str) == scale.name]
-                for record in rows.to_dict("records"):
+                for index, record in zip(rows.index, rows.to_dict("records"), strict=True):
                     k = position[record["occasion"]]
                     if _hidden(record, min_cell_size, "n"):
                         where = text(
@@ -375,7 +385,11 @@ def trajectory_figure(
                             occasion=_occasion_tick(record["occasion"]),
                         )  # fmt: skip
                         group = name_of(value)
-                        hidden.append(f"{label} ({where}{'' if group is None else ', ' + group})")
+                        item = f"{label} ({where}{'' if group is None else ', ' + group})"
+                        if reasons is not None and reasons.get(index) == COMPLEMENTARY:
+                            complements.append(item)
+                        else:
+                            hidden.append(item)
                         points.append((k + dx, np.nan, np.nan, np.nan))
                         continue
                     points.append(
@@ -413,7 +427,11 @@ def trajectory_figure(
         finish(
             fig,
             text("prepost_fig_title_trajectory", language),
-            [note, _hidden_note(hidden, language, min_cell_size)],
+            [
+                note,
+                _hidden_note(hidden, language, min_cell_size),
+                _complement_note(complements, language),
+            ],
         )
     return fig
 

@@ -114,7 +114,7 @@ def steering_phase_table(
         notes.append(text("prepost_tab_note_lower_better", language))
     notes.append(text("ind_note_start_to_end", language))
     if any_hidden:
-        notes.append(text("prepost_tab_note_hidden", language, min=min_cell_size))
+        notes.append(text("ind_tab_note_hidden", language, min=min_cell_size))
     by_name = column_label(spec, by, language).lower() if by else ""
     return ReportTable(
         caption
@@ -211,7 +211,7 @@ def clinical_view(
     if sources:
         notes.append(text("ind_csc_sources", language, sources="; ".join(sources)))
     if hidden_any:
-        notes.append(text("prepost_tab_note_hidden", language, min=min_cell_size))
+        notes.append(text("ind_tab_note_hidden", language, min=min_cell_size))
     return ReportTable(
         text("ind_csc_caption", language),
         (text("prepost_tab_scale_range", language),),
@@ -269,7 +269,7 @@ def background_view(
             cells.append(tuple(line))
     notes = [text("ind_background_note", language)]
     if hidden_any:
-        notes.append(text("prepost_tab_note_hidden", language, min=min_cell_size))
+        notes.append(text("ind_tab_note_hidden", language, min=min_cell_size))
     return ReportTable(
         text("ind_background_caption", language),
         (text("ind_col_characteristic", language), text("ind_col_category", language)),
@@ -306,7 +306,7 @@ def status_view(
                  end=_date(period[1], language))
         )  # fmt: skip
     if hidden_any:
-        notes.append(text("prepost_tab_note_hidden", language, min=min_cell_size))
+        notes.append(text("ind_tab_note_hidden", language, min=min_cell_size))
     return ReportTable(
         text("ind_status_caption", language),
         (text("ind_col_status", language),),
@@ -357,7 +357,7 @@ def items_view(
     notes = [text("ind_items_note", language)]
     notes += [text(f"ind_test_note_{t}", language) for t in sorted(tests)]
     if hidden_any:
-        notes.append(text("prepost_tab_note_hidden", language, min=min_cell_size))
+        notes.append(text("ind_tab_note_hidden", language, min=min_cell_size))
     return ReportTable(
         text("ind_items_caption", language),
         (text("ind_col_question", language), text("ind_col_answer", language)),

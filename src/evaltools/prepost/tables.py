@@ -19,6 +19,7 @@ import pandas as pd
 from evaltools.choices import Language, check_choice
 from evaltools.errors import DataError
 from evaltools.params.models import Scale
+from evaltools.prepost.hidden import complementary_counts, hidden_note, row_reason
 from evaltools.prepost.labels import (
     check_by,
     fmt_score,
@@ -31,7 +32,7 @@ from evaltools.prepost.labels import (
     score_decimals,
 )
 from evaltools.prepost.result import PrePostResult
-from evaltools.privacy.suppression import row_hidden
+from evaltools.privacy.suppression import COMPLEMENTARY, PRIMARY, row_hidden
 from evaltools.report.i18n import (
     MISSING,
     catalogue,
@@ -41,7 +42,13 @@ from evaltools.report.i18n import (
     is_missing,
     text,
 )
-from evaltools.report.table import ReportTable, fmt_ci, fmt_count, occasion_name, require_columns
+from evaltools.report.table import (
+    ReportTable,
+    fmt_ci,
+    fmt_count,
+    occasion_name,
+    require_columns,
+)
 
 
 def _settings(result: PrePostResult) -> tuple[pd.DataFrame, tuple[Scale, ...], Language, int]:
@@ -59,11 +66,9 @@ def _one_row(rows: pd.DataFrame, scale: str, what: str) -> dict[str, Any] | None
         raise DataError(
             f"the table has {len(found)} rows for scale '{scale}' and {what}; expected one"
         )
-    return None if found.empty else found.iloc[0].to_dict()
-
-
-def _hidden_note(language: str, min_cell_size: int) -> str:
-    return text("prepost_tab_note_hidden", language, min=min_cell_size)
+    if found.empty:
+        return None
+    return {**found.iloc[0].to_dict(), "_index": found.index[0]}
 
 
 def _occasion_note(rows: pd.DataFrame, language: str) -> str | None:
@@ -92,7 +97,7 @@ def steering_table(
     result: PrePostResult,
     *,
     by: str | None = "phase",
-    show_n: bool = False,
+    show_n: bool = True,
     group_labels: Mapping[Any, str] | None = None,
     by_label: str | None = None,
     caption: str | None = None,
@@ -102,9 +107,10 @@ def steering_table(
     Rows are the scales, grouped by outcome area and labelled with their range. For each value
     of the grouping column `by` (e.g. each phase) come four columns: mean before, mean after,
     difference (after minus before, in scale points) and the share of clients with a reliable
-    improvement (percent); with `show_n` a fifth, the number of clients with both measurements.
-    Then the whole course (``group_var`` empty): difference and share improved. With `by`
-    None only the whole course is shown, with all four columns.
+    improvement (percent); with `show_n` (default) first the number of clients with both
+    measurements, so that every share shows what it rests on. Then the whole course
+    (``group_var`` empty) with the same columns. With `by` None only the whole course is
+    shown.
 
     Cells over fewer than `min_cell_size` clients show ``–`` (counts ``< 5``).
     `group_labels` maps a group value to its header (default: the parameters' value labels,
@@ -133,7 +139,7 @@ def steering_table(
             header = group_header(by, value, language, group_labels, by_label)
             spans.append((header, stats, grouped[grouped["group_value"] == value], value))
         whole = "prepost_tab_whole_course" if by == "phase" else "prepost_tab_all_clients"
-        spans.append((text(whole, language), [*n, "difference", "improved"], overall, None))
+        spans.append((text(whole, language), stats, overall, None))
 
     columns: list[tuple[str, str]] = []
     numeric: list[bool] = []
@@ -143,14 +149,19 @@ def steering_table(
             numeric.append(True)
 
     cells: list[tuple[str, ...]] = []
-    any_hidden = False
+    reasons: set[str] = set()
     for s in ordered:
         line: list[str] = []
         for _, keys, rows, value in spans:
             row = _one_row(rows, s.name, f"group {value!r}" if value is not None else "all clients")
             hidden = row is None or row_hidden(row, min_cell_size)
-            any_hidden |= hidden
+            reason = row_reason(result, row) if hidden and row is not None else None
+            if reason is not None:
+                reasons.add(reason)
             for key in keys:
+                if key == "n" and reason == COMPLEMENTARY:
+                    line.append(MISSING)
+                    continue
                 line.append(_steering_cell(key, row, s, language, min_cell_size, hidden))
         cells.append(tuple(line))
 
@@ -160,8 +171,7 @@ def steering_table(
     occasions = _occasion_note(overall, language)
     if occasions and by is None:
         notes.append(occasions)
-    if any_hidden:
-        notes.append(_hidden_note(language, min_cell_size))
+    notes += hidden_note(reasons, language, min_cell_size)
     if caption is None:
         caption = (
             text(
@@ -260,14 +270,17 @@ def scale_results_table(
         (shares, t("deteriorated")),
     )
     cells: list[tuple[str, ...]] = []
-    any_hidden = False
+    reasons: set[str] = set()
     undefined: dict[str, list[str]] = {}  # why a statistic is not given -> scale labels
     for s in ordered:
         row = _one_row(overall, s.name, "all clients") or {}
         hidden = row_hidden(row, min_cell_size)
-        any_hidden |= hidden
         n = fmt_count(row["n_paired"], language, min_cell_size=min_cell_size, hidden=hidden)
         if hidden:
+            reason = row_reason(result, row)
+            reasons.add(reason)
+            if reason == COMPLEMENTARY:
+                n = MISSING
             cells.append((n, *[MISSING] * (len(columns) - 1)))
             continue
         for reason in _undefined(row):
@@ -289,14 +302,18 @@ def scale_results_table(
                 fmt_percent(row["share_deteriorated"], language),
             )
         )
-    notes = [text("prepost_tab_note_results", language)]
+    # Each part's notes describe its own columns only.
+    notes = {
+        "all": [text("prepost_tab_note_results", language), text("prepost_tab_note_rci", language)],
+        "change": [text("prepost_tab_note_results", language)],
+        "reliable_change": [text("prepost_tab_note_rci", language)],
+    }[part]
     occasions = _occasion_note(overall, language)
     if occasions:
         notes.append(occasions)
     if any(not s.higher_is_better for s in ordered):
         notes.append(text("prepost_tab_note_lower_better", language))
-    if any_hidden:
-        notes.append(_hidden_note(language, min_cell_size))
+    notes += hidden_note(reasons, language, min_cell_size)
     rci = tuple(r for r in _UNDEFINED if r.startswith("rci_"))
     shown_reasons = {"all": _UNDEFINED, "change": ("constant_change",), "reliable_change": rci}
     for reason in shown_reasons[part]:
@@ -412,7 +429,8 @@ def attrition_table(result: PrePostResult, *, caption: str | None = None) -> Rep
         (baseline, t("p")),
     )
     cells: list[tuple[str, ...]] = []
-    any_hidden = False
+    reasons: set[str] = set()
+    below = text("prepost_tab_below", language, min=min_cell_size)
     for s in ordered:
         rows = attrition[attrition["scale"].astype(str) == s.name]
         if len(rows) != 1:
@@ -420,7 +438,7 @@ def attrition_table(result: PrePostResult, *, caption: str | None = None) -> Rep
                 f"the attrition table has {len(rows)} rows for scale '{s.name}'; expected one"
             )
         row = rows.iloc[0].to_dict()
-        complementary = _complementary(hidden_counts, rows.index[0])
+        complementary = complementary_counts(hidden_counts, rows.index[0])
         flagged = not is_missing(row["suppressed"]) and bool(row["suppressed"])
         counts = [
             MISSING
@@ -435,7 +453,6 @@ def attrition_table(result: PrePostResult, *, caption: str | None = None) -> Rep
             for c in ("n_followup", "n_lost")
         )
         hidden = flagged or small
-        any_hidden |= hidden
         start = (
             MISSING
             if "n_baseline" in complementary
@@ -457,9 +474,12 @@ def attrition_table(result: PrePostResult, *, caption: str | None = None) -> Rep
                 fmt_p(row["p_value"], language),
             ]
         cells.append((start, *counts, *stats))
+        if complementary:
+            reasons.add(COMPLEMENTARY)
+        if below in (start, *counts) or (hidden and not complementary):
+            reasons.add(PRIMARY)
     notes = [text("prepost_tab_note_attrition", language)]
-    if any_hidden:
-        notes.append(_hidden_note(language, min_cell_size))
+    notes += hidden_note(reasons, language, min_cell_size)
     return ReportTable(
         caption or text("prepost_tab_attrition_caption", language),
         names,
@@ -492,24 +512,24 @@ def occasion_counts_table(result: PrePostResult, *, caption: str | None = None) 
     )
     row_heads: list[tuple[str, ...]] = []
     cells: list[tuple[str, ...]] = []
-    any_hidden = False
+    reasons: set[str] = set()
     for index, row in zip(counts.index, counts.to_dict("records"), strict=True):
         name = occasion_name(row["occasion"], language)
         row_heads.append((name[:1].upper() + name[1:],))
-        complementary = _complementary(hidden_counts, index)
+        complementary = complementary_counts(hidden_counts, index)
         line = []
         for col in ["n_clients", *[columns_of[s.name] for s in present]]:
             value = row[col]
             hidden = is_missing(value) or 0 < float(value) < min_cell_size
-            any_hidden |= hidden
             if col in complementary:
+                reasons.add(COMPLEMENTARY)
                 line.append(MISSING)
                 continue
+            if hidden:
+                reasons.add(PRIMARY)
             line.append(fmt_count(value, language, min_cell_size=min_cell_size, hidden=hidden))
         cells.append(tuple(line))
-    notes = (
-        [text("prepost_tab_note_counts_hidden", language, min=min_cell_size)] if any_hidden else []
-    )
+    notes = hidden_note(reasons, language, min_cell_size)
     return ReportTable(
         caption or text("prepost_tab_counts_caption", language),
         (t("occasion"),),
@@ -520,14 +540,6 @@ def occasion_counts_table(result: PrePostResult, *, caption: str | None = None) 
         tuple(notes),
         "occasion-counts",
     )
-
-
-def _complementary(hidden_counts: pd.DataFrame | None, index: Any) -> set[str]:
-    """The count columns of row `index` hidden as complements (shown as ``–``)."""
-    if hidden_counts is None or index not in hidden_counts.index:
-        return set()
-    row = hidden_counts.loc[index]
-    return {str(c) for c, reason in row.items() if reason == "complementary"}
 
 
 def _count_column(counts: pd.DataFrame, scale: str) -> str | None:

@@ -172,6 +172,17 @@ _PRIORITY = {
     "attrition": 3,
     "trajectories_group": 4,
 }
+# What hiding a cell takes from a reader, in cells, when choosing the fewest to hide: the
+# overall change is the main result; a group's change is a steering-table number; hiding a
+# part of an attrition row also hides its comparison of those lost with those followed up;
+# a trajectory point is one mean of a figure.
+_COST = {
+    "table": 100,
+    "table_group": 10,
+    "attrition": 4,
+    "trajectories": 1,
+    "trajectories_group": 1,
+}
 
 
 def protect_across_tables(
@@ -187,15 +198,18 @@ def protect_across_tables(
     measurements), of the trajectories (the measurements at one occasion) and of the
     attrition table (followed-up, lost and all baseline measurements) is a cell of
     :func:`~evaltools.privacy.suppression.protect_differences`; the groups of one variable (at one
-    occasion) form a family. A trajectories row hidden this way is hidden in the occasion
-    counts too (the same clients). ``n_clients`` is left out: it differs from the cells of a
+    occasion) form a family. Among the ways of protecting a difference, the one hiding the
+    fewest and smallest cells is chosen, weighing the main result and the steering table's
+    group rows most and a trajectory point least (`_COST`). A trajectories row hidden this
+    way keeps its count in the occasion counts (`counts`, left as it is): a count without
+    its mean gives away no score. ``n_clients`` is left out: it differs from the cells of a
     scale by item nonresponse only (see the Privacy notes of :func:`analyse_prepost`).
     """
     for scale in pd.unique(table.frame["scale"]):
         cells, families = _scale_cells(scale, table, trajectories, attrition)
         hidden = protect_differences(cells, min_cell_size=min_cell_size, families=families)
         for key, reason in hidden.items():
-            _hide(key, reason, table, trajectories, attrition, counts, min_cell_size)
+            _hide(key, reason, table, trajectories, attrition, min_cell_size)
 
 
 def _scale_cells(
@@ -213,14 +227,16 @@ def _scale_cells(
                 kind = f"{name}_group"
                 occasion = row["occasion"] if name == "trajectories" else None
                 families.setdefault((name, row["group_var"], occasion), []).append(key)
-            cells.append(Cell(key, published.views[i], _PRIORITY[kind], bool(row["suppressed"])))
+            hidden = bool(row["suppressed"])
+            cells.append(Cell(key, published.views[i], _PRIORITY[kind], hidden, _COST[kind]))
     for i, row in attrition.frame.iterrows():
         if row["scale"] != scale:
             continue
         for part in ("followup", "lost", "baseline"):
             key = ("attrition", i, part)
             hidden = is_missing(row[f"n_{part}"])
-            cells.append(Cell(key, (attrition.views[i][part],), _PRIORITY["attrition"], hidden))
+            view = (attrition.views[i][part],)
+            cells.append(Cell(key, view, _PRIORITY["attrition"], hidden, _COST["attrition"]))
             if part != "baseline":
                 families.setdefault(("attrition", i), []).append(key)
     return cells, list(families.values())
@@ -232,7 +248,6 @@ def _hide(
     table: Published,
     trajectories: Published,
     attrition: Published,
-    counts: pd.DataFrame,
     min_cell_size: int,
 ) -> None:
     """Hide the cell `key` found by :func:`protect_across_tables` in its table."""
@@ -250,9 +265,9 @@ def _hide(
             frame.loc[i, column] = pd.NA if column == "n" else math.nan
         frame.loc[i, "suppressed"] = True
         trajectories.reasons[i] = reason
-        if is_missing(frame.loc[i, "group_var"]):
-            at = counts["occasion"] == frame.loc[i, "occasion"]
-            counts.loc[at, f"n_{frame.loc[i, 'scale']}"] = pd.NA
+        # Its count stays in the occasion counts: without the mean, a count only tells how
+        # many more or fewer clients were measured (as item nonresponse does, see below),
+        # and hiding it would hide a number the reader can work out from the row's clients.
     else:
         frame, part = attrition.frame, key[2]
         frame.loc[i, f"n_{part}"] = pd.NA

@@ -177,6 +177,20 @@ def suppress_match_counts(counts: pd.DataFrame, min_cell_size: int) -> list[int 
     return [None if g in hidden else int(v) for g, v in n.items()]
 
 
+def match_count_reasons(counts: pd.DataFrame, min_cell_size: int) -> list[str | None]:
+    """Per count of :func:`suppress_match_counts`: why it is hidden, or None when shown.
+
+    ``"primary"`` for a count below `min_cell_size`, ``"complementary"`` for a count hidden
+    only so that a small one can't be worked out (e.g. the participants, as matched +
+    unmatched): such a count is not small and must not be shown as ``< 5``.
+    """
+    shown = suppress_match_counts(counts, min_cell_size)
+    return [
+        None if s is not None else (PRIMARY if is_small(v, min_cell_size) else COMPLEMENTARY)
+        for v, s in zip(counts["n"], shown, strict=True)
+    ]
+
+
 def format_count(n: Any, min_cell_size: int, language: str) -> str:
     """A count as shown in a report: ``"< 5"`` when it is small or was hidden as small.
 
@@ -217,12 +231,16 @@ class Cell:
         highest number goes first (0: the main result).
     hidden
         Whether the cell is already hidden.
+    cost
+        What hiding the cell takes from the reader, in cells (e.g. more when the statistics
+        of its row go with it); ways of protecting a difference that cost less are preferred.
     """
 
     key: Hashable
     views: tuple[frozenset, ...]
     priority: int = 0
     hidden: bool = False
+    cost: int = 1
 
     @property
     def size(self) -> int:
@@ -249,9 +267,11 @@ def protect_differences(
       them (their union is compared like a cell).
 
     Cells with 1 to ``min_cell_size - 1`` members are hidden first (primary suppression).
-    Then, while a difference is small, one more cell is hidden: among the cells involved
-    (for a sum of groups, any of its visible groups), the one with the highest `priority`
-    number, then the smallest, then the first given. Differences between disjoint or
+    Then, while a difference is small, one more cell is hidden among the cells involved
+    (for a sum of groups, any of its visible groups): the one after which the fewest and
+    smallest cells must be hidden in all (by their `cost`), looking ahead until no small
+    difference is left; ties go to the highest `priority` number, then the fewest people
+    hidden, then the first given. Differences between disjoint or
     overlapping (not nested) cells are not looked for.
 
     Parameters
@@ -290,17 +310,45 @@ def protect_differences(
             hidden[i] = True
             reasons[cell.key] = PRIMARY
     while True:
-        pick = _first_difference(cells, groups, hidden, min_cell_size)
-        if pick is None:
+        candidates = _first_difference(cells, groups, hidden, min_cell_size)
+        if candidates is None:
             return reasons
+        pick = min(candidates, key=lambda i: _choice(i, cells, groups, hidden, min_cell_size))
         hidden[pick] = True
         reasons[cells[pick].key] = COMPLEMENTARY
 
 
+def _complete(
+    cells: Sequence[Cell], groups: list[list[int]], hidden: list[bool], min_cell_size: int
+) -> list[bool]:
+    """`hidden` after hiding, one at a time, the first-ranked cell of each small difference."""
+    hidden = list(hidden)
+    while (candidates := _first_difference(cells, groups, hidden, min_cell_size)) is not None:
+        hidden[candidates[0]] = True
+    return hidden
+
+
+def _choice(
+    i: int, cells: Sequence[Cell], groups: list[list[int]], hidden: list[bool], min_cell_size: int
+) -> tuple[int, int, int, int]:
+    """How much hiding cell `i` hides in the end: cells (by `cost`), priority, people, order."""
+    after = _complete(cells, groups, [*hidden[:i], True, *hidden[i + 1 :]], min_cell_size)
+    new = [j for j, (a, b) in enumerate(zip(after, hidden, strict=True)) if a and not b]
+    return (
+        sum(cells[j].cost for j in new),
+        -cells[i].priority,
+        sum(cells[j].size for j in new),
+        i,
+    )
+
+
 def _first_difference(
     cells: Sequence[Cell], groups: list[list[int]], hidden: list[bool], min_cell_size: int
-) -> int | None:
-    """The index of the cell to hide for the first small difference found, or None."""
+) -> list[int] | None:
+    """The cells that could be hidden for the first small difference found, or None.
+
+    Ranked: the highest `priority` number first, then the smallest, then the first given.
+    """
     # Everything a reader can see: visible cells, and each family's sum of visible groups.
     seen: list[tuple[tuple[frozenset, ...], list[int]]] = [
         (cell.views, [i]) for i, cell in enumerate(cells) if not hidden[i] and cell.views
@@ -320,8 +368,10 @@ def _first_difference(
             for big in big_views:
                 for small in small_views:
                     if 0 < len(big) - len(small) < min_cell_size and small < big:
-                        candidates = sorted(set(big_from) | set(small_from))
-                        return min(candidates, key=lambda i: (-cells[i].priority, cells[i].size, i))
+                        candidates = set(big_from) | set(small_from)
+                        return sorted(
+                            candidates, key=lambda i: (-cells[i].priority, cells[i].size, i)
+                        )
     return None
 
 

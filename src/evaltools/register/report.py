@@ -11,10 +11,16 @@ from typing import Any
 
 import pandas as pd
 
-from evaltools.privacy.suppression import suppress_match_counts
+from evaltools.privacy.suppression import (
+    COMPLEMENTARY,
+    match_count_reasons,
+    suppress_match_counts,
+)
+from evaltools.register._display import p_text
 from evaltools.register.results import RegisterPanelResult
 from evaltools.report.i18n import MISSING, fmt_number, fmt_p, text
-from evaltools.report.table import ReportTable, fmt_count
+from evaltools.report.table import ReportTable, fmt_count, hidden_notes
+from evaltools.results.headline import HEADLINE_ESTIMATORS, headline_estimator
 
 OVERALL_ESTIMATORS = ("did", "twfe", "staggered_simple", "staggered_group", "staggered_dynamic")
 
@@ -152,30 +158,54 @@ def register_findings(result: RegisterPanelResult) -> list[str]:
                     key,
                     language,
                     years=int(last["event_time"]),
-                    outcome=label.lower(),
+                    outcome=label,
                     effect=fmt_effect_ci(last, binary=binary, language=language),
                     unit=_unit(result, outcome, language),
                 )
             )
-        did = mine[(mine["estimator"] == "did") & mine["event_time"].isna()]
-        if not did.empty and not bool(did.iloc[0]["suppressed"]):
-            parts.append(
-                text(
-                    "regrep_find_did",
-                    language,
-                    effect=fmt_effect_ci(did.iloc[0], binary=binary, language=language),
-                    unit=_unit(result, outcome, language),
-                    p=fmt_p(did.iloc[0]["p_value"], language),
-                )
-            )
+        parts = _headline_sentences(result, mine, binary, outcome) + parts
         pretrend = mine[mine["estimator"] == "event_study"]["pretrend_p"].dropna()
         if not pretrend.empty:
             p = float(pretrend.iloc[0])
             key = "regrep_find_pretrend_ok" if p >= 0.05 else "regrep_find_pretrend_bad"
-            parts.append(text(key, language, p=fmt_p(p, language)))
+            parts.append(text(key, language, p=p_text(p, language)))
         if parts:
             lines.append(f"**{label}.** " + " ".join(parts))
     return lines
+
+
+def _headline_sentences(
+    result: RegisterPanelResult, mine: pd.DataFrame, binary: bool, outcome: str
+) -> list[str]:
+    """The headline effect (:mod:`evaltools.results.headline`), then the others as checks."""
+    language, unit = result.language, _unit(result, outcome, language=result.language)
+    overall = mine[mine["event_time"].isna() & ~mine["suppressed"].astype(bool)]
+    rows = {str(r["estimator"]): r for _, r in overall.iterrows()}
+    headline = headline_estimator(rows)
+    if headline is None:
+        return []
+    row = rows[headline]
+    sentences = [
+        text(
+            f"regrep_find_{headline}",
+            language,
+            effect=fmt_effect_ci(row, binary=binary, language=language),
+            unit=unit,
+            p=p_text(row["p_value"], language),
+        )
+    ]
+    checks = [
+        text(
+            f"regrep_check_{e}",
+            language,
+            value=fmt_effect(rows[e]["estimate"], binary=binary, language=language),
+        )
+        for e in HEADLINE_ESTIMATORS
+        if e != headline and e in rows
+    ]
+    if checks:
+        sentences.append(text("regrep_find_checks", language, checks="; ".join(checks), unit=unit))
+    return sentences
 
 
 def counts_table(result: RegisterPanelResult) -> ReportTable:
@@ -184,8 +214,17 @@ def counts_table(result: RegisterPanelResult) -> ReportTable:
     counts = result.matching.counts()
     k = result.min_cell_size
     shown = suppress_match_counts(counts, k)
+    reasons = match_count_reasons(counts, k)
     heads = [(text(f"register_count_{g}", language),) for g in counts["group"]]
-    cells = [(fmt_count(n, language, min_cell_size=k, hidden=n is None),) for n in shown]
+    cells = [
+        (
+            MISSING
+            if reason == COMPLEMENTARY
+            else fmt_count(n, language, min_cell_size=k, hidden=n is None),
+        )
+        for n, reason in zip(shown, reasons, strict=True)
+    ]
+    notes = hidden_notes(reasons, language, k)
     for label, n in sample_rows(result, language=language):
         heads.append((label,))
         cells.append((fmt_count(n, language, min_cell_size=k, hidden=False),))
@@ -196,7 +235,7 @@ def counts_table(result: RegisterPanelResult) -> ReportTable:
         (("", text("regrep_col_persons", language)),),
         tuple(cells),
         (True,),
-        (),
+        notes,
         "register-counts",
     )
 

@@ -17,7 +17,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from evaltools.params.models import RegisterPanel
-from evaltools.privacy.suppression import suppress_match_counts
+from evaltools.privacy.suppression import match_count_reasons, suppress_match_counts
 from evaltools.register.balance import BalanceTable, love_plot
 from evaltools.register.did import DidResult
 from evaltools.register.event_study import EventStudyResult
@@ -245,6 +245,7 @@ class RegisterPanelResult(TidyResult):
         counts["label"] = [text(f"register_count_{g}", language) for g in counts["group"]]
         counts = counts[["label", "n"]]
         counts["n"] = suppress_match_counts(self.matching.counts(), self.min_cell_size)
+        count_reasons = match_count_reasons(self.matching.counts(), self.min_cell_size)
         est = self.table
         est = est[est["event_time"].isna() | (est["estimator"] == "event_study")].copy()
         est["outcome"] = [self.outcome_label(o, language) for o in est["outcome"]]
@@ -269,6 +270,7 @@ class RegisterPanelResult(TidyResult):
                 title=text("register_counts_title", language),
                 frame=counts,
                 count_cols=("n",),
+                reasons=count_reasons,
                 labels=labels,
             ),
             TableView(

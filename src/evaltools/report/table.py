@@ -11,9 +11,9 @@ in every table of a report.
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 
@@ -73,6 +73,28 @@ def fmt_count(value: float | None, language: str, *, min_cell_size: int, hidden:
     if hidden or 0 < float(value) < min_cell_size:
         return below
     return fmt_int(value, language)
+
+
+def hidden_notes(
+    reasons: Iterable[str | None],
+    language: str,
+    min_cell_size: int,
+    *,
+    who: Literal["people", "clients"] = "people",
+) -> tuple[str, ...]:
+    """The footnotes for a table's hidden counts, one per reason that occurs.
+
+    ``"primary"``: ``< 5`` means fewer than 5 people (or clients); ``"complementary"``: ``–``
+    means hidden so that another, small number can't be worked out (the count itself is not
+    small).
+    """
+    seen = set(reasons)
+    who_text = text(f"report_who_{who}", language)
+    return tuple(
+        text(f"report_hidden_{k}", language, min=min_cell_size, who=who_text)
+        for k in ("primary", "complementary")
+        if k in seen
+    )
 
 
 def occasion_name(occasion: Any, language: str) -> str:
