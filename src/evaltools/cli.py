@@ -107,6 +107,7 @@ FloorOption = Annotated[
         help="The foundation's smallest allowed min_cell_size: a parameter file may raise it, "
         "never lower it (also $EVALTOOLS_MIN_CELL_SIZE_FLOOR).",
         show_default=False,
+        metavar="N",
     ),
 ]
 
@@ -117,6 +118,7 @@ DataRootOption = Annotated[
         help="Grantees' data must be inside this folder; 'params': each parameter file's "
         "own folder (also $EVALTOOLS_DATA_ROOT).",
         show_default=False,
+        metavar="DIR",
     ),
 ]
 
@@ -158,6 +160,7 @@ def run(
             help="Also write the report for a level (board, steering, team) in "
             "reports/<slug>/levels/<level>/; repeat for several (default: the params' levels).",
             show_default=False,
+            metavar="LEVEL",
         ),
     ] = None,
     min_cell_size_floor: FloorOption = None,
@@ -232,14 +235,18 @@ def batch(
     min_cell_size_floor: FloorOption = None,
     data_root: DataRootOption = None,
     tls_ca: Annotated[
-        Path | None, typer.Option("--tls-ca", help="CA file for a tls:// scheduler.")
+        Path | None,
+        typer.Option("--tls-ca", help="CA file for a tls:// scheduler.", metavar="FILE"),
     ] = None,
     tls_cert: Annotated[
         Path | None,
-        typer.Option("--tls-cert", help="Client certificate for a tls:// scheduler."),
+        typer.Option(
+            "--tls-cert", help="Client certificate for a tls:// scheduler.", metavar="FILE"
+        ),
     ] = None,
     tls_key: Annotated[
-        Path | None, typer.Option("--tls-key", help="Client key for a tls:// scheduler.")
+        Path | None,
+        typer.Option("--tls-key", help="Client key for a tls:// scheduler.", metavar="FILE"),
     ] = None,
 ) -> None:
     """Render every grantee's report in parallel; skip those whose inputs are unchanged.
@@ -458,12 +465,20 @@ def client_sheets(
     out_dir: Annotated[
         Path,
         typer.Option(
-            "--out", help="A folder of their own (never one holding reports).", show_default=False
+            "--out",
+            help="A folder of their own (never one holding reports).",
+            show_default=False,
+            metavar="DIR",
         ),
     ],
     client: Annotated[
         list[str] | None,
-        typer.Option("--client", help="Only this client id; repeat for more.", show_default=False),
+        typer.Option(
+            "--client",
+            help="Only this client id; repeat for more.",
+            show_default=False,
+            metavar="ID",
+        ),
     ] = None,
 ) -> None:
     """Write the worker's client sheets (restricted): one page per client, HTML and PDF.

@@ -25,8 +25,17 @@ MATCH_COUNTS = pd.DataFrame(
 
 
 def _register_stub(language: str) -> SimpleNamespace:
-    matching = SimpleNamespace(counts=lambda: MATCH_COUNTS.copy())
-    return SimpleNamespace(matching=matching, language=language, min_cell_size=5)
+    matching = SimpleNamespace(counts=lambda: MATCH_COUNTS.copy(), n_excluded=0, n_pool_excluded=0)
+    spec = SimpleNamespace(never_started="empty", missing="drop", panel="balanced")
+    return SimpleNamespace(
+        matching=matching,
+        spec=spec,
+        did=None,
+        event_study=None,
+        staggered=None,
+        language=language,
+        min_cell_size=5,
+    )
 
 
 def test_match_count_reasons_tell_small_from_complementary() -> None:
