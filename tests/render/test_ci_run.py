@@ -42,6 +42,8 @@ def _run(repo: Path, cache: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "XDG_CACHE_HOME": str(cache)}
     env.pop("QUARTO_PATH", None)
     env.pop("EVALTOOLS_QUARTO_CACHE", None)
+    for name in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL"):  # under `make test` the inner make would
+        env.pop(name, None)  # print "Entering directory" lines around its output
     return subprocess.run(
         ["bash", ".ci/run"], cwd=repo, env=env, capture_output=True, text=True, timeout=60
     )
