@@ -142,7 +142,7 @@ def test_results_reference_types_in_words() -> None:
 
 
 def test_results_reference_check_mode(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(results_doc, "docs_dir", lambda: tmp_path)
+    monkeypatch.setattr(docs_gen, "docs_dir", lambda: tmp_path)  # both tools write through it
     assert results_doc.main(["--check"]) == 1  # no file yet
     assert results_doc.main([]) == 0
     assert (tmp_path / "results.md").read_text(encoding="utf-8") == results_doc.generate()

@@ -381,15 +381,23 @@ def main(argv: list[str] | None = None) -> int:
 
     Returns the exit code: 0, or 1 when ``--check`` finds the file out of date.
     """
+    return write_or_check("params.md", generate(), "tools/docs_gen.py", argv)
+
+
+def write_or_check(name: str, text: str, script: str, argv: list[str] | None = None) -> int:
+    """Write `text` to ``docs/<name>`` (or ``--out PATH``); with ``--check``, only compare.
+
+    Shared by the generated references (this one and ``tools/results_doc.py``); `script` is
+    named in the message when the file is out of date. Returns the exit code: 0, or 1.
+    """
     args = list(sys.argv[1:] if argv is None else argv)
-    target = docs_dir() / "params.md"
+    target = docs_dir() / name
     if "--out" in args:
         target = Path(args[args.index("--out") + 1])
-    text = generate()
     if "--check" in args:
         current = target.read_text(encoding="utf-8") if target.is_file() else ""
         if current != text:
-            print(f"{target} is out of date: run `python tools/docs_gen.py`.", file=sys.stderr)
+            print(f"{target} is out of date: run `python {script}`.", file=sys.stderr)
             return 1
         return 0
     target.parent.mkdir(parents=True, exist_ok=True)

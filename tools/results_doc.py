@@ -14,13 +14,12 @@ fails the tests (``--check`` only compares; ``make lint`` runs it).
 from __future__ import annotations
 
 import json
-import sys
 import types
 import typing
-from pathlib import Path
 from typing import Any, Literal
 
 import annotated_types
+from docs_gen import write_or_check
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
@@ -213,31 +212,12 @@ def generate() -> str:
     return "\n".join(out)
 
 
-def docs_dir() -> Path:
-    """The repository's ``docs/`` folder (beside ``src/``)."""
-    return Path(__file__).resolve().parents[1] / "docs"
-
-
 def main(argv: list[str] | None = None) -> int:
     """Write ``docs/results.md`` (or ``--out PATH``); with ``--check``, only compare.
 
     Returns the exit code: 0, or 1 when ``--check`` finds the file out of date.
     """
-    args = list(sys.argv[1:] if argv is None else argv)
-    target = docs_dir() / "results.md"
-    if "--out" in args:
-        target = Path(args[args.index("--out") + 1])
-    text = generate()
-    if "--check" in args:
-        current = target.read_text(encoding="utf-8") if target.is_file() else ""
-        if current != text:
-            print(f"{target} is out of date: run `python tools/results_doc.py`.", file=sys.stderr)
-            return 1
-        return 0
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(text, encoding="utf-8")
-    print(f"wrote {target}")
-    return 0
+    return write_or_check("results.md", generate(), "tools/results_doc.py", argv)
 
 
 if __name__ == "__main__":
