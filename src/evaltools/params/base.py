@@ -21,6 +21,14 @@ Analysis = Literal["prepost", "register_panel"]
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
+def identifier(value: str) -> str:
+    """`value` unchanged if it is a name of letters, digits and underscores (not starting
+    with a digit); else ValueError, reported at the key by pydantic."""
+    if not _IDENT.match(value):
+        raise ValueError("must be a name of letters, digits and underscores")
+    return value
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 

@@ -23,14 +23,14 @@ from pydantic import (
 )
 
 from evaltools.choices import Language
+from evaltools.params.base import Analysis as Analysis
 from evaltools.params.base import (
-    _IDENT,
     LocalizedText,
     ReadOptions,
     _Model,
     _resolve_data_path,
+    identifier,
 )
-from evaltools.params.base import Analysis as Analysis
 from evaltools.params.base import glob_matches as glob_matches
 from evaltools.params.cycle import (
     ClosedRule as ClosedRule,
@@ -130,9 +130,7 @@ class Scale(_Model):
     @field_validator("name")
     @classmethod
     def _name_is_identifier(cls, value: str) -> str:
-        if not _IDENT.match(value):
-            raise ValueError("must be a name of letters, digits and underscores")
-        return value
+        return identifier(value)
 
     @field_validator("range")
     @classmethod

@@ -10,7 +10,7 @@ from pydantic import (
     model_validator,
 )
 
-from evaltools.params.base import _IDENT, Analysis, LocalizedText, _Model
+from evaltools.params.base import Analysis, LocalizedText, _Model, identifier
 
 RegisterEstimator = Literal[
     "did", "twfe", "event_study", "staggered_simple", "staggered_group", "staggered_dynamic"
@@ -125,9 +125,7 @@ class Outcome(_Model):
     @field_validator("name")
     @classmethod
     def _name_is_identifier(cls, value: str) -> str:
-        if not _IDENT.match(value):
-            raise ValueError("must be a name of letters, digits and underscores")
-        return value
+        return identifier(value)
 
 
 class TheoryOfChange(_Model):
