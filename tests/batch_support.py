@@ -44,7 +44,8 @@ def cli_env(notebooks: Path | None = FIXTURE_NOTEBOOKS) -> dict[str, str]:
 
 def tiny_grantees(folder: Path, names: list[str], faults: dict[str, str] | None = None) -> Path:
     """Parameter files ``<folder>/params/<name>.yml`` for the fixture notebook, each with its
-    own copy of the fixture data; `faults` maps a name to its ``.fault`` text.
+    own copy of the fixture data in ``<folder>/data/`` (inside batch's default data root) and
+    ``min_cell_size: 5`` (batch's default floor); `faults` maps a name to its ``.fault`` text.
 
     Returns the params folder. Grantee ``<name>`` gets the report folder ``reports/<name>``.
     """
@@ -59,6 +60,7 @@ def tiny_grantees(folder: Path, names: list[str], faults: dict[str, str] | None 
             'grantee: "Testhuset"', f'grantee: "Testhuset {name}"\nslug: {name}'
         )
         text = text.replace("data: data.csv", f"data: {data / f'{name}.csv'}")
+        text = text.replace("min_cell_size: 3", "min_cell_size: 5")  # batch's default floor
         (params / f"{name}.yml").write_text(text, encoding="utf-8")
     for name, fault in (faults or {}).items():
         (params / f"{name}.fault").write_text(fault, encoding="utf-8")

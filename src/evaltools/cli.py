@@ -105,7 +105,7 @@ FloorOption = Annotated[
         "--min-cell-size-floor",
         min=1,
         help="The foundation's smallest allowed min_cell_size: a parameter file may raise it, "
-        "never lower it (also $EVALTOOLS_MIN_CELL_SIZE_FLOOR).",
+        "never lower it (also $EVALTOOLS_MIN_CELL_SIZE_FLOOR; batch's default: 5).",
         show_default=False,
         metavar="N",
     ),
@@ -116,7 +116,8 @@ DataRootOption = Annotated[
     typer.Option(
         "--data-root",
         help="Grantees' data must be inside this folder; 'params': each parameter file's "
-        "own folder (also $EVALTOOLS_DATA_ROOT).",
+        "own folder; 'project': that and the data/ beside its params/ folder (batch's "
+        "default) (also $EVALTOOLS_DATA_ROOT).",
         show_default=False,
         metavar="DIR",
     ),

@@ -256,7 +256,8 @@ def test_broken_grantee_is_reported_and_never_replaces_a_good_report(
     (params / "badcolumn.yml").write_text(
         (GOOD / "params.yml")
         .read_text(encoding="utf-8")
-        .replace("data: data.csv", f"data: {GOOD / 'data.csv'}")
+        .replace("data: data.csv", f"data: {tmp_path / 'data' / 'good.csv'}")
+        .replace("min_cell_size: 3", "min_cell_size: 5")
         .replace("items: [a1, a2]", "items: [a1, a9]"),
         encoding="utf-8",
     )

@@ -33,7 +33,7 @@ from evaltools.batch.local_pool import LocalPool
 from evaltools.batch.state import decide
 from evaltools.choices import RENDERERS, Renderer, check_choice
 from evaltools.errors import EvaltoolsError, ParamsError
-from evaltools.params.loading import load_params
+from evaltools.params.loading import batch_defaults, load_params
 from evaltools.paths import notebooks_dir
 from evaltools.run.check import (
     FORMATS,
@@ -339,6 +339,7 @@ def _refuse_shared_slugs(runs: list[GranteeRun]) -> list[GranteeRun]:
     return shared
 
 
+@batch_defaults()  # the foundation's safe defaults: a floor for min_cell_size, a data root
 def run_batch(
     paths: Sequence[str | Path],
     *,
@@ -384,6 +385,10 @@ def run_batch(
         Called with every grantee's state whenever one changes (for a progress display).
     tls
         CA, certificate and key for a ``tls://`` `scheduler` (default: Dask's configuration).
+
+    Unless the foundation set them (``$EVALTOOLS_MIN_CELL_SIZE_FLOOR``,
+    ``$EVALTOOLS_DATA_ROOT``), a batch has a floor of 5 for ``min_cell_size`` and keeps each
+    grantee's files in its folders (:func:`~evaltools.params.loading.batch_defaults`).
 
     Returns
     -------

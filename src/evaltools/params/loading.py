@@ -7,6 +7,8 @@ from __future__ import annotations
 import difflib
 import glob
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +34,12 @@ MAX_TEXT_LENGTH = 2_000  # characters in one text value (a name, a label, a comm
 MAX_DEPTH = 20  # nesting of mappings and lists; the deepest params key is ~6 levels down
 MAX_NODES = 100_000  # values after aliases are expanded (a "billion laughs" bomb is far more)
 PARAMS_FOLDER = "params"  # DATA_ROOT_ENV value: each parameter file's own folder
+#: DATA_ROOT_ENV value (batch's default): each parameter file's own folder and, for a file in
+#: a project's ``params/`` folder, that project's ``data/`` folder (the demo's and
+#: ``evaltools new``'s layout: ``params/x.yml`` beside ``data/x.csv``)
+PROJECT_FOLDERS = "project"
+#: The foundation's floor for ``min_cell_size`` in a batch when it names none
+DEFAULT_FLOOR = 5
 
 
 def _int_setting(name: str, default: int | None) -> int | None:
@@ -48,17 +56,42 @@ def min_cell_size_floor() -> int | None:
     return _int_setting(FLOOR_ENV, None)
 
 
-def data_root(params_file: Path) -> Path | None:
-    """The folder a grantee's data must be in (``$EVALTOOLS_DATA_ROOT``), or None: anywhere.
+def data_roots(params_file: Path) -> tuple[Path, ...]:
+    """The folders a grantee's files must be in (``$EVALTOOLS_DATA_ROOT``); () is anywhere.
 
-    The value ``params`` means each parameter file's own folder.
+    ``params`` means the parameter file's own folder; ``project`` that folder and, when the
+    file is in a folder named ``params`` (or below one), the ``data/`` folder beside it.
     """
     raw = os.environ.get(DATA_ROOT_ENV, "").strip()
     if not raw:
-        return None
+        return ()
+    folder = params_file.resolve().parent
     if raw == PARAMS_FOLDER:
-        return params_file.resolve().parent
-    return Path(raw).expanduser().resolve()
+        return (folder,)
+    if raw == PROJECT_FOLDERS:
+        above = next((f for f in (folder, *folder.parents) if f.name == "params"), None)
+        return (folder,) if above is None else (folder, above.parent / "data")
+    return (Path(raw).expanduser().resolve(),)
+
+
+@contextmanager
+def batch_defaults() -> Iterator[None]:
+    """While a batch runs, the foundation settings it did not give take batch's defaults.
+
+    A floor of :data:`DEFAULT_FLOOR` for ``min_cell_size`` and the data root
+    :data:`PROJECT_FOLDERS`: a grantee's file can't switch suppression off or read files
+    outside its own folders unless the foundation says so (``--min-cell-size-floor 1``,
+    ``--data-root /``). The environment is restored afterwards.
+    """
+    defaults = {FLOOR_ENV: str(DEFAULT_FLOOR), DATA_ROOT_ENV: PROJECT_FOLDERS}
+    added = [name for name in defaults if not os.environ.get(name, "").strip()]
+    for name in added:
+        os.environ[name] = defaults[name]
+    try:
+        yield
+    finally:
+        for name in added:
+            os.environ.pop(name, None)
 
 
 def _line_of(tree: Any, loc: tuple[int | str, ...]) -> int | None:
@@ -254,22 +287,39 @@ def _inside(candidate: Path, root: Path) -> bool:
     return candidate.resolve().is_relative_to(root)
 
 
+def _named_files(params: Params) -> list[tuple[tuple[int | str, ...], Path]]:
+    """Every file (or glob) a parameter file names to be read, with its key."""
+    named: list[tuple[tuple[int | str, ...], Path]] = []
+    survey = params.prepost.survey if params.prepost is not None else None
+    if survey is not None:  # first: `prepost.data` may be the first wave's file
+        named += [(("prepost", "survey", "waves", w), p) for w, p in survey.waves.items()]
+    named += [((name, "data"), getattr(params, name).data) for name in params.analyses]
+    if params.comments is not None and params.comments.file is not None:
+        named.append((("comments", "file"), params.comments.file))
+    return named
+
+
 def _check_data_root(params: Params, tree: Any, path: Path) -> None:
-    root = data_root(path)
-    if root is None:
+    roots = data_roots(path)
+    if not roots:
         return
-    for name in params.analyses:
-        data = getattr(params, name).data
+    for loc, data in _named_files(params):
         files = glob_glob(data) if any(c in str(data) for c in "*?[") else [data]
-        if not all(_inside(f, root) for f in files) or not _inside(_fixed_part(data), root):
-            line = _line_of(tree, (name, "data"))
-            where = f"{path}" + (f", line {line}" if line else "")
-            raw = _value_at(tree, (name, "data"))
-            raise ParamsError(
-                f"{where}: '{name}.data' (got {raw!r}) must be inside the data folder {root} "
-                f"(looked for it there); the foundation sets this folder ({DATA_ROOT_ENV}, "
-                "`--data-root`)."
-            )
+        if all(_inside_any(f, roots) for f in [*files, _fixed_part(data)]):
+            continue
+        line = _line_of(tree, loc)
+        where = f"{path}" + (f", line {line}" if line else "")
+        raw = _value_at(tree, loc)
+        folders = " or ".join(str(r) for r in roots)
+        raise ParamsError(
+            f"{where}: '{_dotted(loc)}' (got {raw!r}) must be inside the data folder "
+            f"{folders} (looked for it there); the foundation sets this folder "
+            f"({DATA_ROOT_ENV}, `--data-root`)."
+        )
+
+
+def _inside_any(candidate: Path, roots: tuple[Path, ...]) -> bool:
+    return any(_inside(candidate, root) for root in roots)
 
 
 def _fixed_part(pattern: Path) -> Path:
