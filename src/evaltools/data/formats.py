@@ -45,6 +45,25 @@ def check_columns(source: object, available: list[str], wanted: list[str] | None
         )
 
 
+def check_unique_header(source: object, header: list[object]) -> None:
+    """Raise a DataError naming `source` and the column if a name is in `header` twice.
+
+    Readers rename a repeated name (``score``, ``score.1``) and the first one would be used
+    without a word; empty names (a trailing separator) are left alone.
+    """
+    seen: dict[str, int] = {}
+    for number, raw in enumerate(header, start=1):
+        name = "" if raw is None or (isinstance(raw, float) and raw != raw) else str(raw)
+        if not name.strip():
+            continue
+        if name in seen:
+            raise DataError(
+                f"{source}: the column name {name!r} is in the header twice (columns "
+                f"{seen[name]} and {number}); give each column its own name."
+            )
+        seen[name] = number
+
+
 def detect_encoding(raw: bytes) -> str:
     """The first of :data:`ENCODINGS` that decodes `raw` (else ``latin-1``)."""
     for encoding in ENCODINGS:

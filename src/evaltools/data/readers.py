@@ -38,6 +38,7 @@ from evaltools.data.formats import (
     HINTS,
     SUPPORTED,
     check_columns,
+    check_unique_header,
     detect_decimal,
     detect_encoding,
     detect_separator,
@@ -192,6 +193,10 @@ def _read_excel(path: Path, options: ReadOptions) -> pd.DataFrame:
         )
     if isinstance(sheet, str) and sheet not in sheets:
         raise DataError(f"{path}: no sheet named {sheet!r}; the workbook's sheets are {sheets}.")
+    header = pd.read_excel(path, sheet_name=sheet, engine="openpyxl", header=None, nrows=1)
+    if not header.empty:
+        where = f"{path} (sheet {sheet!r})" if sheet else path
+        check_unique_header(where, header.iloc[0].tolist())
     return pd.read_excel(path, sheet_name=sheet, engine="openpyxl")
 
 
@@ -209,6 +214,9 @@ def _read_csv(path: Path, options: ReadOptions) -> pd.DataFrame:
         raise DataError(f"{path}: the file is empty.")
     sep = options.sep or detect_separator(text, path)
     decimal = options.decimal or detect_decimal(text, sep)
+    header = pd.read_csv(io.StringIO(text), sep=sep, header=None, nrows=1, dtype=str)
+    if not header.empty:
+        check_unique_header(path, header.iloc[0].tolist())
     frame = pd.read_csv(io.StringIO(text), sep=sep, decimal=decimal)
     return numbers_among_text(frame) if decimal == "," else frame
 

@@ -62,6 +62,15 @@ def check_prepost(spec: PrePost, frame: pd.DataFrame) -> DataQuality:
             f"{_value(frame, first, spec.occasion)} is not a whole number of 0 or more "
             "(expected 1, 2, 3, ...)."
         )
+    present = set(occasion.dropna().astype(int))
+    absent = [o for o in spec.compare if isinstance(o, int) and o not in present]
+    if absent:
+        raise DataError(
+            f"{path}: 'prepost.compare' names occasion{'s' if len(absent) > 1 else ''} "
+            f"{', '.join(map(str, absent))}, which "
+            f"column '{spec.occasion}' does not have; its occasions are "
+            f"{', '.join(map(str, sorted(present)))} (or compare `first` and `last`)."
+        )
     if spec.id in spec.groups:
         raise DataError(
             f"{path}: 'prepost.groups' names the id column '{spec.id}'; a group of one person "

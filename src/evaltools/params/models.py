@@ -227,6 +227,20 @@ class PrePost(_Model):
     def _resolve(cls, value: Path, info: ValidationInfo) -> Path:
         return _resolve_data_path(value, info)
 
+    @field_validator("compare", mode="before")
+    @classmethod
+    def _whole_occasions(cls, value: Any) -> Any:
+        for entry in value if isinstance(value, list | tuple) else ():
+            if entry in ("first", "last"):
+                continue
+            whole = isinstance(entry, int) or (isinstance(entry, float) and entry.is_integer())
+            if isinstance(entry, bool) or not whole or entry < 0:
+                raise ValueError(
+                    f"an occasion is a whole number of 0 or more (1, 2, 3, ...), `first` or "
+                    f"`last`, not {entry!r}"
+                )
+        return value
+
     @model_validator(mode="after")
     def _mid_for_rule(self) -> PrePost:
         if self.progression == "minimal_important_difference":
