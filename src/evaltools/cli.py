@@ -15,6 +15,7 @@ answer at once.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -31,7 +32,7 @@ from evaltools.choices import LANGUAGES, OUTPUT_FORMATS, RENDERERS, Renderer, sh
 from evaltools.data.quality import DataQuality, data_quality
 from evaltools.data.readers import read_analysis_data
 from evaltools.data.survey import id_linkage
-from evaltools.errors import EvaltoolsError, ExecutionError
+from evaltools.errors import EvaltoolsError, ExecutionError, Terminated
 from evaltools.params.loading import DATA_ROOT_ENV, FLOOR_ENV, load_params
 from evaltools.params.models import Params
 from evaltools.params.scaffold import write_new_params
@@ -527,10 +528,19 @@ def version() -> None:
     out.print(__version__)
 
 
+def _terminate(_signum: int, _frame: object) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second one must not cut the clean-up
+    raise Terminated
+
+
 def main() -> None:
     """Entry point of the ``evaltools`` console script."""
+    signal.signal(signal.SIGTERM, _terminate)  # unwind, removing working folders, then exit
     try:
         app()
+    except Terminated:
+        console.print("terminated: finished reports are kept, nothing half-written is left")
+        sys.exit(143)
     except KeyboardInterrupt:
         console.print("interrupted")
         sys.exit(130)

@@ -9,6 +9,11 @@ from __future__ import annotations
 import re
 
 
+class Terminated(BaseException):
+    """The process was asked to stop (SIGTERM). Not an error of the input: it unwinds like
+    Ctrl-C, so every step removes its working folder on the way out (exit code 143)."""
+
+
 class EvaltoolsError(Exception):
     """Base class of every error evaltools raises on purpose."""
 
