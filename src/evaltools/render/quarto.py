@@ -36,6 +36,11 @@ says, and how this module follows it:
   ``#| fig-cap``, tables as raw HTML blocks): :mod:`evaltools.render.quarto_source`.
   The stylesheet and the logo snippet are the Quarto template, package data in
   ``evaltools/templates/quarto/``.
+- Quarto runs offline: every proxy variable points at a closed port (:func:`offline_env`),
+  so the URLs a page names are never fetched to be embedded.
+- The HTML Quarto writes is finished by :mod:`evaltools.render.quarto_html`: its body is
+  sanitised and a Content-Security-Policy allows only the scripts Quarto shipped (by hash)
+  and no network request at all, the same policy as the nbconvert report's.
 """
 
 from __future__ import annotations
@@ -61,6 +66,7 @@ from evaltools.choices import check_choice
 from evaltools.errors import OutputError, RenderError
 from evaltools.render.meta import ReportMeta
 from evaltools.render.prepare import prepare_notebook
+from evaltools.render.quarto_html import secure_quarto_file
 from evaltools.render.quarto_source import quarto_notebook
 from evaltools.report.brand import Brand
 from evaltools.report.i18n import text
@@ -337,6 +343,8 @@ def render_quarto(
             result = workdir / f"{REPORT_STEM}{OUTPUT_SUFFIX[fmt]}"
             if not result.is_file():
                 raise RenderError(f"quarto render --to {fmt} finished but wrote no {result.name}")
+            if fmt == "html":  # sanitised body, Content-Security-Policy (as with nbconvert)
+                secure_quarto_file(result)
             produced.append(result)
         return _publish(produced, output_dir)
 
@@ -361,10 +369,37 @@ def _publish(files: list[Path], output_dir: Path) -> list[Path]:
     return written
 
 
+#: Quarto's environment points every proxy at a closed port: with ``embed-resources`` pandoc
+#: fetches each URL a page names to embed it, and a grantee's text must not make the
+#: rendering machine call anywhere (the report's own resources are all local files).
+NO_NETWORK = "http://127.0.0.1:9"
+_PROXY_VARIABLES = (
+    "http_proxy",
+    "https_proxy",
+    "all_proxy",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "ALL_PROXY",
+)
+
+
+def offline_env() -> dict[str, str]:
+    """This process's environment with every proxy set to :data:`NO_NETWORK`."""
+    env = {k: v for k, v in os.environ.items() if k.lower() != "no_proxy"}
+    env.update(dict.fromkeys(_PROXY_VARIABLES, NO_NETWORK))
+    return env
+
+
 def _run(argv: list[str], *, cwd: Path | None, timeout: float) -> subprocess.CompletedProcess[str]:
     try:
         result = subprocess.run(
-            argv, cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False
+            argv,
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+            env=offline_env(),
         )
     except FileNotFoundError as exc:
         raise RenderError(f"could not start Quarto ({argv[0]}): {exc}") from exc
