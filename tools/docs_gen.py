@@ -353,10 +353,13 @@ FOUNDATION_SETTINGS = [
     "",
     "| option | environment variable | default | what it does |",
     "|---|---|---|---|",
-    "| `--min-cell-size-floor N` | `EVALTOOLS_MIN_CELL_SIZE_FLOOR` | none | a file's "
-    "`min_cell_size` below `N` is an error |",
-    "| `--data-root DIR` | `EVALTOOLS_DATA_ROOT` | none (anywhere) | every `data:` must resolve "
-    "inside `DIR`; `params` means each parameter file's own folder |",
+    "| `--min-cell-size-floor N` | `EVALTOOLS_MIN_CELL_SIZE_FLOOR` | `5` in `batch`, none in "
+    "`run` | a file's `min_cell_size` below `N` is an error |",
+    "| `--data-root DIR` | `EVALTOOLS_DATA_ROOT` | `project` in `batch`, none (anywhere) in "
+    "`run` | every file a parameter file names (`data`, `survey.waves`, `comments.file`) must "
+    "resolve inside `DIR`; `params` means each parameter file's own folder; `project` that "
+    "folder and, for a file in (or below) a folder named `params`, the `data/` folder beside "
+    "it (the layout of the demo and of `evaltools new`) |",
     "| | `EVALTOOLS_MAX_PARAMS_BYTES` | `1000000` | largest parameter file |",
     "| | `EVALTOOLS_MAX_TEXT_LENGTH` | `2000` | longest text value (a name, a label) |",
     "| | `EVALTOOLS_MAX_DATA_BYTES` | `2000000000` | largest data of one analysis (all files) |",
