@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from evaltools.portfolio.round import Portfolio
 
 _MAX_COLUMNS = 3
+_EFFECT_COLUMNS = ("estimate", "ci_low", "ci_high")
 
 
 @dataclass(frozen=True)
@@ -117,8 +118,9 @@ def register_figure(
     if table.empty:
         return None
     pooled = portfolio.register_pooled.set_index("outcome")
-    panels = []
+    panels, axes_labels, binaries = [], [], []
     for outcome in dict.fromkeys(table["outcome"]):
+        binary = portfolio.outcome_binary(str(outcome))
         part = table[table["outcome"] == outcome].assign(kind="grantee")
         if outcome in pooled.index:
             p = pooled.loc[outcome]
@@ -131,18 +133,23 @@ def register_figure(
                 "slug": None,
             }
             part = pd.concat([part, pd.DataFrame([extra])], ignore_index=True)
+        if binary:  # percentage points, as the grantee's report shows them
+            part = part.assign(**{c: part[c].astype(float) * 100 for c in _EFFECT_COLUMNS})
         label = portfolio.outcome_label(str(outcome), language)
         panels.append(_panel(label, "", part, "estimate", "ci_low", "ci_high"))
+        axis_key = "portfolio_fig_register_axis_pp" if binary else "portfolio_fig_register_axis"
+        axes_labels.append(text(axis_key, language))
+        binaries.append(binary)
     return _forest(
         portfolio,
         panels,
         language=language,
         palette=palette,
         title=text("portfolio_fig_register_title", language),
-        axis=text("portfolio_fig_register_axis", language),
+        axis=axes_labels,
         note=text("portfolio_fig_register_note", language),
         share_x=False,
-        fmt=lambda v: fmt_number(v, language, 3),
+        fmt=lambda v: fmt_number(v, language, 1 if all(binaries) else 2, sign=True),
     )
 
 
@@ -241,7 +248,7 @@ def _forest(
     language: str,
     palette: Palette,
     title: str,
-    axis: str,
+    axis: str | Sequence[str],
     note: str,
     share_x: bool,
     fmt: Callable[[float], str],
@@ -360,12 +367,14 @@ def _row_labels(axes: Sequence[Axes], names: Sequence[str]) -> None:
             ax.tick_params(axis="y", labelleft=True)
 
 
-def _bottom_labels(axes: Sequence[Axes], label: str) -> None:
-    """The x label (and tick labels) on each panel with no panel below it."""
+def _bottom_labels(axes: Sequence[Axes], label: str | Sequence[str]) -> None:
+    """The x label (and tick labels) on each panel with no panel below it; `label` per panel
+    when the panels' units differ."""
     ncols = axes[0].get_subplotspec().get_gridspec().ncols
+    labels = [label] * len(axes) if isinstance(label, str) else list(label)
     for i, ax in enumerate(axes):
-        if i + ncols >= len(axes):
-            ax.set_xlabel(label)
+        if i + ncols >= len(axes) or len(set(labels)) > 1:
+            ax.set_xlabel(labels[i])
             ax.xaxis.set_tick_params(labelbottom=True)
 
 

@@ -286,11 +286,23 @@ class Portfolio(TidyResult):
         Per grantee and outcome the headline estimator, the one the grantee's report leads
         with (:mod:`evaltools.results.headline`: ``did``, else ``staggered_simple``, else
         ``twfe``):
-        ``outcome``, ``slug``, ``grantee``, ``estimator``, ``estimate``, ``se``, ``ci_low``,
-        ``ci_high``, ``p_value``, ``pretrend_p``, ``n_treated``, ``n_comparison``,
-        ``suppressed``, ``suppressed_by``. Empty when no grantee has register results.
+        ``outcome``, ``slug``, ``grantee``, ``estimator``, ``binary`` (a 0/1 outcome: the
+        report shows it in percentage points; None when the file does not say), ``estimate``,
+        ``se``, ``ci_low``, ``ci_high``, ``p_value``, ``pretrend_p``, ``n_treated``,
+        ``n_comparison``, ``suppressed``, ``suppressed_by``. Empty when no grantee has
+        register results.
         """
         return frames.register_effects(self)
+
+    def outcome_binary(self, name: str) -> bool:
+        """Whether register outcome `name` is 0/1 (shown in percentage points): so some
+        grantee's file says, and none says otherwise."""
+        said = {
+            name in g.binary_outcomes
+            for g in self.grantees
+            if g.binary_outcomes is not None and any(r["outcome"] == name for r in g.register_panel)
+        }
+        return said == {True}
 
     @cached_property
     def register_pooled(self) -> pd.DataFrame:
@@ -345,15 +357,15 @@ class Portfolio(TidyResult):
                 ],
                 "without_results": list(self.without_results),
                 "common_scales": self.common_scales,
-                "reach": _json_rows(self.reach),
+                "reach": json_rows(self.reach),
                 "reach_total": self.reach_total,
-                "scale_results": _json_rows(self.scale_results),
-                "shares_improved": _json_rows(self.shares_improved),
-                "effects": _json_rows(self.effects),
-                "pooled": _json_rows(self.pooled),
-                "register_effects": _json_rows(self.register_effects),
-                "register_pooled": _json_rows(self.register_pooled),
-                "too_few": _json_rows(self.too_few),
+                "scale_results": json_rows(self.scale_results),
+                "shares_improved": json_rows(self.shares_improved),
+                "effects": json_rows(self.effects),
+                "pooled": json_rows(self.pooled),
+                "register_effects": json_rows(self.register_effects),
+                "register_pooled": json_rows(self.register_pooled),
+                "too_few": json_rows(self.too_few),
             }
         )
 
@@ -422,7 +434,8 @@ def _words(name: str) -> str:
     return words[:1].upper() + words[1:]
 
 
-def _json_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
+def json_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """The rows of `frame` as JSON records: missing values null, counts as integers."""
     rows = []
     for record in frame.to_dict(orient="records"):
         row = {}
