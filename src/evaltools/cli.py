@@ -409,7 +409,7 @@ def demo(
     except EvaltoolsError as error:
         raise _fail(error) from None
     out.print(f"[green]✓[/] portfolio over two demo rounds: {folder}", highlight=False)
-    reports = sorted(out_dir.glob("*/report.html"))
+    reports = sorted(p for p in out_dir.glob("*/report.html") if p.parent.name[0] not in "._")
     if reports:
         _say_open(reports[0].parent, "a grantee's report")
     _say_open(folder, "the portfolio")

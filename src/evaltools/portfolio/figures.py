@@ -175,15 +175,16 @@ def shares_figure(
             label = portfolio.scale_label(scale, language)
             _title(ax, label, "")
             part = shares[shares["scale"] == scale]
+            rows = {  # one lookup per row, not a filter of the table per grantee
+                (None if r["kind"] == "pooled" else r["slug"]): r
+                for r in reversed(part.to_dict("records"))
+            }
             for y, slug in enumerate([*slugs, None]):
-                found = (
-                    part[part["kind"] == "pooled"] if slug is None else part[part["slug"] == slug]
-                )
-                if found.empty:
+                row = rows.get(slug)
+                if row is None:
                     if slug is not None:
                         _mark(ax, y, text("portfolio_fig_not_measured", language))
                     continue
-                row = found.iloc[0]
                 if row["suppressed"] or is_missing(row["share_improved"]):
                     hidden_items.append(f"{label} ({names[y]})")
                     _mark(ax, y, _hidden_text(portfolio, row, language))

@@ -428,14 +428,14 @@ def too_few(portfolio: RoundView) -> pd.DataFrame:
 
 def fully_hidden(portfolio: RoundView) -> list[str]:
     """Slugs of grantees of whom nothing could be reported (every result hidden)."""
-    out = []
-    for g in portfolio.grantees:
-        scales = portfolio.scale_results[portfolio.scale_results["slug"] == g.slug]
-        register = portfolio.register_effects[portfolio.register_effects["slug"] == g.slug]
-        results = pd.concat([scales["suppressed"], register["suppressed"]])
-        if results.empty or results.all():
-            out.append(g.slug)
-    return out
+    flags = pd.concat(
+        [
+            portfolio.scale_results[["slug", "suppressed"]],
+            portfolio.register_effects[["slug", "suppressed"]],
+        ]
+    )
+    shown = set(flags.loc[~flags["suppressed"].astype(bool), "slug"])  # one pass, not per grantee
+    return [g.slug for g in portfolio.grantees if g.slug not in shown]
 
 
 def suppress_rows(

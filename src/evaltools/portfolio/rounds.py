@@ -142,10 +142,10 @@ class Rounds:
     @cached_property
     def outcomes(self) -> list[str]:
         """Register outcomes with a headline effect in some round."""
-        out: list[str] = []
-        for p in (self.current, *self.rounds[:-1]):
-            out += [str(o) for o in p.register_effects["outcome"] if str(o) not in out]
-        return out
+        found = (
+            str(o) for p in (self.current, *self.rounds[:-1]) for o in p.register_effects["outcome"]
+        )
+        return list(dict.fromkeys(found))
 
     def outcome_binary(self, name: str) -> bool:
         """Whether register outcome `name` is 0/1 in every round that says."""

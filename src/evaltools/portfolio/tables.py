@@ -39,7 +39,7 @@ def _count(portfolio: Portfolio, row: pd.Series | dict[str, Any], n_col: str, la
 def hidden_limit(portfolio: Portfolio, row: pd.Series | dict[str, Any]) -> int:
     """The minimum cell size that hid `row`: its grantee's own, or the portfolio's."""
     if row.get("suppressed_by") == "grantee" and row.get("slug"):
-        return next(g.min_cell_size for g in portfolio.grantees if g.slug == row["slug"])
+        return portfolio.by_slug[row["slug"]].min_cell_size
     return portfolio.min_cell_size
 
 
@@ -89,7 +89,7 @@ def reach_table(portfolio: Portfolio, *, language: str) -> ReportTable:
             line.append(row["period"] or MISSING)
         line.append(_count(portfolio, row, "n_reached", lang))
         if register:
-            has = any(g.register_panel for g in portfolio.grantees if g.slug == row["slug"])
+            has = bool(portfolio.by_slug[row["slug"]].register_panel)
             line.append(
                 format_count(row["n_register"], portfolio.min_cell_size, lang) if has else MISSING
             )

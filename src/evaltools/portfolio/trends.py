@@ -81,9 +81,9 @@ def _value(rounds: Rounds, row: dict[str, Any], lang: str) -> str:
 def grantee_trend_table(rounds: Rounds, *, language: str) -> ReportTable:
     """Each grantee's headline numbers per round (columns: the rounds, oldest first).
 
-    Rows per grantee: clients reached; per common scale the share improved and the mean
-    change in points; per register outcome the headline effect. A grantee not in a round
-    shows "not in this round".
+    Rows per grantee: clients reached; per common scale the share improved; per register
+    outcome the headline effect. A grantee not in a round shows "not included"; a result its
+    round's file does not have, "not measured".
     """
     check_choice("language", language, LANGUAGES)
     lang = language
@@ -91,7 +91,9 @@ def grantee_trend_table(rounds: Rounds, *, language: str) -> ReportTable:
     absent = text("portfolio_trend_absent", lang)
     not_measured = text("portfolio_trend_not_measured", lang)
     present = [{g.slug for g in p.grantees} for p in rounds.rounds]
-    keys = _measure_keys(rounds)
+    # share improved, not also the change in points: the board's number, and a table of one
+    # page for a handful of grantees (the current round's changes are in the effects table)
+    keys = [k for k in _measure_keys(rounds) if k[0] != "mean_change"]
     rows, cells = [], []
     for slug in rounds.slugs:
         mine = table[table["slug"] == slug]
