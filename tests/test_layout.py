@@ -40,7 +40,6 @@ LOCAL_IMPORTS_ALLOWED: tuple[tuple[str, str, str], ...] = (
     ("evaltools.cli", "evaltools.batch.round", _CLI),
     ("evaltools.cli", "evaltools.portfolio.build", _CLI),
     ("evaltools.cli", "evaltools.data.demo", _CLI),
-    ("evaltools.cli", "evaltools.portfolio.demo", _CLI),
     ("evaltools.cli", "evaltools.prepost.client_sheet", _CLI),
     ("evaltools.batch.worker", "evaltools.run.pipeline", _WORKER),
     ("evaltools.batch.worker", "evaltools.render.pdf", _WORKER),

@@ -374,8 +374,7 @@ def demo(
         bool, typer.Option("--data-only", help="Write the demo data and stop.", metavar="")
     ] = False,
 ) -> None:
-    """Generate the synthetic demo data, render every demo grantee's report, write the round
-    before (a year earlier, results only) and the portfolio over both rounds."""
+    """Write the demo data, every demo grantee's report, and the portfolio over two rounds."""
     # slow to import (scipy, for the simulated data): see the module docstring
     from evaltools.data.demo import demo_params_files, write_all_demo_data
 
@@ -392,27 +391,19 @@ def demo(
             run(params_file, out_dir=out_dir, renderer=chosen, timeout=None)
         except typer.Exit as exit_:
             failures += exit_.exit_code != 0
-    # the round before (a year earlier), and the portfolio over both rounds
-    from evaltools.portfolio.build import build_portfolio  # slow: see the module docstring
-    from evaltools.portfolio.demo import PREVIOUS_ROUND_FOLDER, previous_demo_round
+    from evaltools.portfolio.build import build_demo_portfolio  # slow: see the module docstring
 
-    try:
+    try:  # the round before (a year earlier), and the portfolio over both rounds
         with console.status("portfolio") as status:
-            status.update("portfolio: the previous demo round (a year earlier)")
-            previous = previous_demo_round(out_dir / PREVIOUS_ROUND_FOLDER)
-            folder = build_portfolio(
-                out_dir,
-                previous=[previous],
-                renderer=chosen,
-                on_step=lambda text: status.update(f"portfolio: {text}"),
-            )
+            step = lambda text: status.update(f"portfolio: {text}")  # noqa: E731
+            folder = build_demo_portfolio(out_dir, renderer=chosen, on_step=step)
     except EvaltoolsError as error:
         raise _fail(error) from None
     out.print(f"[green]✓[/] portfolio over two demo rounds: {folder}", highlight=False)
-    reports = sorted(p for p in out_dir.glob("*/report.html") if p.parent.name[0] not in "._")
-    if reports:
-        _say_open(reports[0].parent, "a grantee's report")
-    _say_open(folder, "the portfolio")
+    reports = (p for p in sorted(out_dir.glob("*/report.html")) if p.parent.name[0] not in "._")
+    for path, what in ((next(reports, None), "a grantee's report"), (folder, "the portfolio")):
+        if path is not None and (path := path / "report.html" if path.is_dir() else path).is_file():
+            out.print(f"open {path}  ({what})", highlight=False, soft_wrap=True)
     if failures:
         raise typer.Exit(code=1)
 
@@ -422,25 +413,18 @@ def portfolio(
     round_dirs: Annotated[
         list[Path],
         typer.Argument(
-            help="A round's report folder (one <slug>/results.json each). Give several, "
-            "oldest first, to show each grantee's and the pooled trend: the last is the round "
-            "the report is about, e.g. reports/2024 reports/2025.",
+            help="A round's report folder (<slug>/results.json each); several, oldest first, "
+            "add the trend (the last is the report's round): reports/2024 reports/2025.",
+            show_default=False,
             metavar="ROUND...",
         ),
     ],
     out_dir: Annotated[
         Path | None,
-        typer.Option(
-            "--out",
-            help="Where to write it (default: the last ROUND/_portfolio).",
-            metavar="FOLDER",
-        ),
+        typer.Option("--out", help="Default: the last ROUND/_portfolio.", metavar="FOLDER"),
     ] = None,
     brand: Annotated[
-        str,
-        typer.Option(
-            help="The foundation's brand: a folder under templates/brands/.", metavar="BRAND"
-        ),
+        str, typer.Option(help="The foundation's brand (templates/brands/).", metavar="BRAND")
     ] = "default",
     language: Annotated[str, typer.Option(help="da or en.", metavar="da|en")] = "da",
     title: Annotated[str | None, typer.Option(help="The report's title.", metavar="TEXT")] = None,
@@ -448,8 +432,7 @@ def portfolio(
 ) -> None:
     """Build the foundation-level portfolio report from every grantee's results.json.
 
-    With several rounds (oldest first) the report adds each grantee's and the pooled trend
-    from round to round; every results.json must have a schema version this evaltools reads.
+    Several rounds, oldest first, add each grantee's and the pooled trend from round to round.
     """
     from evaltools.portfolio.build import build_portfolio  # slow: see the module docstring
 
@@ -473,14 +456,6 @@ def portfolio(
     except EvaltoolsError as error:
         raise _fail(error) from None
     out.print(f"[green]✓[/] portfolio: {folder}", highlight=False)
-
-
-def _say_open(folder: Path, what: str) -> None:
-    """Say which file of a finished report folder to open (its HTML report, else its PDF)."""
-    for name in ("report.html", "report.pdf"):
-        if (folder / name).is_file():
-            out.print(f"open {folder / name}  ({what})", highlight=False, soft_wrap=True)
-            return
 
 
 @app.command()

@@ -19,6 +19,7 @@ import nbformat
 from evaltools.choices import LANGUAGES, Language, Renderer, check_choice
 from evaltools.errors import ExecutionError, OutputError
 from evaltools.paths import notebooks_dir
+from evaltools.portfolio.demo import PREVIOUS_ROUND_FOLDER, previous_demo_round
 from evaltools.portfolio.round import PORTFOLIO_FOLDER, PORTFOLIO_JSON, Portfolio
 from evaltools.portfolio.rounds import load_rounds
 from evaltools.render import ReportMeta, render_report
@@ -134,6 +135,20 @@ def build_portfolio(
             raise OutputError(f"{final}: could not write the portfolio ({exc}).") from exc
         raise
     return final
+
+
+def build_demo_portfolio(
+    out_dir: Path,
+    *,
+    renderer: Renderer = "auto",
+    on_step: Callable[[str], None] | None = None,
+) -> Path:
+    """The demo's round before (a year earlier, into ``<out_dir>/_previous_round``) and the
+    portfolio over it and the demo reports in `out_dir`; returns the portfolio's folder."""
+    step = on_step or (lambda _text: None)
+    step("the previous demo round (a year earlier)")
+    previous = previous_demo_round(Path(out_dir) / PREVIOUS_ROUND_FOLDER)
+    return build_portfolio(out_dir, previous=[previous], renderer=renderer, on_step=on_step)
 
 
 def _execute(
