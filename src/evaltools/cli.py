@@ -395,8 +395,7 @@ def demo(
 
     try:  # the round before (a year earlier), and the portfolio over both rounds
         with console.status("portfolio") as status:
-            step = lambda text: status.update(f"portfolio: {text}")  # noqa: E731
-            folder = build_demo_portfolio(out_dir, renderer=chosen, on_step=step)
+            folder = build_demo_portfolio(out_dir, renderer=chosen, on_step=status.update)
     except EvaltoolsError as error:
         raise _fail(error) from None
     out.print(f"[green]✓[/] portfolio over two demo rounds: {folder}", highlight=False)
@@ -415,7 +414,6 @@ def portfolio(
         typer.Argument(
             help="A round's report folder (<slug>/results.json each); several, oldest first, "
             "add the trend (the last is the report's round): reports/2024 reports/2025.",
-            show_default=False,
             metavar="ROUND...",
         ),
     ],
@@ -432,8 +430,7 @@ def portfolio(
 ) -> None:
     """Build the foundation-level portfolio report from every grantee's results.json.
 
-    Several rounds, oldest first, add each grantee's and the pooled trend from round to round.
-    """
+    Several rounds, oldest first, add each grantee's and the pooled trend round on round."""
     from evaltools.portfolio.build import build_portfolio  # slow: see the module docstring
 
     chosen = _renderer(renderer)
