@@ -94,14 +94,16 @@ def grantee_trend_table(rounds: Rounds, *, language: str) -> ReportTable:
     # share improved, not also the change in points: the board's number, and a table of one
     # page for a handful of grantees (the current round's changes are in the effects table)
     keys = [k for k in _measure_keys(rounds) if k[0] != "mean_change"]
+    cells_of: dict[tuple[Any, ...], dict[int, dict[str, Any]]] = {}  # one pass over the rows
+    for r in table.to_dict("records"):
+        item = None if is_missing(r["item"]) else r["item"]
+        cells_of.setdefault((r["slug"], r["measure"], item), {})[int(r["round_index"])] = r
     rows, cells = [], []
     for slug in rounds.slugs:
-        mine = table[table["slug"] == slug]
         for measure, item in keys:
-            part = mine[(mine["measure"] == measure) & _same(mine["item"], item)]
-            if part.empty:
+            by_round = cells_of.get((slug, measure, item))
+            if not by_round:
                 continue
-            by_round = {int(r["round_index"]): r for r in part.to_dict("records")}
             rows.append((rounds.grantee_names[slug], _label(rounds, measure, item, lang)))
             cells.append(
                 tuple(
