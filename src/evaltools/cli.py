@@ -376,7 +376,7 @@ def demo(
         bool, typer.Option("--data-only", help="Write the demo data and stop.", metavar="")
     ] = False,
 ) -> None:
-    """Generate the synthetic demo data and render every demo grantee's report."""
+    """Write the demo data, every demo grantee's report, and the portfolio over two rounds."""
     # slow to import (scipy, for the simulated data): see the module docstring
     from evaltools.data.demo import demo_params_files, write_all_demo_data
 
@@ -393,32 +393,46 @@ def demo(
             run(params_file, out_dir=out_dir, renderer=chosen, timeout=None)
         except typer.Exit as exit_:
             failures += exit_.exit_code != 0
+    from evaltools.portfolio.build import build_demo_portfolio  # slow: see the module docstring
+
+    try:  # the round before (a year earlier), and the portfolio over both rounds
+        with console.status("portfolio") as status:
+            folder = build_demo_portfolio(out_dir, renderer=chosen, on_step=status.update)
+    except EvaltoolsError as error:
+        raise _fail(error) from None
+    out.print(f"[green]✓[/] portfolio over two demo rounds: {folder}", highlight=False)
+    reports = (p for p in sorted(out_dir.glob("*/report.html")) if p.parent.name[0] not in "._")
+    for path, what in ((next(reports, None), "a grantee's report"), (folder, "the portfolio")):
+        if path is not None and (path := path / "report.html" if path.is_dir() else path).is_file():
+            out.print(f"open {path}  ({what})", highlight=False, soft_wrap=True)
     if failures:
         raise typer.Exit(code=1)
 
 
 @app.command()
 def portfolio(
-    round_dir: Annotated[
-        Path,
+    round_dirs: Annotated[
+        list[Path],
         typer.Argument(
-            help="A round's report folder (one <slug>/results.json each).", metavar="ROUND"
+            help="A round's report folder (<slug>/results.json each); several, oldest first, "
+            "add the trend (the last is the report's round): reports/2024 reports/2025.",
+            metavar="ROUND...",
         ),
     ],
     out_dir: Annotated[
         Path | None,
-        typer.Option(
-            "--out", help="Where to write it (default: ROUND/_portfolio).", metavar="FOLDER"
-        ),
+        typer.Option("--out", help="Default: the last ROUND/_portfolio.", metavar="FOLDER"),
     ] = None,
     brand: Annotated[
-        str, typer.Option(help="A folder under templates/brands/.", metavar="BRAND")
+        str, typer.Option(help="The foundation's brand (templates/brands/).", metavar="BRAND")
     ] = "default",
     language: Annotated[str, typer.Option(help="da or en.", metavar="da|en")] = "da",
     title: Annotated[str | None, typer.Option(help="The report's title.", metavar="TEXT")] = None,
     renderer: RendererOption = "auto",
 ) -> None:
-    """Build the foundation-level portfolio report from every grantee's results.json."""
+    """Build the foundation-level portfolio report from every grantee's results.json.
+
+    Several rounds, oldest first, add each grantee's and the pooled trend round on round."""
     from evaltools.portfolio.build import build_portfolio  # slow: see the module docstring
 
     chosen = _renderer(renderer)
@@ -429,7 +443,8 @@ def portfolio(
     try:
         with console.status("portfolio") as status:
             folder = build_portfolio(
-                round_dir,
+                round_dirs[-1],
+                previous=round_dirs[:-1],
                 out_dir=out_dir,
                 brand=brand,
                 language=language,  # type: ignore[arg-type]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -63,6 +64,22 @@ def test_portfolio_of_a_missing_round_exits_2(tmp_path: Path) -> None:
     result = evaltools("portfolio", str(tmp_path / "nope"))
     assert result.returncode == 2
     assert "not a folder" in result.stderr
+
+
+def test_portfolio_of_rounds_with_an_unreadable_schema_version_exits_2(tmp_path: Path) -> None:
+    # issue 11, item 5: several rounds; a results.json of another schema version is named
+    rounds = []
+    for name, version in (("2024", 2), ("2025", 1)):
+        folder = tmp_path / name / "a"
+        folder.mkdir(parents=True)
+        document = {"schema_version": version, "grantee": "A", "period": name}
+        (folder / "results.json").write_text(json.dumps(document), encoding="utf-8")
+        rounds.append(str(tmp_path / name))
+    result = evaltools("portfolio", *rounds)
+    assert result.returncode == 2, result.stderr
+    message = " ".join(result.stderr.split())
+    assert "2024/a/results.json" in message and "schema version 2" in message
+    assert not (tmp_path / "2025" / "_portfolio").exists()
 
 
 @pytest.mark.parametrize("command", ["run", "batch"])

@@ -10,7 +10,6 @@ complete, so a failure never leaves a half-written portfolio in place of a good 
 from __future__ import annotations
 
 import shutil
-import tempfile
 from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
@@ -20,13 +19,15 @@ import nbformat
 from evaltools.choices import LANGUAGES, Language, Renderer, check_choice
 from evaltools.errors import ExecutionError, OutputError
 from evaltools.paths import notebooks_dir
-from evaltools.portfolio.round import PORTFOLIO_FOLDER, PORTFOLIO_JSON, Portfolio, load_round
+from evaltools.portfolio.demo import PREVIOUS_ROUND_FOLDER, previous_demo_round
+from evaltools.portfolio.round import PORTFOLIO_FOLDER, PORTFOLIO_JSON, Portfolio
+from evaltools.portfolio.rounds import load_rounds
 from evaltools.render import ReportMeta, render_report
 from evaltools.render.report_notebook import build_report_notebook
 from evaltools.report.brand import Brand, load_brand
 from evaltools.report.i18n import text
 from evaltools.run.execute import execute_notebook, kernel_name
-from evaltools.run.publish import publish, writable_folder
+from evaltools.run.publish import publish, working_folder, writable_folder
 
 NOTEBOOK = "portfolio.ipynb"
 
@@ -34,6 +35,7 @@ NOTEBOOK = "portfolio.ipynb"
 def build_portfolio(
     round_dir: Path,
     *,
+    previous: Sequence[Path] = (),
     out_dir: Path | None = None,
     brand: str = "default",
     language: Language = "da",
@@ -48,7 +50,11 @@ def build_portfolio(
     Parameters
     ----------
     round_dir
-        The folder with one report folder per grantee, each holding ``results.json``.
+        The folder with one report folder per grantee, each holding ``results.json``: the
+        round the report is about.
+    previous
+        Earlier rounds' folders, oldest first: the report adds each grantee's and the pooled
+        trend over them and `round_dir` (and ``portfolio.json`` the trend tables).
     out_dir
         The portfolio's folder (default ``<round_dir>/_portfolio``); replaced as a whole.
     brand
@@ -75,8 +81,9 @@ def build_portfolio(
     Raises
     ------
     DataError
-        If `round_dir` holds no ``results.json``, one is malformed (the message names it), or
-        they have different schema versions.
+        If a round holds no ``results.json``, one is malformed or of a schema version this
+        evaltools does not read (the message names the file), or they have different schema
+        versions.
     ParamsError
         If `language`, `brand`, `renderer` or a format is not allowed.
     ExecutionError, RenderError, OutputError
@@ -90,15 +97,17 @@ def build_portfolio(
         check_choice("formats", fmt, ("html", "pdf"))
     step("reading the grantees' results")
     round_dir = Path(round_dir).resolve()
-    portfolio = load_round(round_dir, language=language)
+    earlier = [Path(p).resolve() for p in previous]
+    portfolio = load_rounds([*earlier, round_dir], language=language).current
     brand_spec = load_brand(brand)
     final = Path(out_dir).resolve() if out_dir is not None else round_dir / PORTFOLIO_FOLDER
     parent = writable_folder(final.parent)
-    workdir = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=parent))
+    workdir = working_folder(parent, final.name)  # a grantee folder's permissions
     try:
         step("running the portfolio notebook")
         executed = _execute(
             round_dir=round_dir,
+            previous=earlier,
             workdir=workdir,
             language=language,
             brand=brand,
@@ -128,9 +137,24 @@ def build_portfolio(
     return final
 
 
+def build_demo_portfolio(
+    out_dir: Path,
+    *,
+    renderer: Renderer = "auto",
+    on_step: Callable[[str], None] | None = None,
+) -> Path:
+    """The demo's round before (a year earlier, into ``<out_dir>/_previous_round``) and the
+    portfolio over it and the demo reports in `out_dir`; returns the portfolio's folder."""
+    step = on_step or (lambda _text: None)
+    step("the previous demo round (a year earlier)")
+    previous = previous_demo_round(Path(out_dir) / PREVIOUS_ROUND_FOLDER)
+    return build_portfolio(out_dir, previous=[previous], renderer=renderer, on_step=on_step)
+
+
 def _execute(
     *,
     round_dir: Path,
+    previous: Sequence[Path],
     workdir: Path,
     language: str,
     brand: str,
@@ -143,6 +167,7 @@ def _execute(
         workdir / NOTEBOOK,
         parameters={
             "round_dir": str(round_dir),
+            "previous_rounds": [str(p) for p in previous],
             "language": language,
             "brand": brand,
             "output_dir": str(workdir),

@@ -48,6 +48,10 @@ if TYPE_CHECKING:
     from evaltools.portfolio.round import Portfolio
 
 _MAX_COLUMNS = 3
+#: More grantees than this: a forest plot shows them as one row of dots, not a row each.
+MAX_FIGURE_ROWS = 30
+_JITTER = 0.25
+_EFFECT_COLUMNS = ("estimate", "ci_low", "ci_high")
 
 
 @dataclass(frozen=True)
@@ -117,8 +121,9 @@ def register_figure(
     if table.empty:
         return None
     pooled = portfolio.register_pooled.set_index("outcome")
-    panels = []
+    panels, axes_labels, binaries = [], [], []
     for outcome in dict.fromkeys(table["outcome"]):
+        binary = portfolio.outcome_binary(str(outcome))
         part = table[table["outcome"] == outcome].assign(kind="grantee")
         if outcome in pooled.index:
             p = pooled.loc[outcome]
@@ -131,18 +136,23 @@ def register_figure(
                 "slug": None,
             }
             part = pd.concat([part, pd.DataFrame([extra])], ignore_index=True)
+        if binary:  # percentage points, as the grantee's report shows them
+            part = part.assign(**{c: part[c].astype(float) * 100 for c in _EFFECT_COLUMNS})
         label = portfolio.outcome_label(str(outcome), language)
         panels.append(_panel(label, "", part, "estimate", "ci_low", "ci_high"))
+        axis_key = "portfolio_fig_register_axis_pp" if binary else "portfolio_fig_register_axis"
+        axes_labels.append(text(axis_key, language))
+        binaries.append(binary)
     return _forest(
         portfolio,
         panels,
         language=language,
         palette=palette,
         title=text("portfolio_fig_register_title", language),
-        axis=text("portfolio_fig_register_axis", language),
+        axis=axes_labels,
         note=text("portfolio_fig_register_note", language),
         share_x=False,
-        fmt=lambda v: fmt_number(v, language, 3),
+        fmt=lambda v: fmt_number(v, language, 1 if all(binaries) else 2, sign=True),
     )
 
 
@@ -161,6 +171,9 @@ def shares_figure(
     colours = semantic_colours(palette)
     slugs = _row_slugs(shares)
     names = [portfolio.grantee_names[s] for s in slugs] + [text("portfolio_fig_all", language)]
+    compact = len(slugs) > MAX_FIGURE_ROWS  # one row of dots: a bar each would not be read
+    if compact:
+        names = [text("portfolio_fig_each", language, n=len(slugs)), names[-1]]
     hidden_items: list[str] = []
     with figure_style():
         fig, axes = _grid(len(portfolio.common_scales), len(names))
@@ -168,15 +181,21 @@ def shares_figure(
             label = portfolio.scale_label(scale, language)
             _title(ax, label, "")
             part = shares[shares["scale"] == scale]
-            for y, slug in enumerate([*slugs, None]):
-                found = (
-                    part[part["kind"] == "pooled"] if slug is None else part[part["slug"] == slug]
-                )
-                if found.empty:
+            rows = {  # one lookup per row, not a filter of the table per grantee
+                (None if r["kind"] == "pooled" else r["slug"]): r
+                for r in reversed(part.to_dict("records"))
+            }
+            if compact:
+                _dots(ax, part, slugs, semantic_colours(palette)["good"])
+                slugs_drawn: list[str | None] = [None]
+            else:
+                slugs_drawn = [*slugs, None]
+            for y, slug in enumerate(slugs_drawn, start=len(names) - len(slugs_drawn)):
+                row = rows.get(slug)
+                if row is None:
                     if slug is not None:
                         _mark(ax, y, text("portfolio_fig_not_measured", language))
                     continue
-                row = found.iloc[0]
                 if row["suppressed"] or is_missing(row["share_improved"]):
                     hidden_items.append(f"{label} ({names[y]})")
                     _mark(ax, y, _hidden_text(portfolio, row, language))
@@ -199,13 +218,17 @@ def shares_figure(
             ax.xaxis.set_major_formatter(number_formatter(language, percent=True))
             ax.grid(axis="y", visible=False)
             ax.tick_params(axis="y", length=0)
-            ax.axhline(len(slugs) - 0.5, color="#DDDDDD", lw=0.8, zorder=0)
+            ax.axhline(len(names) - 1.5, color="#DDDDDD", lw=0.8, zorder=0)
         _row_labels(axes, names)
         _bottom_labels(axes, text("portfolio_fig_shares_axis", language))
         finish(
             fig,
             text("portfolio_fig_shares_title", language),
-            [text("portfolio_fig_shares_note", language), _hidden_note(hidden_items, language)],
+            [
+                text("portfolio_fig_shares_note", language),
+                text("portfolio_fig_compact_note", language, n=MAX_FIGURE_ROWS) if compact else "",
+                _hidden_note(hidden_items, language),
+            ],
         )
     return fig
 
@@ -241,7 +264,7 @@ def _forest(
     language: str,
     palette: Palette,
     title: str,
-    axis: str,
+    axis: str | Sequence[str],
     note: str,
     share_x: bool,
     fmt: Callable[[float], str],
@@ -250,6 +273,9 @@ def _forest(
     pooled_colour = _pooled_colour(palette)
     slugs = list(dict.fromkeys(s for p in panels for s in p.rows["slug"]))
     names = [portfolio.grantee_names[s] for s in slugs]
+    compact = len(slugs) > MAX_FIGURE_ROWS  # one row of dots: a row each would not be read
+    if compact:
+        names = [text("portfolio_fig_each", language, n=len(slugs))]
     has_pooled = any(p.pooled for p in panels)
     if has_pooled:
         names.append(text("portfolio_fig_pooled", language))
@@ -261,8 +287,18 @@ def _forest(
             _title(ax, panel.title, panel.subtitle)
             xs = [0.0]
             by_slug = {r.slug: r for r in panel.rows.itertuples()}
-            for y, slug in enumerate(slugs):
+            hidden = 0
+            for i, slug in enumerate(slugs):
                 row = by_slug.get(slug)
+                if compact:
+                    if row is not None and not (row.suppressed or is_missing(row.estimate)):
+                        y = _JITTER * math.sin(1.7 * i)  # spread, deterministic
+                        ax.plot([row.estimate], [y], "o", color=colour, ms=4, alpha=0.6)
+                        xs.append(row.estimate)
+                    else:
+                        hidden += row is not None
+                    continue
+                y = i
                 if row is None:
                     _mark(ax, y, text("portfolio_fig_not_measured", language))
                     continue
@@ -284,8 +320,13 @@ def _forest(
                     fontsize=7,
                 )
                 xs.append(row.estimate)
+            if hidden:
+                hidden_items.append(
+                    f"{panel.title} ({text('portfolio_fig_n_grantees', language, n=hidden)})"
+                )
+            rows_above = 1 if compact else len(slugs)
             if panel.pooled is not None:
-                y = len(slugs)
+                y = rows_above
                 p = panel.pooled
                 diamond = [
                     (p["low"], y),
@@ -304,7 +345,7 @@ def _forest(
                     fontsize=7,
                 )
                 xs += [p["low"], p["high"]]
-                ax.axhline(len(slugs) - 0.5, color="#DDDDDD", lw=0.8, zorder=0)
+                ax.axhline(rows_above - 0.5, color="#DDDDDD", lw=0.8, zorder=0)
             ax.axvline(0, color="#8A8A8A", lw=0.9, zorder=1)
             spans += xs
             if not share_x:
@@ -317,11 +358,23 @@ def _forest(
             _xlim(axes[0], spans)
         _row_labels(axes, names)
         _bottom_labels(axes, axis)
-        finish(fig, title, [note, _hidden_note(hidden_items, language)])
+        compact_note = text("portfolio_fig_compact_note", language, n=MAX_FIGURE_ROWS)
+        notes = [note, compact_note if compact else "", _hidden_note(hidden_items, language)]
+        finish(fig, title, notes)
     return fig
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def _dots(ax: Axes, part: pd.DataFrame, slugs: Sequence[str], colour: str) -> None:
+    """Every grantee's share improved as a dot on row 0 (the compact figure); hidden not."""
+    shown = part[(part["kind"] == "grantee") & ~part["suppressed"].astype(bool)]
+    order = {s: i for i, s in enumerate(slugs)}
+    for r in shown.itertuples():
+        if not is_missing(r.share_improved):
+            y = _JITTER * math.sin(1.7 * order[r.slug])
+            ax.plot([r.share_improved], [y], "o", color=colour, ms=4, alpha=0.6)
 
 
 def _pooled_colour(palette: Palette) -> str:
@@ -360,12 +413,14 @@ def _row_labels(axes: Sequence[Axes], names: Sequence[str]) -> None:
             ax.tick_params(axis="y", labelleft=True)
 
 
-def _bottom_labels(axes: Sequence[Axes], label: str) -> None:
-    """The x label (and tick labels) on each panel with no panel below it."""
+def _bottom_labels(axes: Sequence[Axes], label: str | Sequence[str]) -> None:
+    """The x label (and tick labels) on each panel with no panel below it; `label` per panel
+    when the panels' units differ."""
     ncols = axes[0].get_subplotspec().get_gridspec().ncols
+    labels = [label] * len(axes) if isinstance(label, str) else list(label)
     for i, ax in enumerate(axes):
-        if i + ncols >= len(axes):
-            ax.set_xlabel(label)
+        if i + ncols >= len(axes) or len(set(labels)) > 1:
+            ax.set_xlabel(labels[i])
             ax.xaxis.set_tick_params(labelbottom=True)
 
 

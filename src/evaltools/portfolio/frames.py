@@ -336,7 +336,8 @@ def register_effects(portfolio: RoundView) -> pd.DataFrame:
 
     Per grantee and outcome the headline estimator, the one the grantee's own report leads
     with (:mod:`evaltools.results.headline`: ``did``, else ``staggered_simple``, else ``twfe``):
-    ``outcome``, ``slug``, ``grantee``, ``estimator``, ``estimate``, ``se``, ``ci_low``,
+    ``outcome``, ``slug``, ``grantee``, ``estimator``, ``binary`` (a 0/1 outcome, shown in
+    percentage points; None when the file does not say), ``estimate``, ``se``, ``ci_low``,
     ``ci_high``, ``p_value``, ``pretrend_p``, ``n_treated``, ``n_comparison``,
     ``suppressed``, ``suppressed_by``. Empty when no grantee has register results.
     """
@@ -359,6 +360,7 @@ def register_effects(portfolio: RoundView) -> pd.DataFrame:
                 "slug": g.slug,
                 "grantee": portfolio.grantee_names[g.slug],
                 "estimator": estimator,
+                "binary": None if g.binary_outcomes is None else outcome in g.binary_outcomes,
                 "n_treated": np.nan if hidden else float(r["n_treated"]),
                 "n_comparison": np.nan if hidden else float(r["n_comparison"]),
                 "suppressed_by": BY_GRANTEE if hidden else None,
@@ -372,6 +374,7 @@ def register_effects(portfolio: RoundView) -> pd.DataFrame:
         "slug",
         "grantee",
         "estimator",
+        "binary",
         *_REGISTER_STATS,
         "n_treated",
         "n_comparison",
@@ -425,14 +428,14 @@ def too_few(portfolio: RoundView) -> pd.DataFrame:
 
 def fully_hidden(portfolio: RoundView) -> list[str]:
     """Slugs of grantees of whom nothing could be reported (every result hidden)."""
-    out = []
-    for g in portfolio.grantees:
-        scales = portfolio.scale_results[portfolio.scale_results["slug"] == g.slug]
-        register = portfolio.register_effects[portfolio.register_effects["slug"] == g.slug]
-        results = pd.concat([scales["suppressed"], register["suppressed"]])
-        if results.empty or results.all():
-            out.append(g.slug)
-    return out
+    flags = pd.concat(
+        [
+            portfolio.scale_results[["slug", "suppressed"]],
+            portfolio.register_effects[["slug", "suppressed"]],
+        ]
+    )
+    shown = set(flags.loc[~flags["suppressed"].astype(bool), "slug"])  # one pass, not per grantee
+    return [g.slug for g in portfolio.grantees if g.slug not in shown]
 
 
 def suppress_rows(

@@ -80,6 +80,9 @@ class GranteeResults:
         What the file says about its scales (labels, range, direction), by name.
     outcome_labels
         Labels of register outcomes (``{"da": ..., "en": ...}``), by name.
+    binary_outcomes
+        The register outcomes that are 0/1, whose effects the grantee's report shows in
+        percentage points (None when the file does not say: written before the field).
     sha256
         The file's SHA-256 (recorded in ``portfolio.json``).
     document
@@ -101,6 +104,7 @@ class GranteeResults:
     has_n_clients: bool = False
     scales: Mapping[str, ScaleInfo] = field(default_factory=dict)
     outcome_labels: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    binary_outcomes: frozenset[str] | None = None
     sha256: str = ""
     document: ResultsDocument | None = None
 
@@ -121,6 +125,8 @@ def read_results(path: str | Path) -> GranteeResults:
     """
     path = Path(path)
     document = read_document(path)
+    sample = document.register_panel_sample
+    binary = sample.binary_outcomes if sample is not None else None
     return GranteeResults(
         slug=path.parent.name,
         path=path,
@@ -148,6 +154,7 @@ def read_results(path: str | Path) -> GranteeResults:
         outcome_labels={
             o.name: o.label.model_dump() for o in document.outcomes or () if o.label is not None
         },
+        binary_outcomes=None if binary is None else frozenset(binary),
         sha256=sha256(path),
         document=document,
     )

@@ -22,6 +22,8 @@ recomputed from a total. :func:`evaltools.portfolio.build.build_portfolio` rende
 from __future__ import annotations
 
 import math
+from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -151,24 +153,37 @@ class Portfolio(TidyResult):
     @cached_property
     def grantee_names(self) -> dict[str, str]:
         """Each grantee's name by slug (with the slug added where two names are the same)."""
-        names = [g.grantee for g in self.grantees]
+        counts = Counter(g.grantee for g in self.grantees)  # once: 96 grantees take no time
         return {
-            g.slug: g.grantee if names.count(g.grantee) == 1 else f"{g.grantee} ({g.slug})"
+            g.slug: g.grantee if counts[g.grantee] == 1 else f"{g.grantee} ({g.slug})"
             for g in self.grantees
         }
 
+    @cached_property
+    def by_slug(self) -> dict[str, GranteeResults]:
+        """Each grantee's results by slug."""
+        return {g.slug: g for g in self.grantees}
+
     def scale_info(self, name: str) -> ScaleInfo:
         """What the grantees' files say about scale `name` (the first file giving each fact)."""
-        infos = [g.scales[name] for g in self.grantees if name in g.scales]
-        return ScaleInfo(
-            name=name,
-            label=next((i.label for i in infos if i.label), None),
-            area=next((i.area for i in infos if i.area), None),
-            range=next((i.range for i in infos if i.range), None),
-            higher_is_better=next(
-                (i.higher_is_better for i in infos if i.higher_is_better is not None), None
-            ),
-        )
+        return self._scale_infos.get(name) or ScaleInfo(name=name)
+
+    @cached_property
+    def _scale_infos(self) -> dict[str, ScaleInfo]:
+        # once per portfolio: every table row asks for its scale's label and direction
+        found: dict[str, list[ScaleInfo]] = {}
+        for g in self.grantees:
+            for name, info in g.scales.items():
+                found.setdefault(name, []).append(info)
+        return {name: _first_facts(name, infos) for name, infos in found.items()}
+
+    @cached_property
+    def _outcome_labels(self) -> dict[str, Mapping[str, str]]:
+        labels: dict[str, Mapping[str, str]] = {}
+        for g in self.grantees:
+            for name, label in g.outcome_labels.items():
+                labels.setdefault(name, label)
+        return labels
 
     def scale_label(self, name: str, language: str | None = None) -> str:
         """The scale's label in `language` (from the results files; else its name in words)."""
@@ -179,10 +194,8 @@ class Portfolio(TidyResult):
     def outcome_label(self, name: str, language: str | None = None) -> str:
         """A register outcome's label in `language` (else its name in words)."""
         lang = language or self.language
-        for g in self.grantees:
-            if name in g.outcome_labels:
-                return g.outcome_labels[name][lang]
-        return _words(name)
+        label = self._outcome_labels.get(name)
+        return label[lang] if label else _words(name)
 
     @cached_property
     def direction_conflicts(self) -> list[str]:
@@ -286,11 +299,23 @@ class Portfolio(TidyResult):
         Per grantee and outcome the headline estimator, the one the grantee's report leads
         with (:mod:`evaltools.results.headline`: ``did``, else ``staggered_simple``, else
         ``twfe``):
-        ``outcome``, ``slug``, ``grantee``, ``estimator``, ``estimate``, ``se``, ``ci_low``,
-        ``ci_high``, ``p_value``, ``pretrend_p``, ``n_treated``, ``n_comparison``,
-        ``suppressed``, ``suppressed_by``. Empty when no grantee has register results.
+        ``outcome``, ``slug``, ``grantee``, ``estimator``, ``binary`` (a 0/1 outcome: the
+        report shows it in percentage points; None when the file does not say), ``estimate``,
+        ``se``, ``ci_low``, ``ci_high``, ``p_value``, ``pretrend_p``, ``n_treated``,
+        ``n_comparison``, ``suppressed``, ``suppressed_by``. Empty when no grantee has
+        register results.
         """
         return frames.register_effects(self)
+
+    def outcome_binary(self, name: str) -> bool:
+        """Whether register outcome `name` is 0/1 (shown in percentage points): so some
+        grantee's file says, and none says otherwise."""
+        said = {
+            name in g.binary_outcomes
+            for g in self.grantees
+            if g.binary_outcomes is not None and any(r["outcome"] == name for r in g.register_panel)
+        }
+        return said == {True}
 
     @cached_property
     def register_pooled(self) -> pd.DataFrame:
@@ -345,15 +370,15 @@ class Portfolio(TidyResult):
                 ],
                 "without_results": list(self.without_results),
                 "common_scales": self.common_scales,
-                "reach": _json_rows(self.reach),
+                "reach": json_rows(self.reach),
                 "reach_total": self.reach_total,
-                "scale_results": _json_rows(self.scale_results),
-                "shares_improved": _json_rows(self.shares_improved),
-                "effects": _json_rows(self.effects),
-                "pooled": _json_rows(self.pooled),
-                "register_effects": _json_rows(self.register_effects),
-                "register_pooled": _json_rows(self.register_pooled),
-                "too_few": _json_rows(self.too_few),
+                "scale_results": json_rows(self.scale_results),
+                "shares_improved": json_rows(self.shares_improved),
+                "effects": json_rows(self.effects),
+                "pooled": json_rows(self.pooled),
+                "register_effects": json_rows(self.register_effects),
+                "register_pooled": json_rows(self.register_pooled),
+                "too_few": json_rows(self.too_few),
             }
         )
 
@@ -417,12 +442,26 @@ class Portfolio(TidyResult):
 # --------------------------------------------------------------------------- helpers
 
 
+def _first_facts(name: str, infos: list[ScaleInfo]) -> ScaleInfo:
+    """One scale's facts: from the first file giving each."""
+    return ScaleInfo(
+        name=name,
+        label=next((i.label for i in infos if i.label), None),
+        area=next((i.area for i in infos if i.area), None),
+        range=next((i.range for i in infos if i.range), None),
+        higher_is_better=next(
+            (i.higher_is_better for i in infos if i.higher_is_better is not None), None
+        ),
+    )
+
+
 def _words(name: str) -> str:
     words = str(name).replace("_", " ").strip()
     return words[:1].upper() + words[1:]
 
 
-def _json_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
+def json_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """The rows of `frame` as JSON records: missing values null, counts as integers."""
     rows = []
     for record in frame.to_dict(orient="records"):
         row = {}

@@ -17,6 +17,7 @@ from evaltools.choices import LANGUAGES, check_choice
 from evaltools.privacy.suppression import format_count
 from evaltools.report.i18n import MISSING, fmt_number, fmt_p, fmt_percent, is_missing, text
 from evaltools.report.table import ReportTable, fmt_ci, occasion_name
+from evaltools.results.headline import format_effect
 
 if TYPE_CHECKING:
     from evaltools.portfolio.round import Portfolio
@@ -38,7 +39,7 @@ def _count(portfolio: Portfolio, row: pd.Series | dict[str, Any], n_col: str, la
 def hidden_limit(portfolio: Portfolio, row: pd.Series | dict[str, Any]) -> int:
     """The minimum cell size that hid `row`: its grantee's own, or the portfolio's."""
     if row.get("suppressed_by") == "grantee" and row.get("slug"):
-        return next(g.min_cell_size for g in portfolio.grantees if g.slug == row["slug"])
+        return portfolio.by_slug[row["slug"]].min_cell_size
     return portfolio.min_cell_size
 
 
@@ -88,7 +89,7 @@ def reach_table(portfolio: Portfolio, *, language: str) -> ReportTable:
             line.append(row["period"] or MISSING)
         line.append(_count(portfolio, row, "n_reached", lang))
         if register:
-            has = any(g.register_panel for g in portfolio.grantees if g.slug == row["slug"])
+            has = bool(portfolio.by_slug[row["slug"]].register_panel)
             line.append(
                 format_count(row["n_register"], portfolio.min_cell_size, lang) if has else MISSING
             )
@@ -196,6 +197,23 @@ def effects_table(portfolio: Portfolio, *, language: str) -> ReportTable:
     )
 
 
+def outcome_heading(portfolio: Portfolio, outcome: str, lang: str) -> str:
+    """The outcome's label with its unit: ``I uddannelse (procentpoint)``."""
+    unit = "pp" if portfolio.outcome_binary(outcome) else "units"
+    return f"{portfolio.outcome_label(outcome, lang)} ({text(f'portfolio_unit_{unit}', lang)})"
+
+
+def effect_ci(estimate: Any, low: Any, high: Any, binary: bool, lang: str) -> str:
+    """A register effect with its 95% CI as the grantee report writes it (the same
+    :func:`~evaltools.results.headline.format_effect`): ``+6,6 (3,5; 9,6)``."""
+    value = format_effect(estimate, binary=binary, language=lang)
+    if value == MISSING or is_missing(low) or is_missing(high):
+        return value
+    sep = "; " if lang == "da" else " to "
+    ends = [format_effect(v, binary=binary, language=lang) for v in (low, high)]
+    return f"{value} ({ends[0]}{sep}{ends[1]})"
+
+
 def register_table(portfolio: Portfolio, *, language: str) -> ReportTable | None:
     """Register-based effects per outcome and grantee (None when there are none): the
     estimator, the effect with its 95% CI, participants, comparison persons and the p-value
@@ -208,13 +226,14 @@ def register_table(portfolio: Portfolio, *, language: str) -> ReportTable | None
     pooled = portfolio.register_pooled.set_index("outcome")
     rows, cells = [], []
     for outcome in dict.fromkeys(table["outcome"]):
-        label = portfolio.outcome_label(str(outcome), lang)
+        binary = portfolio.outcome_binary(str(outcome))
+        label = outcome_heading(portfolio, str(outcome), lang)
         for _, row in table[table["outcome"] == outcome].iterrows():
             rows.append((label, str(row["grantee"])))
             cells.append(
                 (
                     text(f"portfolio_estimator_{row['estimator']}", lang),
-                    fmt_ci(row["estimate"], row["ci_low"], row["ci_high"], 3, lang),
+                    effect_ci(row["estimate"], row["ci_low"], row["ci_high"], binary, lang),
                     _count(portfolio, row, "n_treated", lang),
                     _count(portfolio, row, "n_comparison", lang),
                     fmt_p(row["pretrend_p"], lang),
@@ -223,7 +242,7 @@ def register_table(portfolio: Portfolio, *, language: str) -> ReportTable | None
         if outcome in pooled.index:
             p = pooled.loc[outcome]
             rows.append((label, text("portfolio_row_pooled", lang, k=int(p["k"]))))
-            effect = fmt_ci(p["random"], p["random_ci_low"], p["random_ci_high"], 3, lang)
+            effect = effect_ci(p["random"], p["random_ci_low"], p["random_ci_high"], binary, lang)
             total = format_count(p["n_treated"], portfolio.min_cell_size, lang)
             cells.append(("", effect, total, MISSING, MISSING))
     return ReportTable(

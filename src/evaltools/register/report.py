@@ -20,7 +20,7 @@ from evaltools.register._display import p_text
 from evaltools.register.results import RegisterPanelResult
 from evaltools.report.i18n import MISSING, fmt_number, fmt_p, text
 from evaltools.report.table import ReportTable, fmt_count, hidden_notes
-from evaltools.results.headline import HEADLINE_ESTIMATORS, headline_estimator
+from evaltools.results.headline import HEADLINE_ESTIMATORS, format_effect, headline_estimator
 
 OVERALL_ESTIMATORS = ("did", "twfe", "staggered_simple", "staggered_group", "staggered_dynamic")
 
@@ -31,11 +31,7 @@ def _is_binary(result: RegisterPanelResult, outcome: str) -> bool:
 
 def fmt_effect(value: float | None, *, binary: bool, language: str) -> str:
     """An effect in percentage points (0/1 outcomes, one decimal) or units (two decimals)."""
-    if value is None or pd.isna(value):
-        return MISSING
-    if binary:
-        return fmt_number(100 * float(value), language, 1, sign=True)
-    return fmt_number(float(value), language, 2, sign=True)
+    return format_effect(value, binary=binary, language=language)
 
 
 def fmt_effect_ci(row: pd.Series, *, binary: bool, language: str) -> str:
@@ -273,7 +269,8 @@ def sample_summary(result: RegisterPanelResult) -> dict[str, Any]:
         ``n_dropped_cohorts``, ``n_first_period_units``, ``n_first_period_cohorts``,
         ``n_late_units``, and for the pre-trend tests ``pretrend_rank`` and
         ``pretrend_note`` (why no statistic, when the covariance is singular). Counts
-        between 0 and ``min_cell_size`` are None.
+        between 0 and ``min_cell_size`` are None. ``binary_outcomes``: the 0/1 outcomes,
+        whose effects the report shows in percentage points.
     """
     spec, k = result.spec, result.min_cell_size
     entries: list[dict[str, Any]] = []
@@ -323,6 +320,8 @@ def sample_summary(result: RegisterPanelResult) -> dict[str, Any]:
         "n_excluded_participants": _small(result.matching.n_excluded, k),
         "n_excluded_pool": _small(result.matching.n_pool_excluded, k),
         "estimators": entries,
+        # as _is_binary: the outcomes the report shows in percentage points
+        "binary_outcomes": list(result.event_study.binary) if result.event_study else [],
     }
 
 

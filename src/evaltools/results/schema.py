@@ -277,6 +277,12 @@ class RegisterSample(_Entry):
         "null if small.",
     )
     estimators: list[SampleEntry] = Field(description="One entry per outcome and estimator.")
+    binary_outcomes: list[str] | None = Field(
+        default=None,
+        description="Outcomes whose values are all 0/1: their effects are differences in "
+        "shares, which the reports show in percentage points (×100). Null in files written "
+        "before this field.",
+    )
 
 
 #: One value of an indicator table's row: text, number, true/false, or null (hidden).
