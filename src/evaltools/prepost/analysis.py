@@ -174,7 +174,7 @@ def analyse_prepost(
     protect_across_tables(
         Published(table, table_reasons, table_views),
         Published(trajectories, traj_reasons, traj_views),
-        Published(attrition, attrition_reasons, attrition_views),
+        Published(attrition, attrition_reasons, attrition_views, raw["attrition"]),
         counts,
         min_cell_size,
     )
