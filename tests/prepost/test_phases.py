@@ -16,8 +16,10 @@ import pytest
 from evaltools.errors import DataError
 from evaltools.params.models import PrePost
 from evaltools.prepost.indicator_tables import steering_phase_table
+from evaltools.prepost.indicators import analyse_indicators
 from evaltools.prepost.phases import phase_table
 from evaltools.prepost.scales import score_scales
+from evaltools.results.tidy import TidyResult
 
 # client: variant, (P1 before, P1 after), (P2 before, P2 after)
 CLIENTS = {
@@ -207,3 +209,24 @@ def test_steering_table_hides_small_cells_in_english() -> None:
     assert frame.iloc[1].tolist()[:5] == ["< 4", "–", "–", "–", "–"]
     assert frame.iloc[0].tolist()[:5] == ["6", "3.00", "2.58", "−0.42", "33%"]
     assert any("fewer than 4" in note for note in view.notes)
+
+
+def test_tables_and_figures_read_their_settings_from_the_indicator_result() -> None:
+    # issue 12 leftover: like PrePostResult, IndicatorResult carries language, min_cell_size
+    # and the pre/post section; the tables need nothing else, and the old call still works.
+    spec = fixture_spec()
+    result = analyse_indicators(fixture_frame(), spec=spec, min_cell_size=4, language="en")
+    assert isinstance(result, TidyResult)
+    assert (result.language, result.min_cell_size, result.spec) == ("en", 4, spec)
+    new = steering_phase_table(result, by="variant")
+    old = steering_phase_table(result.phases, spec, by="variant", language="en", min_cell_size=4)
+    assert new.to_frame().equals(old.to_frame()) and new.notes == old.notes
+    assert new.to_frame().iloc[1].tolist()[:5] == ["< 4", "–", "–", "–", "–"]
+    # a keyword still overrides the result's setting
+    danish = steering_phase_table(result, by=None, language="da")
+    assert danish.columns[0][0] == "Rådgivning"
+    assert result.tidy() is result.phases and "Indicators" in result.summary()
+    with pytest.raises(ValueError, match="`spec`, `language`, `min_cell_size`"):
+        steering_phase_table(result.phases, by=None)
+    with pytest.raises(ValueError, match="language"):
+        analyse_indicators(fixture_frame(), spec=spec, min_cell_size=4, language="de")

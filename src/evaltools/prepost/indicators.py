@@ -2,34 +2,69 @@
 
 :func:`analyse_indicators` scores the long table and computes every table the parameters ask
 for; :meth:`IndicatorResult.records` is the ``indicators`` section of ``results.json``
-(aggregates only, suppressed like the tables: never a client id or a row).
+(aggregates only, suppressed like the tables: never a client id or a row). Like the pre/post
+result, an :class:`IndicatorResult` carries its settings (language, minimum cell size) and
+the pre/post section, so that its tables and figures need nothing but the result
+(:func:`table_inputs`).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
+from evaltools.choices import LANGUAGES, Language, check_choice
 from evaltools.params.models import PrePost
 from evaltools.prepost.clients import background_table, status_table
 from evaltools.prepost.clinical import CATEGORIES, category_counts, clinical_change
 from evaltools.prepost.items import answer_shares, answer_shift
-from evaltools.prepost.phases import course_pairs, measurements, phase_order, phase_table
+from evaltools.prepost.phases import (
+    STAT_COLUMNS,
+    course_pairs,
+    measurements,
+    phase_order,
+    phase_table,
+)
 from evaltools.prepost.phases import scale_threshold as phase_threshold
 from evaltools.prepost.progression import rci_threshold, rule_for, threshold_for
 from evaltools.prepost.scales import cronbach_alpha, scale_items, score_scales
-from evaltools.privacy.suppression import suppress
+from evaltools.privacy.suppression import check_min_cell_size, suppress
+from evaltools.report.display import TableView
 from evaltools.results.io import json_safe
+from evaltools.results.tidy import TidyResult
 
 _CLINICAL_STATS = [f"{p}_{c}" for c in CATEGORIES for p in ("n", "share")]
+_PHASE_COLUMNS = ["scale", "block", "phase", "split_var", "split_value", "n", *STAT_COLUMNS]
+_PHASE_COLUMNS += ["rule", "threshold", "suppressed"]
+# Texts of the interactive display (summary() and _repr_html_); report texts live in locale/.
+_VIEW_TEXT = {
+    "da": {
+        "title": "Indikatorer",
+        "lines": "Celler med færre end {n} klienter er skjult.",
+        "phases": "Før og efter i hver fase og fra start til slut",
+        "clinical": "Klinisk signifikant ændring",
+        "background": "Klienternes baggrund",
+        "status": "Nye, aktive og afsluttede klienter",
+        "items": "Spørgsmål: første mod sidste svar",
+    },
+    "en": {
+        "title": "Indicators",
+        "lines": "Cells with fewer than {n} clients are hidden.",
+        "phases": "Before and after in each phase and from start to end",
+        "clinical": "Clinically significant change",
+        "background": "Clients' background",
+        "status": "New, active and closed clients",
+        "items": "Questions: first against last answer",
+    },
+}
 
 
-@dataclass(frozen=True)
-class IndicatorResult:
+@dataclass(frozen=True, eq=False)
+class IndicatorResult(TidyResult):
     """The indicator part's tidy tables (each already suppressed); empty when not asked for.
 
     ``phases`` (:func:`~evaltools.prepost.phases.phase_table`), ``clinical`` (per scale with
@@ -37,7 +72,9 @@ class IndicatorResult:
     improved, unchanged, deteriorated, ``cutoff``, ``rci_threshold``, ``reliability``,
     ``reliability_source``, ``suppressed``), ``rules`` (per scale: ``rule``, ``threshold``),
     ``background`` and ``status`` (:mod:`~evaltools.prepost.clients`), ``item_shares`` and
-    ``item_shift`` (:mod:`~evaltools.prepost.items`), and ``n_clients``.
+    ``item_shift`` (:mod:`~evaltools.prepost.items`), and ``n_clients``. ``min_cell_size``
+    and ``language`` are the settings it was made with, ``spec`` the pre/post section (its
+    scales, phases, labels): the indicator tables and figures read them from here.
     """
 
     phases: pd.DataFrame
@@ -49,9 +86,67 @@ class IndicatorResult:
     item_shift: pd.DataFrame
     n_clients: int
     min_cell_size: int
+    language: Language = "en"
+    spec: PrePost | None = field(default=None, repr=False)
+    estimate_column: ClassVar[str] = "mean_change"
+    se_column: ClassVar[str | None] = None
+    interval_columns: ClassVar[tuple[str, str] | None] = None
 
-    def records(self) -> dict[str, Any]:
-        """The ``indicators`` section of results.json: one list of records per table."""
+    def __post_init__(self) -> None:
+        check_min_cell_size(self.min_cell_size)
+        check_choice("language", self.language, LANGUAGES)
+
+    def tidy(self) -> pd.DataFrame:
+        """The core table: before/after per scale, phase (and start to end) and split value
+        (:attr:`phases`; without phases an empty table with its columns)."""
+        if self.phases.empty and "mean_change" not in self.phases.columns:
+            return pd.DataFrame(columns=_PHASE_COLUMNS)
+        return self.phases
+
+    def _display_title(self, language: str) -> str:
+        return _VIEW_TEXT[language]["title"]
+
+    def _display_lines(self, language: str) -> list[str]:
+        return [_VIEW_TEXT[language]["lines"].format(n=self.min_cell_size)]
+
+    def _display_views(self, language: str) -> list[TableView]:
+        words = _VIEW_TEXT[language]
+        kinds = ("improved", "unchanged", "deteriorated")
+        tables = [
+            (
+                "phases",
+                self.phases,
+                ("n", *(f"n_{k}" for k in kinds)),
+                tuple(f"share_{k}" for k in kinds),
+            ),
+            (
+                "clinical",
+                self.clinical,
+                ("n", "n_clinical_start", *(f"n_{c}" for c in CATEGORIES)),
+                tuple(f"share_{c}" for c in CATEGORIES),
+            ),
+            ("background", self.background, ("n",), ("share",)),
+            ("status", self.status, ("n",), ()),
+            (
+                "items",
+                self.item_shift,
+                ("n_paired", "n_before", "n_after"),
+                ("share_before", "share_after"),
+            ),
+        ]
+        views = []
+        for name, frame, counts, shares in tables:
+            if frame.empty:
+                continue
+            shown = frame.drop(columns=["suppressed"], errors="ignore")
+            views.append(TableView(words[name], shown, count_cols=counts, share_cols=shares))
+        return views
+
+    def records(self) -> dict[str, Any]:  # type: ignore[override]
+        """The ``indicators`` section of results.json: one list of records per table.
+
+        (Unlike other results, a dict of tables: the section holds more than one table.)
+        """
 
         def rows(frame: pd.DataFrame, drop: tuple[str, ...] = ()) -> list[dict[str, Any]]:
             kept = frame.drop(columns=[c for c in drop if c in frame.columns])
@@ -74,8 +169,15 @@ class IndicatorResult:
         )
 
 
-def analyse_indicators(data: pd.DataFrame, *, spec: PrePost, min_cell_size: int) -> IndicatorResult:
-    """Every indicator table the pre/post section asks for, from the raw long table."""
+def analyse_indicators(
+    data: pd.DataFrame, *, spec: PrePost, min_cell_size: int, language: Language = "en"
+) -> IndicatorResult:
+    """Every indicator table the pre/post section asks for, from the raw long table.
+
+    `language` is the language of the result's tables, figures and display.
+    """
+    check_min_cell_size(min_cell_size)
+    check_choice("language", language, LANGUAGES)
     frame = score_scales(data.reset_index(drop=True), spec.scales)
     frame[spec.occasion] = pd.to_numeric(frame[spec.occasion], errors="raise").astype("int64")
     empty = pd.DataFrame()
@@ -106,7 +208,48 @@ def analyse_indicators(data: pd.DataFrame, *, spec: PrePost, min_cell_size: int)
         item_shift=answer_shift(frame, spec, min_cell_size=min_cell_size) if spec.items else empty,
         n_clients=int(frame[spec.id].nunique()),
         min_cell_size=min_cell_size,
+        language=language,
+        spec=spec,
     )
+
+
+def table_inputs(
+    source: IndicatorResult | pd.DataFrame,
+    name: str,
+    spec: PrePost | None,
+    language: Language | None,
+    min_cell_size: int | None,
+) -> tuple[pd.DataFrame, PrePost, Language, int]:
+    """The table `name` of `source` with the pre/post section, language and cell size.
+
+    From an :class:`IndicatorResult` unless given; `source` may also be the table itself,
+    with `spec`, `language` and `min_cell_size` all given (the older way of calling).
+
+    Raises
+    ------
+    ValueError
+        If a setting is neither given nor in the result, or is not usable.
+    """
+    if isinstance(source, IndicatorResult):
+        frame = getattr(source, name)
+        spec = spec if spec is not None else source.spec
+        language = language if language is not None else source.language
+        min_cell_size = min_cell_size if min_cell_size is not None else source.min_cell_size
+    else:
+        frame = source
+    missing = [
+        key
+        for key, value in (("spec", spec), ("language", language), ("min_cell_size", min_cell_size))
+        if value is None
+    ]
+    if missing:
+        raise ValueError(
+            f"give {', '.join(f'`{m}`' for m in missing)} with a table, or pass the "
+            "IndicatorResult of analyse_indicators"
+        )
+    assert spec is not None and language is not None and min_cell_size is not None
+    check_choice("language", language, LANGUAGES)
+    return frame, spec, language, check_min_cell_size(min_cell_size)
 
 
 def _phase_pairs(frame: pd.DataFrame, spec: PrePost) -> tuple[dict, dict]:
