@@ -42,6 +42,7 @@ from evaltools.params.models import PrePost
 from evaltools.prepost.analysis import analyse_prepost
 from evaltools.prepost.figures import trajectory_figure
 from evaltools.prepost.tables import attrition_table
+from evaltools.privacy.cross_table import protect_against
 from evaltools.privacy.suppression import Cell, protect_differences
 
 #: Consecutive values of one data row that count as the row (5: a person's answers on one
@@ -898,3 +899,18 @@ def test_attrition_keeps_its_complement_when_the_numbers_are_not_shown_elsewhere
     assert pd.isna(att["n_lost"]) and pd.isna(att["n_baseline"])
     assert att["n_followup"] == result.table.iloc[0]["n_paired"] == 18
     _assert_secret_safe(result, 3, 40.0)
+
+
+def test_protect_against_hides_what_a_published_table_hides_and_keeps_that_table():
+    # the pre/post tables hide a group row of 20 (as a complement); another table showing
+    # the same 20 measurements must hide it too; a row nested in a shown pre/post cell with
+    # 2 more measurements is hidden there, not the pre/post cell (already published)
+    hidden_row = _cell(("table", 1), range(20), hidden=True)
+    overall = _cell(("table", 0), range(100))
+    same, nested, fine = (
+        _cell("same", range(20)),
+        _cell("nested", range(98)),
+        _cell("fine", range(50)),
+    )
+    found = protect_against([same, nested, fine], [hidden_row, overall], [], 5)
+    assert found == {"same": "complementary", "nested": "complementary"}

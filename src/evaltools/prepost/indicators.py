@@ -19,20 +19,23 @@ import pandas as pd
 
 from evaltools.choices import LANGUAGES, Language, check_choice
 from evaltools.params.models import PrePost
+from evaltools.prepost.analysis import published_cells
 from evaltools.prepost.clients import background_table, status_table
 from evaltools.prepost.clinical import CATEGORIES, category_counts, clinical_change
 from evaltools.prepost.items import answer_shares, answer_shift
 from evaltools.prepost.phases import (
+    START_TO_END,
     STAT_COLUMNS,
     course_pairs,
     measurements,
     phase_order,
-    phase_table,
+    phase_rows,
 )
 from evaltools.prepost.phases import scale_threshold as phase_threshold
 from evaltools.prepost.progression import rci_threshold, rule_for, threshold_for
 from evaltools.prepost.scales import cronbach_alpha, scale_items, score_scales
-from evaltools.privacy.suppression import check_min_cell_size, suppress
+from evaltools.privacy.cross_table import protect_against
+from evaltools.privacy.suppression import Cell, check_min_cell_size, suppress
 from evaltools.report.display import TableView
 from evaltools.results.io import json_safe
 from evaltools.results.tidy import TidyResult
@@ -175,6 +178,12 @@ def analyse_indicators(
     """Every indicator table the pre/post section asks for, from the raw long table.
 
     `language` is the language of the result's tables, figures and display.
+
+    *Privacy.* Each table is suppressed on its own (small cells and their complements);
+    then the phase table is checked against the pre/post tables of the same report
+    (:func:`_protect_phases`): a phase-table row hiding nothing the pre/post tables hide,
+    and no two of their cells differing by a small group. The clinical table, over the
+    same clients as the start-to-end row, is hidden with it.
     """
     check_min_cell_size(min_cell_size)
     check_choice("language", language, LANGUAGES)
@@ -182,7 +191,8 @@ def analyse_indicators(
     frame[spec.occasion] = pd.to_numeric(frame[spec.occasion], errors="raise").astype("int64")
     empty = pd.DataFrame()
     if spec.phases is not None:
-        phases = phase_table(frame, spec, min_cell_size=min_cell_size)
+        phases, views = phase_rows(frame, spec, min_cell_size=min_cell_size)
+        phases = _protect_phases(data, spec, phases, views, min_cell_size)
         pairs_of, limit_of = _phase_pairs(frame, spec)
     else:
         phases = empty
@@ -191,6 +201,8 @@ def analyse_indicators(
         [{k: limit_of[s.name][k] for k in ("scale", "rule", "threshold")} for s in spec.scales]
     )
     clinical = _clinical(spec, pairs_of, limit_of, min_cell_size)
+    if not phases.empty and not clinical.empty:
+        clinical = _hide_clinical_with_course(clinical, phases)
     clients = spec.clients
     return IndicatorResult(
         phases=phases,
@@ -250,6 +262,48 @@ def table_inputs(
     assert spec is not None and language is not None and min_cell_size is not None
     check_choice("language", language, LANGUAGES)
     return frame, spec, language, check_min_cell_size(min_cell_size)
+
+
+def _protect_phases(
+    data: pd.DataFrame,
+    spec: PrePost,
+    phases: pd.DataFrame,
+    views: list[tuple[frozenset, frozenset]],
+    min_cell_size: int,
+) -> pd.DataFrame:
+    """The phase table with the rows hidden that would give away what the pre/post tables
+    of the same report hide (:func:`~evaltools.privacy.cross_table.protect_against`)."""
+    published = published_cells(data, spec=spec, min_cell_size=min_cell_size)
+    out = phases.copy()
+    for scale, fixed in published.items():
+        cells, families = [], {}
+        for i, row in phases[phases["scale"] == scale].iterrows():
+            split = not pd.isna(row["split_var"])
+            if split:
+                families.setdefault((row["block"], row["phase"], row["split_var"]), []).append(i)
+            cells.append(
+                Cell(i, views[i], int(split), bool(row["suppressed"]), 10 if split else 100)
+            )
+        fixed = [c for c in fixed if c.hidden or c.key[0] != "attrition" or c.key[2] != "baseline"]
+        hide = protect_against(cells, fixed, list(families.values()), min_cell_size)
+        for i in hide:
+            out.loc[i, "n"] = pd.NA
+            out.loc[i, list(STAT_COLUMNS)] = math.nan
+            out.loc[i, "suppressed"] = True
+    return out
+
+
+def _hide_clinical_with_course(clinical: pd.DataFrame, phases: pd.DataFrame) -> pd.DataFrame:
+    """Clinical rows hidden where the scale's start-to-end row (the same clients) is."""
+    course = phases[(phases["block"] == START_TO_END) & phases["split_var"].isna()]
+    hidden = set(course.loc[course["suppressed"].astype(bool), "scale"])
+    out = clinical.copy()
+    rows = out["scale"].isin(hidden) & ~out["suppressed"].astype(bool)
+    counts = ["n", "n_clinical_start", *(f"n_{c}" for c in CATEGORIES)]
+    out.loc[rows, counts] = pd.NA
+    out.loc[rows, [f"share_{c}" for c in CATEGORIES]] = math.nan
+    out.loc[rows, "suppressed"] = True
+    return out
 
 
 def _phase_pairs(frame: pd.DataFrame, spec: PrePost) -> tuple[dict, dict]:

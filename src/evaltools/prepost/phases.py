@@ -210,6 +210,13 @@ def scale_threshold(
 
 
 def phase_table(frame: pd.DataFrame, spec: PrePost, *, min_cell_size: int) -> pd.DataFrame:
+    """The tidy phase table of :func:`phase_rows` (see there)."""
+    return phase_rows(frame, spec, min_cell_size=min_cell_size)[0]
+
+
+def phase_rows(
+    frame: pd.DataFrame, spec: PrePost, *, min_cell_size: int
+) -> tuple[pd.DataFrame, list[tuple[frozenset, frozenset]]]:
     """Per scale, phase (and start to end), and split value: n, before, after, change, shares.
 
     `frame` is the scored long table (:func:`evaltools.prepost.scales.score_scales`).
@@ -222,6 +229,10 @@ def phase_table(frame: pd.DataFrame, spec: PrePost, *, min_cell_size: int) -> pd
         clients), ``n``, :data:`STAT_COLUMNS` (means in scale units, change = after -
         before, shares 0..1 of ``n``), ``rule``, ``threshold`` and ``suppressed``. Rows over
         too few clients have ``n`` and the statistics missing.
+    list
+        Per row, the members behind it: the ``(client, occasion)`` before and after
+        measurements of its pairs, for checking the table against the pre/post tables
+        (they never leave the process).
     """
     if spec.phases is None:
         raise ValueError("prepost.phases is not given")
@@ -239,16 +250,25 @@ def phase_table(frame: pd.DataFrame, spec: PrePost, *, min_cell_size: int) -> pd
             total = len(pairs)
             rows.append(
                 {**common, "split_var": None, "split_value": None, "_total": total,
-                 **_stats(pairs, scale, limit)}
+                 **_stats(pairs, scale, limit), "_views": _members(pairs)}
             )  # fmt: skip
             for var, values in split_values.items():
                 for value in values:
                     part = pairs[pairs[var].astype("string") == value]
                     rows.append(
                         {**common, "split_var": var, "split_value": value, "_total": total,
-                         **_stats(part, scale, limit)}
+                         **_stats(part, scale, limit), "_views": _members(part)}
                     )  # fmt: skip
-    return _suppress(pd.DataFrame(rows), min_cell_size)
+    views = [row.pop("_views") for row in rows]
+    return _suppress(pd.DataFrame(rows), min_cell_size), views
+
+
+def _members(pairs: pd.DataFrame) -> tuple[frozenset, frozenset]:
+    """The before and after measurements of `pairs` as ``(client, occasion)`` sets."""
+    return (
+        frozenset(zip(pairs["_id"], pairs["_occ_pre"], strict=True)),
+        frozenset(zip(pairs["_id"], pairs["_occ_post"], strict=True)),
+    )
 
 
 def thresholds(frame: pd.DataFrame, spec: PrePost) -> pd.DataFrame:

@@ -215,7 +215,7 @@ def protect_across_tables(
     and a reader would wonder why the table hides what the next one shows.
     """
     for scale in pd.unique(table.frame["scale"]):
-        cells, families = _scale_cells(scale, table, trajectories, attrition)
+        cells, families = scale_cells(scale, table, trajectories, attrition)
         hidden = protect_differences(cells, min_cell_size=min_cell_size, families=families)
         for key, reason in hidden.items():
             _hide(key, reason, table, trajectories, attrition, min_cell_size)
@@ -266,7 +266,7 @@ def _show_published(
             frame.at[i, "n_baseline"] = int(baseline)
 
 
-def _scale_cells(
+def scale_cells(
     scale: str, table: Published, trajectories: Published, attrition: Published
 ) -> tuple[list[Cell], list[list[tuple]]]:
     """The cells of one scale in all tables, and the families of groups among them."""
@@ -332,6 +332,41 @@ def _hide(
         frame.loc[i, "suppressed"] = True
         if attrition.reasons[i] != PRIMARY:
             attrition.reasons[i] = reason
+
+
+#: What hiding a pre/post cell would take, when the indicator part is checked against the
+#: pre/post tables: the pre/post report is already written, so its cells stay as they are.
+FIXED_COST = 10**6
+
+
+def protect_against(
+    cells: list[Cell],
+    published: list[Cell],
+    families: list[list[Any]],
+    min_cell_size: int,
+) -> dict[Any, str]:
+    """Cells of another table to hide so that the `published` cells stay protected.
+
+    `published` are the pre/post tables' cells of one scale as the report shows them
+    (:func:`scale_cells` after :func:`protect_across_tables`); `cells` those of another
+    table of the same report over the same measurements (e.g. the steering group's phase
+    table). A cell is hidden when it publishes a set of measurements that a hidden
+    pre/post cell hides (the same clients' same measurements: the same numbers), and then
+    wherever it and another cell differ by a small group
+    (:func:`~evaltools.privacy.suppression.protect_differences`), the pre/post cells being
+    kept (:data:`FIXED_COST`). Returns the keys of `cells` to hide, with the reason.
+    """
+    hidden_views = {view for cell in published if cell.hidden for view in cell.views if view}
+    out: dict[Any, str] = {}
+    for cell in cells:
+        if not cell.hidden and any(view in hidden_views for view in cell.views):
+            out[cell.key] = COMPLEMENTARY
+    checked = [Cell(c.key, c.views, c.priority, c.hidden or c.key in out, c.cost) for c in cells]
+    fixed = [Cell(c.key, c.views, -1, c.hidden, FIXED_COST) for c in published]
+    found = protect_differences([*checked, *fixed], min_cell_size=min_cell_size, families=families)
+    own = {c.key for c in cells}
+    out.update({key: reason for key, reason in found.items() if key in own})
+    return out
 
 
 COUNT_COLUMNS = {
