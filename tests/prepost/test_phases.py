@@ -271,6 +271,9 @@ def test_phase_table_gives_nothing_away_against_the_change_table() -> None:
     t = result.phases
     hidden = t[(t["block"] == "start_to_end") & t["split_var"].isna()].iloc[0]
     assert hidden["suppressed"] and pd.isna(hidden["n"]) and math.isnan(hidden["mean_before"])
+    # 12 is not small: the table shows "–", not "< 5"
+    assert hidden["hidden_as"] == "complementary"
+    assert steering_phase_table(result, by=None).to_frame().iloc[0].tolist()[-5:] == ["–"] * 5
     # KORT + LANGT would add up to the same 12: one of them goes too
     split = t[(t["block"] == "start_to_end") & t["split_var"].notna()]
     assert split["suppressed"].sum() >= 1

@@ -20,6 +20,7 @@ from matplotlib.figure import Figure
 from evaltools.choices import Language
 from evaltools.params.models import PrePost
 from evaltools.prepost.indicators import IndicatorResult, table_inputs
+from evaltools.privacy.suppression import COMPLEMENTARY
 from evaltools.report.i18n import fmt_int, fmt_percent, is_missing, text
 from evaltools.report.style import DEFAULT_PALETTE, WIDTH, Palette, number_formatter
 from evaltools.report.style import semantic_colours as brand_colours
@@ -94,7 +95,8 @@ def clinical_figure(
             name = by_name[row["scale"]].label.get(language)
             if bool(row["suppressed"]):
                 labels.append(name)
-                ax.text(0.01, y, text("ind_fig_hidden", language, min=min_cell_size),
+                why = "_complement" if row.get("hidden_as") == COMPLEMENTARY else ""
+                ax.text(0.01, y, text(f"ind_fig_hidden{why}", language, min=min_cell_size),
                         va="center", style="italic", color=MUTED, fontsize=8)  # fmt: skip
                 continue
             labels.append(f"{name}\nn = {fmt_int(row['n'], language)}")

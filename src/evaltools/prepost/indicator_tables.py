@@ -29,6 +29,7 @@ from evaltools.prepost.clients import ALL, NOT_STATED, STATUSES
 from evaltools.prepost.indicators import IndicatorResult, table_inputs
 from evaltools.prepost.labels import fmt_score, scale_label, scale_order
 from evaltools.prepost.phases import START_TO_END, phase_order
+from evaltools.privacy.suppression import COMPLEMENTARY
 from evaltools.report.i18n import MISSING, fmt_number, fmt_p, fmt_percent, is_missing, text
 from evaltools.report.table import ReportTable, fmt_count
 
@@ -156,6 +157,8 @@ def _phase_cells(
 ) -> list[str]:
     if row is None:
         return [MISSING] * len(_PHASE_KEYS)
+    if hidden and row.get("hidden_as") == COMPLEMENTARY:
+        return [MISSING] * len(_PHASE_KEYS)  # not small: hidden so a small row stays hidden
     n = fmt_count(row["n"], language, min_cell_size=min_cell_size, hidden=hidden)
     if hidden or is_missing(row["n"]) or row["n"] == 0:
         return [n, *[MISSING] * 4]
@@ -206,6 +209,8 @@ def clinical_view(
         hidden = bool(row["suppressed"])
         hidden_any |= hidden
         n = fmt_count(row["n"], language, min_cell_size=min_cell_size, hidden=hidden)
+        if hidden and row.get("hidden_as") == COMPLEMENTARY:
+            n = MISSING
         shares = [MISSING if hidden else fmt_percent(row[f"share_{k}"], language) for k in keys]
         heads.append((scale_label(scale, language),))
         cells.append((n, fmt_score(scale.cutoff, scale, language), *shares))

@@ -35,7 +35,7 @@ from evaltools.prepost.phases import scale_threshold as phase_threshold
 from evaltools.prepost.progression import rci_threshold, rule_for, threshold_for
 from evaltools.prepost.scales import cronbach_alpha, scale_items, score_scales
 from evaltools.privacy.cross_table import protect_against
-from evaltools.privacy.suppression import Cell, check_min_cell_size, suppress
+from evaltools.privacy.suppression import COMPLEMENTARY, Cell, check_min_cell_size, suppress
 from evaltools.report.display import TableView
 from evaltools.results.io import json_safe
 from evaltools.results.tidy import TidyResult
@@ -73,7 +73,8 @@ class IndicatorResult(TidyResult):
     ``phases`` (:func:`~evaltools.prepost.phases.phase_table`), ``clinical`` (per scale with
     a cutoff: ``scale``, ``n``, ``n_clinical_start``, ``n_``/``share_`` of recovered,
     improved, unchanged, deteriorated, ``cutoff``, ``rci_threshold``, ``reliability``,
-    ``reliability_source``, ``suppressed``), ``rules`` (per scale: ``rule``, ``threshold``),
+    ``reliability_source``, ``suppressed``, ``hidden_as``), ``rules`` (per scale: ``rule``,
+    ``threshold``),
     ``background`` and ``status`` (:mod:`~evaltools.prepost.clients`), ``item_shares`` and
     ``item_shift`` (:mod:`~evaltools.prepost.items`), and ``n_clients``. ``min_cell_size``
     and ``language`` are the settings it was made with, ``spec`` the pre/post section (its
@@ -290,6 +291,7 @@ def _protect_phases(
             out.loc[i, "n"] = pd.NA
             out.loc[i, list(STAT_COLUMNS)] = math.nan
             out.loc[i, "suppressed"] = True
+            out.loc[i, "hidden_as"] = hide[i]
     return out
 
 
@@ -303,6 +305,7 @@ def _hide_clinical_with_course(clinical: pd.DataFrame, phases: pd.DataFrame) -> 
     out.loc[rows, counts] = pd.NA
     out.loc[rows, [f"share_{c}" for c in CATEGORIES]] = math.nan
     out.loc[rows, "suppressed"] = True
+    out.loc[rows, "hidden_as"] = COMPLEMENTARY
     return out
 
 
@@ -386,6 +389,7 @@ def _clinical(spec: PrePost, pairs_of: dict, limit_of: dict, min_cell_size: int)
         n_col="n",
         stat_cols=["n_clinical_start", *_CLINICAL_STATS],
         min_cell_size=min_cell_size,
+        reason_col="hidden_as",
     )
     # as in the pre/post table: a category's share of a published n is shown, its count
     # only when it is not small

@@ -227,8 +227,9 @@ def phase_rows(
         Columns ``scale``, ``block`` (``phase`` or ``start_to_end``), ``phase`` (the phase
         code; None for start to end), ``split_var`` and ``split_value`` (None for all
         clients), ``n``, :data:`STAT_COLUMNS` (means in scale units, change = after -
-        before, shares 0..1 of ``n``), ``rule``, ``threshold`` and ``suppressed``. Rows over
-        too few clients have ``n`` and the statistics missing.
+        before, shares 0..1 of ``n``), ``rule``, ``threshold``, ``suppressed`` and
+        ``hidden_as`` (why: ``primary``, ``complementary``; None when shown). Hidden rows
+        have ``n`` and the statistics missing.
     list
         Per row, the members behind it: the ``(client, occasion)`` before and after
         measurements of its pairs, for checking the table against the pre/post tables
@@ -322,20 +323,23 @@ def _values(column: pd.Series) -> list[str]:
 
 
 def _suppress(table: pd.DataFrame, min_cell_size: int) -> pd.DataFrame:
-    """Hide rows over too few clients; complementary among the split values of a block."""
+    """Hide rows over too few clients; complementary among the split values of a block.
+
+    ``hidden_as`` says why a row is hidden: ``primary`` (too few clients: shown as ``< 5``)
+    or ``complementary`` (so that a small row can't be worked out: shown as ``–``).
+    """
     overall = table["split_var"].isna()
-    parts = [
-        suppress(table[overall], n_col="n", stat_cols=STAT_COLUMNS, min_cell_size=min_cell_size),
-        suppress(
-            table[~overall],
-            n_col="n",
-            stat_cols=STAT_COLUMNS,
-            min_cell_size=min_cell_size,
-            partition=["scale", "block", "phase", "split_var"],
-            total_col="_total",
+    common = {"n_col": "n", "stat_cols": STAT_COLUMNS, "min_cell_size": min_cell_size}
+    parts = [suppress(table[overall], **common, reason_col="hidden_as")]
+    if (~overall).any():
+        parts.append(
+            suppress(
+                table[~overall],
+                **common,
+                partition=["scale", "block", "phase", "split_var"],
+                total_col="_total",
+                reason_col="hidden_as",
+            )
         )
-        if (~overall).any()
-        else table[~overall].assign(suppressed=False),
-    ]
     out = pd.concat(parts).sort_index().drop(columns="_total")
     return out.reset_index(drop=True)
