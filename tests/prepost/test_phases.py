@@ -13,7 +13,10 @@ import math
 import pandas as pd
 import pytest
 
+from evaltools.data.demo import demo_params_files
+from evaltools.data.demo_indicators import generate
 from evaltools.errors import DataError
+from evaltools.params.loading import load_params
 from evaltools.params.models import PrePost
 from evaltools.prepost.analysis import analyse_prepost
 from evaltools.prepost.indicator_tables import steering_phase_table
@@ -284,3 +287,24 @@ def test_phase_table_gives_nothing_away_against_the_change_table() -> None:
     # the counselling block (12 against the change table's 13 as well: x has no after) too
     counselling = t[(t["phase"] == "counselling") & t["split_var"].isna()].iloc[0]
     assert counselling["suppressed"]
+
+
+def test_demo_phase_table_never_leaves_one_split_row_hidden_alone() -> None:
+    # vejen_videre: a split row hidden against the pre/post tables (aftercare, Odense) would
+    # otherwise be the row for all minus the other department's row
+    params = load_params(next(f for f in demo_params_files() if f.stem == "vejen_videre"))
+    result = analyse_indicators(generate(), spec=params.prepost, min_cell_size=5)
+    t = result.phases
+    assert t["hidden_as"].eq("complementary").any()  # the check did hide something
+    for (scale, block, phase, var), rows in t[t["split_var"].notna()].groupby(
+        ["scale", "block", "phase", "split_var"], dropna=False
+    ):
+        overall = t[
+            (t["scale"] == scale)
+            & (t["block"] == block)
+            & t["split_var"].isna()
+            & ((t["phase"] == phase) if isinstance(phase, str) else t["phase"].isna())
+        ].iloc[0]
+        hidden = rows["suppressed"].astype(bool)
+        if not overall["suppressed"] and hidden.sum() == 1:
+            assert rows.loc[hidden, "hidden_as"].iloc[0] == "primary", (scale, block, phase, var)

@@ -35,7 +35,14 @@ from evaltools.prepost.phases import scale_threshold as phase_threshold
 from evaltools.prepost.progression import rci_threshold, rule_for, threshold_for
 from evaltools.prepost.scales import cronbach_alpha, scale_items, score_scales
 from evaltools.privacy.cross_table import protect_against
-from evaltools.privacy.suppression import COMPLEMENTARY, Cell, check_min_cell_size, suppress
+from evaltools.privacy.suppression import (
+    COMPLEMENTARY,
+    Cell,
+    Sum,
+    check_min_cell_size,
+    protect_sums,
+    suppress,
+)
 from evaltools.report.display import TableView
 from evaltools.results.io import json_safe
 from evaltools.results.tidy import TidyResult
@@ -273,26 +280,56 @@ def _protect_phases(
     min_cell_size: int,
 ) -> pd.DataFrame:
     """The phase table with the rows hidden that would give away what the pre/post tables
-    of the same report hide (:func:`~evaltools.privacy.cross_table.protect_against`)."""
+    of the same report hide (:func:`~evaltools.privacy.cross_table.protect_against`).
+
+    A split row hidden there must not be the block's row for all minus the other split
+    rows either, so the split rows of a block are protected as a sum too
+    (:func:`~evaltools.privacy.suppression.protect_sums`), and both again until stable.
+    """
     published = published_cells(data, spec=spec, min_cell_size=min_cell_size)
     out = phases.copy()
     for scale, fixed in published.items():
-        cells, families = [], {}
-        for i, row in phases[phases["scale"] == scale].iterrows():
-            split = not pd.isna(row["split_var"])
-            if split:
-                families.setdefault((row["block"], row["phase"], row["split_var"]), []).append(i)
-            cells.append(
-                Cell(i, views[i], int(split), bool(row["suppressed"]), 10 if split else 100)
-            )
         fixed = [c for c in fixed if c.hidden or c.key[0] != "attrition" or c.key[2] != "baseline"]
-        hide = protect_against(cells, fixed, list(families.values()), min_cell_size)
-        for i in hide:
-            out.loc[i, "n"] = pd.NA
-            out.loc[i, list(STAT_COLUMNS)] = math.nan
-            out.loc[i, "suppressed"] = True
-            out.loc[i, "hidden_as"] = hide[i]
-    return out
+        rows = phases.index[phases["scale"] == scale]
+        families: dict[tuple, list[int]] = {}
+        for i in rows:
+            if not pd.isna(phases.at[i, "split_var"]):
+                key = (phases.at[i, "block"], phases.at[i, "phase"], phases.at[i, "split_var"])
+                families.setdefault(key, []).append(int(i))
+        sums = [_block_sum(phases, members, views) for members in families.values()]
+        while True:
+            cells = [
+                Cell(i, views[i], int(split), bool(out.at[i, "suppressed"]), 10 if split else 100)
+                for i in rows
+                for split in [not pd.isna(phases.at[i, "split_var"])]
+            ]
+            hide = protect_against(cells, fixed, list(families.values()), min_cell_size)
+            counts = [len(views[i][0]) for i in range(len(phases))]
+            flags = out["suppressed"].astype(bool).to_numpy() | out.index.isin(list(hide))
+            more = protect_sums(counts, flags, sums, min_cell_size=min_cell_size)
+            hide |= {int(i): COMPLEMENTARY for i in np.flatnonzero(more & ~flags)}
+            if not hide:
+                break
+            for i, reason in hide.items():
+                out.loc[i, "n"] = pd.NA
+                out.loc[i, list(STAT_COLUMNS)] = math.nan
+                out.loc[i, "suppressed"] = True
+                out.loc[i, "hidden_as"] = reason
+    counts = ["n", "n_improved", "n_unchanged", "n_deteriorated"]
+    return out.astype({c: "Int64" for c in counts})
+
+
+def _block_sum(phases: pd.DataFrame, members: list[int], views: list) -> Sum:
+    """The split rows `members` of one block adding up to the block's row for all."""
+    first = phases.loc[members[0]]
+    overall = phases.index[
+        (phases["scale"] == first["scale"])
+        & (phases["block"] == first["block"])
+        & (phases["phase"].isna() if pd.isna(first["phase"]) else phases["phase"] == first["phase"])
+        & phases["split_var"].isna()
+    ][0]
+    remainder = len(views[overall][0]) - sum(len(views[i][0]) for i in members)
+    return Sum(tuple(members), int(overall), float(remainder))
 
 
 def _hide_clinical_with_course(clinical: pd.DataFrame, phases: pd.DataFrame) -> pd.DataFrame:
