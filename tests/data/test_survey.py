@@ -14,6 +14,8 @@ from evaltools.data.survey import id_linkage
 from evaltools.params.loading import load_params
 from evaltools.prepost.analysis import analyse_prepost
 from evaltools.results.io import dumps, json_safe
+from evaltools.run.check import prepare, report_inputs
+from evaltools.run.provenance import sha256
 
 SCALES = [
     {"name": "anxiety", "label": "Angst", "score": "anxiety_depression", "range": [1, 4],
@@ -78,3 +80,21 @@ def test_id_linkage_counts() -> None:
     assert linkage.duplicate_ids == 1  # C3 twice in wave 1
     assert linkage.case_or_space_variants == 1  # b2 / B2
     assert "A1" not in " ".join(linkage.lines())  # counts only, never an id
+
+
+def test_provenance_hashes_every_wave_file(tmp_path: Path, long: pd.DataFrame) -> None:
+    # issue 12 leftover: every wave file is an input of the report, not only the first.
+    for wave in (1, 2):
+        part = long[long["measurement"] == wave].drop(columns="measurement")
+        part.to_csv(tmp_path / f"wave{wave}.csv", index=False, sep=";", decimal=",")
+    path = params_file(tmp_path, {"survey": {"waves": {1: "wave1.csv", 2: "wave2.csv"}}})
+    inputs = report_inputs(prepare(path))
+    data = {Path(e["path"]).name: e for e in inputs if e["role"] == "data:prepost"}
+    assert sorted(data) == ["wave1.csv", "wave2.csv"]
+    for name, entry in data.items():
+        assert entry["sha256"] == sha256(tmp_path / name)
+    before = data["wave2.csv"]["sha256"]
+    with (tmp_path / "wave2.csv").open("a", encoding="utf-8") as handle:
+        handle.write("\n")  # a changed second wave changes the recorded inputs
+    again = {Path(e["path"]).name: e["sha256"] for e in report_inputs(prepare(path))}
+    assert again["wave2.csv"] != before

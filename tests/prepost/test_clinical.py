@@ -4,7 +4,8 @@ Hand-computed cases, and the worked reliable-change example of Wodrich's open te
 (*Social-Emotional Assessment in Schools*, University of Arizona open textbooks, appendix
 "How to calculate a reliable change index (RCI)", Table A.3.1): Piers-Harris-2 total score,
 SEM 3.07 from the manual; SE_diff = sqrt(2 * 3.07^2) = 4.34; 1.96 * 4.34 = 8.51; a client
-from 24 to 35 (change 11 > 8.51) changed reliably.
+from 24 to 35 (change 11 > 8.51) changed reliably. With a cutoff: Jacobson & Truax's (1991)
+Table 2 data, classified as in a published independent implementation (see below).
 """
 
 from __future__ import annotations
@@ -70,3 +71,39 @@ def test_undefined_rci_gives_no_classification() -> None:
                           cutoff=1.75, higher_is_better=False)  # fmt: skip
     assert got.tolist() == [""]
     assert math.isnan(category_counts(got)["share_recovered"])
+
+
+# Jacobson & Truax (1991), Table 2: the Dyadic Adjustment Scale (DAS, higher is better) of 30
+# spouses before and after marital therapy, as reproduced in the JTRCI R package
+# (github.com/AWKruijt/JT-RCI, data/"J&T 1991 table2 DAS data.csv"; also CRAN rciplot's
+# `sample_data`). The classification to match is JTRCI's worked example on these data in its
+# README (figure "Jacobson-Truax plot", commit c9e2e4a, 2019): reliability .84, criterion a
+# (the pre-treatment mean + 2 SD, shown as 105.2), giving deteriorated 1, unchanged 11,
+# improved 8, recovered 10. (J&T's own classification of Table 2 uses norms not found in a
+# searchable source, so this independent implementation's published numbers stand in.)
+JT_1991_DAS = [
+    (90.5, 97), (74, 124), (97, 97.5), (73.5, 88), (61, 96.5), (66.5, 62.5), (68.5, 112.5),
+    (86.5, 103.5), (88.5, 90), (68.5, 82.5), (98, 105), (80.5, 99.5), (89.5, 112.5),
+    (91.5, 101), (83.5, 99.5), (60.5, 79.5), (83, 88), (88, 100.5), (98.5, 119), (78.5, 116),
+    (99.5, 116), (79.5, 129), (84.5, 113), (92.5, 118), (93, 92), (85, 114), (64, 68),
+    (61, 52), (80, 60.5), (82.5, 104.5),
+]  # fmt: skip
+
+
+def test_jacobson_truax_table_2_with_a_cutoff() -> None:
+    pre, post = (np.array(column, dtype=float) for column in zip(*JT_1991_DAS, strict=True))
+    sd = float(np.std(pre, ddof=1))
+    cutoff = float(pre.mean() + 2 * sd)  # criterion a, higher is better
+    assert cutoff == pytest.approx(105.2, abs=0.05)  # as the README's figure shows it
+    categories = clinical_change(
+        pre, post, rci_threshold=rci_threshold(sd, 0.84), cutoff=cutoff, higher_is_better=True
+    )
+    counts = category_counts(categories)
+    keys = ("deteriorated", "unchanged", "improved", "recovered")
+    assert {k: counts[f"n_{k}"] for k in keys} == {
+        "deteriorated": 1,
+        "unchanged": 11,
+        "improved": 8,
+        "recovered": 10,
+    }
+    assert counts["share_recovered"] == pytest.approx(10 / 30)

@@ -13,11 +13,17 @@ import math
 import pandas as pd
 import pytest
 
+from evaltools.data.demo import demo_params_files
+from evaltools.data.demo_indicators import generate
 from evaltools.errors import DataError
+from evaltools.params.loading import load_params
 from evaltools.params.models import PrePost
+from evaltools.prepost.analysis import analyse_prepost
 from evaltools.prepost.indicator_tables import steering_phase_table
+from evaltools.prepost.indicators import analyse_indicators
 from evaltools.prepost.phases import phase_table
 from evaltools.prepost.scales import score_scales
+from evaltools.results.tidy import TidyResult
 
 # client: variant, (P1 before, P1 after), (P2 before, P2 after)
 CLIENTS = {
@@ -207,3 +213,98 @@ def test_steering_table_hides_small_cells_in_english() -> None:
     assert frame.iloc[1].tolist()[:5] == ["< 4", "–", "–", "–", "–"]
     assert frame.iloc[0].tolist()[:5] == ["6", "3.00", "2.58", "−0.42", "33%"]
     assert any("fewer than 4" in note for note in view.notes)
+
+
+def test_tables_and_figures_read_their_settings_from_the_indicator_result() -> None:
+    # issue 12 leftover: like PrePostResult, IndicatorResult carries language, min_cell_size
+    # and the pre/post section; the tables need nothing else, and the old call still works.
+    spec = fixture_spec()
+    result = analyse_indicators(fixture_frame(), spec=spec, min_cell_size=4, language="en")
+    assert isinstance(result, TidyResult)
+    assert (result.language, result.min_cell_size, result.spec) == ("en", 4, spec)
+    new = steering_phase_table(result, by="variant")
+    old = steering_phase_table(result.phases, spec, by="variant", language="en", min_cell_size=4)
+    assert new.to_frame().equals(old.to_frame()) and new.notes == old.notes
+    assert new.to_frame().iloc[1].tolist()[:5] == ["< 4", "–", "–", "–", "–"]
+    # a keyword still overrides the result's setting
+    danish = steering_phase_table(result, by=None, language="da")
+    assert danish.columns[0][0] == "Rådgivning"
+    assert result.tidy() is result.phases and "Indicators" in result.summary()
+    with pytest.raises(ValueError, match="`spec`, `language`, `min_cell_size`"):
+        steering_phase_table(result.phases, by=None)
+    with pytest.raises(ValueError, match="language"):
+        analyse_indicators(fixture_frame(), spec=spec, min_cell_size=4, language="de")
+
+
+# ------------------------------------- the phase table against the pre/post tables (issue 12)
+
+
+def _one_more_in_the_change_table() -> tuple[pd.DataFrame, PrePost]:
+    """12 clients measured before and after counselling (6 KORT, 6 LANGT); 'x' has a
+    counselling before (3.9) and a group-course before (3.0), no after: the change table
+    (first against last score) pairs 13 clients, start to end only 12."""
+    rows = []
+    for i in range(12):
+        variant = "KORT" if i < 6 else "LANGT"
+        for occasion, moment, score in ((1, "before", 2.0 + i / 10), (2, "after", 1.5 + i / 10)):
+            rows.append(
+                {"client_id": f"c{i:02d}", "measurement": occasion, "variant": variant,
+                 "phase": "counselling", "moment": moment, "stress": score}
+            )  # fmt: skip
+    rows.append({"client_id": "x", "measurement": 1, "variant": "LANGT",
+                 "phase": "counselling", "moment": "before", "stress": 3.9})  # fmt: skip
+    rows.append({"client_id": "x", "measurement": 3, "variant": "LANGT",
+                 "phase": "group_course", "moment": "before", "stress": 3.0})  # fmt: skip
+    spec = fixture_spec()
+    spec = spec.model_copy(update={"scales": [spec.scales[0].model_copy(update={"cutoff": 2.2})]})
+    return pd.DataFrame(rows), spec
+
+
+def test_phase_table_gives_nothing_away_against_the_change_table() -> None:
+    data, spec = _one_more_in_the_change_table()
+    change = analyse_prepost(data, spec=spec, min_cell_size=5).table.iloc[0]
+    assert change["n_paired"] == 13 and not change["suppressed"]
+    alone = phase_table(score_scales(data, spec.scales), spec, min_cell_size=5)
+    course = alone[(alone["block"] == "start_to_end") & alone["split_var"].isna()].iloc[0]
+    # on its own the phase table shows the 12: with the change table's 13, x's score
+    assert course["n"] == 12
+    leaked = 13 * change["mean_pre"] - 12 * course["mean_before"]
+    assert leaked == pytest.approx(3.9)
+    result = analyse_indicators(data, spec=spec, min_cell_size=5, language="en")
+    t = result.phases
+    hidden = t[(t["block"] == "start_to_end") & t["split_var"].isna()].iloc[0]
+    assert hidden["suppressed"] and pd.isna(hidden["n"]) and math.isnan(hidden["mean_before"])
+    # 12 is not small: the table shows "–", not "< 5"
+    assert hidden["hidden_as"] == "complementary"
+    assert steering_phase_table(result, by=None).to_frame().iloc[0].tolist()[-5:] == ["–"] * 5
+    # KORT + LANGT would add up to the same 12: one of them goes too
+    split = t[(t["block"] == "start_to_end") & t["split_var"].notna()]
+    assert split["suppressed"].sum() >= 1
+    visible = split[~split["suppressed"].astype(bool)]
+    assert visible["n"].sum() < 12
+    # the clinical table (the same 12 clients) is hidden with it
+    assert result.clinical.iloc[0]["suppressed"] and pd.isna(result.clinical.iloc[0]["n"])
+    # the counselling block (12 against the change table's 13 as well: x has no after) too
+    counselling = t[(t["phase"] == "counselling") & t["split_var"].isna()].iloc[0]
+    assert counselling["suppressed"]
+
+
+def test_demo_phase_table_never_leaves_one_split_row_hidden_alone() -> None:
+    # vejen_videre: a split row hidden against the pre/post tables (aftercare, Odense) would
+    # otherwise be the row for all minus the other department's row
+    params = load_params(next(f for f in demo_params_files() if f.stem == "vejen_videre"))
+    result = analyse_indicators(generate(), spec=params.prepost, min_cell_size=5)
+    t = result.phases
+    assert t["hidden_as"].eq("complementary").any()  # the check did hide something
+    for (scale, block, phase, var), rows in t[t["split_var"].notna()].groupby(
+        ["scale", "block", "phase", "split_var"], dropna=False
+    ):
+        overall = t[
+            (t["scale"] == scale)
+            & (t["block"] == block)
+            & t["split_var"].isna()
+            & ((t["phase"] == phase) if isinstance(phase, str) else t["phase"].isna())
+        ].iloc[0]
+        hidden = rows["suppressed"].astype(bool)
+        if not overall["suppressed"] and hidden.sum() == 1:
+            assert rows.loc[hidden, "hidden_as"].iloc[0] == "primary", (scale, block, phase, var)

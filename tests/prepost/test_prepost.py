@@ -406,19 +406,21 @@ def test_small_groups_are_suppressed_with_a_complement():
 
 
 def test_small_attrition_cells_are_hidden():
-    # 12 clients followed up, 2 lost: the lost cell is small, followed-up is its complement.
+    # 12 clients followed up, 2 lost: the lost cell is small. Its complements (the 14 who
+    # started, the 12 followed up) are shown all the same: they are the occasion-1 count and
+    # the change table's n (issue 12: never hide in one table a number shown in another).
     pre = list(range(1, 13))
     data = _long(pre, [p + 1 for p in pre])
     lost = pd.DataFrame({"client_id": ["x1", "x2"], "measurement": 1, "sc": [3.0, 4.0]})
     data = pd.concat([data, lost], ignore_index=True)
     result = analyse_prepost(data, spec=_spec([_score_scale(rng=(0, 20))]))
     att = result.attrition.iloc[0]
-    # The change table shows the 12 paired (= followed-up) clients, so the 14 who started are
-    # hidden as well: else 14 - 12 = 2 lost (evaltools.privacy.suppression.protect_differences).
-    assert pd.isna(att["n_baseline"]) and _overall(result)["n_paired"] == 12
-    assert pd.isna(att["n_lost"]) and pd.isna(att["n_followup"])
-    assert np.isnan(att["mean_baseline_lost"]) and np.isnan(att["difference"])
-    assert att["suppressed"]
+    assert att["n_baseline"] == result.occasion_counts.iloc[0]["n_sc"] == 14
+    assert att["n_followup"] == _overall(result)["n_paired"] == 12
+    assert pd.isna(att["n_lost"]) and np.isnan(att["mean_baseline_lost"])
+    assert np.isnan(att["difference"]) and att["suppressed"]
+    # The lost clients' mean stays hidden: the occasion-1 mean goes instead.
+    assert result.trajectories.iloc[0]["suppressed"]
 
 
 def test_everything_small_is_hidden():

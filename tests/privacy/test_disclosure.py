@@ -6,7 +6,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evaltools.privacy.suppression import format_count, is_small, suppress, suppress_counts
+from evaltools.privacy.suppression import (
+    Sum,
+    format_count,
+    is_small,
+    protect_sums,
+    suppress,
+    suppress_counts,
+)
 
 
 def _cells(n, *, scale="anx", total=None):
@@ -160,3 +167,23 @@ def test_suppress_counts_hides_each_small_count():
     assert out["n_clients"].isna().tolist() == [False, False, True]
     assert out["n_anx"].isna().tolist() == [False, True, False]
     assert out["occasion"].tolist() == [1, 2, 3]
+
+
+def test_protect_sums_repeats_until_no_sum_has_a_lone_hidden_cell():
+    # cells: A.x 2, A.y 10, A.z 12 | B.x 10, B.y 11, B.z 30 | all: 12, 21, 42 (positions 6-8)
+    counts = [2, 10, 12, 10, 11, 30, 12, 21, 42]
+    rows = [Sum((0, 1, 2)), Sum((3, 4, 5)), Sum((6, 7, 8))]
+    columns = [Sum((0, 3), total=6), Sum((1, 4), total=7), Sum((2, 5), total=8)]
+    start = [is_small(n, 5) for n in counts]
+    hidden = protect_sums(counts, start, [*rows, *columns], min_cell_size=5)
+    assert np.flatnonzero(hidden).tolist() == [0, 1, 3, 4]  # a 2 x 2 block
+    # one pass over the sums (rows, then columns) would stop at A.x, A.y, B.x
+    once = protect_sums(counts, start, rows, min_cell_size=5)
+    once = protect_sums(counts, once, columns[:1], min_cell_size=5)
+    assert np.flatnonzero(once).tolist() == [0, 1, 3]
+    # a hidden total alone is given away by its parts: one part goes with it
+    alone = protect_sums([6, 7, 13], [False, False, True], [Sum((0, 1), 2)], min_cell_size=5)
+    assert alone.tolist() == [True, False, True]
+    # with an unpublished remainder of people the lone cell can't be worked out
+    rest = protect_sums([6, 7, 20], [False, True, False], [Sum((0, 1), 2, 7.0)], min_cell_size=5)
+    assert rest.tolist() == [False, True, False]

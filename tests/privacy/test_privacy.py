@@ -41,6 +41,8 @@ from evaltools.params.loading import load_params
 from evaltools.params.models import PrePost
 from evaltools.prepost.analysis import analyse_prepost
 from evaltools.prepost.figures import trajectory_figure
+from evaltools.prepost.tables import attrition_table
+from evaltools.privacy.cross_table import protect_against
 from evaltools.privacy.suppression import Cell, protect_differences
 
 #: Consecutive values of one data row that count as the row (5: a person's answers on one
@@ -582,7 +584,11 @@ def test_lost_clients_mean_is_not_recoverable_from_trajectory_and_change_table()
     result = analyse_prepost(_rows(values), spec=_spec())
     _assert_secret_safe(result, 2, 55.0)
     att = result.attrition.iloc[0]
-    assert pd.isna(att["n_baseline"]) and pd.isna(att["n_lost"])
+    # Only the lost clients' count and mean go: the baseline (14) and the followed-up (12,
+    # mean 45.5) are the occasion-1 count and the change table's n and before mean.
+    assert pd.isna(att["n_lost"]) and pd.isna(att["mean_baseline_lost"])
+    assert (att["n_baseline"], att["n_followup"]) == (14, 12)
+    assert att["mean_baseline_followup"] == pytest.approx(45.5)
     trajectory = result.trajectories.set_index("occasion")
     assert trajectory.loc[1, "suppressed"] and pd.isna(trajectory.loc[1, "n"])
     assert not trajectory.loc[2, "suppressed"]  # the paired clients' after-measurement
@@ -596,11 +602,7 @@ def test_lost_clients_mean_is_not_recoverable_from_trajectory_and_change_table()
     assert overall["n_paired"] == 12 and not overall["suppressed"]
     # How each hidden count is to be shown: small ones as "< 5", the others as hidden.
     reasons = result.hidden_counts("attrition").iloc[0].to_dict()
-    assert reasons == {
-        "n_baseline": "complementary",
-        "n_followup": "complementary",
-        "n_lost": "primary",
-    }
+    assert reasons == {"n_baseline": None, "n_followup": None, "n_lost": "primary"}
     assert result.hidden_counts("occasion_counts").set_index(counts.index).loc[1, "n_sc"] is None
 
 
@@ -853,3 +855,62 @@ def test_trajectory_figure_says_why_a_complement_point_is_missing():
     complement = " ".join(s for s in sentences if "can't be worked out" in s)
     assert "measurement 3" in small and "measurement 1" not in small  # 1 client at occasion 3
     assert "measurement 1" in complement
+
+
+# ------------------------------------------- attrition: never hide a number shown elsewhere
+
+
+def test_attrition_hides_only_the_lost_when_the_rest_is_shown_elsewhere():
+    # issue 12 leftover (vejen_videre's "Frafald" was all "–"): 20 clients at occasion 1, 17
+    # followed up, 3 lost. The 20 is the occasion-1 count and the 17 (with its before mean)
+    # the change table's n: hiding them in the attrition table protects nothing. Only the
+    # lost clients' count, mean and the comparison go; the lost clients' mean stays safe.
+    values = {f"c{i:02d}": {1: 40.0 + i, 2: 45.0 + i} for i in range(17)}
+    values |= {"lost1": {1: 10.0}, "lost2": {1: 90.0}, "lost3": {1: 20.0}}
+    result = analyse_prepost(_rows(values), spec=_spec())
+    att = result.attrition.iloc[0]
+    overall = result.table.iloc[0]
+    counts = result.occasion_counts.set_index("occasion")
+    assert att["n_baseline"] == counts.loc[1, "n_sc"] == 20
+    assert att["n_followup"] == overall["n_paired"] == 17
+    assert att["mean_baseline_followup"] == pytest.approx(overall["mean_pre"])
+    assert pd.isna(att["n_lost"]) and pd.isna(att["mean_baseline_lost"])
+    assert pd.isna(att["difference"]) and pd.isna(att["p_value"])
+    assert result.hidden_counts("attrition").iloc[0].to_dict() == {
+        "n_baseline": None,
+        "n_followup": None,
+        "n_lost": "primary",
+    }
+    _assert_secret_safe(result, 3, 40.0)
+    table = attrition_table(result)
+    started, followed, lost = table.cells[0][:3]
+    assert (started, followed, lost) == ("20", "17", "< 5")
+
+
+def test_attrition_keeps_its_complement_when_the_numbers_are_not_shown_elsewhere():
+    # As above plus a client first measured at occasion 2 and followed up: the baseline
+    # (21) is no occasion's count, so it stays hidden as the lost clients' complement; the
+    # followed-up (18) is the change table's n and is shown.
+    values = {f"c{i:02d}": {1: 40.0 + i, 2: 45.0 + i} for i in range(17)}
+    values |= {"lost1": {1: 10.0}, "lost2": {1: 90.0}, "lost3": {1: 20.0}}
+    values |= {"late": {2: 60.0, 3: 61.0}}
+    result = analyse_prepost(_rows(values), spec=_spec())
+    att = result.attrition.iloc[0]
+    assert pd.isna(att["n_lost"]) and pd.isna(att["n_baseline"])
+    assert att["n_followup"] == result.table.iloc[0]["n_paired"] == 18
+    _assert_secret_safe(result, 3, 40.0)
+
+
+def test_protect_against_hides_what_a_published_table_hides_and_keeps_that_table():
+    # the pre/post tables hide a group row of 20 (as a complement); another table showing
+    # the same 20 measurements must hide it too; a row nested in a shown pre/post cell with
+    # 2 more measurements is hidden there, not the pre/post cell (already published)
+    hidden_row = _cell(("table", 1), range(20), hidden=True)
+    overall = _cell(("table", 0), range(100))
+    same, nested, fine = (
+        _cell("same", range(20)),
+        _cell("nested", range(98)),
+        _cell("fine", range(50)),
+    )
+    found = protect_against([same, nested, fine], [hidden_row, overall], [], 5)
+    assert found == {"same": "complementary", "nested": "complementary"}

@@ -30,6 +30,7 @@ from evaltools.privacy.cross_table import (
     Published,
     count_reasons,
     protect_across_tables,
+    scale_cells,
     suppress_attrition,
     suppress_change_table,
     suppress_trajectories,
@@ -135,6 +136,30 @@ def analyse_prepost(
     ParamsError
         If ``spec.compare`` is not a usable pair.
     """
+    return _analyse(data, spec, min_cell_size, level, language)[0]
+
+
+def published_cells(data: pd.DataFrame, *, spec: PrePost, min_cell_size: int) -> dict[str, list]:
+    """Per scale, every cell the pre/post tables publish from `data`, as they are published.
+
+    The cells of :func:`~evaltools.privacy.cross_table.protect_across_tables` (change table,
+    trajectories, attrition: each row's members are ``(client, occasion)`` measurements),
+    with ``hidden`` as the report shows them; for checking another part of the same report
+    against the pre/post tables (:func:`evaltools.prepost.indicators.analyse_indicators`).
+    The members never leave the process.
+    """
+    published = _analyse(data, spec, min_cell_size, 0.95, "en")[1]
+    return {
+        scale.name: scale_cells(scale.name, *published)[0]
+        for scale in spec.scales
+        if (published[0].frame["scale"] == scale.name).any()
+    }
+
+
+def _analyse(
+    data: pd.DataFrame, spec: PrePost, min_cell_size: int, level: float, language: str
+) -> tuple[PrePostResult, tuple[Published, Published, Published]]:
+    """:func:`analyse_prepost`, and its tables with their rows' members."""
     check_settings(min_cell_size, level, language)
     frame = _prepare(data, spec)
     occasions = sorted(int(o) for o in frame[spec.occasion].unique())
@@ -171,14 +196,13 @@ def analyse_prepost(
     counts = suppress_counts(
         raw["occasion_counts"], count_cols=count_cols, min_cell_size=min_cell_size
     )
-    protect_across_tables(
+    published = (
         Published(table, table_reasons, table_views),
         Published(trajectories, traj_reasons, traj_views),
-        Published(attrition, attrition_reasons, attrition_views),
-        counts,
-        min_cell_size,
+        Published(attrition, attrition_reasons, attrition_views, raw["attrition"]),
     )
-    return PrePostResult(
+    protect_across_tables(*published, counts, min_cell_size)
+    result = PrePostResult(
         table=table,
         trajectories=trajectories,
         attrition=attrition,
@@ -204,6 +228,7 @@ def analyse_prepost(
             )
         },
     )
+    return result, published
 
 
 # --------------------------------------------------------------------------- checks

@@ -13,7 +13,7 @@ period, *active* = started by the period's end and not closed by then.
 *Privacy.* A count of 1 to ``min_cell_size - 1`` clients is hidden, and within one
 characteristic (whose categories add up to the clients of the column) one more category is
 hidden where needed (complementary suppression); the groups of ``by`` add up to all
-clients, so among them too.
+clients, so among them too, and both ways again until neither gives a hidden count away.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import pandas as pd
 
 from evaltools.errors import DataError
 from evaltools.params.models import BackgroundColumn, PrePost
-from evaltools.privacy.suppression import suppress
+from evaltools.privacy.suppression import Sum, is_small, protect_sums, suppress
 
 NOT_STATED = "_not_stated"
 ALL = "_all"
@@ -179,41 +179,38 @@ def status_table(frame: pd.DataFrame, spec: PrePost, *, min_cell_size: int) -> p
 
 
 def _suppress(table: pd.DataFrame, min_cell_size: int) -> pd.DataFrame:
-    """Small counts hidden; complements within a column and group, and across groups."""
-    table = table.assign(_total=table["n_group"])
-    within = suppress(
-        table,
-        n_col="n",
-        stat_cols=["share"],
-        min_cell_size=min_cell_size,
-        partition=["column", "group"],
-        total_col="_total",
-    )
+    """Small counts hidden, and groups with few clients whole; then complements.
+
+    The categories of one characteristic add up to a group's clients, and the groups of
+    one category to its count for all clients (the rest: clients without a group): both
+    ways are protected together, until neither gives a hidden count away
+    (:func:`~evaltools.privacy.suppression.protect_sums`).
+    """
+    table = table.reset_index(drop=True)
+    counts = table["n"].astype(float).to_numpy()
+    small_groups = table["n_group"].map(lambda n: 0 < n < min_cell_size).to_numpy(bool)
+    primary = np.array([is_small(n, min_cell_size) for n in counts], dtype=bool) | small_groups
+    sums = [Sum(tuple(rows)) for rows in table.groupby(["column", "group"]).indices.values()]
     groups = table["group"] != ALL
-    if groups.any():  # the groups of one category add up to the category's count for all
-        totals = table[~groups].set_index(["column", "category"])["n"]
-        across = table[groups].assign(
-            _total=[
-                totals[(c, k)]
-                for c, k in zip(table[groups]["column"], table[groups]["category"], strict=True)
-            ]
-        )
-        hidden = suppress(
-            across,
-            n_col="n",
-            min_cell_size=min_cell_size,
-            partition=["column", "category"],
-            total_col="_total",
-        )["suppressed"]
-        extra = pd.Series(False, index=table.index)
-        extra.loc[hidden.index] = hidden.to_numpy(bool)
-        extra &= ~within["suppressed"]
-        within.loc[extra, ["n", "share"]] = None
-        within.loc[extra, "suppressed"] = True
-    small_groups = within["n_group"].map(lambda n: 0 < n < min_cell_size)
-    within.loc[small_groups, ["n", "share", "n_group"]] = None
-    within.loc[small_groups, "suppressed"] = True
-    return within.drop(columns="_total")
+    if groups.any():
+        totals = {
+            (c, k): i
+            for i, (c, k) in enumerate(zip(table["column"], table["category"], strict=True))
+            if table.at[i, "group"] == ALL
+        }
+        for (column, category), rows in (
+            table[groups].groupby(["column", "category"]).groups.items()
+        ):
+            total = totals[(column, category)]
+            parts = tuple(int(i) for i in rows)
+            remainder = counts[total] - counts[list(parts)].sum()
+            sums.append(Sum(parts, total, float(remainder)))
+    hidden = protect_sums(counts, primary, sums, min_cell_size=min_cell_size)
+    out = table.astype({"n": float, "share": object, "n_group": object})
+    out.loc[hidden, ["n", "share"]] = None
+    out.loc[small_groups, "n_group"] = None
+    out["suppressed"] = hidden
+    return out
 
 
 def _dates(frame: pd.DataFrame, column: str) -> pd.Series:

@@ -1,7 +1,8 @@
 """Figures of the indicator part: clinically significant change and single-choice answers.
 
 Stacked horizontal bars in the brand's colours, 8 inches wide, Danish or English; bars over
-fewer than ``min_cell_size`` clients are not drawn (the bar says why).
+fewer than ``min_cell_size`` clients are not drawn (the bar says why). Each takes the
+:class:`~evaltools.prepost.indicators.IndicatorResult` (language and cell size come from it).
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from matplotlib.figure import Figure
 
 from evaltools.choices import Language
 from evaltools.params.models import PrePost
+from evaltools.prepost.indicators import IndicatorResult, table_inputs
+from evaltools.privacy.suppression import COMPLEMENTARY
 from evaltools.report.i18n import fmt_int, fmt_percent, is_missing, text
 from evaltools.report.style import DEFAULT_PALETTE, WIDTH, Palette, number_formatter
 from evaltools.report.style import semantic_colours as brand_colours
@@ -69,14 +72,17 @@ def _axes_finish(ax: Axes, labels: list[str], language: str) -> None:
 
 
 def clinical_figure(
-    clinical: pd.DataFrame,
-    spec: PrePost,
+    source: IndicatorResult | pd.DataFrame,
+    spec: PrePost | None = None,
     *,
-    language: Language,
+    language: Language | None = None,
     palette: Palette = DEFAULT_PALETTE,
-    min_cell_size: int,
+    min_cell_size: int | None = None,
 ) -> Figure:
     """Shares recovered / improved / unchanged / deteriorated per scale with a cutoff."""
+    clinical, spec, language, min_cell_size = table_inputs(
+        source, "clinical", spec, language, min_cell_size
+    )
     colours = brand_colours(palette)
     fills = [colours["good"], _blend(colours["good"], 0.5), colours["neutral"], colours["bad"]]
     keys = ("recovered", "improved", "unchanged", "deteriorated")
@@ -89,7 +95,8 @@ def clinical_figure(
             name = by_name[row["scale"]].label.get(language)
             if bool(row["suppressed"]):
                 labels.append(name)
-                ax.text(0.01, y, text("ind_fig_hidden", language, min=min_cell_size),
+                why = "_complement" if row.get("hidden_as") == COMPLEMENTARY else ""
+                ax.text(0.01, y, text(f"ind_fig_hidden{why}", language, min=min_cell_size),
                         va="center", style="italic", color=MUTED, fontsize=8)  # fmt: skip
                 continue
             labels.append(f"{name}\nn = {fmt_int(row['n'], language)}")
@@ -103,12 +110,12 @@ def clinical_figure(
 
 
 def items_figure(
-    shift: pd.DataFrame,
-    spec: PrePost,
+    source: IndicatorResult | pd.DataFrame,
+    spec: PrePost | None = None,
     *,
-    language: Language,
+    language: Language | None = None,
     palette: Palette = DEFAULT_PALETTE,
-    min_cell_size: int,
+    min_cell_size: int | None = None,
 ) -> Figure:
     """Per question two stacked bars, first and latest answer, one segment per answer.
 
@@ -116,6 +123,9 @@ def items_figure(
     its bad colour for the second, grey for the rest; ordered (Likert) answers a scale from
     the bad to the good colour.
     """
+    shift, spec, language, min_cell_size = table_inputs(
+        source, "item_shift", spec, language, min_cell_size
+    )
     colours = brand_colours(palette)
     items = list(spec.items)
     with mpl.rc_context(_RC):

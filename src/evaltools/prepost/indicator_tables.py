@@ -8,6 +8,11 @@
 - :func:`background_view` and :func:`status_view`: client statistics;
 - :func:`items_view`: yes/no and Likert answers, first against last answer.
 
+Each takes the :class:`~evaltools.prepost.indicators.IndicatorResult` and reads the table,
+the pre/post section, the language and the minimum cell size from it (as the pre/post tables
+read a :class:`~evaltools.prepost.result.PrePostResult`); the older call with the tidy table,
+``spec``, ``language=`` and ``min_cell_size=`` still works.
+
 Numbers read as in the pre/post tables (:mod:`evaltools.prepost.tables`): Danish ``2,20`` and
 ``71 %``; a count below the minimum cell size shows as ``< 5``, a hidden statistic as ``–``.
 """
@@ -18,22 +23,17 @@ from typing import Any
 
 import pandas as pd
 
-from evaltools.choices import LANGUAGES, Language, check_choice
+from evaltools.choices import Language
 from evaltools.params.models import PrePost, Scale
 from evaltools.prepost.clients import ALL, NOT_STATED, STATUSES
+from evaltools.prepost.indicators import IndicatorResult, table_inputs
 from evaltools.prepost.labels import fmt_score, scale_label, scale_order
 from evaltools.prepost.phases import START_TO_END, phase_order
-from evaltools.privacy.suppression import check_min_cell_size
+from evaltools.privacy.suppression import COMPLEMENTARY
 from evaltools.report.i18n import MISSING, fmt_number, fmt_p, fmt_percent, is_missing, text
 from evaltools.report.table import ReportTable, fmt_count
 
 _PHASE_KEYS = ("n", "before", "after", "difference", "improved")
-
-
-def _checked(language: str, min_cell_size: object) -> int:
-    """`min_cell_size` as an int, after checking it and `language`."""
-    check_choice("language", language, LANGUAGES)
-    return check_min_cell_size(min_cell_size)
 
 
 def labels_for(spec: PrePost, column: str, language: str) -> dict[str, str]:
@@ -66,12 +66,12 @@ def split_values(table: pd.DataFrame, spec: PrePost, by: str, language: str) -> 
 
 
 def steering_phase_table(
-    table: pd.DataFrame,
-    spec: PrePost,
+    source: IndicatorResult | pd.DataFrame,
+    spec: PrePost | None = None,
     *,
     by: str | None,
-    language: Language,
-    min_cell_size: int,
+    language: Language | None = None,
+    min_cell_size: int | None = None,
     caption: str | None = None,
 ) -> ReportTable:
     """The steering group's table from :func:`evaltools.prepost.phases.phase_table`.
@@ -81,7 +81,9 @@ def steering_phase_table(
     phase n, before, after, difference (after - before, scale points) and share improved
     (by the scale's progression rule); then the same from start to end.
     """
-    min_cell_size = _checked(language, min_cell_size)
+    table, spec, language, min_cell_size = table_inputs(
+        source, "phases", spec, language, min_cell_size
+    )
     if spec.phases is None:
         raise ValueError("prepost.phases is not given")
     order = [p for p in phase_order(spec.phases) if p in set(table["phase"].dropna())]
@@ -155,6 +157,8 @@ def _phase_cells(
 ) -> list[str]:
     if row is None:
         return [MISSING] * len(_PHASE_KEYS)
+    if hidden and row.get("hidden_as") == COMPLEMENTARY:
+        return [MISSING] * len(_PHASE_KEYS)  # not small: hidden so a small row stays hidden
     n = fmt_count(row["n"], language, min_cell_size=min_cell_size, hidden=hidden)
     if hidden or is_missing(row["n"]) or row["n"] == 0:
         return [n, *[MISSING] * 4]
@@ -185,10 +189,16 @@ def _rule_note(spec: PrePost, language: str) -> str:
 
 
 def clinical_view(
-    clinical: pd.DataFrame, spec: PrePost, *, language: Language, min_cell_size: int
+    source: IndicatorResult | pd.DataFrame,
+    spec: PrePost | None = None,
+    *,
+    language: Language | None = None,
+    min_cell_size: int | None = None,
 ) -> ReportTable:
     """Clinically significant change per scale: n, cutoff and the four shares."""
-    min_cell_size = _checked(language, min_cell_size)
+    clinical, spec, language, min_cell_size = table_inputs(
+        source, "clinical", spec, language, min_cell_size
+    )
     keys = ("recovered", "improved", "unchanged", "deteriorated")
     columns = [("", text("ind_col_n", language)), ("", text("ind_col_cutoff", language))]
     columns += [("", text(f"ind_csc_{k}", language)) for k in keys]
@@ -199,6 +209,8 @@ def clinical_view(
         hidden = bool(row["suppressed"])
         hidden_any |= hidden
         n = fmt_count(row["n"], language, min_cell_size=min_cell_size, hidden=hidden)
+        if hidden and row.get("hidden_as") == COMPLEMENTARY:
+            n = MISSING
         shares = [MISSING if hidden else fmt_percent(row[f"share_{k}"], language) for k in keys]
         heads.append((scale_label(scale, language),))
         cells.append((n, fmt_score(scale.cutoff, scale, language), *shares))
@@ -233,10 +245,16 @@ def _group_names(spec: PrePost, groups: list[str], language: str) -> list[tuple[
 
 
 def background_view(
-    background: pd.DataFrame, spec: PrePost, *, language: Language, min_cell_size: int
+    source: IndicatorResult | pd.DataFrame,
+    spec: PrePost | None = None,
+    *,
+    language: Language | None = None,
+    min_cell_size: int | None = None,
 ) -> ReportTable:
     """Clients' background at intake: count and share per category, for all and per group."""
-    min_cell_size = _checked(language, min_cell_size)
+    background, spec, language, min_cell_size = table_inputs(
+        source, "background", spec, language, min_cell_size
+    )
     if spec.clients is None:
         raise ValueError("prepost.clients is not given")
     groups = _group_names(spec, list(dict.fromkeys(background["group"])), language)
@@ -283,10 +301,16 @@ def background_view(
 
 
 def status_view(
-    status: pd.DataFrame, spec: PrePost, *, language: Language, min_cell_size: int
+    source: IndicatorResult | pd.DataFrame,
+    spec: PrePost | None = None,
+    *,
+    language: Language | None = None,
+    min_cell_size: int | None = None,
 ) -> ReportTable:
     """New, active and closed clients in the period, for all and per group."""
-    min_cell_size = _checked(language, min_cell_size)
+    status, spec, language, min_cell_size = table_inputs(
+        source, "status", spec, language, min_cell_size
+    )
     groups = _group_names(spec, list(dict.fromkeys(status["group"])), language)
     heads, cells, hidden_any = [], [], False
     for key in STATUSES:
@@ -320,11 +344,17 @@ def status_view(
 
 
 def items_view(
-    shift: pd.DataFrame, spec: PrePost, *, language: Language, min_cell_size: int
+    source: IndicatorResult | pd.DataFrame,
+    spec: PrePost | None = None,
+    *,
+    language: Language | None = None,
+    min_cell_size: int | None = None,
 ) -> ReportTable:
     """Each question's answers, first against last answer of the same clients, with the
     paired test's p-value."""
-    min_cell_size = _checked(language, min_cell_size)
+    shift, spec, language, min_cell_size = table_inputs(
+        source, "item_shift", spec, language, min_cell_size
+    )
     columns = [
         ("", text("ind_col_n_paired", language)),
         ("", text("ind_col_first_answer", language)),

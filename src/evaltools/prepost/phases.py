@@ -210,6 +210,13 @@ def scale_threshold(
 
 
 def phase_table(frame: pd.DataFrame, spec: PrePost, *, min_cell_size: int) -> pd.DataFrame:
+    """The tidy phase table of :func:`phase_rows` (see there)."""
+    return phase_rows(frame, spec, min_cell_size=min_cell_size)[0]
+
+
+def phase_rows(
+    frame: pd.DataFrame, spec: PrePost, *, min_cell_size: int
+) -> tuple[pd.DataFrame, list[tuple[frozenset, frozenset]]]:
     """Per scale, phase (and start to end), and split value: n, before, after, change, shares.
 
     `frame` is the scored long table (:func:`evaltools.prepost.scales.score_scales`).
@@ -220,8 +227,13 @@ def phase_table(frame: pd.DataFrame, spec: PrePost, *, min_cell_size: int) -> pd
         Columns ``scale``, ``block`` (``phase`` or ``start_to_end``), ``phase`` (the phase
         code; None for start to end), ``split_var`` and ``split_value`` (None for all
         clients), ``n``, :data:`STAT_COLUMNS` (means in scale units, change = after -
-        before, shares 0..1 of ``n``), ``rule``, ``threshold`` and ``suppressed``. Rows over
-        too few clients have ``n`` and the statistics missing.
+        before, shares 0..1 of ``n``), ``rule``, ``threshold``, ``suppressed`` and
+        ``hidden_as`` (why: ``primary``, ``complementary``; None when shown). Hidden rows
+        have ``n`` and the statistics missing.
+    list
+        Per row, the members behind it: the ``(client, occasion)`` before and after
+        measurements of its pairs, for checking the table against the pre/post tables
+        (they never leave the process).
     """
     if spec.phases is None:
         raise ValueError("prepost.phases is not given")
@@ -239,16 +251,25 @@ def phase_table(frame: pd.DataFrame, spec: PrePost, *, min_cell_size: int) -> pd
             total = len(pairs)
             rows.append(
                 {**common, "split_var": None, "split_value": None, "_total": total,
-                 **_stats(pairs, scale, limit)}
+                 **_stats(pairs, scale, limit), "_views": _members(pairs)}
             )  # fmt: skip
             for var, values in split_values.items():
                 for value in values:
                     part = pairs[pairs[var].astype("string") == value]
                     rows.append(
                         {**common, "split_var": var, "split_value": value, "_total": total,
-                         **_stats(part, scale, limit)}
+                         **_stats(part, scale, limit), "_views": _members(part)}
                     )  # fmt: skip
-    return _suppress(pd.DataFrame(rows), min_cell_size)
+    views = [row.pop("_views") for row in rows]
+    return _suppress(pd.DataFrame(rows), min_cell_size), views
+
+
+def _members(pairs: pd.DataFrame) -> tuple[frozenset, frozenset]:
+    """The before and after measurements of `pairs` as ``(client, occasion)`` sets."""
+    return (
+        frozenset(zip(pairs["_id"], pairs["_occ_pre"], strict=True)),
+        frozenset(zip(pairs["_id"], pairs["_occ_post"], strict=True)),
+    )
 
 
 def thresholds(frame: pd.DataFrame, spec: PrePost) -> pd.DataFrame:
@@ -302,20 +323,23 @@ def _values(column: pd.Series) -> list[str]:
 
 
 def _suppress(table: pd.DataFrame, min_cell_size: int) -> pd.DataFrame:
-    """Hide rows over too few clients; complementary among the split values of a block."""
+    """Hide rows over too few clients; complementary among the split values of a block.
+
+    ``hidden_as`` says why a row is hidden: ``primary`` (too few clients: shown as ``< 5``)
+    or ``complementary`` (so that a small row can't be worked out: shown as ``–``).
+    """
     overall = table["split_var"].isna()
-    parts = [
-        suppress(table[overall], n_col="n", stat_cols=STAT_COLUMNS, min_cell_size=min_cell_size),
-        suppress(
-            table[~overall],
-            n_col="n",
-            stat_cols=STAT_COLUMNS,
-            min_cell_size=min_cell_size,
-            partition=["scale", "block", "phase", "split_var"],
-            total_col="_total",
+    common = {"n_col": "n", "stat_cols": STAT_COLUMNS, "min_cell_size": min_cell_size}
+    parts = [suppress(table[overall], **common, reason_col="hidden_as")]
+    if (~overall).any():
+        parts.append(
+            suppress(
+                table[~overall],
+                **common,
+                partition=["scale", "block", "phase", "split_var"],
+                total_col="_total",
+                reason_col="hidden_as",
+            )
         )
-        if (~overall).any()
-        else table[~overall].assign(suppressed=False),
-    ]
     out = pd.concat(parts).sort_index().drop(columns="_total")
     return out.reset_index(drop=True)

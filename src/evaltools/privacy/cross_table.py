@@ -162,6 +162,9 @@ class Published:
     frame: pd.DataFrame
     reasons: list[str | None]
     views: list[Any]
+    #: The table before suppression (needed for the attrition table: see
+    #: :func:`protect_across_tables`).
+    raw: pd.DataFrame | None = None
 
 
 # How central each kind of cell is: when one of two cells must go, the higher number goes.
@@ -204,15 +207,66 @@ def protect_across_tables(
     way keeps its count in the occasion counts (`counts`, left as it is): a count without
     its mean gives away no score. ``n_clients`` is left out: it differs from the cells of a
     scale by item nonresponse only (see the Privacy notes of :func:`analyse_prepost`).
+
+    Last, a count of the attrition table hidden as a complement is shown again when the
+    same number over the same measurements is shown elsewhere (:func:`_show_published`):
+    the followed-up clients as a visible change-table row's paired clients (count and
+    baseline mean), the baseline as an occasion count. Hiding it there protects nothing,
+    and a reader would wonder why the table hides what the next one shows.
     """
     for scale in pd.unique(table.frame["scale"]):
-        cells, families = _scale_cells(scale, table, trajectories, attrition)
+        cells, families = scale_cells(scale, table, trajectories, attrition)
         hidden = protect_differences(cells, min_cell_size=min_cell_size, families=families)
         for key, reason in hidden.items():
             _hide(key, reason, table, trajectories, attrition, min_cell_size)
+    if attrition.raw is not None:
+        _show_published(table, trajectories, attrition, counts, min_cell_size)
 
 
-def _scale_cells(
+def _show_published(
+    table: Published,
+    trajectories: Published,
+    attrition: Published,
+    counts: pd.DataFrame,
+    min_cell_size: int,
+) -> None:
+    """Show again the attrition counts hidden as complements that are shown elsewhere.
+
+    The followed-up clients' count and baseline mean come back when a visible row of the
+    change table has the same baseline measurements (its ``n_paired`` and ``mean_pre``);
+    the baseline count comes back when the same measurements are one occasion's overall
+    trajectory, whose count the occasion counts show. Small counts stay hidden, and so do
+    the comparison of the lost with the followed-up and the lost clients' figures.
+    """
+    raw = attrition.raw
+    assert raw is not None
+    frame = attrition.frame
+    for i, row in frame.iterrows():
+        scale, views = row["scale"], attrition.views[i]
+        followup, baseline = raw.at[i, "n_followup"], raw.at[i, "n_baseline"]
+        paired = [
+            table.views[j][0]
+            for j, other in table.frame.iterrows()
+            if other["scale"] == scale and not bool(other["suppressed"])
+        ]
+        shown = counts.set_index("occasion")[f"n_{scale}"]
+        occasions = [
+            trajectories.views[j][0]
+            for j, other in trajectories.frame.iterrows()
+            if other["scale"] == scale
+            and is_missing(other["group_var"])
+            and not is_missing(shown.get(other["occasion"]))
+        ]
+        hidden = is_missing(row["n_followup"]) and not is_small(followup, min_cell_size)
+        if hidden and views["followup"] in paired:
+            frame.at[i, "n_followup"] = int(followup)
+            frame.at[i, "mean_baseline_followup"] = raw.at[i, "mean_baseline_followup"]
+        hidden = is_missing(row["n_baseline"]) and not is_small(baseline, min_cell_size)
+        if hidden and views["baseline"] in occasions:
+            frame.at[i, "n_baseline"] = int(baseline)
+
+
+def scale_cells(
     scale: str, table: Published, trajectories: Published, attrition: Published
 ) -> tuple[list[Cell], list[list[tuple]]]:
     """The cells of one scale in all tables, and the families of groups among them."""
@@ -278,6 +332,41 @@ def _hide(
         frame.loc[i, "suppressed"] = True
         if attrition.reasons[i] != PRIMARY:
             attrition.reasons[i] = reason
+
+
+#: What hiding a pre/post cell would take, when the indicator part is checked against the
+#: pre/post tables: the pre/post report is already written, so its cells stay as they are.
+FIXED_COST = 10**6
+
+
+def protect_against(
+    cells: list[Cell],
+    published: list[Cell],
+    families: list[list[Any]],
+    min_cell_size: int,
+) -> dict[Any, str]:
+    """Cells of another table to hide so that the `published` cells stay protected.
+
+    `published` are the pre/post tables' cells of one scale as the report shows them
+    (:func:`scale_cells` after :func:`protect_across_tables`); `cells` those of another
+    table of the same report over the same measurements (e.g. the steering group's phase
+    table). A cell is hidden when it publishes a set of measurements that a hidden
+    pre/post cell hides (the same clients' same measurements: the same numbers), and then
+    wherever it and another cell differ by a small group
+    (:func:`~evaltools.privacy.suppression.protect_differences`), the pre/post cells being
+    kept (:data:`FIXED_COST`). Returns the keys of `cells` to hide, with the reason.
+    """
+    hidden_views = {view for cell in published if cell.hidden for view in cell.views if view}
+    out: dict[Any, str] = {}
+    for cell in cells:
+        if not cell.hidden and any(view in hidden_views for view in cell.views):
+            out[cell.key] = COMPLEMENTARY
+    checked = [Cell(c.key, c.views, c.priority, c.hidden or c.key in out, c.cost) for c in cells]
+    fixed = [Cell(c.key, c.views, -1, c.hidden, FIXED_COST) for c in published]
+    found = protect_differences([*checked, *fixed], min_cell_size=min_cell_size, families=families)
+    own = {c.key for c in cells}
+    out.update({key: reason for key, reason in found.items() if key in own})
+    return out
 
 
 COUNT_COLUMNS = {

@@ -144,6 +144,78 @@ def suppress(
     return out
 
 
+@dataclass(frozen=True)
+class Sum:
+    """Published cells that add up, for :func:`protect_sums`.
+
+    Attributes
+    ----------
+    parts
+        Positions of the cells that add up (e.g. the groups of one category).
+    total
+        Position of the cell holding their total, when it is a cell that may be hidden
+        itself (e.g. the category's count for all clients); None when the total is known
+        otherwise (e.g. a group's number of clients).
+    remainder
+        People in the total but in no part (e.g. clients without a group): an unpublished
+        cell that counts as hidden.
+    """
+
+    parts: tuple[int, ...]
+    total: int | None = None
+    remainder: float = 0.0
+
+
+def protect_sums(
+    counts: Sequence[float],
+    hidden: Sequence[bool],
+    sums: Sequence[Sum],
+    *,
+    min_cell_size: int,
+) -> np.ndarray:
+    """Hide cells of several linked sums until none of them gives a hidden cell away.
+
+    Where the cells of a table add up in more than one direction (the categories of a
+    group add up to the group's clients, the groups of a category to the category's count
+    for all), a complement hidden for one sum can be the only hidden cell of another, which
+    then gives its value away, and with it the small cell it was to protect. So the sums
+    are checked again and again until nothing changes; in each sum, while
+
+    - exactly one of its cells (parts or total) is hidden and nothing else is unknown, or
+    - its total is shown and the hidden parts (with the remainder) hold 1 to
+      ``min_cell_size - 1`` people,
+
+    the smallest shown part with people in it is hidden too (ties: the first).
+
+    Returns
+    -------
+    numpy.ndarray
+        Per cell, whether it is hidden now (the given hidden cells included).
+    """
+    check_min_cell_size(min_cell_size)
+    values = np.asarray(counts, dtype=float)
+    out = np.asarray(hidden, dtype=bool).copy()
+    changed = True
+    while changed:
+        changed = False
+        for rule in sums:
+            parts = np.asarray(rule.parts, dtype=int)
+            total_hidden = rule.total is not None and bool(out[rule.total])
+            cells_hidden = int(out[parts].sum()) + total_hidden
+            unknown = cells_hidden + (rule.remainder > 0)
+            hidden_sum = float(values[parts][out[parts]].sum()) + rule.remainder
+            alone = unknown == 1 and cells_hidden == 1
+            small = not total_hidden and unknown > 0 and 0 < hidden_sum < min_cell_size
+            if not (alone or small):
+                continue
+            candidates = parts[~out[parts] & (values[parts] > 0)]
+            if candidates.size == 0:
+                continue
+            out[candidates[np.argmin(values[candidates])]] = True
+            changed = True
+    return out
+
+
 def suppress_counts(
     table: pd.DataFrame, *, count_cols: Sequence[str], min_cell_size: int
 ) -> pd.DataFrame:

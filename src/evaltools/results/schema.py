@@ -296,9 +296,11 @@ class IndicatorsSection(_Entry):
 
     Column names per table are those of the report's tables: ``phases`` (scale, block, phase,
     split_var, split_value, n, mean_before, mean_after, mean_change, n_/share_ improved,
-    unchanged, deteriorated, rule, threshold, suppressed), ``clinical`` (scale, n,
+    unchanged, deteriorated, rule, threshold, suppressed, hidden_as), ``clinical`` (scale, n,
     n_clinical_start, n_/share_ recovered, improved, unchanged, deteriorated, cutoff,
-    rci_threshold, reliability, reliability_source, suppressed), ``background`` (column,
+    rci_threshold, reliability, reliability_source, suppressed, hidden_as; ``hidden_as`` says
+    why a row is hidden: ``primary``, too few clients, or ``complementary``, so that a
+    small number can't be worked out), ``background`` (column,
     group, category, n_group, n, share, suppressed), ``status`` (status, group, n,
     suppressed), ``item_shares`` (item, occasion, answer, answer_value, n, n_answer, share,
     suppressed) and ``item_shift`` (item, answer, answer_value, n_paired, n_before, n_after,

@@ -54,13 +54,15 @@ def prepare(params_file: str | Path) -> Prepared:
 def report_inputs(prepared: Prepared) -> list[dict[str, Any]]:
     """Every file a report depends on, hashed: ``{"role", "path", "bytes", "sha256"}``.
 
-    Roles: ``params``, ``data:<analysis>``, ``notebook:<analysis>`` and ``brand`` (every file
-    under the brand's folder, fonts included). This is what ``provenance.json`` records and
+    Roles: ``params``, ``data:<analysis>`` (for a survey intake read from one export per
+    wave, every wave's file), ``notebook:<analysis>`` and ``brand`` (every file under the
+    brand's folder, fonts included). This is what ``provenance.json`` records and
     what ``evaltools batch`` compares to decide whether a report is up to date.
     """
     params = prepared.params
     inputs = [file_entry(prepared.params_file, role="params")]
     inputs += [file_entry(s.path, role=f"data:{s.analysis}") for s in prepared.summaries]
+    inputs += [file_entry(path, role=role) for role, path in _wave_files(prepared)]
     inputs += [
         file_entry(notebooks_dir() / NOTEBOOKS[a], role=f"notebook:{a}") for a in params.notebooks
     ]
@@ -71,3 +73,17 @@ def report_inputs(prepared: Prepared) -> list[dict[str, Any]]:
         file_entry(p, role="brand") for p in sorted(prepared.brand.path.rglob("*")) if p.is_file()
     ]
     return inputs
+
+
+def _wave_files(prepared: Prepared) -> list[tuple[str, Path]]:
+    """``(role, path)`` of the survey wave files not already listed as an analysis' data."""
+    listed = {Path(s.path).resolve() for s in prepared.summaries}
+    files = []
+    for name in prepared.params.analyses:
+        survey = getattr(getattr(prepared.params, name, None), "survey", None)
+        for _, path in sorted((survey.waves if survey is not None else {}).items()):
+            path = Path(path).resolve()
+            if path not in listed:
+                listed.add(path)
+                files.append((f"data:{name}", path))
+    return files
