@@ -272,7 +272,8 @@ def sample_summary(result: RegisterPanelResult) -> dict[str, Any]:
         estimator also ``n_units``, ``n_dropped_units`` (panel rule),
         ``n_dropped_cohorts``, ``n_first_period_units``, ``n_first_period_cohorts``,
         ``n_late_units``, and for the pre-trend tests ``pretrend_rank`` and
-        ``pretrend_note`` (why no statistic, when the covariance is singular). Counts
+        ``pretrend_note`` (why no statistic, when the covariance is singular); and
+        ``binary_outcomes``, the 0/1 outcomes (effects in percentage points). Counts
         between 0 and ``min_cell_size`` are None.
     """
     spec, k = result.spec, result.min_cell_size
@@ -323,6 +324,7 @@ def sample_summary(result: RegisterPanelResult) -> dict[str, Any]:
         "n_excluded_participants": _small(result.matching.n_excluded, k),
         "n_excluded_pool": _small(result.matching.n_pool_excluded, k),
         "estimators": entries,
+        "binary_outcomes": [o for o in spec.outcomes if _is_binary(result, o)],
     }
 
 

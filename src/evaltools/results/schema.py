@@ -277,6 +277,11 @@ class RegisterSample(_Entry):
         "null if small.",
     )
     estimators: list[SampleEntry] = Field(description="One entry per outcome and estimator.")
+    binary_outcomes: list[str] | None = Field(
+        default=None,
+        description="The outcomes that are 0/1 (their effects are shown in percentage points); "
+        "null in files written before this field.",
+    )
 
 
 #: One value of an indicator table's row: text, number, true/false, or null (hidden).
