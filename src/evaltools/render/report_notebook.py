@@ -21,6 +21,8 @@ from nbformat import NotebookNode
 from evaltools.report.typography import keep_together
 
 HIDDEN_TAGS = {"parameters", "injected-parameters", "remove-cell"}
+#: The tag of the opening cell (the summary); nbconvert makes it the class ``celltag_<tag>``.
+OPENING_TAG = "report-summary"
 # A figure caption as evaltools.report.notebook.FigureCounter writes it: "*Figur 3: ...*".
 _CAPTION = re.compile(r"^\*(Figur|Figure) \d+:", re.MULTILINE)
 
@@ -86,7 +88,9 @@ def build_report_notebook(executed: list[Path], *, opening: str | None = None) -
         if key in notebooks[0].metadata
     }
     if opening:
-        report.cells.append(nbformat.v4.new_markdown_cell(opening))
+        report.cells.append(
+            nbformat.v4.new_markdown_cell(opening, metadata={"tags": [OPENING_TAG]})
+        )
     for notebook in notebooks:
         report.cells.extend(report_cells(notebook))
     _renumber_figures(report)

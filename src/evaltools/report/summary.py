@@ -137,7 +137,6 @@ def _scale_bullet(record: PrePostRecord, scale: Scale, language: str, min_cell: 
                 language,
                 low=fmt_number(record.ci_low, language, decimals),
                 high=fmt_number(record.ci_high, language, decimals),
-                p=p_text(record.p_value, language),
             )
         )
     n = fmt_int(record.n_paired, language)
@@ -254,7 +253,6 @@ def _effect_bullet(row: RegisterRecord, label: str, binary: bool, language: str)
         unit=unit,
         low=fmt_effect(row.ci_low, binary=binary, language=language),
         high=fmt_effect(row.ci_high, binary=binary, language=language),
-        p=p_text(row.p_value, language),
     )
     if row.ci_low > 0:
         key = "sum_effect_sure_up"
@@ -282,14 +280,11 @@ def targets_section(params: Params, document: ResultsDocument) -> SummarySection
     for status, (_, row) in zip(table.table["status"], shown.iterrows(), strict=True):
         if status == "no_target":
             continue
-        indicator, measure = str(row[columns["indicator"]]), ""
-        if ": " in indicator:
-            indicator, measure = indicator.split(": ", 1)
+        indicator = str(row[columns["indicator"]]).split(": ", 1)[0]
         item = text(
             "sum_target_item",
             language,
             indicator=safe_markdown(indicator),
-            measure=measure,
             result=row[columns["result"]],
             target=row[columns["target"]],
         )
