@@ -48,6 +48,7 @@ TABLE_ATTR = "data-pdf-table"
 _TABLE_TAG = re.compile(r"<table(?=[\s>])", re.IGNORECASE)
 _STYLE_ELEMENT = re.compile(r"<style[\s>].*?</style>", re.IGNORECASE | re.DOTALL)
 _TABLE_ELEMENT = re.compile(r"<table\s[^>]*?data-pdf-table=.*?</table>", re.IGNORECASE | re.DOTALL)
+_CELL_START = '<div class="jp-Cell '
 _FONT_FACE = re.compile(r"@font-face\s*\{[^}]*\}", re.IGNORECASE)
 
 
@@ -159,20 +160,71 @@ def pdf_html(html: str, meta: ReportMeta, *, fits: dict[str, TableFit] | None = 
         raise RenderError("the report HTML has no </head>; cannot add the PDF stylesheet")
     fitted = []
     for key, fit in sorted((fits or {}).items()):
+        table = f'table[{TABLE_ATTR}="{key}"]'
         page = " page: landscape;" if fit.landscape else ""
-        fitted.append(
-            f'.report-body table[{TABLE_ATTR}="{key}"] {{ font-size: {fit.font_pt:.2f}pt;{page} }}'
-        )
+        fitted.append(f".report-body {table} {{ font-size: {fit.font_pt:.2f}pt;{page} }}")
     style = f"<style>\n{page_rules(meta)}{pdf_css()}{chr(10).join(fitted)}\n</style>\n"
     html = html.replace("</head>", style + "</head>", 1)
     numbers = itertools.count()
-    return _TABLE_TAG.sub(lambda _m: f'<table {TABLE_ATTR}="{next(numbers)}"', html)
+    html = _TABLE_TAG.sub(lambda _m: f'<table {TABLE_ATTR}="{next(numbers)}"', html)
+    turned = [key for key, fit in (fits or {}).items() if fit.landscape]
+    return _introductions_turned(html, turned)
+
+
+def _introductions_turned(html: str, keys: list[str]) -> str:
+    """`html` with the cell introducing each landscape table (`keys`) on the same page.
+
+    The heading and text just before such a table (a ``keep-with-next`` cell) would else end
+    the portrait page before it, alone; they get ``data-pdf-page="landscape"`` (pdf.css).
+    """
+    for key in keys:
+        at = html.find(f'<table {TABLE_ATTR}="{key}"')
+        cell = html.rfind(_CELL_START, 0, at)
+        before = html.rfind(_CELL_START, 0, cell)
+        if at < 0 or cell < 0 or before < 0:
+            continue
+        tag_end = html.index(">", before)
+        if "keep-with-next" in html[before:tag_end]:
+            html = f'{html[:tag_end]} data-pdf-page="landscape"{html[tag_end:]}'
+    return html
 
 
 def _walk(box: Any):
     yield box
     for child in getattr(box, "children", None) or []:
         yield from _walk(child)
+
+
+_HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+
+
+def _text_lines(box: Any):
+    """The line boxes of `box` in document order, page header and footer left out."""
+    boxes = _weasyprint().formatting_structure.boxes
+    if isinstance(box, boxes.MarginBox):
+        return
+    if isinstance(box, boxes.LineBox):
+        yield box
+        return
+    for child in getattr(box, "children", None) or []:
+        yield from _text_lines(child)
+
+
+def headings_at_page_foot(document: Any) -> list[tuple[int, str]]:
+    """Headings that end a page of a laid-out WeasyPrint `document`: (page number, text).
+
+    A page whose last line of text (page header and footer aside) belongs to a heading has
+    its heading cut off from what it introduces; the last page is not counted.
+    """
+    found = []
+    for number, page in enumerate(document.pages[:-1], start=1):
+        lines = list(_text_lines(page._page_box))
+        if not lines:
+            continue
+        last = lines[-1]  # a line box belongs to its block: the heading itself
+        if getattr(last, "element_tag", None) in _HEADINGS:
+            found.append((number, "".join(last.element.itertext()).strip()))
+    return found
 
 
 def table_widths(document: Any) -> dict[str, tuple[float, float]]:
