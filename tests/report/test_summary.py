@@ -147,7 +147,7 @@ def test_prepost_only_no_groups_says_what_changed_and_how_sure() -> None:
     assert "**Angst** faldt fra 2,21 til 1,87 (−0,33), en forbedring." in text
     assert "Næppe tilfældigt (95 %-konfidensinterval −0,43 til −0,23)." in text
     assert "36 % fik en pålidelig forbedring (n = 104)." in text
-    assert "steg fra 3,07 til 3,12 (0,05)" in text and "−0,05 til 0,15 rummer nul" in text
+    assert "**Selvværd** steg fra 3,07 til 3,12 (0,05), i den gode retning." in text and "−0,05 til 0,15 rummer nul" in text
     # no register part, no targets: no such sections and no register caveat
     assert "registre" not in text.lower() and "Mål i forandringsteorien" not in text
     # what the data can't tell: no comparison group, clients lost
@@ -176,6 +176,14 @@ def test_nothing_significant_says_so_and_claims_no_improvement() -> None:
     text = _markdown(params, {"prepost": [flat, ESTEEM]})
     assert "På ingen af de 2 skalaer er ændringen større, end tilfældigheder kan forklare." in text
     assert "Næppe tilfældigt" not in text and "fik klienterne det bedre" not in text
+    assert "en forbedring" not in text and text.count("i den gode retning") == 2
+
+
+def test_small_scales_are_named_when_others_are_not_small() -> None:
+    params = _params()
+    text = _markdown(params, {"prepost": [ANXIETY, {**ESTEEM, "n_paired": 12}]})
+    assert f"Selvværd bygger på færre end {SMALL_N} klienter" in text
+    assert "Alle resultater" not in text
 
 
 def test_a_significant_deterioration_is_called_one() -> None:
@@ -193,7 +201,7 @@ def test_hidden_small_counts_are_not_shown_and_named_as_hidden() -> None:
     text = _markdown(params, {"prepost": [small, hidden]}, n_clients=40)
     assert "**Selvværd**: færre end 5 klienter har begge målinger" in text
     assert "Resultater for færre end 5 klienter vises ikke: selvværd." in text
-    assert f"Angst bygger på færre end {SMALL_N} klienter" in text
+    assert f"Alle resultater bygger på færre end {SMALL_N} klienter" in text
     assert "På 1 af 1 skalaer" in text  # only the shown scale is counted
     assert "None" not in text and "nan" not in text
 

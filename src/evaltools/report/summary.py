@@ -119,14 +119,17 @@ def _scale_bullet(record: PrePostRecord, scale: Scale, language: str, min_cell: 
     else:
         moved = "rose" if change > 0 else "fell"
         better = "better" if (change > 0) == scale.higher_is_better else "worse"
+        sure = "sure" if _verdict(record, scale) != "unclear" else "unsure"
         parts = [
             text(
-                f"sum_scale_{moved}_{better}",
+                "sum_scale_moved",
                 language,
                 scale=label,
+                moved=text(f"sum_moved_{moved}", language),
                 before=before,
                 after=after,
                 change=fmt_score(change, scale, language),
+                direction=text(f"sum_direction_{better}_{sure}", language),
             )
         ]
     if record.ci_low is not None and record.ci_high is not None and record.p_value is not None:
@@ -321,8 +324,11 @@ def limits_section(params: Params, document: ResultsDocument) -> SummarySection 
                 )
             )
         small = [s for s, r in shown if int(r.n_paired or 0) < SMALL_N]
-        if small:
+        if small and len(small) == len(shown):
+            bullets.append(text("sum_limit_small_all", language, small=SMALL_N))
+        elif small:
             names = [scale_label(s, language, with_range=False) for s in small]
+            names = names[:1] + [lower_first(n) for n in names[1:]]
             bullets.append(
                 text(
                     "sum_limit_small",
