@@ -44,14 +44,15 @@ NO_KEEP = (
 )
 
 
-def _html(paragraphs: int, *, extra_head: str = "") -> str:
+def _html(paragraphs: int, *, extra_head: str = "", table: str = TABLE) -> str:
     """A report body: `paragraphs` paragraphs, then a section heading, its text and a table."""
     cells = (
         f'<div class="jp-Cell jp-MarkdownCell"><h1>Før- og eftermålinger</h1>'
         f"{PARAGRAPH * paragraphs}</div>"
         '<div class="jp-Cell jp-MarkdownCell"><h2>Resultater pr. skala</h2>'
         f"{PARAGRAPH}</div>"
-        f'<div class="jp-Cell jp-CodeCell">{TABLE}</div>'
+        f'<div class="jp-Cell jp-CodeCell"><div class="jp-OutputArea"><div '
+        f'class="jp-OutputArea-child">{table}</div></div></div>'
     )
     return (
         f"<html><head>{extra_head}</head><body class='evaltools-report'>"
@@ -104,6 +105,25 @@ def test_the_introduction_of_a_landscape_table_goes_on_its_page() -> None:
 def test_a_table_that_fits_marks_nothing() -> None:
     html = pdf_html(_html(1), META, fits=fit_wide_tables(pdf_html(_html(1), META)))
     assert MARK not in html
+
+
+def _page_texts(html: str) -> list[str]:
+    return [" ".join(_texts(page._page_box)) for page in _layout(html).pages]
+
+
+def test_a_tall_table_starts_under_its_introduction_instead_of_leaving_a_hole() -> None:
+    rows = "".join(f"<tr><td>Skala {i}</td><td>{i}</td></tr>" for i in range(70))
+    tall = f"<table><thead><tr><th>Skala</th><th>n</th></tr></thead><tbody>{rows}</tbody></table>"
+    source = pdf_html(_html(6, table=tall), META)
+    fits = fit_wide_tables(source)
+    assert fits == {"0": TableFit(pytest.approx(8.0), breakable=True)}
+    pages = _page_texts(pdf_html(_html(6, table=tall), META, fits=fits))
+    first = next(i for i, t in enumerate(pages) if "Resultater pr. skala" in t)
+    assert "Skala 0" in pages[first]  # the table starts on its heading's page
+    # without the rule the whole table moves to the next page, leaving a hole
+    pages = _page_texts(pdf_html(_html(6, table=tall), META))
+    first = next(i for i, t in enumerate(pages) if "Resultater pr. skala" in t)
+    assert "Skala 0" not in pages[first]
 
 
 def _texts(box) -> list[str]:

@@ -42,6 +42,7 @@ A4_HEIGHT_MM = 297.0
 SIDE_MARGIN_MM = 18.0  # as in pdf.css: @page { margin: ... 18mm }
 MIN_PORTRAIT_FONT_PT = 6.0  # a table that needs smaller type goes on a landscape page
 MIN_TABLE_FONT_PT = 5.5  # a table is not scaled below this type size
+TALL_TABLE_MM = 110.0  # a taller table may break across pages (about 40 % of a page's text)
 PX_PER_MM = 96 / 25.4
 PT_PER_PX = 0.75
 TABLE_ATTR = "data-pdf-table"
@@ -62,10 +63,14 @@ class TableFit:
         The table's type size in points.
     landscape
         Whether the table gets a landscape A4 page of its own.
+    breakable
+        Whether the table may break across pages (between rows, the header repeated): a
+        table taller than :data:`TALL_TABLE_MM` would else leave a half-empty page before it.
     """
 
     font_pt: float
     landscape: bool = False
+    breakable: bool = False
 
 
 @cache
@@ -162,7 +167,11 @@ def pdf_html(html: str, meta: ReportMeta, *, fits: dict[str, TableFit] | None = 
     for key, fit in sorted((fits or {}).items()):
         table = f'table[{TABLE_ATTR}="{key}"]'
         page = " page: landscape;" if fit.landscape else ""
+        page += " break-inside: auto;" if fit.breakable else ""
         fitted.append(f".report-body {table} {{ font-size: {fit.font_pt:.2f}pt;{page} }}")
+        if fit.breakable:  # and the output holding it (report.css keeps outputs whole)
+            fitted.append(f".jp-OutputArea-child:has({table}) {{ break-inside: auto; }}")
+            fitted.append(f".report-body {table} tfoot {{ display: table-row-group; }}")  # once
     style = f"<style>\n{page_rules(meta)}{pdf_css()}{chr(10).join(fitted)}\n</style>\n"
     html = html.replace("</head>", style + "</head>", 1)
     numbers = itertools.count()
@@ -249,6 +258,20 @@ def table_widths(document: Any) -> dict[str, tuple[float, float]]:
     return widths
 
 
+def table_heights(document: Any) -> dict[str, float]:
+    """For each numbered table of a laid-out WeasyPrint document: its height in px (summed
+    over the pages it spans)."""
+    table_box = _weasyprint().formatting_structure.boxes.TableBox
+    heights: dict[str, float] = {}
+    for page in document.pages:
+        for box in _walk(page._page_box):
+            element = getattr(box, "element", None)
+            key = element.get(TABLE_ATTR) if element is not None else None
+            if key is not None and isinstance(box, table_box):
+                heights[key] = heights.get(key, 0.0) + float(box.border_height())
+    return heights
+
+
 def fit_wide_tables(html: str) -> dict[str, TableFit]:
     """How to set each table that is wider than the page's text width so that it fits.
 
@@ -259,7 +282,8 @@ def fit_wide_tables(html: str) -> dict[str, TableFit]:
     (in ``em``) scale together, so a table's width scales about in proportion; 3 % is kept in
     reserve. A table that would need type smaller than :data:`MIN_PORTRAIT_FONT_PT` on a
     portrait page goes on a landscape page, scaled there if it must be (never below
-    :data:`MIN_TABLE_FONT_PT`). Empty when every table fits.
+    :data:`MIN_TABLE_FONT_PT`). A table taller than :data:`TALL_TABLE_MM` (at its final type
+    size) is made breakable between rows. Empty when every table fits and none is tall.
     """
     tables = _TABLE_ELEMENT.findall(html)
     if not tables:
@@ -278,13 +302,19 @@ def fit_wide_tables(html: str) -> dict[str, TableFit]:
     portrait = (A4_WIDTH_MM - 2 * SIDE_MARGIN_MM) * PX_PER_MM
     landscape = (A4_HEIGHT_MM - 2 * SIDE_MARGIN_MM) * PX_PER_MM
     fits = {}
-    for key, (width, size_px) in table_widths(_layout(probe)).items():
-        if width <= portrait + 0.5:
-            continue
+    document = _layout(probe)
+    heights = table_heights(document)
+    tall = TALL_TABLE_MM * PX_PER_MM
+    for key, (width, size_px) in table_widths(document).items():
         size_pt = size_px * PT_PER_PX
+        if width <= portrait + 0.5:
+            if heights.get(key, 0.0) > tall:
+                fits[key] = TableFit(size_pt, breakable=True)
+            continue
         upright = size_pt * 0.97 * portrait / width
         if upright >= MIN_PORTRAIT_FONT_PT:
-            fits[key] = TableFit(upright)
+            breakable = heights.get(key, 0.0) * upright / size_pt > tall
+            fits[key] = TableFit(upright, breakable=breakable)
         else:
             turned = min(size_pt, size_pt * 0.97 * landscape / width)
             fits[key] = TableFit(max(MIN_TABLE_FONT_PT, turned), landscape=True)
