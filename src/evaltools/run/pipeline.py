@@ -224,7 +224,7 @@ def run_report(
                 kernels=kernels,
             )
             executed.append(toc)
-            parts.insert(0, toc)  # the report opens with the theory of change
+            parts.insert(0, toc)  # the theory of change comes first, after the summary
             clock.lap("notebook:theory_of_change")
         step("rendering the report")
         outcome = _render(
