@@ -313,7 +313,10 @@ def limits_section(params: Params, document: ResultsDocument) -> SummarySection 
         shown = [(s, r) for s, r in pairs if not _is_hidden(r)]
         paired = max((int(r.n_paired or 0) for _, r in shown), default=0)
         clients = document.n_clients
-        if shown and clients and paired < clients:
+        lost = (clients or 0) - paired
+        if shown and clients and 0 < lost < params.min_cell_size:  # both counts would give it
+            bullets.append(text("sum_limit_attrition_few", language, min=params.min_cell_size))
+        elif shown and clients and lost > 0:
             bullets.append(
                 text(
                     "sum_limit_attrition",
