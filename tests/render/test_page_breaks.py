@@ -20,9 +20,12 @@ from evaltools.render.pdf import (
     headings_at_page_foot,
     pdf_css,
     pdf_html,
+    render_pdf,
+    tables_after_holes,
 )
 
 pytest.importorskip("weasyprint", reason="the PDF path needs WeasyPrint")
+pypdf = pytest.importorskip("pypdf", reason="pypdf is in the test extra")
 
 META = ReportMeta(
     grantee="Familiehuset Nord",
@@ -111,19 +114,24 @@ def _page_texts(html: str) -> list[str]:
     return [" ".join(_texts(page._page_box)) for page in _layout(html).pages]
 
 
-def test_a_tall_table_starts_under_its_introduction_instead_of_leaving_a_hole() -> None:
+def test_a_table_that_would_leave_a_hole_starts_under_its_introduction(tmp_path) -> None:
     rows = "".join(f"<tr><td>Skala {i}</td><td>{i}</td></tr>" for i in range(70))
     tall = f"<table><thead><tr><th>Skala</th><th>n</th></tr></thead><tbody>{rows}</tbody></table>"
-    source = pdf_html(_html(6, table=tall), META)
-    fits = fit_wide_tables(source)
-    assert fits == {"0": TableFit(pytest.approx(8.0), breakable=True)}
-    pages = _page_texts(pdf_html(_html(6, table=tall), META, fits=fits))
-    first = next(i for i, t in enumerate(pages) if "Resultater pr. skala" in t)
-    assert "Skala 0" in pages[first]  # the table starts on its heading's page
-    # without the rule the whole table moves to the next page, leaving a hole
-    pages = _page_texts(pdf_html(_html(6, table=tall), META))
+    html = _html(3, table=tall)
+    # kept whole, the table moves to the next page and leaves the heading's page half empty
+    pages = _page_texts(pdf_html(html, META))
     first = next(i for i, t in enumerate(pages) if "Resultater pr. skala" in t)
     assert "Skala 0" not in pages[first]
+    assert tables_after_holes(_layout(pdf_html(html, META))) == {"0": pytest.approx(8.0)}
+    # report.pdf: laid out again with that table breakable between rows
+    output = render_pdf(html, tmp_path / "report.pdf", meta=META)
+    pages = [page.extract_text() for page in pypdf.PdfReader(output).pages]
+    first = next(i for i, t in enumerate(pages) if "Resultater pr. skala" in t)
+    assert "Skala 0" in pages[first] and "Skala 69" in " ".join(pages[first + 1 :])
+
+
+def test_a_short_table_after_a_full_page_is_no_hole() -> None:
+    assert tables_after_holes(_layout(pdf_html(_html(1), META))) == {}
 
 
 def _texts(box) -> list[str]:

@@ -26,7 +26,7 @@ from __future__ import annotations
 import itertools
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
@@ -42,7 +42,7 @@ A4_HEIGHT_MM = 297.0
 SIDE_MARGIN_MM = 18.0  # as in pdf.css: @page { margin: ... 18mm }
 MIN_PORTRAIT_FONT_PT = 6.0  # a table that needs smaller type goes on a landscape page
 MIN_TABLE_FONT_PT = 5.5  # a table is not scaled below this type size
-TALL_TABLE_MM = 110.0  # a taller table may break across pages (about 40 % of a page's text)
+HOLE_FILL = 0.6  # a page less full than this before a table that moved on whole is a hole
 PX_PER_MM = 96 / 25.4
 PT_PER_PX = 0.75
 TABLE_ATTR = "data-pdf-table"
@@ -64,8 +64,9 @@ class TableFit:
     landscape
         Whether the table gets a landscape A4 page of its own.
     breakable
-        Whether the table may break across pages (between rows, the header repeated): a
-        table taller than :data:`TALL_TABLE_MM` would else leave a half-empty page before it.
+        Whether the table may break across pages (between rows, the header repeated): set for
+        a table that, kept whole, would leave a half-empty page before it
+        (:func:`tables_after_holes`).
     """
 
     font_pt: float
@@ -258,18 +259,42 @@ def table_widths(document: Any) -> dict[str, tuple[float, float]]:
     return widths
 
 
-def table_heights(document: Any) -> dict[str, float]:
-    """For each numbered table of a laid-out WeasyPrint document: its height in px (summed
-    over the pages it spans)."""
+def _page_fill(page: Any) -> float:
+    """How far down its text area a laid-out page is filled, 0..1 (header and footer aside)."""
+    box = page._page_box
+    top, height = float(box.content_box_y()), float(box.height)
+    bottom = top
+    for line in _text_lines(box):
+        bottom = max(bottom, float(line.position_y) + float(line.margin_height()))
+    for child in _walk(box):
+        if type(child).__name__ in ("InlineReplacedBox", "BlockReplacedBox"):
+            bottom = max(bottom, float(child.position_y) + float(child.margin_height()))
+    return (bottom - top) / height if height > 0 else 1.0
+
+
+def tables_after_holes(document: Any) -> dict[str, float]:
+    """Tables that start a page after a page filled less than :data:`HOLE_FILL`.
+
+    Kept whole, such a table moved to the next page and left a hole; allowed to break between
+    rows it starts under its introduction. Returns each one's type size in pt (for
+    :class:`TableFit`). Tables on landscape pages are left alone (their page is their own).
+    """
     table_box = _weasyprint().formatting_structure.boxes.TableBox
-    heights: dict[str, float] = {}
-    for page in document.pages:
+    found: dict[str, float] = {}
+    seen: set[str] = set()
+    for number, page in enumerate(document.pages):
         for box in _walk(page._page_box):
             element = getattr(box, "element", None)
             key = element.get(TABLE_ATTR) if element is not None else None
-            if key is not None and isinstance(box, table_box):
-                heights[key] = heights.get(key, 0.0) + float(box.border_height())
-    return heights
+            if key is None or key in seen or not isinstance(box, table_box):
+                continue
+            seen.add(key)
+            before = document.pages[number - 1] if number else None
+            if before is None or page.width > page.height or before.width > before.height:
+                continue
+            if _page_fill(before) < HOLE_FILL:
+                found[key] = float(box.style["font_size"]) * PT_PER_PX
+    return found
 
 
 def fit_wide_tables(html: str) -> dict[str, TableFit]:
@@ -282,8 +307,7 @@ def fit_wide_tables(html: str) -> dict[str, TableFit]:
     (in ``em``) scale together, so a table's width scales about in proportion; 3 % is kept in
     reserve. A table that would need type smaller than :data:`MIN_PORTRAIT_FONT_PT` on a
     portrait page goes on a landscape page, scaled there if it must be (never below
-    :data:`MIN_TABLE_FONT_PT`). A table taller than :data:`TALL_TABLE_MM` (at its final type
-    size) is made breakable between rows. Empty when every table fits and none is tall.
+    :data:`MIN_TABLE_FONT_PT`). Empty when every table fits.
     """
     tables = _TABLE_ELEMENT.findall(html)
     if not tables:
@@ -302,19 +326,13 @@ def fit_wide_tables(html: str) -> dict[str, TableFit]:
     portrait = (A4_WIDTH_MM - 2 * SIDE_MARGIN_MM) * PX_PER_MM
     landscape = (A4_HEIGHT_MM - 2 * SIDE_MARGIN_MM) * PX_PER_MM
     fits = {}
-    document = _layout(probe)
-    heights = table_heights(document)
-    tall = TALL_TABLE_MM * PX_PER_MM
-    for key, (width, size_px) in table_widths(document).items():
-        size_pt = size_px * PT_PER_PX
+    for key, (width, size_px) in table_widths(_layout(probe)).items():
         if width <= portrait + 0.5:
-            if heights.get(key, 0.0) > tall:
-                fits[key] = TableFit(size_pt, breakable=True)
             continue
+        size_pt = size_px * PT_PER_PX
         upright = size_pt * 0.97 * portrait / width
         if upright >= MIN_PORTRAIT_FONT_PT:
-            breakable = heights.get(key, 0.0) * upright / size_pt > tall
-            fits[key] = TableFit(upright, breakable=breakable)
+            fits[key] = TableFit(upright)
         else:
             turned = min(size_pt, size_pt * 0.97 * landscape / width)
             fits[key] = TableFit(max(MIN_TABLE_FONT_PT, turned), landscape=True)
@@ -392,7 +410,13 @@ def render_pdf(html: str | Path, output: Path, *, meta: ReportMeta) -> Path:
     logger.setLevel(logging.ERROR)  # unsupported screen-only CSS is expected; not news
     try:
         fits = fit_wide_tables(pdf_html(source, meta))
-        data = _layout(pdf_html(source, meta, fits=fits)).write_pdf()
+        document = _layout(pdf_html(source, meta, fits=fits))
+        holes = tables_after_holes(document)
+        if holes:  # lay out again, those tables breakable (a second pass only when needed)
+            for key, size_pt in holes.items():
+                fits[key] = replace(fits.get(key, TableFit(size_pt)), breakable=True)
+            document = _layout(pdf_html(source, meta, fits=fits))
+        data = document.write_pdf()
     except RenderError:
         raise
     except Exception as exc:
