@@ -208,7 +208,7 @@ def test_hidden_small_counts_are_not_shown_and_named_as_hidden() -> None:
     text = _markdown(params, {"prepost": [small, hidden]}, n_clients=40)
     assert "**Selvværd**: færre end 5 klienter har begge målinger" in text
     assert "Resultater for færre end 5 klienter vises ikke: selvværd." in text
-    assert f"Alle resultater bygger på færre end {SMALL_N} klienter" in text
+    assert f"Alle resultater fra før- og eftermålingerne bygger på færre end {SMALL_N}" in text
     assert "På 1 af 1 skalaer" in text  # only the shown scale is counted
     assert "None" not in text and "nan" not in text
 
