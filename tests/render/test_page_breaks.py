@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import nbformat
 import pytest
 
 from evaltools.render.meta import ReportMeta
@@ -23,6 +24,8 @@ from evaltools.render.pdf import (
     render_pdf,
     tables_after_holes,
 )
+from evaltools.render.quarto_source import TYPST_PAGE_BREAK, quarto_notebook
+from evaltools.render.report_notebook import OPENING_TAG
 
 pytest.importorskip("weasyprint", reason="the PDF path needs WeasyPrint")
 pypdf = pytest.importorskip("pypdf", reason="pypdf is in the test extra")
@@ -141,3 +144,14 @@ def _texts(box) -> list[str]:
     for child in getattr(box, "children", None) or []:
         found.extend(_texts(child))
     return found
+
+
+def test_quarto_gives_the_summary_a_typst_page_of_its_own() -> None:
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [
+        nbformat.v4.new_markdown_cell("# Sammenfatning", metadata={"tags": [OPENING_TAG]}),
+        nbformat.v4.new_markdown_cell("# Forandringsteori"),
+    ]
+    sources = [c.source for c in quarto_notebook(notebook).cells]
+    assert sources == [TYPST_PAGE_BREAK, "# Sammenfatning", TYPST_PAGE_BREAK, "# Forandringsteori"]
+    assert TYPST_PAGE_BREAK.startswith("```{=typst}")  # raw Typst: the HTML output drops it
