@@ -188,6 +188,8 @@ def test_balance_hides_rare_binary_traits_and_love_plot_draws():
     assert isinstance(fig, Figure)
     (ax,) = fig.axes
     assert ax.get_legend() is None and len(fig.legends) == 1  # above the panel, not over it
+    # the report's type sizes, as in every other figure (issue 13: one figure font size)
+    assert {t.get_fontsize() for t in ax.get_xticklabels()} == {8.0}
     assert "Balance" in bal.summary(language="en")
 
 

@@ -26,6 +26,8 @@ from evaltools.params.loading import load_params
 from evaltools.render import ReportMeta, find_quarto, render_report
 from evaltools.render.report_notebook import build_report_notebook
 from evaltools.report.brand import load_brand
+from evaltools.report.summary import summary_markdown
+from evaltools.results.io import read_document
 
 pytestmark = [
     pytest.mark.quarto,
@@ -51,7 +53,8 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     if params.theory_of_change is not None:
         parts.insert(0, nb_folder / "theory_of_change.ipynb")
     source = base / "_report.ipynb"
-    nbformat.write(build_report_notebook(parts), source)
+    summary = summary_markdown(params, read_document(nb_folder / "results.json"))
+    nbformat.write(build_report_notebook(parts, opening=summary), source)  # as the pipeline
     meta = ReportMeta.from_params(params)
     brand = load_brand(params.brand)
     quarto_folder = base / "quarto"
@@ -116,8 +119,9 @@ def test_same_sections(reports):
     nbconvert, quarto = _soup(reports["nbconvert"]), _soup(reports["quarto"])
     assert _headings(quarto) == _headings(nbconvert)
     assert len(_headings(quarto)) >= 10
-    # the theory of change opens the report, the register part follows pre/post
+    # the summary opens the report, then the theory of change; register follows pre/post
     joined = " | ".join(_headings(quarto))
+    assert joined.index("Sammenfatning") < joined.index("Forandringsteori")
     assert joined.index("Forandringsteori") < joined.index("Før- og eftermålinger")
     assert joined.index("Før- og eftermålinger") < joined.index("Registeranalyse")
 

@@ -297,7 +297,8 @@ class Params(_Model):
     theory_of_change: TheoryOfChange | None = Field(
         default=None,
         description="The intervention's theory of change (activities -> outputs -> short- "
-        "and long-term outcomes, with indicators and targets); the report opens with it.",
+        "and long-term outcomes, with indicators and targets); the report opens with it, after "
+        "the one-page summary.",
     )
 
     cycle: Cycle | None = Field(

@@ -27,7 +27,15 @@ from matplotlib.figure import Figure
 from evaltools.register.matching import MatchResult
 from evaltools.report.display import TableView
 from evaltools.report.i18n import text
-from evaltools.report.style import INK, MUTED, NEUTRAL, WIDTH, number_formatter, semantic_colours
+from evaltools.report.style import (
+    INK,
+    MUTED,
+    NEUTRAL,
+    WIDTH,
+    figure_style,
+    number_formatter,
+    semantic_colours,
+)
 from evaltools.results.tidy import TidyResult
 
 PROPENSITY = "propensity"
@@ -235,6 +243,17 @@ def love_plot(
     -------
     matplotlib.figure.Figure
     """
+    with figure_style():  # the type sizes of every report figure
+        return _love_plot(balance, palette, language, labels, threshold)
+
+
+def _love_plot(
+    balance: BalanceTable,
+    palette: Any,
+    language: str,
+    labels: Mapping[str, str] | None,
+    threshold: float,
+) -> Figure:
     colours = semantic_colours(palette)
     rows = balance.table[balance.table["variable"] != PROPENSITY].iloc[::-1]
     names = [

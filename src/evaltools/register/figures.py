@@ -19,7 +19,15 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from evaltools.report.i18n import fmt_number, text
-from evaltools.report.style import INK, MUTED, WIDTH, number_formatter, semantic_colours
+from evaltools.report.style import (
+    INK,
+    MUTED,
+    SMALL,
+    WIDTH,
+    figure_style,
+    number_formatter,
+    semantic_colours,
+)
 
 _DODGE = 0.09
 
@@ -73,8 +81,21 @@ def effect_figure(
     -------
     matplotlib.figure.Figure
     """
+    with figure_style():  # the type sizes of every report figure
+        return _effect_figure(rows, palette, language, label, percent_points, reference)
+
+
+def _effect_figure(
+    rows: pd.DataFrame,
+    palette: Any,
+    language: str,
+    label: str,
+    percent_points: bool,
+    reference: int,
+) -> Figure:
     colours = semantic_colours(palette)["series"]
-    fig = Figure(figsize=(WIDTH * 0.8, 4.2), layout="constrained")
+    # as wide as the report's other figures, so that its type is the same size on the page
+    fig = Figure(figsize=(WIDTH, 4.2), layout="constrained")
     ax = _axes(fig)
     data = rows.copy()
     if "estimator" not in data:
@@ -121,8 +142,7 @@ def effect_figure(
         transform=ax.get_xaxis_transform(),
         ha="left",
         va="top",
-        fontsize=8,
-        color=MUTED,
+        **SMALL,
     )
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.xaxis.set_major_formatter(number_formatter(language))
@@ -134,15 +154,18 @@ def effect_figure(
         text("register_fig_effect_pp" if percent_points else "register_fig_effect", language)
     )
     ax.set_title(label, loc="left", fontweight="bold")
-    ax.legend(loc="upper left", frameon=False, fontsize=8)
+    _legend(fig, ax)
     fig.supxlabel(
-        text("register_fig_effect_note", language, ref=reference),
-        x=0.01,
-        ha="left",
-        fontsize=7.5,
-        color=MUTED,
+        text("register_fig_effect_note", language, ref=reference), x=0.01, ha="left", **SMALL
     )
     return fig
+
+
+def _legend(fig: Figure, ax: Any) -> None:
+    """The legend above the panel at the right, never over the title or the lines."""
+    handles, labels = ax.get_legend_handles_labels()
+    if handles:
+        fig.legend(handles, labels, loc="outside upper right", ncols=min(len(handles), 3))
 
 
 def trends_figure(
@@ -169,8 +192,15 @@ def trends_figure(
     -------
     matplotlib.figure.Figure
     """
+    with figure_style():  # the type sizes of every report figure
+        return _trends_figure(rows, palette, language, label, percent)
+
+
+def _trends_figure(
+    rows: pd.DataFrame, palette: Any, language: str, label: str, percent: bool
+) -> Figure:
     colours = semantic_colours(palette)["series"]
-    fig = Figure(figsize=(WIDTH * 0.8, 4.0), layout="constrained")
+    fig = Figure(figsize=(WIDTH, 4.0), layout="constrained")
     ax = _axes(fig)
     for group, colour, style in (("participants", colours[0], "-"), ("comparison", MUTED, "--")):
         part = rows[(rows["group"] == group) & rows["mean"].notna()].sort_values("event_time")
@@ -191,5 +221,5 @@ def trends_figure(
     ax.set_xlabel(text("register_fig_event_time", language))
     ax.set_ylabel(text("register_fig_mean_share" if percent else "register_fig_mean", language))
     ax.set_title(label, loc="left", fontweight="bold")
-    ax.legend(loc="best", frameon=False, fontsize=8)
+    _legend(fig, ax)
     return fig

@@ -320,8 +320,7 @@ def sample_summary(result: RegisterPanelResult) -> dict[str, Any]:
         "n_excluded_participants": _small(result.matching.n_excluded, k),
         "n_excluded_pool": _small(result.matching.n_pool_excluded, k),
         "estimators": entries,
-        # as _is_binary: the outcomes the report shows in percentage points
-        "binary_outcomes": list(result.event_study.binary) if result.event_study else [],
+        "binary_outcomes": [o for o in spec.outcomes if _is_binary(result, o)],
     }
 
 

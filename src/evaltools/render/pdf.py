@@ -26,7 +26,7 @@ from __future__ import annotations
 import itertools
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
@@ -42,12 +42,14 @@ A4_HEIGHT_MM = 297.0
 SIDE_MARGIN_MM = 18.0  # as in pdf.css: @page { margin: ... 18mm }
 MIN_PORTRAIT_FONT_PT = 6.0  # a table that needs smaller type goes on a landscape page
 MIN_TABLE_FONT_PT = 5.5  # a table is not scaled below this type size
+HOLE_FILL = 0.6  # a page less full than this before a table that moved on whole is a hole
 PX_PER_MM = 96 / 25.4
 PT_PER_PX = 0.75
 TABLE_ATTR = "data-pdf-table"
 _TABLE_TAG = re.compile(r"<table(?=[\s>])", re.IGNORECASE)
 _STYLE_ELEMENT = re.compile(r"<style[\s>].*?</style>", re.IGNORECASE | re.DOTALL)
 _TABLE_ELEMENT = re.compile(r"<table\s[^>]*?data-pdf-table=.*?</table>", re.IGNORECASE | re.DOTALL)
+_CELL_START = '<div class="jp-Cell '
 _FONT_FACE = re.compile(r"@font-face\s*\{[^}]*\}", re.IGNORECASE)
 
 
@@ -61,10 +63,15 @@ class TableFit:
         The table's type size in points.
     landscape
         Whether the table gets a landscape A4 page of its own.
+    breakable
+        Whether the table may break across pages (between rows, the header repeated): set for
+        a table that, kept whole, would leave a half-empty page before it
+        (:func:`tables_after_holes`).
     """
 
     font_pt: float
     landscape: bool = False
+    breakable: bool = False
 
 
 @cache
@@ -159,20 +166,75 @@ def pdf_html(html: str, meta: ReportMeta, *, fits: dict[str, TableFit] | None = 
         raise RenderError("the report HTML has no </head>; cannot add the PDF stylesheet")
     fitted = []
     for key, fit in sorted((fits or {}).items()):
+        table = f'table[{TABLE_ATTR}="{key}"]'
         page = " page: landscape;" if fit.landscape else ""
-        fitted.append(
-            f'.report-body table[{TABLE_ATTR}="{key}"] {{ font-size: {fit.font_pt:.2f}pt;{page} }}'
-        )
+        page += " break-inside: auto;" if fit.breakable else ""
+        fitted.append(f".report-body {table} {{ font-size: {fit.font_pt:.2f}pt;{page} }}")
+        if fit.breakable:  # and the output holding it (report.css keeps outputs whole)
+            fitted.append(f".jp-OutputArea-child:has({table}) {{ break-inside: auto; }}")
+            fitted.append(f".report-body {table} tfoot {{ display: table-row-group; }}")  # once
     style = f"<style>\n{page_rules(meta)}{pdf_css()}{chr(10).join(fitted)}\n</style>\n"
     html = html.replace("</head>", style + "</head>", 1)
     numbers = itertools.count()
-    return _TABLE_TAG.sub(lambda _m: f'<table {TABLE_ATTR}="{next(numbers)}"', html)
+    html = _TABLE_TAG.sub(lambda _m: f'<table {TABLE_ATTR}="{next(numbers)}"', html)
+    turned = [key for key, fit in (fits or {}).items() if fit.landscape]
+    return _introductions_turned(html, turned)
+
+
+def _introductions_turned(html: str, keys: list[str]) -> str:
+    """`html` with the cell introducing each landscape table (`keys`) on the same page.
+
+    The heading and text just before such a table (a ``keep-with-next`` cell) would else end
+    the portrait page before it, alone; they get ``data-pdf-page="landscape"`` (pdf.css).
+    """
+    for key in keys:
+        at = html.find(f'<table {TABLE_ATTR}="{key}"')
+        cell = html.rfind(_CELL_START, 0, at)
+        before = html.rfind(_CELL_START, 0, cell)
+        if at < 0 or cell < 0 or before < 0:
+            continue
+        tag_end = html.index(">", before)
+        if "keep-with-next" in html[before:tag_end]:
+            html = f'{html[:tag_end]} data-pdf-page="landscape"{html[tag_end:]}'
+    return html
 
 
 def _walk(box: Any):
     yield box
     for child in getattr(box, "children", None) or []:
         yield from _walk(child)
+
+
+_HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+
+
+def _text_lines(box: Any):
+    """The line boxes of `box` in document order, page header and footer left out."""
+    boxes = _weasyprint().formatting_structure.boxes
+    if isinstance(box, boxes.MarginBox):
+        return
+    if isinstance(box, boxes.LineBox):
+        yield box
+        return
+    for child in getattr(box, "children", None) or []:
+        yield from _text_lines(child)
+
+
+def headings_at_page_foot(document: Any) -> list[tuple[int, str]]:
+    """Headings that end a page of a laid-out WeasyPrint `document`: (page number, text).
+
+    A page whose last line of text (page header and footer aside) belongs to a heading has
+    its heading cut off from what it introduces; the last page is not counted.
+    """
+    found = []
+    for number, page in enumerate(document.pages[:-1], start=1):
+        lines = list(_text_lines(page._page_box))
+        if not lines:
+            continue
+        last = lines[-1]  # a line box belongs to its block: the heading itself
+        if getattr(last, "element_tag", None) in _HEADINGS:
+            found.append((number, "".join(last.element.itertext()).strip()))
+    return found
 
 
 def table_widths(document: Any) -> dict[str, tuple[float, float]]:
@@ -195,6 +257,44 @@ def table_widths(document: Any) -> dict[str, tuple[float, float]]:
             if width > widths.get(key, (0.0, 0.0))[0]:
                 widths[key] = (width, size)
     return widths
+
+
+def _page_fill(page: Any) -> float:
+    """How far down its text area a laid-out page is filled, 0..1 (header and footer aside)."""
+    box = page._page_box
+    top, height = float(box.content_box_y()), float(box.height)
+    bottom = top
+    for line in _text_lines(box):
+        bottom = max(bottom, float(line.position_y) + float(line.margin_height()))
+    for child in _walk(box):
+        if type(child).__name__ in ("InlineReplacedBox", "BlockReplacedBox"):
+            bottom = max(bottom, float(child.position_y) + float(child.margin_height()))
+    return (bottom - top) / height if height > 0 else 1.0
+
+
+def tables_after_holes(document: Any) -> dict[str, float]:
+    """Tables that start a page after a page filled less than :data:`HOLE_FILL`.
+
+    Kept whole, such a table moved to the next page and left a hole; allowed to break between
+    rows it starts under its introduction. Returns each one's type size in pt (for
+    :class:`TableFit`). Tables on landscape pages are left alone (their page is their own).
+    """
+    table_box = _weasyprint().formatting_structure.boxes.TableBox
+    found: dict[str, float] = {}
+    seen: set[str] = set()
+    for number, page in enumerate(document.pages):
+        for box in _walk(page._page_box):
+            element = getattr(box, "element", None)
+            key = element.get(TABLE_ATTR) if element is not None else None
+            if key is None or key in seen or not isinstance(box, table_box):
+                continue
+            seen.add(key)
+            before = document.pages[number - 1] if number else None
+            if before is None or page.width > page.height or before.width > before.height:
+                continue
+            if _page_fill(before) < HOLE_FILL:
+                found[key] = float(box.style["font_size"]) * PT_PER_PX
+    return found
 
 
 def fit_wide_tables(html: str) -> dict[str, TableFit]:
@@ -310,7 +410,13 @@ def render_pdf(html: str | Path, output: Path, *, meta: ReportMeta) -> Path:
     logger.setLevel(logging.ERROR)  # unsupported screen-only CSS is expected; not news
     try:
         fits = fit_wide_tables(pdf_html(source, meta))
-        data = _layout(pdf_html(source, meta, fits=fits)).write_pdf()
+        document = _layout(pdf_html(source, meta, fits=fits))
+        holes = tables_after_holes(document)
+        if holes:  # lay out again, those tables breakable (a second pass only when needed)
+            for key, size_pt in holes.items():
+                fits[key] = replace(fits.get(key, TableFit(size_pt)), breakable=True)
+            document = _layout(pdf_html(source, meta, fits=fits))
+        data = document.write_pdf()
     except RenderError:
         raise
     except Exception as exc:

@@ -22,6 +22,10 @@ how those outputs are packed changes, following Quarto's documentation:
   inlining (juice) would do for Typst.
 - Markdown outputs (headings, prose the notebook writes in the report's language) become
   markdown cells, so Quarto sees real headings for the table of contents.
+- The opening summary (the cell tagged :data:`~evaltools.render.report_notebook.OPENING_TAG`)
+  gets a page of its own in the Typst PDF: a raw Typst page break before and after it
+  (```` ```{=typst} ````, https://quarto.org/docs/output-formats/typst.html#raw-blocks),
+  which the HTML output leaves out.
 
 Everything else (plain-text outputs) stays a code cell with its output.
 """
@@ -35,7 +39,12 @@ import nbformat
 from bs4 import BeautifulSoup
 from nbformat import NotebookNode
 
+from evaltools.render.prepare import cell_tags
+from evaltools.render.report_notebook import OPENING_TAG
+
 FIGURE_TYPES = ("image/svg+xml", "image/png", "image/jpeg")
+#: A page break in the Typst PDF only (HTML drops raw Typst); weak: none at a page's top.
+TYPST_PAGE_BREAK = "```{=typst}\n#pagebreak(weak: true)\n```"
 # A figure caption as evaltools.report.notebook.FigureCounter writes it: "*Figur 3: text*".
 _CAPTION = re.compile(r"^\s*\*(?:Figur|Figure) \d+:\s*(?P<text>.+?)\*\s*$", re.DOTALL)
 
@@ -119,6 +128,11 @@ def quarto_notebook(notebook: NotebookNode) -> NotebookNode:
     for cell in notebook.cells:
         if cell.cell_type == "code":
             out.cells.extend(_code_cells(cell, counts))
+        elif cell.cell_type == "markdown" and OPENING_TAG in cell_tags(cell):
+            out.cells.extend(  # the summary on a page of its own
+                nbformat.v4.new_markdown_cell(source)
+                for source in (TYPST_PAGE_BREAK, cell.source, TYPST_PAGE_BREAK)
+            )
         elif cell.cell_type == "markdown":
             out.cells.append(nbformat.v4.new_markdown_cell(cell.source))
         else:

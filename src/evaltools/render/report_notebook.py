@@ -4,7 +4,10 @@ The analysis notebooks write their headings and prose in the report's language f
 (``display(Markdown(...))``). Before rendering, such cells become ordinary markdown cells, so
 that both renderers (nbconvert and Quarto) see real headings for the table of contents and
 captions. Parameter cells, empty code cells and warnings on stderr are left out. Several
-analyses (pre/post and register panel) are joined into one report in the order given.
+analyses (pre/post and register panel) are joined into one report in the order given, after
+an opening text (the one-page summary, :mod:`evaltools.report.summary`). Spaces inside
+``95 %``, ``(n = 104)`` and ``p < 0,001`` become no-break spaces
+(:func:`~evaltools.report.typography.keep_together`).
 """
 
 from __future__ import annotations
@@ -15,7 +18,11 @@ from pathlib import Path
 import nbformat
 from nbformat import NotebookNode
 
+from evaltools.report.typography import keep_together
+
 HIDDEN_TAGS = {"parameters", "injected-parameters", "remove-cell"}
+#: The tag of the opening cell (the summary); nbconvert makes it the class ``celltag_<tag>``.
+OPENING_TAG = "report-summary"
 # A figure caption as evaltools.report.notebook.FigureCounter writes it: "*Figur 3: ...*".
 _CAPTION = re.compile(r"^\*(Figur|Figure) \d+:", re.MULTILINE)
 
@@ -66,8 +73,11 @@ def report_cells(notebook: NotebookNode) -> list[NotebookNode]:
     return cells
 
 
-def build_report_notebook(executed: list[Path]) -> NotebookNode:
-    """Join the executed notebooks at `executed` into the report's source notebook."""
+def build_report_notebook(executed: list[Path], *, opening: str | None = None) -> NotebookNode:
+    """Join the executed notebooks at `executed` into the report's source notebook.
+
+    `opening` (Markdown), when given, is the report's first cell: the one-page summary.
+    """
     if not executed:
         raise ValueError("no executed notebooks to build a report from")
     notebooks = [nbformat.read(path, as_version=4) for path in executed]
@@ -77,9 +87,14 @@ def build_report_notebook(executed: list[Path]) -> NotebookNode:
         for key in ("kernelspec", "language_info")
         if key in notebooks[0].metadata
     }
+    if opening:
+        report.cells.append(
+            nbformat.v4.new_markdown_cell(opening, metadata={"tags": [OPENING_TAG]})
+        )
     for notebook in notebooks:
         report.cells.extend(report_cells(notebook))
     _renumber_figures(report)
+    _keep_together(report)
     for number, cell in enumerate(report.cells):  # stable ids: same inputs, same report
         cell.id = f"cell-{number}"
     return report
@@ -102,3 +117,16 @@ def _renumber_figures(report: NotebookNode) -> None:
             data = output.get("data", {})
             if "text/markdown" in data:
                 data["text/markdown"] = _CAPTION.sub(next_number, str(data["text/markdown"]))
+
+
+def _keep_together(report: NotebookNode) -> None:
+    """No line break inside ``95 %``, ``n = 104`` or ``p < 0,001`` in text and tables."""
+    for cell in report.cells:
+        if cell.cell_type == "markdown":
+            cell.source = keep_together(cell.source)
+            continue
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            for kind in ("text/markdown", "text/html"):
+                if kind in data:
+                    data[kind] = keep_together(str(data[kind]))

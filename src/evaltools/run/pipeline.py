@@ -10,7 +10,9 @@ calls once per grantee:
    (:mod:`evaltools.run.publish`);
 3. **merge** the notebooks' results fragments into ``results.json``;
 4. draw the **theory of change**, when the parameters describe one;
-5. **render** the report (HTML, PDF) from the executed notebooks (:mod:`evaltools.render`);
+5. **render** the report (HTML, PDF) from the executed notebooks (:mod:`evaltools.render`),
+   opening with the one-page summary built from ``results.json``
+   (:mod:`evaltools.report.summary`);
 6. write **provenance** (``provenance.json``, last: it marks a complete report);
 7. **publish**: move the folder into place in one rename.
 
@@ -37,7 +39,8 @@ from evaltools.errors import EvaltoolsError, ExecutionError, OutputError
 from evaltools.paths import notebooks_dir
 from evaltools.render import RenderOutcome, ReportMeta, render_report
 from evaltools.render.report_notebook import build_report_notebook
-from evaltools.results.io import dumps, merge_fragments
+from evaltools.report.summary import summary_markdown
+from evaltools.results.io import dumps, merge_fragments, read_document
 from evaltools.run.check import FORMATS, NOTEBOOKS, Prepared, prepare, report_inputs
 from evaltools.run.execute import KernelProvider, execute_notebook, kernel_name
 from evaltools.run.failure import keep_failure
@@ -221,7 +224,7 @@ def run_report(
                 kernels=kernels,
             )
             executed.append(toc)
-            parts.insert(0, toc)  # the report opens with the theory of change
+            parts.insert(0, toc)  # the theory of change comes first, after the summary
             clock.lap("notebook:theory_of_change")
         step("rendering the report")
         outcome = _render(
@@ -317,10 +320,11 @@ def _render(
     renderer: Renderer,
     formats: Sequence[str],
 ) -> RenderOutcome:
-    """Render the report from the executed notebooks `parts`, in that order."""
+    """Render the report from the executed notebooks `parts`, in that order, after the summary."""
     params = prepared.params
     report_source = workdir / "_report.ipynb"
-    nbformat.write(build_report_notebook(parts), report_source)
+    summary = summary_markdown(params, read_document(workdir / "results.json"))
+    nbformat.write(build_report_notebook(parts, opening=summary), report_source)
     meta = ReportMeta(
         grantee=params.grantee,
         intervention=params.intervention,

@@ -1,0 +1,157 @@
+"""Page breaks in report.pdf (issue 13, item 11): no heading alone at a page's foot, and the
+text that introduces a landscape table on the table's page.
+
+A small report HTML is laid out by WeasyPrint with the report's PDF stylesheet; the layout
+boxes say which line ends each page (:func:`evaltools.render.pdf.headings_at_page_foot`).
+Each check is shown to fail without the rule it tests.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import nbformat
+import pytest
+
+from evaltools.render.meta import ReportMeta
+from evaltools.render.pdf import (
+    TableFit,
+    _layout,
+    fit_wide_tables,
+    headings_at_page_foot,
+    pdf_css,
+    pdf_html,
+    render_pdf,
+    tables_after_holes,
+)
+from evaltools.render.quarto_source import TYPST_PAGE_BREAK, quarto_notebook
+from evaltools.render.report_notebook import OPENING_TAG
+
+pytest.importorskip("weasyprint", reason="the PDF path needs WeasyPrint")
+pypdf = pytest.importorskip("pypdf", reason="pypdf is in the test extra")
+
+META = ReportMeta(
+    grantee="Familiehuset Nord",
+    intervention="Ud af voldens skygge",
+    period="2025",
+    date=dt.date(2026, 12, 6),
+    language="da",
+)
+PARAGRAPH = "<p>" + "Klienterne blev målt før og efter forløbet. " * 6 + "</p>"
+TABLE = (
+    "<table><thead><tr><th>Skala</th><th>n</th></tr></thead><tbody>"
+    + "".join(f"<tr><td>Skala {i}</td><td>{i}</td></tr>" for i in range(12))
+    + "</tbody></table>"
+)
+MARK = ' data-pdf-page="landscape">'  # on a cell (the stylesheet names it too)
+NO_KEEP = (
+    "<style>.report-body h1, .report-body h2, .report-body h3, .report-body h4 "
+    "{ break-after: auto !important; }</style>"
+)
+
+
+def _html(paragraphs: int, *, extra_head: str = "", table: str = TABLE) -> str:
+    """A report body: `paragraphs` paragraphs, then a section heading, its text and a table."""
+    cells = (
+        f'<div class="jp-Cell jp-MarkdownCell"><h1>Før- og eftermålinger</h1>'
+        f"{PARAGRAPH * paragraphs}</div>"
+        '<div class="jp-Cell jp-MarkdownCell"><h2>Resultater pr. skala</h2>'
+        f"{PARAGRAPH}</div>"
+        f'<div class="jp-Cell jp-CodeCell"><div class="jp-OutputArea"><div '
+        f'class="jp-OutputArea-child">{table}</div></div></div>'
+    )
+    return (
+        f"<html><head>{extra_head}</head><body class='evaltools-report'>"
+        f"<div class='report-page'><main class='report-body jp-Notebook'>{cells}</main>"
+        "</div></body></html>"
+    )
+
+
+def _foot_headings(html: str) -> list[tuple[int, str]]:
+    return headings_at_page_foot(_layout(pdf_html(html, META)))
+
+
+def test_the_pdf_stylesheet_keeps_headings_with_what_follows() -> None:
+    css = pdf_css()
+    assert "break-after: avoid" in css
+    for heading in ("h1", "h2", "h3", "h4"):
+        assert f".report-body {heading}" in css
+
+
+def test_no_page_ends_with_a_heading() -> None:
+    # the heading falls somewhere near the first page's foot for one of these lengths
+    found = {n: _foot_headings(_html(n)) for n in range(8, 14)}
+    assert all(not headings for headings in found.values()), found
+
+
+def test_the_check_finds_a_heading_left_at_a_page_foot() -> None:
+    found = {n: _foot_headings(_html(n, extra_head=NO_KEEP)) for n in range(8, 14)}
+    assert any(
+        any(text == "Resultater pr. skala" for _, text in headings) for headings in found.values()
+    ), found
+
+
+def test_the_introduction_of_a_landscape_table_goes_on_its_page() -> None:
+    html = pdf_html(
+        _html(1).replace("jp-Cell jp-MarkdownCell", "jp-Cell jp-MarkdownCell keep-with-next"),
+        META,
+        fits={"0": TableFit(6.0, landscape=True)},
+    )
+    assert html.count(MARK) == 1
+    # the cell right before the table's cell is marked, not the first one
+    marked = html.index(MARK)
+    assert html.index("Resultater pr. skala") > marked > html.index("Før- og eftermålinger")
+    document = _layout(html)
+    sizes = [(p.width > p.height, p._page_box) for p in document.pages]
+    text_of = [" ".join(_texts(box)) for _, box in sizes]
+    landscape = [i for i, (wide, _) in enumerate(sizes) if wide]
+    assert landscape and "Resultater pr. skala" in text_of[landscape[0]]
+
+
+def test_a_table_that_fits_marks_nothing() -> None:
+    html = pdf_html(_html(1), META, fits=fit_wide_tables(pdf_html(_html(1), META)))
+    assert MARK not in html
+
+
+def _page_texts(html: str) -> list[str]:
+    return [" ".join(_texts(page._page_box)) for page in _layout(html).pages]
+
+
+def test_a_table_that_would_leave_a_hole_starts_under_its_introduction(tmp_path) -> None:
+    rows = "".join(f"<tr><td>Skala {i}</td><td>{i}</td></tr>" for i in range(70))
+    tall = f"<table><thead><tr><th>Skala</th><th>n</th></tr></thead><tbody>{rows}</tbody></table>"
+    html = _html(3, table=tall)
+    # kept whole, the table moves to the next page and leaves the heading's page half empty
+    pages = _page_texts(pdf_html(html, META))
+    first = next(i for i, t in enumerate(pages) if "Resultater pr. skala" in t)
+    assert "Skala 0" not in pages[first]
+    assert tables_after_holes(_layout(pdf_html(html, META))) == {"0": pytest.approx(8.0)}
+    # report.pdf: laid out again with that table breakable between rows
+    output = render_pdf(html, tmp_path / "report.pdf", meta=META)
+    pages = [page.extract_text() for page in pypdf.PdfReader(output).pages]
+    first = next(i for i, t in enumerate(pages) if "Resultater pr. skala" in t)
+    assert "Skala 0" in pages[first] and "Skala 69" in " ".join(pages[first + 1 :])
+
+
+def test_a_short_table_after_a_full_page_is_no_hole() -> None:
+    assert tables_after_holes(_layout(pdf_html(_html(1), META))) == {}
+
+
+def _texts(box) -> list[str]:
+    found = []
+    if getattr(box, "text", None):
+        found.append(box.text)
+    for child in getattr(box, "children", None) or []:
+        found.extend(_texts(child))
+    return found
+
+
+def test_quarto_gives_the_summary_a_typst_page_of_its_own() -> None:
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [
+        nbformat.v4.new_markdown_cell("# Sammenfatning", metadata={"tags": [OPENING_TAG]}),
+        nbformat.v4.new_markdown_cell("# Forandringsteori"),
+    ]
+    sources = [c.source for c in quarto_notebook(notebook).cells]
+    assert sources == [TYPST_PAGE_BREAK, "# Sammenfatning", TYPST_PAGE_BREAK, "# Forandringsteori"]
+    assert TYPST_PAGE_BREAK.startswith("```{=typst}")  # raw Typst: the HTML output drops it
