@@ -161,7 +161,7 @@ def _timed(record: list, name: str, fn, *args, **kwargs):
     return value
 
 
-def steps_worker(params_file: Path, sample_out: Path) -> None:
+def steps_worker(params_file: Path, sample_out: Path, check_in_memory: bool = False) -> None:
     """Run the register analysis step by step; print JSON with timings and estimates."""
     import pandas as pd
 
@@ -219,6 +219,13 @@ def steps_worker(params_file: Path, sample_out: Path) -> None:
     simple = agg[agg["aggregation"] == "simple"]
     for r in simple.itertuples():
         est.setdefault("callaway-sant'anna", {})[r.outcome] = float(r.estimate)
+    check = None
+    if check_in_memory:  # the whole analysis both ways: DuckDB reading against pandas
+        from evaltools.register import analyse_register_panel
+
+        duck = _timed(rec, "whole analysis, DuckDB path", analyse_register_panel, spec, **common)
+        mem = _timed(rec, "whole analysis, in-memory path", in_memory_result, spec, **common)
+        check = max_estimate_difference(duck, mem)
     if not np.allclose(sample["weight"], 1.0):
         raise SystemExit("the peers are run unweighted: the matching weights must all be 1")
     cols = ["unit", "person", spec.time, "treated", "start", "event", "post", "D", "group"]
@@ -231,9 +238,70 @@ def steps_worker(params_file: Path, sample_out: Path) -> None:
                 "sample_rows": len(sample),
                 "n_participants": int(match.n_participants),
                 "maxrss_mb": _maxrss_mb(),
+                "in_memory_max_diff": check,
             }
         )
     )
+
+
+def in_memory_result(spec, **kwargs):
+    """The register analysis with the whole panel read into pandas (no DuckDB aggregation).
+
+    The reference the DuckDB path must equal: persons, baseline covariates and the matched
+    persons' outcomes come from pandas operations on the full panel; matching and the
+    estimators are the same functions. Matching exact on the start cohort only.
+    """
+    import pandas as pd
+
+    from evaltools.register import analysis
+    from evaltools.register.matching import build_candidates, match_comparisons
+
+    frame = pd.read_parquet(spec.data)
+    by = frame.groupby(spec.id, sort=True)
+    persons = pd.DataFrame(
+        {
+            "start": by[spec.start].min().astype(float),
+            "first_year": by[spec.time].min(),
+            "last_year": by[spec.time].max(),
+        }
+    )
+    covs = list(spec.covariates)
+    years = sorted({int(s) - 1 for s in persons["start"].dropna()})
+    rows = frame.loc[frame[spec.time].isin(years), [spec.id, spec.time, *covs]]
+    rows = rows.sort_values([spec.id, spec.time]).rename(columns={spec.id: "person"})
+    candidates, n_excluded = build_candidates(
+        persons, rows.reset_index(drop=True), covariates=covs, by_cohort=True, time=spec.time
+    )
+    m = spec.matching
+    match = match_comparisons(
+        candidates, covariates=covs, method=m.method, caliper=m.caliper, ratio=m.ratio,
+        replace=m.replace, by_cohort=True, seed=m.seed, n_excluded=n_excluded,
+    )  # fmt: skip
+    panel = frame[[spec.id, spec.time, *spec.outcomes]].astype({o: float for o in spec.outcomes})
+    sample = analysis.sample_from_panel(panel, match, id=spec.id, time=spec.time)
+    return analysis.analyse_register_panel(spec, match=match, sample=sample, **kwargs)
+
+
+def max_estimate_difference(a, b) -> float:
+    """Largest absolute difference between the estimates and SEs of two register results."""
+    units_a, units_b = a.matching.units, b.matching.units
+    if not units_a[["person", "start"]].equals(units_b[["person", "start"]]):
+        return float("inf")
+    diffs = [0.0]
+    for x, y in ((a.table, b.table), (a.balance.table, b.balance.table), (a.trends, b.trends)):
+        if x.shape != y.shape:
+            return float("inf")
+        for col in x.columns:
+            try:  # statistics (object columns once suppressed: None for hidden cells)
+                u, v = np.asarray(x[col], dtype=float), np.asarray(y[col], dtype=float)
+            except (TypeError, ValueError):  # labels must be equal
+                if not x[col].astype(str).equals(y[col].astype(str)):
+                    return float("inf")
+                continue
+            if not np.array_equal(np.isnan(u), np.isnan(v)):
+                return float("inf")
+            diffs.append(float(np.nanmax(np.abs(u - v), initial=0.0)))
+    return max(diffs)
 
 
 def _maxrss_mb() -> float:
@@ -472,7 +540,9 @@ def bench(args: argparse.Namespace, work: Path) -> dict:
     write_params(params, data)
     me = [sys.executable, __file__]
     out["ours"] = _subprocess_json(
-        [*me, "--steps-worker", str(params), "--sample", str(sample)], env
+        [*me, "--steps-worker", str(params), "--sample", str(sample)]
+        + (["--check"] if rows <= args.check_max else []),
+        env,
     )
     if "error" in out["ours"]:
         return out
@@ -505,12 +575,19 @@ def report(res: dict) -> None:
     if "error" in ours:
         print("evaltools failed:\n" + ours["error"])
         return
-    print(f"estimation sample: {ours['sample_rows']:,} unit-years; {ours['n_participants']:,}")
-    print(f"participants\n{'evaltools step':<32}{'seconds':>9}{'peak RSS MB':>13}")
+    print(
+        f"estimation sample: {ours['sample_rows']:,} unit-years, "
+        f"{ours['n_participants']:,} participants"
+    )
+    print(f"{'evaltools step':<32}{'seconds':>9}{'peak RSS MB':>13}")
+    steps = [s for s in ours["steps"] if not s["step"].startswith("whole")]
     for s in ours["steps"]:
+        if s is steps[-1]:
+            total, peak = sum(x["seconds"] for x in steps), max(x["peak_mb"] for x in steps)
+            print(f"{s['step']:<32}{s['seconds']:>9.2f}{s['peak_mb']:>13.0f}")
+            print(f"{'all steps':<32}{total:>9.2f}{peak:>13.0f}")
+            continue
         print(f"{s['step']:<32}{s['seconds']:>9.2f}{s['peak_mb']:>13.0f}")
-    total = sum(s["seconds"] for s in ours["steps"])
-    print(f"{'all steps':<32}{total:>9.2f}{ours['maxrss_mb']:>13.0f}")
     run = res.get("run")
     if run is not None:
         if "error" in run:
@@ -519,6 +596,11 @@ def report(res: dict) -> None:
             print(
                 f"{'evaltools run (HTML report)':<32}{run['seconds']:>9.2f}{run['peak_mb']:>13.0f}"
             )
+    if ours.get("in_memory_max_diff") is not None:
+        print(
+            "DuckDB path against the whole panel in pandas: largest difference in any "
+            f"estimate, SE or balance statistic {ours['in_memory_max_diff']:.1e}"
+        )
     step_of = {s["step"]: s for s in ours["steps"]}
     print(f"\n{'estimator':<20}{'peer':<14}{'peer s':>9}{'ours s':>9}{'ratio':>8}"
           f"{'peer MB':>9}{'ours MB':>9}{'max |diff|':>12}")  # fmt: skip
@@ -553,6 +635,13 @@ def main() -> None:
     parser.add_argument("--panelols-max", type=int, default=1_500_000,
                         help="largest panel (person-years) given to PanelOLS")  # fmt: skip
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--check-max",
+        type=int,
+        default=1_500_000,
+        help="largest panel on which the DuckDB path is checked against the in-memory path",
+    )
+    parser.add_argument("--check", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--no-run", action="store_true", help="skip the whole `evaltools run`")
     parser.add_argument("--workdir", type=Path, help="keep the data here (default: temporary)")
     parser.add_argument("--json", type=Path, help="also write the results to this file")
@@ -561,7 +650,7 @@ def main() -> None:
     parser.add_argument("--sample", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.steps_worker:
-        steps_worker(args.steps_worker, args.sample)
+        steps_worker(args.steps_worker, args.sample, args.check)
         return
     if args.peer_worker:
         peer_worker(args.peer_worker, args.sample)
