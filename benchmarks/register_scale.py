@@ -14,7 +14,7 @@ pointing at it, and then, each in its own process:
    memory of the process tree (CLI and kernel), sampled every 20 ms.
 3. The peers, on the same estimation sample (the matched persons' person-years that
    step 1 estimates on, written to Parquet outside the timing), each in its own process
-   of the peers' Python (``--peers-python``, default ``/work/cache/peers-venv``):
+   of the peers' Python (``--peers-python``, default ``.venv-peers``, see the Makefile):
    ``pyfixest`` (TWFE, 2x2 DiD, event study), ``linearmodels`` PanelOLS (TWFE, event
    study; sizes up to ``--panelols-max``), ``csdid`` and ``diff-diff`` (Callaway-Sant'Anna,
    never-treated comparisons, no covariates, analytic standard errors).
@@ -25,6 +25,7 @@ and +20 on ``earnings`` from the start year on, zero before.
 
     .venv/bin/python benchmarks/register_scale.py                     # 1M person-years
     .venv/bin/python benchmarks/register_scale.py --size 8000000 --json out.json
+    .venv/bin/python benchmarks/register_scale.py --peers-python /other/venv/bin/python
 """
 
 from __future__ import annotations
@@ -53,7 +54,8 @@ COVARIATES = ["age", "female", "children", "education", "income"]
 OUTCOMES = list(EFFECTS)
 WINDOW = (-3, 3)
 PEERS = ("pyfixest", "linearmodels", "csdid", "diff-diff")
-DEFAULT_PEERS_PYTHON = Path("/work/cache/peers-venv/bin/python")
+#: the peers' own venv (``make benchmarks`` builds it), so they never move the tested versions
+DEFAULT_PEERS_PYTHON = Path(__file__).resolve().parents[1] / ".venv-peers" / "bin" / "python"
 CHUNK_PERSONS = 200_000
 
 
