@@ -400,6 +400,8 @@ def _group_time(
     For each cohort all periods at once: the outcome changes against each period's base
     year (the year before for t < g, g - 1 from g on) as an (n, T - 1) matrix.
     """
+    if control_group == "never_treated":
+        return _group_time_never(y, g_unit, w, glist, periods)
     n = len(g_unit)
     cells, blocks = [], []
     ti = np.arange(1, len(periods))
@@ -437,6 +439,69 @@ def _group_time(
                     "n_control": int(n_ctrl[col]),
                 }
             )
+    return cells, (np.hstack(blocks) if blocks else np.empty((n, 0)))
+
+
+def _group_time_never(
+    y: np.ndarray, g_unit: np.ndarray, w: np.ndarray, glist: np.ndarray, periods: np.ndarray
+) -> tuple[list[dict], np.ndarray]:
+    """:func:`_group_time` with the never treated as comparisons, computed per side.
+
+    The comparison side of a cell depends only on the two years compared, which many cells
+    share (every cohort's pre-periods compare t with t - 1): it is computed once per pair
+    of years on the never-treated rows, the treated side on the cohort's rows.
+    """
+    n = len(g_unit)
+    c_rows = np.flatnonzero(g_unit == 0)
+    y_c, w_c = y[c_rows], w[c_rows]
+    control: dict[tuple[int, int], tuple[int, float, np.ndarray]] = {}
+
+    def control_side(t_i: int, b_i: int) -> tuple[int, float, np.ndarray]:
+        if (t_i, b_i) not in control:
+            d = y_c[:, t_i] - y_c[:, b_i]
+            ok = ~np.isnan(d)
+            wc, d0 = w_c * ok, np.where(ok, d, 0.0)
+            sc = wc.sum()
+            m_c = np.sum(wc * d0) / sc if ok.any() else np.nan
+            control[(t_i, b_i)] = (int(ok.sum()), m_c, wc * (d0 - m_c) / sc)
+        return control[(t_i, b_i)]
+
+    cells, blocks = [], []
+    ti = np.arange(1, len(periods))
+    t_vals = periods[1:]
+    for g in glist:
+        pre = np.flatnonzero(periods < g)
+        if pre.size == 0:
+            continue
+        base = np.where(t_vals >= g, pre[-1], ti - 1)
+        t_rows = np.flatnonzero(g_unit == g)
+        d_t = y[np.ix_(t_rows, ti)] - y[np.ix_(t_rows, base)]
+        ok_t = ~np.isnan(d_t)
+        n_treat = ok_t.sum(axis=0)
+        block, cols = [], []
+        for j in np.flatnonzero(n_treat > 0):
+            n_ctrl, m_c, inf_c = control_side(int(ti[j]), int(base[j]))
+            if n_ctrl == 0:
+                continue
+            wt, d0 = w[t_rows] * ok_t[:, j], np.where(ok_t[:, j], d_t[:, j], 0.0)
+            st = wt.sum()
+            m_t = np.sum(wt * d0) / st
+            column = np.zeros(n)
+            column[t_rows] = n * wt * (d0 - m_t) / st
+            column[c_rows] = -n * inf_c
+            block.append(column)
+            cols.append(j)
+            cells.append(
+                {
+                    "g": g,
+                    "t": t_vals[j],
+                    "att": float(m_t - m_c),
+                    "n_treated": int(n_treat[j]),
+                    "n_control": n_ctrl,
+                }
+            )
+        if block:
+            blocks.append(np.column_stack(block))
     return cells, (np.hstack(blocks) if blocks else np.empty((n, 0)))
 
 
