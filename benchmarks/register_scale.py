@@ -529,7 +529,12 @@ def bench(args: argparse.Namespace, work: Path) -> dict:
     }  # fmt: skip
     data, params, sample = work / "register.parquet", work / "params.yml", work / "sample.parquet"
     t0 = time.perf_counter()
-    rows = write_panel(data, args.size)
+    if args.reuse_data and data.is_file():
+        import pyarrow.parquet as pq
+
+        rows = pq.ParquetFile(data).metadata.num_rows
+    else:
+        rows = write_panel(data, args.size)
     out: dict = {
         "size": args.size,
         "rows": rows,
@@ -646,6 +651,9 @@ def main() -> None:
     parser.add_argument("--check", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--no-run", action="store_true", help="skip the whole `evaltools run`")
     parser.add_argument("--workdir", type=Path, help="keep the data here (default: temporary)")
+    parser.add_argument(
+        "--reuse-data", action="store_true", help="use the workdir's Parquet file if it exists"
+    )
     parser.add_argument("--json", type=Path, help="also write the results to this file")
     parser.add_argument("--steps-worker", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--peer-worker", choices=PEERS, help=argparse.SUPPRESS)
