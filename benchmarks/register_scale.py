@@ -533,13 +533,16 @@ def bench(args: argparse.Namespace, work: Path) -> dict:
         import pyarrow.parquet as pq
 
         rows = pq.ParquetFile(data).metadata.num_rows
+        out_reused = True
     else:
+        out_reused = False
         rows = write_panel(data, args.size)
     out: dict = {
         "size": args.size,
         "rows": rows,
         "write_seconds": time.perf_counter() - t0,
         "parquet_mb": data.stat().st_size / 2**20,
+        "reused_data": out_reused,
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "loadavg_before": Path("/proc/loadavg").read_text().split()[:3],
         "cpus": os.cpu_count(),
@@ -577,7 +580,8 @@ def report(res: dict) -> None:
         f"{len(YEARS)} years), {res['date']}, load before {' '.join(res['loadavg_before'])}, "
         f"after {' '.join(res.get('loadavg_after', ['?']))} =="
     )
-    print(f"Parquet {res['parquet_mb']:.0f} MB, written in {res['write_seconds']:.1f} s")
+    written = "reused" if res.get("reused_data") else f"written in {res['write_seconds']:.1f} s"
+    print(f"Parquet {res['parquet_mb']:.0f} MB, {written}")
     ours = res["ours"]
     if "error" in ours:
         print("evaltools failed:\n" + ours["error"])
