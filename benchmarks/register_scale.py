@@ -517,6 +517,12 @@ def _subprocess_json(cmd: list[str], env: dict) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+def _save(args: argparse.Namespace, out: dict) -> None:
+    """Write what is measured so far (a long run stopped half-way keeps its first parts)."""
+    if args.json:
+        args.json.write_text(json.dumps(out, indent=2) + "\n")
+
+
 def bench(args: argparse.Namespace, work: Path) -> dict:
     env = {
         **os.environ,
@@ -554,10 +560,12 @@ def bench(args: argparse.Namespace, work: Path) -> dict:
         + (["--check"] if rows <= args.check_max else []),
         env,
     )
+    _save(args, out)
     if "error" in out["ours"]:
         return out
     if not args.no_run:
         out["run"] = run_cli(params, work / "reports", env)
+        _save(args, out)
     out["peers"] = []
     peers_python = Path(args.peers_python)
     for tool in args.peers:
@@ -569,6 +577,7 @@ def bench(args: argparse.Namespace, work: Path) -> dict:
         cmd = [str(peers_python), __file__, "--peer-worker", tool, "--sample", str(sample)]
         got = _subprocess_json(cmd, env)
         out["peers"].extend(got if isinstance(got, list) else [{"tool": tool, **got}])
+        _save(args, out)
     out["loadavg_after"] = Path("/proc/loadavg").read_text().split()[:3]
     return out
 
