@@ -65,10 +65,20 @@ format: $(VENV)/.installed-test
 lock:
 	$(PIP) freeze --exclude-editable | grep -v '^evaltools' > $(CONSTRAINTS)
 
-## benchmarks: the performance measurements against their baselines (slow; see README)
-benchmarks: $(VENV)/.installed-test
+# The register benchmark's peers (pyfixest, PanelOLS, csdid, diff-diff) live in a venv of
+# their own, so that their dependencies never move the project's tested versions.
+PEERS_VENV := .venv-peers
+PEERS := pyfixest==0.60.0 csdid==0.4.3 diff-diff==3.13.0 linearmodels==7.1 pyarrow duckdb psutil
+$(PEERS_VENV)/.installed:
+	$(PYTHON) -m venv $(PEERS_VENV)
+	$(PEERS_VENV)/bin/python -m pip install --quiet $(PEERS)
+	touch $@
+
+## benchmarks: the performance measurements against their baselines (slow; see docs/performance.md)
+benchmarks: $(VENV)/.installed-test $(PEERS_VENV)/.installed
 	$(PIP) install --quiet -c $(CONSTRAINTS) -e ".[test,bench]"
 	$(BIN)/python benchmarks/panel_scale.py
+	$(BIN)/python benchmarks/register_scale.py --peers-python $(PEERS_VENV)/bin/python
 	$(BIN)/python benchmarks/batch_throughput.py
 
 clean:

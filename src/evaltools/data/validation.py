@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 
 from evaltools.data.quality import DataQuality
@@ -153,11 +154,83 @@ def check_register_panel(spec: RegisterPanel, frame: pd.DataFrame) -> DataQualit
     )
 
 
+_NUMERIC_TYPES = ("BOOLEAN", "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT",
+                  "USMALLINT", "UINTEGER", "UBIGINT", "FLOAT", "DOUBLE", "DECIMAL")  # fmt: skip
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def check_register_parquet(spec: RegisterPanel) -> DataQuality | None:
+    """:func:`check_register_panel` computed by DuckDB on a Parquet file, or None if it can't.
+
+    A register extract of tens of millions of person-years never reaches pandas: the same
+    checks (columns, one row per person and year, numeric outcomes and covariates) and the
+    same counts are queries on the file. Returns None (the caller reads the file into
+    pandas) unless `spec.data` is one Parquet file whose outcome and covariate columns have
+    numeric types.
+    """
+    path = Path(spec.data)
+    if path.suffix.lower() not in (".parquet", ".pq") or not path.is_file():
+        return None
+    needed = [spec.id, spec.time, spec.start, *spec.outcomes, *spec.covariates]
+    needed += [c for c in spec.matching.exact if c not in needed]
+    literal = "'" + str(path).replace("'", "''") + "'"
+    source = f"read_parquet({literal}, file_row_number = true)"
+    with duckdb.connect(":memory:") as con:
+        try:
+            described = con.execute(f"DESCRIBE SELECT * FROM read_parquet({literal})").fetchall()
+        except duckdb.Error:
+            return None  # not readable here: the pandas reader gives the message
+        types = {str(row[0]): str(row[1]) for row in described}
+        columns = list(types)
+        missing = [c for c in needed if c not in columns]
+        if missing:
+            raise DataError(
+                f"{path}: column(s) {missing} named in register_panel are not in the file; "
+                f"its columns are {columns}."
+            )
+        numeric = [*spec.outcomes, *spec.covariates]
+        if any(not types[c].upper().startswith(_NUMERIC_TYPES) for c in numeric):
+            return None  # text columns: pandas' to_numeric decides, as for other formats
+        i, t = _q(spec.id), _q(spec.time)
+        dupes = con.execute(
+            f"SELECT count(*) FROM (SELECT 1 FROM {source} GROUP BY {i}, {t} HAVING count(*) > 1)"
+        ).fetchone()[0]
+        if dupes:
+            row, year = con.execute(
+                f"SELECT file_row_number, {t} FROM (SELECT file_row_number, {t}, row_number() "
+                f"OVER (PARTITION BY {i}, {t} ORDER BY file_row_number) AS k FROM {source}) "
+                "WHERE k > 1 ORDER BY file_row_number LIMIT 1"
+            ).fetchone()
+            raise DataError(
+                f"{path}, line {int(row) + 2}: duplicate row for one person in one year "
+                f"('{spec.time}' = {shown_value(year)})."
+            )
+        counts = ", ".join(f"count(*) - count({_q(c)})" for c in needed)
+        found = con.execute(
+            f"SELECT count(*), count(DISTINCT {i}), {counts} FROM {source}"
+        ).fetchone()
+        years = con.execute(f"SELECT DISTINCT {t} FROM {source} WHERE {t} IS NOT NULL").fetchall()
+    return DataQuality(
+        analysis="register_panel",
+        path=spec.data,
+        rows=int(found[0]),
+        persons=int(found[1]),
+        occasions=sorted(int(y[0]) for y in years),
+        missing={c: int(m) for c, m in zip(needed, found[2:], strict=True) if m},
+    )
+
+
 def check_data(params: Params) -> list[DataQuality]:
     """Read and check every analysis' data; return one summary per analysis."""
     summaries = []
     for name in params.analyses:
         spec = getattr(params, name)
+        if name == "register_panel" and (quality := check_register_parquet(spec)) is not None:
+            summaries.append(quality)
+            continue
         try:
             frame = read_analysis_data(spec)
         except DataError as exc:

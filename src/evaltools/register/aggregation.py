@@ -9,20 +9,37 @@ error, and the Wald pre-test on the pre-treatment ATT(g, t).
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
+from scipy import sparse, stats
 
 from evaltools.register.wald import singular_note, wald_quadratic_form
 
 
-def weights_influence(
-    keepers: np.ndarray, pg: np.ndarray, g_of: np.ndarray, g_unit: np.ndarray, w: np.ndarray
+def weights_influence_dot(
+    keepers: np.ndarray,
+    pg: np.ndarray,
+    g_of: np.ndarray,
+    g_unit: np.ndarray,
+    w: np.ndarray,
+    values: np.ndarray,
 ) -> np.ndarray:
-    """Influence function of the estimated weights pg[keepers] / sum(pg[keepers]) (did::wif)."""
-    ind = np.column_stack([w * (g_unit == g_of[k]) - pg[k] for k in keepers])  # (n, K)
-    total = pg[keepers].sum()
-    if1 = ind / total
-    if2 = ind.sum(axis=1)[:, None] * (pg[keepers] / total**2)[None, :]
-    return if1 - if2
+    """The influence function of the estimated weights ``pg[keepers] / sum(pg[keepers])``
+    (``did::wif``, an n x K matrix) times `values`, without forming the matrix.
+
+    Column k of ``wif`` is ``(w * [g_unit == g_k] - pg_k) / total`` minus that row's sum
+    times ``pg_k / total**2``; summing over k by cohort makes it O(n + K).
+    """
+    pk, gk = pg[keepers], g_of[keepers]
+    total = pk.sum()
+    cohorts, idx = np.unique(gk, return_inverse=True)
+    pos = np.searchsorted(cohorts, g_unit)
+    pos = np.minimum(pos, len(cohorts) - 1)
+    hit = cohorts[pos] == g_unit
+    sum_v = np.bincount(idx, weights=values, minlength=len(cohorts))  # sum of values by cohort
+    n_k = np.bincount(idx, minlength=len(cohorts)).astype(float)  # keepers by cohort
+    w_hit = np.where(hit, w, 0.0)
+    ind_dot_v = w_hit * np.where(hit, sum_v[pos], 0.0) - pk @ values
+    ind_sum = w_hit * np.where(hit, n_k[pos], 0.0) - pk.sum()
+    return ind_dot_v / total - ind_sum * (pk @ values) / total**2
 
 
 def aggregate(
@@ -61,7 +78,7 @@ def aggregate(
     keep = np.flatnonzero(groups <= times)
     wts = pgg[keep] / pgg[keep].sum()
     value = float(att[keep] @ wts)
-    psi = inf[:, keep] @ wts + weights_influence(keep, pgg, groups, g_unit, w) @ att[keep]
+    psi = inf[:, keep] @ wts + weights_influence_dot(keep, pgg, groups, g_unit, w, att[keep])
     out.append(
         {
             "type": "simple",
@@ -90,9 +107,8 @@ def aggregate(
         )
     att_g_arr, inf_g_arr = np.array(att_g), np.column_stack(inf_g)
     wts = pg_group / pg_group.sum()
-    psi = (
-        inf_g_arr @ wts
-        + weights_influence(np.arange(len(glist)), pg_group, glist, g_unit, w) @ att_g_arr
+    psi = inf_g_arr @ wts + weights_influence_dot(
+        np.arange(len(glist)), pg_group, glist, g_unit, w, att_g_arr
     )
     out.insert(
         1,
@@ -111,7 +127,9 @@ def aggregate(
     for e in np.unique(events):
         keep_e = np.flatnonzero(events == e)
         wts = pgg[keep_e] / pgg[keep_e].sum()
-        psi = inf[:, keep_e] @ wts + weights_influence(keep_e, pgg, groups, g_unit, w) @ att[keep_e]
+        psi = inf[:, keep_e] @ wts + weights_influence_dot(
+            keep_e, pgg, groups, g_unit, w, att[keep_e]
+        )
         dyn.append(
             {
                 "type": "dynamic",
@@ -140,12 +158,20 @@ def aggregate(
 
 
 def cluster_sums(inf: np.ndarray, clusters: np.ndarray | None) -> np.ndarray:
-    """Influence functions summed within clusters (units as their own clusters if None)."""
+    """Influence functions summed within clusters (units as their own clusters if None).
+
+    `clusters` are codes 0..G-1 in order of first appearance (``pandas.factorize``); when
+    every unit is its own cluster they are 0..n-1 and the sums are `inf` itself.
+    """
     if clusters is None:
         return inf
-    out = np.zeros((int(clusters.max()) + 1, inf.shape[1]))
-    np.add.at(out, clusters, inf)
-    return out
+    n = len(clusters)
+    if n == 0 or (int(clusters[-1]) == n - 1 and np.array_equal(clusters, np.arange(n))):
+        return inf
+    indicator = sparse.csr_matrix(
+        (np.ones(n), (clusters, np.arange(n))), shape=(int(clusters.max()) + 1, n)
+    )
+    return np.asarray(indicator @ inf)
 
 
 def standard_errors(

@@ -39,6 +39,8 @@ def analyse_register_panel(
     min_cell_size: int = 5,
     language: str = "da",
     backend: Backend = "auto",
+    match: MatchResult | None = None,
+    sample: pd.DataFrame | None = None,
 ) -> RegisterPanelResult:
     """Run the register panel analysis described by `spec`.
 
@@ -52,6 +54,10 @@ def analyse_register_panel(
         Language of the result's display (``"da"``/``"en"``).
     backend
         Fixed-effects backend (``"auto"``, ``"numpy"``, ``"linearmodels"``).
+    match, sample
+        The matched sample and the estimation sample when already built (e.g. from a
+        panel in memory, see :func:`sample_from_panel`); by default read from
+        ``spec.data`` through DuckDB (:func:`match_register`, :func:`estimation_sample`).
 
     Returns
     -------
@@ -64,8 +70,8 @@ def analyse_register_panel(
         participants or no comparison pool, or nobody can be matched.
     """
     check_min_cell_size(min_cell_size)
-    match = match_register(spec)
-    sample = estimation_sample(spec, match)
+    match = match_register(spec) if match is None else match
+    sample = estimation_sample(spec, match) if sample is None else sample
     outcomes = list(spec.outcomes)
     lo, hi = spec.event_window
     common = {"min_cell_size": min_cell_size, "language": language}
@@ -227,12 +233,23 @@ def estimation_sample(spec: RegisterPanel, match: MatchResult) -> pd.DataFrame:
         persons=match.units["person"],
         read=spec.read,
     )
-    panel = panel.rename(columns={spec.id: "person"})
+    return sample_from_panel(panel, match, id=spec.id, time=spec.time)
+
+
+def sample_from_panel(
+    panel: pd.DataFrame, match: MatchResult, *, id: str, time: str
+) -> pd.DataFrame:
+    """The estimation sample (see :func:`estimation_sample`) from the matched persons' rows.
+
+    `panel` holds `id`, `time` and the outcomes (float) of at least the persons in
+    ``match.units``, sorted by `id` and `time`.
+    """
+    panel = panel.rename(columns={id: "person"})
     units = match.units.copy()
     sample = units.merge(panel, on="person", how="inner", validate="many_to_many")
-    sample = sample.sort_values(["unit", spec.time], ignore_index=True)
+    sample = sample.sort_values(["unit", time], ignore_index=True)
     sample["treated"] = sample["treated"].astype(int)
-    sample["event"] = sample[spec.time].astype(int) - sample["start"]
+    sample["event"] = sample[time].astype(int) - sample["start"]
     sample["post"] = (sample["event"] >= 0).astype(int)
     sample["D"] = sample["treated"] * sample["post"]
     sample["group"] = np.where(sample["treated"] == 1, sample["start"].astype(float), np.nan)

@@ -193,8 +193,9 @@ def match_comparisons(
     complete = (design.notna().all(axis=1) & candidates[list(exact)].notna().all(axis=1)).to_numpy()
     treated_all = candidates["treated"].to_numpy(dtype=bool)
     dropped_t = set(candidates.loc[treated_all & ~complete, "person"])
-    pool_all = set(candidates.loc[~treated_all, "person"])
-    pool_kept = set(candidates.loc[~treated_all & complete, "person"])
+    # pool persons without one complete row (kept persons are a subset of all)
+    pool_all = candidates.loc[~treated_all, "person"].nunique(dropna=False)
+    pool_kept = candidates.loc[~treated_all & complete, "person"].nunique(dropna=False)
     rows = candidates.loc[complete].reset_index(drop=True)
     design = design.loc[complete].reset_index(drop=True)
     treated = rows["treated"].to_numpy(dtype=bool)
@@ -243,7 +244,7 @@ def match_comparisons(
         seed=int(seed),
         n_excluded=int(n_excluded) + len(dropped_t),
         _unmatched_ids=unmatched,
-        n_pool_excluded=len(pool_all - pool_kept),
+        n_pool_excluded=int(pool_all - pool_kept),
     )
 
 

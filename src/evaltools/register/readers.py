@@ -158,24 +158,22 @@ def read_persons(
     check_choice("never_started", never_started, NEVER_STARTED)
     require(path, [id, time, start, *covariates], read)
     q_id, q_t, q_s = _quote(id), _quote(time), _quote(start)
-    if never_started == "empty":
-        sql = f"SELECT count(DISTINCT {q_id}) FROM {source_sql(path, read)} WHERE {q_s} = 0"
-        zeros = int(_run(path, sql).iloc[0, 0])
-        if zeros:
-            raise DataError(
-                f"{path}: column '{start}' is 0 for {zeros} person(s); a person who never "
-                "started must have an empty start year, or the parameters must say "
-                "`never_started: zero` (0 then means never started)."
-            )
     start_value = never_started_sql(start, never_started)
     cov_sql = "".join(f", arg_min({_quote(c)}, {q_t}) AS {_quote(c)}" for c in covariates)
     sql = (
         f"SELECT {q_id} AS {q_id}, min({start_value}) AS start, max({start_value}) AS start_max, "
         f"min({q_t}) AS first_year, max({q_t}) AS last_year, count(*) AS n_rows, "
-        f"count(DISTINCT {q_t}) AS n_years{cov_sql} "
+        f"count(DISTINCT {q_t}) AS n_years, count(*) FILTER ({q_s} = 0) AS n_zero{cov_sql} "
         f"FROM {source_sql(path, read)} GROUP BY {q_id} ORDER BY {q_id}"
     )
-    frame = _run(path, sql)
+    frame = _run(path, sql)  # one scan: the zero check below comes from the same query
+    zeros = int((frame["n_zero"] > 0).sum()) if never_started == "empty" else 0
+    if zeros:
+        raise DataError(
+            f"{path}: column '{start}' is 0 for {zeros} person(s); a person who never "
+            "started must have an empty start year, or the parameters must say "
+            "`never_started: zero` (0 then means never started)."
+        )
     if frame[id].isna().any():
         raise DataError(f"{path}: column '{id}' has missing person ids.")
     dupes = frame["n_rows"] > frame["n_years"]
@@ -191,7 +189,7 @@ def read_persons(
             "person(s); it must be the same in every row of a person."
         )
     frame["start"] = pd.to_numeric(frame["start"], errors="coerce").astype(float)
-    frame = frame.drop(columns=["start_max", "n_rows"]).set_index(id)
+    frame = frame.drop(columns=["start_max", "n_rows", "n_zero"]).set_index(id)
     return frame
 
 

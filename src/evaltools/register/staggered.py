@@ -300,16 +300,16 @@ def staggered_att(
                 "no never-treated units to compare with; use control_group='not_yet_treated'"
             )
         cohorts_before = np.unique(g_unit[g_unit > 0])
-        cells = _group_time(y_k, g_k, w_k, glist, periods, control_group)
+        cells, inf = _group_time(y_k, g_k, w_k, glist, periods, control_group)
         if not cells:
             raise DataError(f"no group-time effect can be estimated for '{outcome}'")
         n_k = int(keep.sum())
         att = np.array([c["att"] for c in cells])
-        inf = np.column_stack([c["inf"] for c in cells])  # (n, n_cells)
         groups = np.array([c["g"] for c in cells])
         times = np.array([c["t"] for c in cells])
         se = standard_errors(inf, c_k, se_method, n_boot, rng)
-        for c, s in zip(cells, se, strict=True):
+        p_values = _p_values(att, se)
+        for c, s, p in zip(cells, se, p_values, strict=True):
             att_rows.append(
                 {
                     "outcome": outcome,
@@ -320,7 +320,7 @@ def staggered_att(
                     "se": s,
                     "ci_low": c["att"] - crit * s,
                     "ci_high": c["att"] + crit * s,
-                    "p_value": 2 * stats.norm.sf(abs(c["att"] / s)) if s > 0 else np.nan,
+                    "p_value": p,
                     "n_treated": c["n_treated"],
                     "n_control": c["n_control"],
                     "post": bool(c["t"] >= c["g"]),
@@ -329,8 +329,17 @@ def staggered_att(
         pg_group = np.array([np.mean(w_k * (g_k == g)) for g in glist])
         pgg = pg_group[np.searchsorted(glist, groups)]
         n_by_group = {g: int(pd.unique(p_k[g_k == g]).size) for g in glist}
-        for agg in aggregate(att, inf, groups, times, pgg, pg_group, glist, g_k, w_k):
-            s = standard_errors(agg["inf"][:, None], c_k, se_method, n_boot, rng)[0]
+        aggs = aggregate(att, inf, groups, times, pgg, pg_group, glist, g_k, w_k)
+        if se_method == "analytic":  # one pass; the bootstrap draws per aggregate, in order
+            agg_se = standard_errors(
+                np.column_stack([a["inf"] for a in aggs]), c_k, se_method, 0, rng
+            )
+        else:
+            agg_se = [
+                standard_errors(a["inf"][:, None], c_k, se_method, n_boot, rng)[0] for a in aggs
+            ]
+        agg_att = np.array([a["att"] for a in aggs])
+        for agg, s, p in zip(aggs, agg_se, _p_values(agg_att, np.asarray(agg_se)), strict=True):
             used = agg["groups"]
             agg_rows.append(
                 {
@@ -342,7 +351,7 @@ def staggered_att(
                     "se": s,
                     "ci_low": agg["att"] - crit * s,
                     "ci_high": agg["att"] + crit * s,
-                    "p_value": 2 * stats.norm.sf(abs(agg["att"] / s)) if s > 0 else np.nan,
+                    "p_value": p,
                     "n_treated": int(sum(n_by_group[g] for g in used)),
                 }
             )
@@ -385,44 +394,122 @@ def _group_time(
     glist: np.ndarray,
     periods: np.ndarray,
     control_group: str,
-) -> list[dict]:
-    """ATT(g, t) with its influence function (scaled to all n units) for every g and t."""
+) -> tuple[list[dict], np.ndarray]:
+    """ATT(g, t) for every g and t, and their influence functions (n units x cells).
+
+    For each cohort all periods at once: the outcome changes against each period's base
+    year (the year before for t < g, g - 1 from g on) as an (n, T - 1) matrix.
+    """
+    if control_group == "never_treated":
+        return _group_time_never(y, g_unit, w, glist, periods)
     n = len(g_unit)
-    cells = []
+    cells, blocks = [], []
+    ti = np.arange(1, len(periods))
+    t_vals = periods[1:]
     for g in glist:
         pre = np.flatnonzero(periods < g)
         if pre.size == 0:
             continue
-        last_pre = pre[-1]
-        for ti in range(1, len(periods)):
-            t = periods[ti]
-            base = last_pre if t >= g else ti - 1
-            treat = g_unit == g
-            if control_group == "never_treated":
-                ctrl = g_unit == 0
-            else:
-                ctrl = (g_unit == 0) | ((g_unit > t) & (g_unit != g))
-            dy = y[:, ti] - y[:, base]
-            ok = ~np.isnan(dy)
-            treat, ctrl = treat & ok, ctrl & ok
-            if not treat.any() or not ctrl.any():
-                continue
-            wt, wc = w * treat, w * ctrl
-            dy0 = np.where(ok, dy, 0.0)
-            m_t = np.sum(wt * dy0) / wt.sum()
-            m_c = np.sum(wc * dy0) / wc.sum()
-            inf = n * (wt * (dy0 - m_t) / wt.sum() - wc * (dy0 - m_c) / wc.sum())
+        base = np.where(t_vals >= g, pre[-1], ti - 1)
+        dy = y[:, ti] - y[:, base]  # (n, T - 1)
+        ok = ~np.isnan(dy)
+        treat = (g_unit == g)[:, None] & ok
+        if control_group == "never_treated":
+            ctrl = (g_unit == 0)[:, None] & ok
+        else:
+            later = (g_unit[:, None] > t_vals[None, :]) & (g_unit != g)[:, None]
+            ctrl = ((g_unit == 0)[:, None] | later) & ok
+        n_treat, n_ctrl = treat.sum(axis=0), ctrl.sum(axis=0)
+        cols = np.flatnonzero((n_treat > 0) & (n_ctrl > 0))
+        if cols.size == 0:
+            continue
+        dy0 = np.where(ok, dy, 0.0)[:, cols]
+        wt, wc = w[:, None] * treat[:, cols], w[:, None] * ctrl[:, cols]
+        st, sc = wt.sum(axis=0), wc.sum(axis=0)
+        m_t = (wt * dy0).sum(axis=0) / st
+        m_c = (wc * dy0).sum(axis=0) / sc
+        blocks.append(n * (wt * (dy0 - m_t) / st - wc * (dy0 - m_c) / sc))
+        for j, col in enumerate(cols):
             cells.append(
                 {
                     "g": g,
-                    "t": t,
-                    "att": m_t - m_c,
-                    "inf": inf,
-                    "n_treated": int(treat.sum()),
-                    "n_control": int(ctrl.sum()),
+                    "t": t_vals[col],
+                    "att": float(m_t[j] - m_c[j]),
+                    "n_treated": int(n_treat[col]),
+                    "n_control": int(n_ctrl[col]),
                 }
             )
-    return cells
+    return cells, (np.hstack(blocks) if blocks else np.empty((n, 0)))
+
+
+def _group_time_never(
+    y: np.ndarray, g_unit: np.ndarray, w: np.ndarray, glist: np.ndarray, periods: np.ndarray
+) -> tuple[list[dict], np.ndarray]:
+    """:func:`_group_time` with the never treated as comparisons, computed per side.
+
+    The comparison side of a cell depends only on the two years compared, which many cells
+    share (every cohort's pre-periods compare t with t - 1): it is computed once per pair
+    of years on the never-treated rows, the treated side on the cohort's rows.
+    """
+    n = len(g_unit)
+    c_rows = np.flatnonzero(g_unit == 0)
+    y_c, w_c = y[c_rows], w[c_rows]
+    control: dict[tuple[int, int], tuple[int, float, np.ndarray]] = {}
+
+    def control_side(t_i: int, b_i: int) -> tuple[int, float, np.ndarray]:
+        if (t_i, b_i) not in control:
+            d = y_c[:, t_i] - y_c[:, b_i]
+            ok = ~np.isnan(d)
+            wc, d0 = w_c * ok, np.where(ok, d, 0.0)
+            sc = wc.sum()
+            m_c = np.sum(wc * d0) / sc if ok.any() else np.nan
+            control[(t_i, b_i)] = (int(ok.sum()), m_c, wc * (d0 - m_c) / sc)
+        return control[(t_i, b_i)]
+
+    cells, blocks = [], []
+    ti = np.arange(1, len(periods))
+    t_vals = periods[1:]
+    for g in glist:
+        pre = np.flatnonzero(periods < g)
+        if pre.size == 0:
+            continue
+        base = np.where(t_vals >= g, pre[-1], ti - 1)
+        t_rows = np.flatnonzero(g_unit == g)
+        d_t = y[np.ix_(t_rows, ti)] - y[np.ix_(t_rows, base)]
+        ok_t = ~np.isnan(d_t)
+        n_treat = ok_t.sum(axis=0)
+        block, cols = [], []
+        for j in np.flatnonzero(n_treat > 0):
+            n_ctrl, m_c, inf_c = control_side(int(ti[j]), int(base[j]))
+            if n_ctrl == 0:
+                continue
+            wt, d0 = w[t_rows] * ok_t[:, j], np.where(ok_t[:, j], d_t[:, j], 0.0)
+            st = wt.sum()
+            m_t = np.sum(wt * d0) / st
+            column = np.zeros(n)
+            column[t_rows] = n * wt * (d0 - m_t) / st
+            column[c_rows] = -n * inf_c
+            block.append(column)
+            cols.append(j)
+            cells.append(
+                {
+                    "g": g,
+                    "t": t_vals[j],
+                    "att": float(m_t - m_c),
+                    "n_treated": int(n_treat[j]),
+                    "n_control": n_ctrl,
+                }
+            )
+        if block:
+            blocks.append(np.column_stack(block))
+    return cells, (np.hstack(blocks) if blocks else np.empty((n, 0)))
+
+
+def _p_values(estimate: np.ndarray, se: np.ndarray) -> np.ndarray:
+    """Two-sided normal p-values; NaN where the standard error is not positive."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.abs(estimate / np.where(se > 0, se, np.nan))
+    return np.where(se > 0, 2 * stats.norm.sf(z), np.nan)
 
 
 def _unit_constant(series: pd.Series, codes: np.ndarray, n: int, name: str) -> np.ndarray:
