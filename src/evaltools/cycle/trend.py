@@ -110,6 +110,7 @@ def analyse_trend(
     by: TrendBy = "quarter",
     min_cell_size: int = 5,
     groups: list[str] | None = None,
+    keep_last: int = 0,
 ) -> TrendResult:
     """Flow of clients, clients helped per year, and the change of closed clients per period.
 
@@ -125,6 +126,10 @@ def analyse_trend(
         Counts below it are hidden, with complementary suppression.
     groups
         Group columns to break the change down by (default ``spec.groups``).
+    keep_last
+        The flow cells of the last `keep_last` periods (those a report shows) are hidden last
+        when one of several cells must go to protect a small one: complementary suppression
+        then falls on earlier periods, not on the months a team report is about.
     """
     courses = view.courses
     as_of = pd.Timestamp(view.as_of)
@@ -140,11 +145,12 @@ def analyse_trend(
     keys: list[tuple] = []
     sets: list[frozenset] = []
     rank: list[int] = []
+    recent = len(flow_rows) - keep_last
     for i in range(len(flow_rows)):
         for column in ("started", "active", "closed"):
             keys.append(("flow", i, column))
             sets.append(flow_sets[i][column])
-            rank.append(2)
+            rank.append(0 if keep_last and i >= recent else 2)
     for i in range(len(helped_rows)):
         keys.append(("helped", i))
         sets.append(helped_sets[i])
