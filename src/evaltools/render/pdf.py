@@ -163,6 +163,8 @@ def pdf_html(html: str, meta: ReportMeta, *, fits: dict[str, TableFit] | None = 
         fitted.append(
             f'.report-body table[{TABLE_ATTR}="{key}"] {{ font-size: {fit.font_pt:.2f}pt;{page} }}'
         )
+        if fit.landscape:  # the cell's other outputs (its heading) go with it, never left behind
+            fitted.append(f'.jp-OutputArea:has(table[{TABLE_ATTR}="{key}"]) {{ page: landscape; }}')
     style = f"<style>\n{page_rules(meta)}{pdf_css()}{chr(10).join(fitted)}\n</style>\n"
     html = html.replace("</head>", style + "</head>", 1)
     numbers = itertools.count()
