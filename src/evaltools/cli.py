@@ -133,6 +133,18 @@ def _foundation_settings(floor: int | None, data_root: str | None) -> None:
         os.environ[DATA_ROOT_ENV] = data_root
 
 
+LevelOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--level",
+        help="Also write the report for a level (board, steering, team) in "
+        "reports/<slug>/levels/<level>/; repeat for several (default: the params' levels).",
+        show_default=False,
+        metavar="LEVEL",
+    ),
+]
+
+
 def _renderer(value: str) -> Renderer:
     if value not in RENDERERS:
         raise typer.BadParameter(
@@ -155,16 +167,7 @@ def run(
         ),
     ] = DEFAULT_TIMEOUT,
     formats: FormatOption = None,
-    levels: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--level",
-            help="Also write the report for a level (board, steering, team) in "
-            "reports/<slug>/levels/<level>/; repeat for several (default: the params' levels).",
-            show_default=False,
-            metavar="LEVEL",
-        ),
-    ] = None,
+    levels: LevelOption = None,
     min_cell_size_floor: FloorOption = None,
     data_root: DataRootOption = None,
 ) -> None:
@@ -225,6 +228,7 @@ def batch(
         ),
     ] = DEFAULT_TIMEOUT,
     renderer: RendererOption = "auto",
+    levels: LevelOption = None,
     scheduler: Annotated[
         str | None,
         typer.Option(
@@ -274,6 +278,7 @@ def batch(
                 renderer=chosen,
                 scheduler=scheduler,
                 formats=chosen_formats,
+                levels=levels or None,
                 on_update=display.update,
                 tls=TLSFiles(tls_ca, tls_cert, tls_key),
             )

@@ -23,7 +23,8 @@ class ReportJob:
     """One grantee's report to make.
 
     ``timeout`` is the limit per notebook and per cell, in seconds (None: none);
-    ``analyses`` the analyses the parameter file asks for (to budget the time).
+    ``analyses`` the analyses the parameter file asks for (to budget the time);
+    ``levels`` the reports per level to write (None: the parameter file's ``levels``).
     """
 
     params_file: str
@@ -35,6 +36,7 @@ class ReportJob:
     preload: tuple[str, ...] = ()
     warm_kernels: bool = True
     formats: tuple[str, ...] = ("html", "pdf")
+    levels: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)

@@ -33,9 +33,11 @@ from evaltools.batch.local_pool import LocalPool
 from evaltools.batch.state import decide
 from evaltools.choices import RENDERERS, Renderer, check_choice
 from evaltools.errors import EvaltoolsError, ParamsError
+from evaltools.params.cycle import LEVELS, levels_to_write
 from evaltools.params.loading import batch_defaults, load_params
 from evaltools.paths import notebooks_dir
 from evaltools.run.check import (
+    CYCLE_NOTEBOOK,
     FORMATS,
     NOTEBOOKS,
     THEORY_OF_CHANGE_NOTEBOOK,
@@ -177,7 +179,7 @@ def default_workers() -> int:
 def preload_modules() -> list[str]:
     """The modules the analysis notebooks import (what warm kernels import in advance)."""
     folder = notebooks_dir()
-    names = [*NOTEBOOKS.values(), THEORY_OF_CHANGE_NOTEBOOK]
+    names = [*NOTEBOOKS.values(), THEORY_OF_CHANGE_NOTEBOOK, CYCLE_NOTEBOOK]
     return notebook_modules(folder / name for name in names)
 
 
@@ -232,6 +234,7 @@ class _Planner:
         force: bool,
         warm_kernels: bool,
         formats: tuple[str, ...],
+        levels: tuple[str, ...] | None,
         update: Callable[[GranteeRun], None],
     ) -> None:
         self.pending = list(runs)
@@ -241,6 +244,7 @@ class _Planner:
         self.force = force
         self.warm_kernels = warm_kernels
         self.formats = formats
+        self.levels = levels
         self.update = update
         self.slugs: dict[str, Path] = {}
         self.preload = tuple(preload_modules()) if warm_kernels else ()
@@ -265,6 +269,7 @@ class _Planner:
             with check_time_limit(self.timeout, run.params_file):
                 prepared = prepare(run.params_file)
                 inputs = report_inputs(prepared)
+                levels = levels_to_write(prepared.params, self.levels)
         except Exception as error:  # a bad file (or a bug) must not stop the other grantees
             message = str(error) if isinstance(error, EvaltoolsError) else repr(error)
             run.status, run.reason = "failed", message
@@ -288,6 +293,7 @@ class _Planner:
             inputs,
             renderer=self.renderer,
             formats=self.formats,
+            levels=levels,
             force=self.force,
         )
         run.reason = decision.reason
@@ -307,6 +313,7 @@ class _Planner:
             preload=self.preload,
             warm_kernels=self.warm_kernels,
             formats=self.formats,
+            levels=self.levels,
         )
 
 
@@ -351,6 +358,7 @@ def run_batch(
     scheduler: str | None = None,
     warm_kernels: bool | None = None,
     formats: Sequence[str] = FORMATS,
+    levels: Sequence[str] | None = None,
     on_update: Callable[[list[GranteeRun]], None] | None = None,
     tls: TLSFiles | None = None,
 ) -> BatchResult:
@@ -381,6 +389,10 @@ def run_batch(
         is ``0``.
     formats
         The report files to write: ``("html", "pdf")`` (default) or one of them.
+    levels
+        The reports per level to write beside each report (``board``, ``steering``,
+        ``team``; :mod:`evaltools.cycle.levels`); None: each parameter file's ``levels``. A
+        grantee asked for levels without a ``cycle:`` section fails with that message.
     on_update
         Called with every grantee's state whenever one changes (for a progress display).
     tls
@@ -398,7 +410,7 @@ def run_batch(
     Raises
     ------
     ParamsError
-        If `paths` name no parameter files.
+        If `paths` name no parameter files, or `levels` names an unknown level.
     OutputError
         If `out_dir` cannot be created or written.
     SchedulerError
@@ -407,6 +419,9 @@ def run_batch(
     check_choice("renderer", renderer, RENDERERS)
     if not formats or any(f not in FORMATS for f in formats):
         raise ParamsError(f"`formats` must be among {set(FORMATS)}, got {list(formats)!r}")
+    for level in levels or ():
+        check_choice("levels", level, LEVELS)
+    chosen_levels = None if levels is None else tuple(dict.fromkeys(levels))
     if warm_kernels is None:
         warm_kernels = os.environ.get("EVALTOOLS_WARM_KERNELS", "1") != "0"
     started = time.perf_counter()
@@ -452,6 +467,7 @@ def run_batch(
         force=force,
         warm_kernels=warm_kernels,
         formats=tuple(formats),
+        levels=chosen_levels,
         update=update,
     )
     notify(runs)

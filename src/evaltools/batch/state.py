@@ -19,6 +19,7 @@ from typing import Any
 
 from evaltools import __version__
 from evaltools.choices import Renderer
+from evaltools.params.cycle import LEVELS_FOLDER
 from evaltools.run.check import FORMATS
 from evaltools.run.failure import ERROR_FILE, FAILED_FOLDER
 from evaltools.run.provenance import PROVENANCE, sha256
@@ -50,6 +51,11 @@ def resolved_renderer(renderer: Renderer) -> str:
         if candidate.is_file() and os.access(candidate, os.X_OK):
             return "quarto"
     return "quarto" if shutil.which("quarto") else "nbconvert"
+
+
+def level_report(level: str, fmt: str) -> str:
+    """The name a level report's file has among a report's outputs (``provenance.json``)."""
+    return f"{LEVELS_FOLDER}/{level}/report.{fmt}"
 
 
 def read_provenance(folder: Path) -> dict[str, Any] | None:
@@ -98,6 +104,7 @@ def decide(
     *,
     renderer: Renderer = "auto",
     formats: Sequence[str] = FORMATS,
+    levels: Sequence[str] = (),
     force: bool = False,
 ) -> Decision:
     """Whether the report in `folder` must be made again from `inputs`, and why.
@@ -112,6 +119,9 @@ def decide(
         The renderer asked for.
     formats
         The report files asked for (``html``, ``pdf``): each must be among the outputs.
+    levels
+        The reports per level asked for (``board``, ``steering``, ``team``): each one's
+        files, in every format, must be among the outputs (``levels/<level>/report.<f>``).
     force
         Run whatever the state.
     """
@@ -134,6 +144,11 @@ def decide(
         reasons.append(f"renderer changed: {used} -> {wanted}")
     outputs = provenance.get("outputs") or {}
     reasons += [f"new format: report.{f}" for f in formats if f"report.{f}" not in outputs]
+    reasons += [
+        f"new level report: {level}"
+        for level in levels
+        if any(level_report(level, f) not in outputs for f in formats)
+    ]
     reasons += input_changes(provenance.get("inputs") or [], inputs)
     if not reasons:
         reasons += output_changes(folder, provenance)

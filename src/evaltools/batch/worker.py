@@ -66,6 +66,7 @@ def run_job(
             on_step=lambda text: state(step_state(text)),
             kernels=kernels if kernels is not None else _kernels(job),
             formats=job.formats,
+            levels=job.levels,
         )
     except EvaltoolsError as error:
         record = error_file(Path(job.out_dir).resolve() / job.slug)

@@ -17,17 +17,15 @@ from typing import Any
 
 import nbformat
 
-from evaltools.choices import check_choice
-from evaltools.errors import ParamsError
+from evaltools.params.cycle import LEVELS, LEVELS_FOLDER, levels_to_write
 from evaltools.paths import notebooks_dir
 from evaltools.render import ReportMeta, render_report
 from evaltools.render.report_notebook import build_report_notebook
 from evaltools.report.i18n import text
+from evaltools.run.check import CYCLE_NOTEBOOK
 from evaltools.run.execute import execute_notebook
 
-NOTEBOOK = "cycle.ipynb"
-LEVELS = ("board", "steering", "team")
-LEVELS_FOLDER = "levels"
+NOTEBOOK = CYCLE_NOTEBOOK
 
 __all__ = [
     "LEVELS",
@@ -37,24 +35,6 @@ __all__ = [
     "levels_to_write",
     "write_level_report",
 ]
-
-
-def levels_to_write(params: Any, levels: Sequence[str] | None) -> list[str]:
-    """The levels to write: `levels` (from the command line) or the parameters' ``levels``.
-
-    Raises
-    ------
-    ParamsError
-        If a level is not one of :data:`LEVELS`, or levels are asked without a ``cycle``.
-    """
-    chosen = list(params.levels if levels is None else levels)
-    for level in chosen:
-        check_choice("levels", level, LEVELS)
-    if chosen and params.cycle is None:
-        raise ParamsError(
-            f"levels {chosen} need a `cycle:` section in the parameters (at least `cycle: {{}}`)."
-        )
-    return list(dict.fromkeys(chosen))
 
 
 def execute_cycle(

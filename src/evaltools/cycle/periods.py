@@ -27,6 +27,7 @@ __all__ = [
     "covered_clients",
     "covered_rows",
     "cycle_view",
+    "last_complete_month",
     "measurement_dates",
 ]
 
@@ -220,6 +221,14 @@ def cycle_view(data: pd.DataFrame, params: Params) -> CycleView:
         clients=cycle.clients,
         n_dropped=len(data) - len(dated),
     )
+
+
+def last_complete_month(as_of: date) -> pd.Period:
+    """The last calendar month that ended on or before `as_of` (its own month when `as_of` is
+    the month's last day): the team report's month when no period is given. The as-of date
+    defaults to the latest measurement, in a month the data do not yet cover in full."""
+    month = pd.Period(as_of, "M")
+    return month if pd.Timestamp(as_of) >= month.end_time.normalize() else month - 1
 
 
 def covered_rows(data: pd.DataFrame, params: Params) -> pd.DataFrame:

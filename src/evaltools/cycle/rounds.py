@@ -16,7 +16,25 @@ from evaltools.params.models import Scale
 from evaltools.report.i18n import MISSING, fmt_int, fmt_number, fmt_percent, text
 from evaltools.results.io import SCHEMA_VERSION
 
-__all__ = ["headline_rows", "headline_values", "load_previous_round"]
+__all__ = ["headline_rows", "headline_values", "load_previous_round", "previous_round_file"]
+
+
+def previous_round_file(paths: list[Path], slug: str) -> Path | None:
+    """The previous round's ``results.json`` for the report `slug`: the first of `paths` that
+    is one, or a folder holding ``<slug>/results.json`` (or ``results.json``); None if none."""
+    for candidate in _candidates(paths, slug):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _candidates(paths: list[Path], slug: str) -> list[Path]:
+    out = []
+    for path in paths:
+        out += [path] if path.suffix == ".json" else [path / slug / "results.json"]
+        if path.suffix != ".json":
+            out.append(path / "results.json")
+    return out
 
 
 def load_previous_round(paths: list[Path], slug: str) -> dict[str, Any] | None:
@@ -33,16 +51,11 @@ def load_previous_round(paths: list[Path], slug: str) -> dict[str, Any] | None:
     """
     if not paths:
         return None
-    tried = []
-    for path in paths:
-        candidates = [path] if path.suffix == ".json" else [path / slug / "results.json"]
-        if path.suffix != ".json":
-            candidates.append(path / "results.json")
-        for candidate in candidates:
-            tried.append(str(candidate))
-            if candidate.is_file():
-                return _read(candidate)
-    raise DataError(f"previous_rounds: no results.json for '{slug}' in {', '.join(tried)}.")
+    found = previous_round_file(paths, slug)
+    if found is not None:
+        return _read(found)
+    tried = ", ".join(str(c) for c in _candidates(paths, slug))
+    raise DataError(f"previous_rounds: no results.json for '{slug}' in {tried}.")
 
 
 def _read(path: Path) -> dict[str, Any]:

@@ -25,10 +25,21 @@ def _count(value: Any, language: str) -> str:
     return MISSING if value is None or pd.isna(value) else fmt_int(value, language)
 
 
-def _styled(frame: pd.DataFrame, caption: str | None = None) -> Styler:
+def _styled(
+    frame: pd.DataFrame, caption: str | None = None, *, nowrap: Sequence[str] = ()
+) -> Styler:
+    """`frame` as a Styler; the columns `nowrap` (a period, an interval) are never broken."""
     # a table id from its content, not a random one: the executed notebook stays the same
     uid = hashlib.sha1(frame.to_csv(index=False).encode("utf-8")).hexdigest()[:8]
     styler = frame.style.set_uuid(uid).hide(axis="index").format(escape="html")
+    columns = [frame.columns.get_loc(c) for c in nowrap if c in frame.columns]
+    if columns:  # one rule per selector: pandas scopes each to this table's id
+        rules = [
+            {"selector": f"{cell}.col{i}", "props": "white-space: nowrap;"}
+            for i in columns
+            for cell in ("td", "th")
+        ]
+        styler = styler.set_table_styles(rules)
     if caption:
         styler = styler.set_caption(_escape(caption))
     return styler
@@ -49,7 +60,7 @@ def flow_table(trend: TrendResult, *, language: str, last: int | None = None) ->
             text("cycle_col_closed", language): [_count(v, language) for v in flow["closed"]],
         }
     )
-    return _styled(frame)
+    return _styled(frame, nowrap=[text("cycle_col_period", language)])
 
 
 def helped_table(trend: TrendResult, *, language: str) -> Styler:
@@ -117,7 +128,8 @@ def change_table(
                     ),
                 }
                 out.append(record)
-    return _styled(pd.DataFrame(out))
+    nowrap = [text("cycle_col_period", language), text("cycle_col_ci", language)]
+    return _styled(pd.DataFrame(out), nowrap=nowrap)
 
 
 def _interval(row: pd.Series, language: str) -> str:

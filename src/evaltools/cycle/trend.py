@@ -110,6 +110,9 @@ def analyse_trend(
     by: TrendBy = "quarter",
     min_cell_size: int = 5,
     groups: list[str] | None = None,
+    keep_last: int = 0,
+    with_change: bool = True,
+    last: int | None = None,
 ) -> TrendResult:
     """Flow of clients, clients helped per year, and the change of closed clients per period.
 
@@ -125,26 +128,43 @@ def analyse_trend(
         Counts below it are hidden, with complementary suppression.
     groups
         Group columns to break the change down by (default ``spec.groups``).
+    keep_last
+        The flow cells of the last `keep_last` periods (those a report shows) are hidden last
+        when one of several cells must go to protect a small one: complementary suppression
+        then falls on earlier periods, not on the months a team report is about.
+    with_change
+        False: no change per period (an empty ``change``), for a report that shows only the
+        flow of clients (the team's); the change is the slow part of a monthly trend.
+    last
+        Only the last `last` periods up to the as-of date (those a report shows: the
+        suppression audits the cells published, not the whole history); None: every period.
     """
     courses = view.courses
     as_of = pd.Timestamp(view.as_of)
     freq = _FREQ[by]
     periods = pd.period_range(courses["started"].min(), as_of, freq=freq)
+    if last is not None:
+        periods = periods[-last:]
     flow_rows, flow_sets = _flow(courses, periods)
     helped_rows, helped_sets = _helped(courses, as_of)
     groups = list(spec.groups if groups is None else groups)
-    change, change_sets = _change(view, spec, periods, groups, min_cell_size)
-    overall_sets = _paired_sets(view.data, spec, groups)
+    if with_change:
+        change, change_sets = _change(view, spec, periods, groups, min_cell_size)
+        overall_sets = _paired_sets(view.data, spec, groups)
+    else:
+        change, change_sets = _change(view, spec, periods[:0], groups, min_cell_size)
+        overall_sets = {}
 
     # Courses: the flow and the clients helped per year, audited together.
     keys: list[tuple] = []
     sets: list[frozenset] = []
     rank: list[int] = []
+    recent = len(flow_rows) - keep_last
     for i in range(len(flow_rows)):
         for column in ("started", "active", "closed"):
             keys.append(("flow", i, column))
             sets.append(flow_sets[i][column])
-            rank.append(2)
+            rank.append(0 if keep_last and i >= recent else 2)
     for i in range(len(helped_rows)):
         keys.append(("helped", i))
         sets.append(helped_sets[i])

@@ -5,15 +5,21 @@ from __future__ import annotations
 
 import calendar
 import re
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
+from evaltools.choices import check_choice
+from evaltools.errors import ParamsError
 from evaltools.params.base import LocalizedText, _Model, _resolve_data_path
 
 Level = Literal["board", "steering", "team"]
+LEVELS: tuple[str, ...] = get_args(Level)
+LEVELS_FOLDER = "levels"
+"""Level reports are written to ``<report>/levels/<level>/``."""
 ClosedRule = Literal["status", "inactive", "last_occasion"]
 CommentSection = Literal["summary", "clients", "trend", "departments", "phases", "status"]
 _SHORTHAND = re.compile(r"^(\d{4})(?:-(?:Q([1-4])|(\d{2})))?$")
@@ -166,3 +172,23 @@ class Comments(_Model):
     @classmethod
     def _resolve(cls, value: Path | None, info: ValidationInfo) -> Path | None:
         return None if value is None else _resolve_data_path(value, info)
+
+
+def levels_to_write(params: Any, levels: Sequence[str] | None) -> list[str]:
+    """The levels to write: `levels` (from the command line) or the parameters' ``levels``.
+
+    Light to import (the batch's parent process checks levels before anything runs).
+
+    Raises
+    ------
+    ParamsError
+        If a level is not one of :data:`LEVELS`, or levels are asked without a ``cycle``.
+    """
+    chosen = list(params.levels if levels is None else levels)
+    for level in chosen:
+        check_choice("levels", level, LEVELS)
+    if chosen and params.cycle is None:
+        raise ParamsError(
+            f"levels {chosen} need a `cycle:` section in the parameters (at least `cycle: {{}}`)."
+        )
+    return list(dict.fromkeys(chosen))

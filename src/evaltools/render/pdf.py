@@ -173,6 +173,8 @@ def pdf_html(html: str, meta: ReportMeta, *, fits: dict[str, TableFit] | None = 
         if fit.breakable:  # and the output holding it (report.css keeps outputs whole)
             fitted.append(f".jp-OutputArea-child:has({table}) {{ break-inside: auto; }}")
             fitted.append(f".report-body {table} tfoot {{ display: table-row-group; }}")  # once
+        if fit.landscape:  # the cell's other outputs (its heading) go with it, never left behind
+            fitted.append(f".jp-OutputArea:has({table}) {{ page: landscape; }}")
     style = f"<style>\n{page_rules(meta)}{pdf_css()}{chr(10).join(fitted)}\n</style>\n"
     html = html.replace("</head>", style + "</head>", 1)
     numbers = itertools.count()

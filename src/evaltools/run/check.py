@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from evaltools.cycle.rounds import previous_round_file
 from evaltools.data.quality import DataQuality
 from evaltools.data.validation import check_data
 from evaltools.params.loading import load_params
@@ -23,6 +24,7 @@ NOTEBOOKS: dict[str, str] = {
     "register_panel": "register_panel.ipynb",
 }
 THEORY_OF_CHANGE_NOTEBOOK = "theory_of_change.ipynb"
+CYCLE_NOTEBOOK = "cycle.ipynb"  # the trend section and the reports per level (cycle.levels)
 FORMATS = ("html", "pdf")  # the report files run_report writes by default
 
 
@@ -55,9 +57,11 @@ def report_inputs(prepared: Prepared) -> list[dict[str, Any]]:
     """Every file a report depends on, hashed: ``{"role", "path", "bytes", "sha256"}``.
 
     Roles: ``params``, ``data:<analysis>`` (for a survey intake read from one export per
-    wave, every wave's file), ``notebook:<analysis>`` and ``brand`` (every file under the
-    brand's folder, fonts included). This is what ``provenance.json`` records and
-    what ``evaltools batch`` compares to decide whether a report is up to date.
+    wave, every wave's file), ``notebook:<analysis>`` (``notebook:cycle`` with a ``cycle:``
+    section), ``comments`` (the comments' Markdown file), ``previous_round`` (its
+    results.json) and ``brand`` (every file under the brand's folder, fonts included). This
+    is what ``provenance.json`` records and what ``evaltools batch`` compares to decide
+    whether a report is up to date.
     """
     params = prepared.params
     inputs = [file_entry(prepared.params_file, role="params")]
@@ -69,6 +73,14 @@ def report_inputs(prepared: Prepared) -> list[dict[str, Any]]:
     if params.theory_of_change is not None:
         toc = notebooks_dir() / THEORY_OF_CHANGE_NOTEBOOK
         inputs.append(file_entry(toc, role="notebook:theory_of_change"))
+    if params.cycle is not None:
+        inputs.append(file_entry(notebooks_dir() / CYCLE_NOTEBOOK, role="notebook:cycle"))
+    comments = params.comments.file if params.comments is not None else None
+    if comments is not None and comments.is_file():  # a missing one fails the run, named
+        inputs.append(file_entry(comments, role="comments"))
+    previous = previous_round_file(params.previous_rounds, params.report_slug)
+    if previous is not None:
+        inputs.append(file_entry(previous, role="previous_round"))
     inputs += [
         file_entry(p, role="brand") for p in sorted(prepared.brand.path.rglob("*")) if p.is_file()
     ]

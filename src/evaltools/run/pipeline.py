@@ -175,6 +175,7 @@ def run_report(
     step("checking parameters and data")
     prepared = prepare(params_file)
     params = prepared.params
+    chosen_levels = levels_to_write(params, levels)  # a bad level fails before anything runs
     out = writable_folder(Path(out_dir))
     final = out / params.report_slug
     check_replaceable(final)
@@ -231,7 +232,7 @@ def run_report(
             prepared, workdir, parts, keep=executed, renderer=renderer, formats=formats
         )
         clock.lap("render")
-        for level in levels_to_write(params, levels):
+        for level in chosen_levels:
             step(f"writing the {level} report")
             write_level_report(
                 prepared.params_file,
@@ -371,6 +372,7 @@ def _write_provenance(
         renderer={"name": outcome.renderer, "version": outcome.version},
         kernel=kernel,
         started=started,
+        root=workdir,
     )
     provenance["params_file"] = str(prepared.params_file)
     provenance["report"] = prepared.params.report_slug

@@ -68,11 +68,20 @@ def build_provenance(
     renderer: dict[str, Any],
     kernel: str,
     started: datetime,
+    root: Path | None = None,
 ) -> dict[str, Any]:
-    """The provenance document for one report."""
+    """The provenance document for one report.
+
+    Outputs are named by their path relative to `root` (the report's folder), so that a level
+    report's ``levels/board/report.html`` is not taken for the report's ``report.html``;
+    without `root`, by their file name.
+    """
     return {
         "inputs": inputs,
-        "outputs": {p.name: sha256(p) for p in sorted(outputs)},
+        "outputs": {
+            (p.relative_to(root).as_posix() if root is not None else p.name): sha256(p)
+            for p in sorted(outputs)
+        },
         "renderer": renderer,
         "kernel": kernel,
         "python": sys.version.split()[0],

@@ -170,10 +170,12 @@ def verify_report(folder: str | Path, *, strict: bool = False) -> VerifyResult:
     for name in sorted(outputs):
         lines.append(_check("output", name, folder / name, str(outputs[name])))
     listed = set(outputs) | {PROVENANCE}
-    if folder.is_dir():
-        for path in sorted(folder.iterdir()):
-            if path.is_file() and path.name not in listed and not path.name.startswith("."):
-                lines.append(VerifyLine("output", path.name, path, "unlisted", "", sha256(path)))
+    if folder.is_dir():  # level reports are in subfolders (levels/<level>/)
+        for path in sorted(folder.rglob("*")):
+            name = path.relative_to(folder).as_posix()
+            hidden = any(part.startswith(".") for part in path.relative_to(folder).parts)
+            if path.is_file() and name not in listed and not hidden:
+                lines.append(VerifyLine("output", name, path, "unlisted", "", sha256(path)))
     return VerifyResult(folder, lines, _package_changes(document.get("packages", {})), strict)
 
 
