@@ -28,6 +28,7 @@ from rich.table import Table
 from evaltools import __version__
 from evaltools.batch.jobs import DEFAULT_TIMEOUT, TLSFiles
 from evaltools.choices import LANGUAGES, OUTPUT_FORMATS, RENDERERS, Renderer, shown
+from evaltools.cli_help import ReadableCommand, ReadableGroup
 from evaltools.data.quality import DataQuality, data_quality
 from evaltools.data.readers import read_analysis_data
 from evaltools.data.survey import id_linkage
@@ -39,6 +40,7 @@ from evaltools.run.check import prepare
 from evaltools.run.verify import verify_report
 
 app = typer.Typer(
+    cls=ReadableGroup,
     add_completion=False,
     no_args_is_help=True,
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -139,7 +141,7 @@ def _renderer(value: str) -> Renderer:
     return value  # type: ignore[return-value]
 
 
-@app.command()
+@app.command(cls=ReadableCommand)
 def run(
     params_file: ParamsArg,
     out_dir: OutOption = Path("reports"),
@@ -195,7 +197,7 @@ def run(
     )
 
 
-@app.command()
+@app.command(cls=ReadableCommand)
 def batch(
     paths: Annotated[
         list[str],
@@ -283,7 +285,7 @@ def batch(
     raise typer.Exit(code=result.exit_code)
 
 
-@app.command()
+@app.command(cls=ReadableCommand)
 def validate(params_file: ParamsArg) -> None:
     """Check a parameter file and its data without running anything.
 
@@ -332,7 +334,7 @@ def _print_quality(quality: DataQuality) -> None:
     out.print(table)
 
 
-@app.command()
+@app.command(cls=ReadableCommand)
 def new(
     grantee: Annotated[
         str, typer.Argument(help="The new grantee's name.", show_default=False, metavar="NAME")
@@ -347,7 +349,9 @@ def new(
     language: Annotated[
         str, typer.Option(help="Language of the comments: da or en.", metavar="da|en")
     ] = "da",
-    force: Annotated[bool, typer.Option(help="Overwrite an existing file.", metavar="")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Overwrite an existing file.", metavar="")
+    ] = False,
 ) -> None:
     """Write a commented parameter file for a new grantee."""
     if language not in LANGUAGES:
@@ -366,7 +370,7 @@ def new(
     )
 
 
-@app.command()
+@app.command(cls=ReadableCommand)
 def demo(
     out_dir: OutOption = Path("reports"),
     renderer: RendererOption = "auto",
@@ -395,7 +399,7 @@ def demo(
         raise typer.Exit(code=1)
 
 
-@app.command()
+@app.command(cls=ReadableCommand)
 def portfolio(
     round_dir: Annotated[
         Path,
@@ -440,13 +444,16 @@ def portfolio(
     out.print(f"[green]✓[/] portfolio: {folder}", highlight=False)
 
 
-@app.command()
+@app.command(cls=ReadableCommand)
 def verify(
     folder: Annotated[
         Path, typer.Argument(help="A report folder, e.g. reports/<slug>/.", metavar="FOLDER")
     ],
     strict: Annotated[
-        bool, typer.Option(help="Also fail on files the provenance does not list.", metavar="")
+        bool,
+        typer.Option(
+            "--strict", help="Also fail on files the provenance does not list.", metavar=""
+        ),
     ] = False,
 ) -> None:
     """Recompute the hashes of a report's inputs and outputs: does it still match them?"""
@@ -459,7 +466,7 @@ def verify(
         raise typer.Exit(code=1)
 
 
-@app.command("client-sheets")
+@app.command("client-sheets", cls=ReadableCommand)
 def client_sheets(
     params_file: ParamsArg,
     out_dir: Annotated[
@@ -520,7 +527,7 @@ def _options(
     """Evaluate social interventions and render one branded report per grantee."""
 
 
-@app.command()
+@app.command(cls=ReadableCommand)
 def version() -> None:
     """Print the evaltools version."""
     out.print(__version__)
