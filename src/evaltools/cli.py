@@ -257,14 +257,14 @@ def batch(
     every grantee was rendered or skipped, 1 when one failed, 130 when interrupted.
     """
     # slow to import (Dask, and the report machinery): see the module docstring
-    from evaltools.batch.display import BatchDisplay, summary_table
+    from evaltools.batch.display import BatchDisplay
     from evaltools.batch.round import run_batch
 
     _foundation_settings(min_cell_size_floor, data_root)
     chosen = _renderer(renderer)
     chosen_formats = _formats(formats)
     try:
-        with BatchDisplay(console) as display:
+        with BatchDisplay(console, out) as display:
             result = run_batch(
                 paths,
                 out_dir=out_dir,
@@ -277,9 +277,9 @@ def batch(
                 on_update=display.update,
                 tls=TLSFiles(tls_ca, tls_cert, tls_key),
             )
+            display.finish(result)
     except EvaltoolsError as error:
         raise _fail(error) from None
-    out.print(summary_table(result))
     if result.interrupted:
         console.print("interrupted: finished reports are kept; run again to do the rest.")
     raise typer.Exit(code=result.exit_code)
