@@ -32,11 +32,11 @@ from evaltools.cli_help import ReadableCommand, ReadableGroup
 from evaltools.data.quality import DataQuality, data_quality
 from evaltools.data.readers import read_analysis_data
 from evaltools.data.survey import id_linkage
-from evaltools.errors import EvaltoolsError, ExecutionError
+from evaltools.errors import EvaltoolsError, ExecutionError, MissingColumnError
 from evaltools.params.loading import DATA_ROOT_ENV, FLOOR_ENV, load_params
 from evaltools.params.models import Params
 from evaltools.params.scaffold import write_new_params
-from evaltools.run.check import prepare
+from evaltools.run.check import located, prepare
 from evaltools.run.verify import verify_report
 
 app = typer.Typer(
@@ -139,6 +139,13 @@ def _renderer(value: str) -> Renderer:
             f"must be one of {shown(RENDERERS)}, got {value!r}", param_hint="--renderer"
         )
     return value  # type: ignore[return-value]
+
+
+def _language(value: str) -> None:
+    if value not in LANGUAGES:
+        raise typer.BadParameter(
+            f"must be one of {shown(LANGUAGES)}, got {value!r}", param_hint="--language"
+        )
 
 
 @app.command(cls=ReadableCommand)
@@ -298,6 +305,8 @@ def validate(params_file: ParamsArg) -> None:
         for quality in data_quality(params):
             _print_quality(quality)
         prepare(params_file)
+    except MissingColumnError as error:
+        raise _fail(located(error, params_file)) from None
     except EvaltoolsError as error:
         raise _fail(error) from None
     out.print(
@@ -352,20 +361,21 @@ def new(
     force: Annotated[
         bool, typer.Option("--force", help="Overwrite an existing file.", metavar="")
     ] = False,
+    data: Annotated[
+        Path | None, typer.Option(help="Fill in what this data file shows.", metavar="FILE")
+    ] = None,
 ) -> None:
-    """Write a commented parameter file for a new grantee."""
-    if language not in LANGUAGES:
-        raise typer.BadParameter(
-            f"must be one of {shown(LANGUAGES)}, got {language!r}", param_hint="--language"
-        )
+    """Write a commented parameter file for a new grantee (report folder named as the file)."""
+    _language(language)
     try:
         path = write_new_params(
-            grantee, folder=folder, from_params=from_params, force=force, language=language
-        )
+            grantee, folder=folder, from_params=from_params, force=force, language=language,
+            data=data,
+        )  # fmt: skip
     except EvaltoolsError as error:
         raise _fail(error) from None
     out.print(
-        f"[green]✓[/] wrote {path}; fill in the data file, then: evaltools validate {path}",
+        f"[green]✓[/] wrote {path}; fill in what it marks, then: evaltools validate {path}",
         highlight=False,
     )
 
@@ -424,10 +434,7 @@ def portfolio(
     from evaltools.portfolio.build import build_portfolio  # slow: see the module docstring
 
     chosen = _renderer(renderer)
-    if language not in LANGUAGES:
-        raise typer.BadParameter(
-            f"must be one of {shown(LANGUAGES)}, got {language!r}", param_hint="--language"
-        )
+    _language(language)
     try:
         with console.status("portfolio") as status:
             folder = build_portfolio(

@@ -146,6 +146,32 @@ def _describe(error: dict[str, Any], tree: Any, path: Path) -> str:
     return f"{where}: '{key}'{shown}: {msg}."
 
 
+def where_named(path: str | Path, value: str) -> str | None:
+    """Where the parameter file at `path` names `value` (a column): ``"<file>, line N
+    ('prepost.scales[0].items[1]')"``, the first place it is a value; None if nowhere."""
+    try:
+        tree = YAML(typ="rt").load(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, MarkedYAMLError):
+        return None
+
+    def find(node: Any, loc: tuple[int | str, ...]) -> tuple[int | str, ...] | None:
+        items = node.items() if isinstance(node, dict) else enumerate(node)
+        for key, child in items:
+            if isinstance(child, dict | list):
+                found = find(child, (*loc, key))
+                if found is not None:
+                    return found
+            elif str(child) == value:
+                return (*loc, key)
+        return None
+
+    loc = find(tree, ()) if isinstance(tree, dict) else None
+    if loc is None:
+        return None
+    line = _line_of(tree, loc)
+    return f"{path}" + (f", line {line}" if line else "") + f" ('{_dotted(loc)}')"
+
+
 def load_params(path: str | Path) -> Params:
     """Read, validate and return the parameters in the YAML file at `path`.
 
