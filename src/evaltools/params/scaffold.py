@@ -79,6 +79,7 @@ def _scale_text(scale: GuessedScale, *, guessed: bool, which: int) -> str:
         items_key="items_guessed" if guessed else "items",
         range_key="range_guessed" if guessed else "range",
         hib_key="hib_guessed" if guessed else "higher_is_better",
+        label_key="label_guessed" if guessed else "label",
     )
 
 

@@ -127,6 +127,10 @@ COMMENTS: dict[str, tuple[str, str]] = {
         "laveste og højeste svar i dataene; TJEK mod skalaens manual",
         "lowest and highest answer in the data; CHECK against the scale's manual",
     ),
+    "label_guessed": (
+        "skalaens navn i rapporten: UDFYLD",
+        "the scale's name in the report: FILL IN",
+    ),
     "hib_guessed": (
         "false, hvis et fald er en forbedring (fx angst, stress): UDFYLD",
         "false if a decrease is an improvement (e.g. anxiety, stress): FILL IN",
@@ -371,7 +375,7 @@ COMMENTS: dict[str, tuple[str, str]] = {
 
 SCALE_TEMPLATE = """\
     - name: {name}  # «name»
-      label: {{da: "{label_da}", en: "{label_en}"}}  # «label»
+      label: {{da: "{label_da}", en: "{label_en}"}}  # «{label_key}»
       # area: {{da: "Trivsel", en: "Well-being"}}  # «area»
       items: [{items}]  # «{items_key}»
       # score: {name}_score  # «score»
