@@ -166,10 +166,10 @@ def run(
         list[str] | None,
         typer.Option(
             "--level",
-            help="Also write the report for a level (board, steering, team) in "
-            "reports/<slug>/levels/<level>/; repeat for several (default: the params' levels).",
+            help="Also write the report for a level in reports/<slug>/levels/<level>/; repeat "
+            "for several (default: the params' levels).",
             show_default=False,
-            metavar="LEVEL",
+            metavar="board|steering|team",
         ),
     ] = None,
     min_cell_size_floor: FloorOption = None,

@@ -6,6 +6,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import get_args
 
 import pytest
 from typer.main import get_command
@@ -13,6 +14,7 @@ from typer.testing import CliRunner
 
 from evaltools.choices import LANGUAGES, OUTPUT_FORMATS, RENDERERS
 from evaltools.cli import app
+from evaltools.params.cycle import Level
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 BAD_CASES = sorted(p.name for p in (FIXTURES / "bad").glob("*.yml"))
@@ -128,7 +130,12 @@ def test_every_command_help_is_free_of_type_artefacts() -> None:
         assert page.exit_code == 0, (name, page.output)
         found = HELP_ARTEFACTS.findall(page.output)
         assert not found, (name, found)
-    choices = {"--renderer": RENDERERS, "--format": OUTPUT_FORMATS, "--language": LANGUAGES}
+    choices = {
+        "--renderer": RENDERERS,
+        "--format": OUTPUT_FORMATS,
+        "--language": LANGUAGES,
+        "--level": get_args(Level),
+    }
     for name, page in pages.items():
         for line in page.output.splitlines():
             for option, values in choices.items():
