@@ -158,10 +158,20 @@ def test_from_params_keeps_settings_and_comments(tmp_path: Path) -> None:
 def test_from_params_never_keeps_another_grantees_data(tmp_path: Path) -> None:
     # issue 13, item 12: the demo's register data stayed in a new grantee's file
     source = load_params_tree(DEMO)
+    unslugged = tmp_path / "unslugged.yml"
+    unslugged.write_text(DEMO.read_text(encoding="utf-8").replace("slug:", "# slug:"), "utf-8")
+    assert "slug" not in load_params_tree(unslugged)
+    assert (
+        load_params_tree(_place(tmp_path, new_params("Kvindecenter Vest", from_params=unslugged)))[
+            "slug"
+        ]
+        == "kvindecenter_vest"
+    )
     assert source["register_panel"]["data"] == "data/demo/register_panel.parquet"
     text = new_params("Kvindecenter Vest", from_params=DEMO)
     assert "data/demo/" not in text and "register_panel." not in text
     copy = load_params_tree(_place(tmp_path, text))
+    assert copy["slug"] == "kvindecenter_vest"  # named as the file, params/kvindecenter_vest.yml
     assert copy["prepost"]["data"] == "data/kvindecenter_vest.csv"
     assert copy["register_panel"]["data"] == "data/kvindecenter_vest_register.parquet"
     assert text.count("UDFYLD: denne bevillingsmodtagers data") == 2  # the file is Danish

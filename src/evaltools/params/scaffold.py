@@ -65,7 +65,7 @@ def _fill_comments(text: str, language: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _scale_text(scale: GuessedScale, *, guessed: bool, which: int) -> str:
+def _scale_text(scale: GuessedScale, *, guessed: bool) -> str:
     example = scale is _EXAMPLE_SCALE
     return SCALE_TEMPLATE.format(
         name=scale.name,
@@ -161,7 +161,7 @@ def new_params(
         date_note=guessed if layout.date else "",
         groups="[" + ", ".join(layout.groups) + "]",
         groups_note=guessed if layout.groups else "",
-        scales="\n".join(_scale_text(s, guessed=bool(layout.scales), which=which) for s in scales),
+        scales="\n".join(_scale_text(s, guessed=bool(layout.scales)) for s in scales),
         read_example="{" + read_example + "}",
         intervention=("Indsatsens navn", "Name of the intervention")[which],
     )
@@ -186,6 +186,8 @@ def _copy_params(grantee: str, source: Path, data_entry: str | None) -> str:
     tree["grantee"] = DoubleQuotedScalarString(grantee)
     if "slug" in tree:
         tree["slug"] = stem
+    else:  # the report folder is named as the parameter file, not after the grantee's name
+        tree.insert(list(tree).index("grantee") + 1, "slug", stem)
     danish = tree.get("language", "da") == "da"
     check = "UDFYLD: denne bevillingsmodtagers data" if danish else "FILL IN: this grantee's data"
     for section, suffix in (("prepost", ""), ("register_panel", "_register")):
