@@ -229,3 +229,84 @@ def test_pre_commit_runs_ruff_on_python_and_notebooks() -> None:
         assert set(hook["types_or"]) == {"python", "pyi", "jupyter"}
     pinned = re.search(r"^ruff==(\S+)$", (ROOT / "constraints.txt").read_text("utf-8"), re.M)
     assert pinned is not None and ruff["rev"] == f"v{pinned.group(1)}"
+
+
+# --------------------------------------------------------------------------- README
+
+README = ROOT / "README.md"
+LINK = re.compile(r"\]\(([^)#\s]+)?(?:#([^)\s]+))?\)")
+
+
+def _anchors(markdown: str) -> set[str]:
+    """GitHub's anchors of the headings in `markdown`."""
+    return {
+        re.sub(r"[^\w\- ]", "", h.strip().lower()).replace(" ", "-")
+        for h in re.findall(r"^#+ (.+)$", markdown, flags=re.MULTILINE)
+    }
+
+
+def test_readme_starts_with_the_two_commands_then_a_path_per_user() -> None:
+    # issue 13, item 15: the two commands first, then a short path for each user
+    text = README.read_text(encoding="utf-8")
+    first_block = text.split("```")[1]
+    assert first_block.strip().splitlines() == [
+        "sh",
+        "make demo   # sets up .venv and renders the demo grantees' reports into reports/",
+        "make test   # sets up .venv with the test extras and runs the whole suite "
+        "(nbval included)",
+    ]
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    assert "\ndemo: " in makefile and "evaltools demo --out reports" in makefile
+    assert "\ntest: " in makefile and "pytest" in makefile
+    order = [
+        text.index(s) for s in ("**Evaluator**", "**Foundation**", "**Researcher**", "**Worker**")
+    ]
+    assert order == sorted(order) and order[0] < text.index("## Analyse your own data")
+
+
+def test_readme_walks_through_analysing_your_own_data() -> None:
+    text = README.read_text(encoding="utf-8")
+    walk = text[text.index("## Analyse your own data") :]
+    walk = walk[: walk.index("\n## ", 1)]
+    steps = [
+        'evaltools new "Huset Vest" --data data/huset_vest.csv',
+        "evaltools validate params/huset_vest.yml",
+        "evaltools run params/huset_vest.yml",
+        "reports/huset_vest/report.html",
+    ]
+    places = [walk.index(step) for step in steps]
+    assert places == sorted(places)
+
+
+def test_readme_commands_exist() -> None:
+    # every `evaltools <command> --option` the README shows is a real command and option
+    from typer.main import get_command
+
+    from evaltools.cli import app
+
+    commands = get_command(app).commands  # type: ignore[attr-defined]
+    text = README.read_text(encoding="utf-8")
+    used = re.findall(r"(?:bin/|`)evaltools ([a-z-]+)((?: [^\n`#]*)?)", text)
+    assert len(used) > 8
+    for name, rest in used:
+        assert name in commands, name
+        known = {o for p in commands[name].params for o in (*p.opts, *p.secondary_opts)}
+        for option in re.findall(r"(?<!\S)(--[a-z-]+)", rest):
+            assert option in known, (name, option)
+
+
+def test_internals_live_in_docs_and_every_link_works() -> None:
+    # issue 13, item 15: benchmarks, warm kernels, Dask details and performance tables in docs/
+    readme = README.read_text(encoding="utf-8")
+    for internal in ("Warm kernels", "batch_throughput.py", "dask worker", "person-years"):
+        assert internal not in readme
+        assert any(internal in p.read_text(encoding="utf-8") for p in DOCS.glob("*.md"))
+    for page in [README, *DOCS.glob("*.md")]:
+        text = page.read_text(encoding="utf-8")
+        for target, anchor in LINK.findall(text):
+            if re.match(r"^[a-z]+:", target):  # https:, mailto:, an example's javascript:
+                continue
+            linked = (page.parent / target) if target else page
+            assert linked.exists(), (page.name, target)
+            if anchor and linked.suffix == ".md":
+                assert anchor in _anchors(linked.read_text(encoding="utf-8")), (page.name, anchor)

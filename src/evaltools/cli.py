@@ -29,17 +29,19 @@ from rich.table import Table
 from evaltools import __version__
 from evaltools.batch.jobs import DEFAULT_TIMEOUT, TLSFiles
 from evaltools.choices import LANGUAGES, OUTPUT_FORMATS, RENDERERS, Renderer, shown
+from evaltools.cli_help import ReadableCommand, ReadableGroup
 from evaltools.data.quality import DataQuality, data_quality
 from evaltools.data.readers import read_analysis_data
 from evaltools.data.survey import id_linkage
-from evaltools.errors import EvaltoolsError, ExecutionError, Terminated
+from evaltools.errors import EvaltoolsError, ExecutionError, MissingColumnError, Terminated
 from evaltools.params.loading import DATA_ROOT_ENV, FLOOR_ENV, load_params
 from evaltools.params.models import Params
 from evaltools.params.scaffold import write_new_params
-from evaltools.run.check import prepare
+from evaltools.run.check import located, prepare
 from evaltools.run.verify import verify_report
 
 app = typer.Typer(
+    cls=ReadableGroup,
     add_completion=False,
     no_args_is_help=True,
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -153,7 +155,14 @@ def _renderer(value: str) -> Renderer:
     return value  # type: ignore[return-value]
 
 
-@app.command()
+def _language(value: str) -> None:
+    if value not in LANGUAGES:
+        raise typer.BadParameter(
+            f"must be one of {shown(LANGUAGES)}, got {value!r}", param_hint="--language"
+        )
+
+
+@app.command(cls=ReadableCommand)
 def run(
     params_file: ParamsArg,
     out_dir: OutOption = Path("reports"),
@@ -200,7 +209,7 @@ def run(
     )
 
 
-@app.command()
+@app.command(cls=ReadableCommand)
 def batch(
     paths: Annotated[
         list[str],
@@ -261,14 +270,14 @@ def batch(
     every grantee was rendered or skipped, 1 when one failed, 130 when interrupted.
     """
     # slow to import (Dask, and the report machinery): see the module docstring
-    from evaltools.batch.display import BatchDisplay, summary_table
+    from evaltools.batch.display import BatchDisplay
     from evaltools.batch.round import run_batch
 
     _foundation_settings(min_cell_size_floor, data_root)
     chosen = _renderer(renderer)
     chosen_formats = _formats(formats)
     try:
-        with BatchDisplay(console) as display:
+        with BatchDisplay(console, out) as display:
             result = run_batch(
                 paths,
                 out_dir=out_dir,
@@ -282,15 +291,15 @@ def batch(
                 on_update=display.update,
                 tls=TLSFiles(tls_ca, tls_cert, tls_key),
             )
+            display.finish(result)
     except EvaltoolsError as error:
         raise _fail(error) from None
-    out.print(summary_table(result))
     if result.interrupted:
         console.print("interrupted: finished reports are kept; run again to do the rest.")
     raise typer.Exit(code=result.exit_code)
 
 
-@app.command()
+@app.command(cls=ReadableCommand)
 def validate(params_file: ParamsArg) -> None:
     """Check a parameter file and its data without running anything.
 
@@ -303,6 +312,8 @@ def validate(params_file: ParamsArg) -> None:
         for quality in data_quality(params):
             _print_quality(quality)
         prepare(params_file)
+    except MissingColumnError as error:
+        raise _fail(located(error, params_file)) from None
     except EvaltoolsError as error:
         raise _fail(error) from None
     out.print(
@@ -339,7 +350,7 @@ def _print_quality(quality: DataQuality) -> None:
     out.print(table)
 
 
-@app.command()
+@app.command(cls=ReadableCommand)
 def new(
     grantee: Annotated[
         str, typer.Argument(help="The new grantee's name.", show_default=False, metavar="NAME")
@@ -354,26 +365,29 @@ def new(
     language: Annotated[
         str, typer.Option(help="Language of the comments: da or en.", metavar="da|en")
     ] = "da",
-    force: Annotated[bool, typer.Option(help="Overwrite an existing file.", metavar="")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Overwrite an existing file.", metavar="")
+    ] = False,
+    data: Annotated[
+        Path | None, typer.Option(help="Fill in what this data file shows.", metavar="FILE")
+    ] = None,
 ) -> None:
-    """Write a commented parameter file for a new grantee."""
-    if language not in LANGUAGES:
-        raise typer.BadParameter(
-            f"must be one of {shown(LANGUAGES)}, got {language!r}", param_hint="--language"
-        )
+    """Write a commented parameter file for a new grantee (report folder named as the file)."""
+    _language(language)
     try:
         path = write_new_params(
-            grantee, folder=folder, from_params=from_params, force=force, language=language
-        )
+            grantee, folder=folder, from_params=from_params, force=force, language=language,
+            data=data,
+        )  # fmt: skip
     except EvaltoolsError as error:
         raise _fail(error) from None
     out.print(
-        f"[green]✓[/] wrote {path}; fill in the data file, then: evaltools validate {path}",
+        f"[green]✓[/] wrote {path}; fill in what it marks, then: evaltools validate {path}",
         highlight=False,
     )
 
 
-@app.command()
+@app.command(cls=ReadableCommand)
 def demo(
     out_dir: OutOption = Path("reports"),
     renderer: RendererOption = "auto",
@@ -414,7 +428,7 @@ def demo(
         raise typer.Exit(code=1)
 
 
-@app.command()
+@app.command(cls=ReadableCommand)
 def portfolio(
     round_dirs: Annotated[
         list[Path],
@@ -441,10 +455,7 @@ def portfolio(
     from evaltools.portfolio.build import build_portfolio  # slow: see the module docstring
 
     chosen = _renderer(renderer)
-    if language not in LANGUAGES:
-        raise typer.BadParameter(
-            f"must be one of {shown(LANGUAGES)}, got {language!r}", param_hint="--language"
-        )
+    _language(language)
     try:
         with console.status("portfolio") as status:
             folder = build_portfolio(
@@ -462,13 +473,16 @@ def portfolio(
     out.print(f"[green]✓[/] portfolio: {folder}", highlight=False)
 
 
-@app.command()
+@app.command(cls=ReadableCommand)
 def verify(
     folder: Annotated[
         Path, typer.Argument(help="A report folder, e.g. reports/<slug>/.", metavar="FOLDER")
     ],
     strict: Annotated[
-        bool, typer.Option(help="Also fail on files the provenance does not list.", metavar="")
+        bool,
+        typer.Option(
+            "--strict", help="Also fail on files the provenance does not list.", metavar=""
+        ),
     ] = False,
 ) -> None:
     """Recompute the hashes of a report's inputs and outputs: does it still match them?"""
@@ -481,7 +495,7 @@ def verify(
         raise typer.Exit(code=1)
 
 
-@app.command("client-sheets")
+@app.command("client-sheets", cls=ReadableCommand)
 def client_sheets(
     params_file: ParamsArg,
     out_dir: Annotated[
@@ -542,7 +556,7 @@ def _options(
     """Evaluate social interventions and render one branded report per grantee."""
 
 
-@app.command()
+@app.command(cls=ReadableCommand)
 def version() -> None:
     """Print the evaltools version."""
     out.print(__version__)

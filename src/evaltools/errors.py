@@ -40,6 +40,15 @@ class DataError(EvaltoolsError):
     exit_code = 2
 
 
+class MissingColumnError(DataError):
+    """Columns the parameters name are not in the data (:attr:`columns`); the message says
+    which columns are near (did you mean ...?)."""
+
+    def __init__(self, message: str, *, columns: list[str]) -> None:
+        super().__init__(message)
+        self.columns = columns
+
+
 class ExecutionError(EvaltoolsError):
     """A notebook failed while it ran.
 

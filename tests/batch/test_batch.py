@@ -8,15 +8,20 @@ the others use the one-second fixture notebook (see test_batch_support).
 
 from __future__ import annotations
 
+import io
 import json
 import re
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
 import pytest
 from batch_support import FIXTURE_NOTEBOOKS, GOOD, evaltools, report_state, tiny_grantees
+from rich.console import Console
 
 from evaltools import __version__
+from evaltools.batch.display import BatchDisplay
 from evaltools.batch.round import BatchResult, GranteeRun, find_params_files, run_batch
 from evaltools.batch.state import decide, input_changes
 from evaltools.data.demo_prepost import write_demo_data
@@ -85,7 +90,18 @@ def _entry(role: str, path: str, digest: str) -> dict[str, str]:
     return {"role": role, "path": path, "sha256": digest}
 
 
-def test_decide_says_why_a_report_runs_or_is_skipped(tmp_path: Path) -> None:
+@pytest.fixture
+def copenhagen(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """This process in Copenhagen's time zone for one test."""
+    monkeypatch.setenv("TZ", "Europe/Copenhagen")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_decide_says_why_a_report_runs_or_is_skipped(tmp_path: Path, copenhagen: None) -> None:
+    # issue 13, item 13: "unchanged since" in local time and words, not ISO in UTC
     folder = tmp_path / "nord"
     inputs = [
         _entry("params", "/p/nord.yml", "1"),
@@ -105,7 +121,7 @@ def test_decide_says_why_a_report_runs_or_is_skipped(tmp_path: Path) -> None:
     }
     (folder / "provenance.json").write_text(json.dumps(provenance), encoding="utf-8")
     same = decide(folder, inputs, renderer="nbconvert", formats=["html"])
-    assert not same.run and same.reason == "unchanged since 2025-01-01T00:00:00+00:00"
+    assert not same.run and same.reason == "unchanged since 1 January 2025 01:00"
     with_pdf = decide(folder, inputs, renderer="nbconvert", formats=["html", "pdf"])
     assert with_pdf.reason == "new format: report.pdf"
     assert (
@@ -166,6 +182,27 @@ def test_batch_result_exit_code_and_summary() -> None:
     assert result.summary() == "1 rendered, 1 skipped, 1 failed in 2.0 s"
     assert list(result.table["status"]) == ["done", "skipped", "failed"]
     assert BatchResult(runs, interrupted=True).exit_code == 130
+
+
+@pytest.mark.parametrize("terminal", [False, True], ids=["log", "terminal"])
+def test_batch_shows_its_live_table_or_its_summary_not_both(terminal: bool) -> None:
+    # issue 13, item 13: a log got one line per grantee and then a table repeating them
+    progress, end = io.StringIO(), io.StringIO()
+    console = Console(file=progress, force_terminal=terminal, width=120)
+    out = Console(file=end, force_terminal=False, width=120)
+    runs = [GranteeRun(Path(f"{n}.yml"), status="queued") for n in ("nord", "syd")]
+    with BatchDisplay(console, out) as display:
+        for run, status in zip(runs, ["done", "skipped"], strict=True):
+            run.status, run.reason, run.seconds = status, f"{status} because", 1.0
+            display.update(runs)
+        display.finish(BatchResult(runs, seconds=2.0))
+    shown = progress.getvalue() + end.getvalue()
+    assert "1 rendered, 1 skipped, 0 failed in 2.0 s" in end.getvalue()
+    if terminal:  # the live table is transient; the summary table stays
+        assert "reason" in end.getvalue() and end.getvalue().count("nord") == 1
+    else:
+        assert shown.count("nord") == 1 and shown.count("syd") == 1
+        assert "┃" not in shown
 
 
 # ---------------------------------------------------------------------------
@@ -268,6 +305,8 @@ def test_broken_grantee_is_reported_and_never_replaces_a_good_report(
     assert result.returncode == 1, result.stdout + result.stderr
     assert "1 rendered, 0 skipped, 2 failed" in result.stdout
     assert "Traceback" not in result.stderr
+    # in a log, one line per grantee and the totals: no summary table repeating the lines
+    assert (result.stdout + result.stderr).count("Testhuset good") == 1
     # The bad column is caught before any kernel starts, with its file and column named.
     assert "badcolumn.yml" in result.stdout and "a9" in result.stdout
     state = report_state(reports)

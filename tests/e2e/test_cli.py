@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import get_args
 
 import pytest
+from typer.main import get_command
+from typer.testing import CliRunner
+
+from evaltools.choices import LANGUAGES, OUTPUT_FORMATS, RENDERERS
+from evaltools.cli import app
+from evaltools.params.cycle import Level
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 BAD_CASES = sorted(p.name for p in (FIXTURES / "bad").glob("*.yml"))
@@ -115,3 +123,38 @@ def test_short_help_version_and_readable_metavars() -> None:
             assert not [line for line in options if raw in line], (command, raw)
     run_help = evaltools("run", "-h").stdout
     assert "PARAMS_FILE" in run_help and "auto|nbconvert|quarto" in run_help
+
+
+# Type names typer shows where a metavar is missing, usage braces, flag negations, math bounds.
+HELP_ARTEFACTS = re.compile(
+    r"<(?:path|str|int|float|bool|text|datetime|choice|uuid|file|list\[[^\]]*\]|\w+ range)>"
+    r"|\{[A-Z_.]+\}|--no-[a-z]|\[x[<>]=?"
+)
+
+
+def test_every_command_help_is_free_of_type_artefacts() -> None:
+    # issue 13, item 13: metavars read as names (PARAMS_FILE, not {PARAMS_FILE} <path>) in
+    # every command's help, positional arguments and the -h flag included; choices listed
+    group = get_command(app)
+    runner = CliRunner()
+    pages = {"": runner.invoke(app, ["-h"], terminal_width=200)}
+    pages |= {
+        name: runner.invoke(app, [name, "-h"], terminal_width=200)
+        for name in group.commands  # type: ignore[attr-defined]
+    }
+    assert len(pages) > 8
+    for name, page in pages.items():
+        assert page.exit_code == 0, (name, page.output)
+        found = HELP_ARTEFACTS.findall(page.output)
+        assert not found, (name, found)
+    choices = {
+        "--renderer": RENDERERS,
+        "--format": OUTPUT_FORMATS,
+        "--language": LANGUAGES,
+        "--level": get_args(Level),
+    }
+    for name, page in pages.items():
+        for line in page.output.splitlines():
+            for option, values in choices.items():
+                if f" {option} " in line:
+                    assert "|".join(values) in line, (name, line)

@@ -8,12 +8,15 @@ from pathlib import Path
 
 import pytest
 from pydantic import BaseModel
+from typer.testing import CliRunner
 
+from evaltools.cli import app
 from evaltools.data.quality import data_quality
-from evaltools.errors import DataError, ParamsError
+from evaltools.errors import DataError, MissingColumnError, ParamsError
 from evaltools.params.loading import load_params
 from evaltools.params.models import Params
 from evaltools.params.scaffold import new_params, params_filename, write_new_params
+from evaltools.run.check import prepare
 
 ROOT = Path(__file__).parents[2]
 DEMO = ROOT / "params" / "demo" / "familiehuset_nord.yml"
@@ -40,22 +43,42 @@ def _place(tmp_path: Path, text: str, name: str = "new.yml") -> Path:
     return path
 
 
-def test_new_params_is_valid_once_its_data_exist(tmp_path: Path) -> None:
+def test_new_params_is_valid_once_its_data_and_period_are_filled_in(tmp_path: Path) -> None:
     text = new_params("Mødrenetværket Fyn")
-    path = _place(tmp_path, text)
+    path = _place(tmp_path, text, params_filename("Mødrenetværket Fyn"))
+    # issue 13, item 12: the period is left to fill in (it was silently this year)
+    with pytest.raises(ParamsError, match=r"line 8: 'period' \(got ''\)"):
+        load_params(path)
+    assert re.search(r'^period: "" +# .*UDFYLD', text, flags=re.MULTILINE)
+    path.write_text(text.replace('period: ""', 'period: "2025"'), encoding="utf-8")
     with pytest.raises(ParamsError, match=r"data file not found"):
         load_params(path)
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "moedrenetvaerket_fyn.csv").write_text("x\n1\n", encoding="utf-8")
     params = load_params(path)
     assert params.grantee == "Mødrenetværket Fyn"
-    assert params.report_slug == "moedrenetvaerket-fyn"
+    # the report folder is named as the parameter file
+    assert params.report_slug == path.stem == "moedrenetvaerket_fyn"
     assert params.language == "da" and params.analyses == ["prepost"]
     assert params.prepost is not None and params.prepost.scales[0].columns == [
         "item1",
         "item2",
         "item3",
     ]
+
+
+ENGLISH_WORDS = r"\b(the|optional|which|every|column|measurement|name|or|and|of)\b(?!:)"
+DANISH_WORDS = r"[æøå]|\b(og|eller|kolonne|valgfri|måling|skalaens)\b(?!:)"
+
+
+@pytest.mark.parametrize(("language", "foreign"), [("da", ENGLISH_WORDS), ("en", DANISH_WORDS)])
+def test_comments_are_in_the_files_language_throughout(language: str, foreign: str) -> None:
+    # issue 13, item 12: the Danish template had English comments in its optional sections
+    text = new_params("X", language=language)
+    comments = [line[line.index("#") :] for line in text.splitlines() if "#" in line]
+    assert len(comments) > 150
+    mixed = [c for c in comments if re.search(foreign, re.sub(r'"[^"]*"', '""', c))]
+    assert mixed == []
 
 
 def test_every_key_of_the_schema_is_in_the_template() -> None:
@@ -85,7 +108,7 @@ def test_register_block_is_valid_when_uncommented(tmp_path: Path) -> None:
     )
     text = text[:start] + block + "\n"
     text = text.replace("analyses: [prepost]", "analyses: [prepost, register_panel]")
-    path = _place(tmp_path, text)
+    path = _place(tmp_path, text.replace('period: ""', 'period: "2025"'))
     (tmp_path / "data").mkdir()
     for name in ("kvindecenter_syd.csv", "kvindecenter_syd_register.parquet"):
         (tmp_path / "data" / name).write_bytes(b"x")
@@ -120,10 +143,9 @@ def test_from_params_keeps_settings_and_comments(tmp_path: Path) -> None:
     assert "# clinical cutoff (as in HSCL-25)" in text
     assert 'grantee: "Mødrenetværket Fyn"' in text
     path = _place(tmp_path, text)
-    (tmp_path / "data" / "demo").mkdir(parents=True)
-    (tmp_path / "data" / "demo" / "moedrenetvaerket_fyn.csv").write_text("x\n", encoding="utf-8")
-    for name in ("register_panel_small.csv", "register_panel.parquet"):
-        (tmp_path / "data" / "demo" / name).write_text("x\n", encoding="utf-8")
+    (tmp_path / "data").mkdir(parents=True)
+    for name in ("moedrenetvaerket_fyn.csv", "moedrenetvaerket_fyn_register.parquet"):
+        (tmp_path / "data" / name).write_text("x\n", encoding="utf-8")
     copy = load_params(path)
     assert copy.slug == "moedrenetvaerket_fyn"
     assert copy.prepost is not None and copy.prepost.data.name == "moedrenetvaerket_fyn.csv"
@@ -131,6 +153,34 @@ def test_from_params_keeps_settings_and_comments(tmp_path: Path) -> None:
         load_params_tree(DEMO), context={"base_dir": DEMO.parent}
     ).model_dump(exclude=EXCLUDE)
     assert copy.model_dump(exclude=EXCLUDE) == original
+
+
+def test_from_params_never_keeps_another_grantees_data(tmp_path: Path) -> None:
+    # issue 13, item 12: the demo's register data stayed in a new grantee's file
+    source = load_params_tree(DEMO)
+    unslugged = tmp_path / "unslugged.yml"
+    unslugged.write_text(DEMO.read_text(encoding="utf-8").replace("slug:", "# slug:"), "utf-8")
+    assert "slug" not in load_params_tree(unslugged)
+    assert (
+        load_params_tree(_place(tmp_path, new_params("Kvindecenter Vest", from_params=unslugged)))[
+            "slug"
+        ]
+        == "kvindecenter_vest"
+    )
+    assert source["register_panel"]["data"] == "data/demo/register_panel.parquet"
+    text = new_params("Kvindecenter Vest", from_params=DEMO)
+    assert "data/demo/" not in text and "register_panel." not in text
+    copy = load_params_tree(_place(tmp_path, text))
+    assert copy["slug"] == "kvindecenter_vest"  # named as the file, params/kvindecenter_vest.yml
+    assert copy["prepost"]["data"] == "data/kvindecenter_vest.csv"
+    assert copy["register_panel"]["data"] == "data/kvindecenter_vest_register.parquet"
+    assert text.count("UDFYLD: denne bevillingsmodtagers data") == 2  # the file is Danish
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "own.csv").write_text("x\n", encoding="utf-8")
+    own = new_params(
+        "Kvindecenter Vest", from_params=DEMO, data=tmp_path / "data" / "own.csv", folder=tmp_path
+    )
+    assert load_params_tree(_place(tmp_path, own))["prepost"]["data"] == "data/own.csv"
 
 
 def load_params_tree(path: Path) -> dict:
@@ -279,3 +329,67 @@ def test_register_quality_same_counts_in_duckdb_and_pandas(
     assert other.path == path
     for name in ("rows", "persons", "occasions", "missing", "not_numeric", "out_of_range"):
         assert getattr(other, name) == getattr(from_csv, name), name
+
+
+# --------------------------------------------------------------------------- --data
+
+# Danish column names, a ';' separator and a decimal comma, as a Danish system exports them.
+OWN_CSV = """\
+klient_id;maaling;dato;afdeling;tr1;tr2;tr3;angst_1;angst_2
+A1;1;2025-01-03;Nord;1;2;3;2,5;3
+A1;2;2025-04-03;Nord;2;2;4;2;2
+A2;1;2025-02-03;Syd;1;1;2;3;3
+A2;2;2025-06-03;Syd;3;2;5;1;2
+A3;1;2025-02-13;Syd;2;1;2;3;4
+A3;2;2025-06-23;Syd;3;3;5;1;1
+"""
+
+
+def test_new_with_data_fills_in_the_users_columns(tmp_path: Path) -> None:
+    # issue 13, item 12: `evaltools new --data FILE` reads the columns and fills in what it can
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "mine.csv").write_text(OWN_CSV, encoding="utf-8")
+    path = write_new_params(
+        "Huset Vest", folder=tmp_path / "params", data=tmp_path / "data" / "mine.csv"
+    )
+    text = path.read_text(encoding="utf-8")
+    assert "data: data/mine.csv" in text
+    assert text.count("gættet ud fra dataene; TJEK") == 4  # id, occasion, date, groups
+    assert 'period: "2025"  # perioden, rapporten dækker: datoerne i dataene; TJEK' in text
+    prepared = prepare(path)  # what `evaltools validate` checks: valid as written
+    spec = prepared.params.prepost
+    assert spec is not None and prepared.params.period == "2025"
+    assert (spec.id, spec.occasion, spec.date, spec.groups) == (
+        "klient_id",
+        "maaling",
+        "dato",
+        ["afdeling"],
+    )
+    assert [(s.name, s.columns, s.range) for s in spec.scales] == [
+        ("tr", ["tr1", "tr2", "tr3"], (1, 5)),
+        ("angst", ["angst_1", "angst_2"], (1, 4)),
+    ]
+
+
+def test_a_wrong_column_gets_did_you_mean_and_the_params_line(tmp_path: Path) -> None:
+    # issue 13, item 12: a misspelt column named the data file only, with no suggestion
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "mine.csv").write_text(OWN_CSV, encoding="utf-8")
+    path = write_new_params(
+        "Huset Vest", folder=tmp_path / "params", data=tmp_path / "data" / "mine.csv"
+    )
+    text = path.read_text(encoding="utf-8").replace("angst_1, angst_2", "angst_1, angst_Z")
+    path.write_text(text, encoding="utf-8")
+    line = 1 + text.splitlines().index(
+        next(x for x in text.splitlines() if "angst_Z" in x and x.strip().startswith("items"))
+    )
+    expected = (
+        rf"huset_vest\.yml, line {line} \('prepost\.scales\[1\]\.items\[1\]'\): .*mine\.csv: "
+        r"column\(s\) \['angst_Z'\] (named in scale 'angst' )?are not in the (file|data) "
+        r"\('angst_Z': did you mean 'angst_2'\?\)"
+    )
+    with pytest.raises(MissingColumnError, match=expected):
+        prepare(path)
+    shown = CliRunner().invoke(app, ["validate", str(path)], terminal_width=400)
+    assert shown.exit_code == 2
+    assert re.search(expected, " ".join(shown.output.split())), shown.output

@@ -1,7 +1,9 @@
-"""What ``evaltools batch`` shows: a live table of every grantee's state, and a summary.
+"""What ``evaltools batch`` shows: its live table or its summary, never both.
 
-On a terminal the table is redrawn in place (rich ``Live``); elsewhere (a log, CI) each
-grantee's end is printed as one line, so that logs stay readable.
+On a terminal the table of every grantee's state is redrawn in place (rich ``Live``) and,
+when the batch ends, replaced by the summary table. Elsewhere (a log, CI) each grantee's end
+is printed as one line as it happens, and the batch ends with one line of totals: the lines
+already are the summary, so no table repeats them.
 """
 
 from __future__ import annotations
@@ -80,10 +82,20 @@ def summary_table(result: BatchResult) -> Table:
 
 
 class BatchDisplay:
-    """Shows the batch's progress on `console`; use as a context manager."""
+    """Shows the batch's progress on `console` and its end on `out`; a context manager.
 
-    def __init__(self, console: Console) -> None:
+    Parameters
+    ----------
+    console
+        Where the progress goes (stderr): a live table when it is a terminal.
+    out
+        Where the end goes (stdout): the summary table after a live table, else the one
+        line per grantee as each finishes and one line of totals (:meth:`finish`).
+    """
+
+    def __init__(self, console: Console, out: Console | None = None) -> None:
         self.console = console
+        self.out = out or console
         self.live: Live | None = None
         self._reported: set[int] = set()
         if console.is_terminal:
@@ -105,11 +117,26 @@ class BatchDisplay:
             return
         for index, run in enumerate(runs):
             if run.status in FINAL and index not in self._reported:
-                self._reported.add(index)
-                took = f" ({run.seconds:.1f} s)" if run.seconds is not None else ""
-                self.console.print(
-                    f"{SYMBOLS[run.status]} {run.name}: {run.status}{took}: {run.reason}",
-                    highlight=False,
-                    markup=False,
-                    soft_wrap=True,
-                )
+                self._line(index, run)
+
+    def finish(self, result: BatchResult) -> None:
+        """The end: the summary table after a live table, else the lines left and the totals."""
+        if self.live is not None:
+            self.live.stop()
+            self.out.print(summary_table(result))
+            return
+        for index, run in enumerate(result.runs):
+            if index not in self._reported:
+                self._line(index, run)
+        self.out.print(result.summary(), highlight=False, markup=False, soft_wrap=True)
+
+    def _line(self, index: int, run: GranteeRun) -> None:
+        self._reported.add(index)
+        symbol = SYMBOLS.get(run.status, "·")
+        took = f" ({run.seconds:.1f} s)" if run.seconds is not None else ""
+        self.out.print(
+            f"{symbol} {run.name}: {run.status}{took}: {run.reason}",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )

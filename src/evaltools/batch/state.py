@@ -14,6 +14,7 @@ import os
 import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,20 @@ from evaltools.run.failure import ERROR_FILE, FAILED_FOLDER
 from evaltools.run.provenance import PROVENANCE, sha256
 
 MAX_REASONS = 3
+_MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
 _KIND = {"params": "params", "data": "data", "notebook": "notebook", "brand": "brand"}
 
 
@@ -156,5 +171,18 @@ def decide(
         more = len(reasons) - MAX_REASONS
         text = "; ".join(reasons[:MAX_REASONS]) + (f"; and {more} more" if more > 0 else "")
         return Decision(True, text)
-    when = provenance.get("finished", "")
+    when = local_time(provenance.get("finished", ""))
     return Decision(False, f"unchanged since {when}" if when else "unchanged")
+
+
+def local_time(stamp: str) -> str:
+    """An ISO time stamp (UTC in ``provenance.json``) in this machine's local time, in words.
+
+    ``"2026-12-06T13:03:00+00:00"`` -> ``"6 December 2026 14:03"`` in Copenhagen; an
+    unreadable stamp is returned as it is, an empty one as ``""``.
+    """
+    try:
+        moment = datetime.fromisoformat(stamp).astimezone()
+    except (TypeError, ValueError):
+        return stamp or ""
+    return f"{moment.day} {_MONTHS[moment.month - 1]} {moment.year} {moment:%H:%M}"

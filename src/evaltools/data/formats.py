@@ -5,9 +5,10 @@ scans (:mod:`~evaltools.data.duckdb_source`)."""
 from __future__ import annotations
 
 import csv
+import difflib
 from pathlib import Path
 
-from evaltools.errors import DataError
+from evaltools.errors import MissingColumnError
 
 FORMATS: dict[str, str] = {
     ".csv": "csv",
@@ -37,12 +38,32 @@ def is_glob(path: str | Path) -> bool:
 
 
 def check_columns(source: object, available: list[str], wanted: list[str] | None) -> None:
-    """Raise a DataError naming `source` if a `wanted` column is not `available`."""
+    """Raise a :class:`MissingColumnError` naming `source` if a `wanted` column is not
+    `available` (:func:`missing_columns`)."""
     missing = [c for c in (wanted or []) if c not in available]
     if missing:
-        raise DataError(
-            f"{source}: column(s) {missing} are not in the data; its columns are {available}."
-        )
+        raise missing_columns(source, available, missing)
+
+
+def missing_columns(
+    source: object, available: list[str], missing: list[str], *, named_in: str = ""
+) -> MissingColumnError:
+    """The error for `missing` columns of `source`, with the nearest available name for each
+    (did you mean ...?) and the columns there are; `named_in`: the key that names them."""
+    names = [str(c) for c in available]
+    near = [
+        f"'{c}': did you mean '{match[0]}'?"
+        for c in missing
+        if (match := difflib.get_close_matches(str(c), names, n=1, cutoff=0.6))
+    ]
+    hint = f" ({'; '.join(near)})" if near else ""
+    where = f" named in {named_in}" if named_in else ""
+    place = "the file" if named_in else "the data"
+    return MissingColumnError(
+        f"{source}: column(s) {missing}{where} are not in {place}{hint}; its columns are "
+        f"{available}.",
+        columns=[str(c) for c in missing],
+    )
 
 
 def check_unique_header(source: object, header: list[object]) -> None:

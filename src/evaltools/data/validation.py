@@ -12,6 +12,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from evaltools.data.formats import missing_columns
 from evaltools.data.quality import DataQuality
 from evaltools.data.readers import read_analysis_data
 from evaltools.errors import DataError, shown_value
@@ -32,10 +33,7 @@ def _line(frame: pd.DataFrame, index: object) -> int:
 def _require_columns(frame: pd.DataFrame, columns: list[str], path: Path, what: str) -> None:
     missing = [c for c in columns if c not in frame.columns]
     if missing:
-        raise DataError(
-            f"{path}: column(s) {missing} named in {what} are not in the file; "
-            f"its columns are {list(frame.columns)}."
-        )
+        raise missing_columns(path, list(frame.columns), missing, named_in=what)
 
 
 def check_prepost(spec: PrePost, frame: pd.DataFrame) -> DataQuality:

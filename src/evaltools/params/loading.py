@@ -179,6 +179,66 @@ def _describe(error: dict[str, Any], tree: Any, path: Path) -> str:
     return f"{where}: '{key}'{shown}: {msg}."
 
 
+def with_choices(params: Params, analysis: str, **choices: Any) -> Params:
+    """`params` with the keys of its `analysis` section given in `choices` replaced and
+    checked again; a choice of None keeps the parameter file's value.
+
+    What a notebook's papermill parameters (``compare``, ``groups``) do: an evaluator tries
+    another comparison or grouping without editing the parameter file.
+
+    Raises
+    ------
+    ParamsError
+        If a choice is not allowed there (named as the key it replaces).
+    """
+    changes = {key: value for key, value in choices.items() if value is not None}
+    section = getattr(params, analysis)
+    if not changes or section is None:
+        return params
+    values = {**section.model_dump(exclude_unset=True), **changes}
+    if "groups" in changes:  # labels of the columns no longer grouped by are not needed
+        for key in ("group_labels", "value_labels"):
+            if isinstance(values.get(key), dict):
+                values[key] = {g: v for g, v in values[key].items() if g in changes["groups"]}
+    try:
+        checked = type(section).model_validate(values)
+    except ValidationError as exc:
+        error = exc.errors(include_url=False)[0]
+        loc = tuple(k for k in error["loc"] if not _is_union_branch(str(k)))
+        raise ParamsError(
+            f"the notebook's choice for '{_dotted((analysis, *loc))}' "
+            f"(got {_value_at(values, loc)!r}): "
+            f"{error['msg'].removeprefix('Value error, ')}."
+        ) from None
+    return params.model_copy(update={analysis: checked})
+
+
+def where_named(path: str | Path, value: str) -> str | None:
+    """Where the parameter file at `path` names `value` (a column): ``"<file>, line N
+    ('prepost.scales[0].items[1]')"``, the first place it is a value; None if nowhere."""
+    try:
+        tree = YAML(typ="rt").load(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, MarkedYAMLError):
+        return None
+
+    def find(node: Any, loc: tuple[int | str, ...]) -> tuple[int | str, ...] | None:
+        items = node.items() if isinstance(node, dict) else enumerate(node)
+        for key, child in items:
+            if isinstance(child, dict | list):
+                found = find(child, (*loc, key))
+                if found is not None:
+                    return found
+            elif str(child) == value:
+                return (*loc, key)
+        return None
+
+    loc = find(tree, ()) if isinstance(tree, dict) else None
+    if loc is None:
+        return None
+    line = _line_of(tree, loc)
+    return f"{path}" + (f", line {line}" if line else "") + f" ('{_dotted(loc)}')"
+
+
 def load_params(path: str | Path) -> Params:
     """Read, validate and return the parameters in the YAML file at `path`.
 

@@ -199,11 +199,37 @@ class PrePostResult(TidyResult):
         level = fmt_percent(self.level, language, 0 if 100 * self.level % 1 == 0 else 1)
         return [_VIEW_TEXT[language]["lines"].format(level=level, n=self.min_cell_size)]
 
+    def _named(self, frame: pd.DataFrame, language: str) -> pd.DataFrame:
+        """`frame` with scale names and group columns as the report names them."""
+        out = frame.copy()
+        labels = {s.name: s.label.get(language) for s in self.scales}
+        if "scale" in out:
+            out["scale"] = [labels.get(v, v) for v in out["scale"]]
+        if "group_value" in out and "group_var" in out:
+            out["group_value"] = [
+                value
+                if is_missing(group) or str(value) not in self.value_labels.get(group, {})
+                else self.value_labels[group][str(value)].get(language)
+                for group, value in zip(out["group_var"], out["group_value"], strict=True)
+            ]
+        if "group_var" in out:
+            out["group_var"] = [
+                _VIEW_TEXT[language]["all"]
+                if is_missing(v)
+                else (
+                    self.group_labels[v].get(language)
+                    if v in self.group_labels
+                    else group_var_label(v, language)
+                )
+                for v in out["group_var"]
+            ]
+        return out
+
     def _display_views(self, language: str) -> list[TableView]:
         words = _VIEW_TEXT[language]
-        change = self.table[list(_CHANGE_VIEW)].copy()
-        change["group_var"] = [words["all"] if is_missing(v) else v for v in change["group_var"]]
+        change = self._named(self.table[list(_CHANGE_VIEW)], language)
         count_cols = [c for c in self.occasion_counts.columns if c != "occasion"]
+        scale_counts = {f"n_{s.name}": f"n, {s.label.get(language).lower()}" for s in self.scales}
         return [
             TableView(
                 words["change"],
@@ -215,14 +241,14 @@ class PrePostResult(TidyResult):
             ),
             TableView(
                 words["trajectories"],
-                self.trajectories.drop(columns="suppressed"),
+                self._named(self.trajectories.drop(columns="suppressed"), language),
                 count_cols=("n",),
                 int_cols=("occasion",),
                 reasons=self._reasons.get("trajectories"),
             ),
             TableView(
                 words["attrition"],
-                self.attrition.drop(columns="suppressed"),
+                self._named(self.attrition.drop(columns="suppressed"), language),
                 count_cols=("n_baseline", "n_followup", "n_lost"),
                 p_cols=("p_value",),
                 reasons=self._reasons.get("attrition"),
@@ -232,6 +258,7 @@ class PrePostResult(TidyResult):
                 self.occasion_counts,
                 count_cols=count_cols,
                 int_cols=("occasion",),
+                labels=scale_counts,
             ),
         ]
 

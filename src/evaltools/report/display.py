@@ -20,6 +20,40 @@ from evaltools.choices import LANGUAGES, check_choice
 from evaltools.privacy.suppression import COMPLEMENTARY, format_count
 from evaltools.report.i18n import MISSING, fmt_int, fmt_number, fmt_p, fmt_percent, is_missing
 
+# Headers of the columns result tables share, in Danish and English; a view's own `labels`
+# come first, and a column named in neither keeps its name.
+COLUMN_LABELS: dict[str, tuple[str, str]] = {
+    "scale": ("Skala", "Scale"),
+    "group_var": ("Opdeling", "Breakdown"),
+    "group_value": ("Gruppe", "Group"),
+    "occasion": ("Måling", "Measurement"),
+    "n": ("n", "n"),
+    "n_paired": ("n", "n"),
+    "n_clients": ("Klienter i alt", "Clients in all"),
+    "n_baseline": ("Startet", "Started"),
+    "n_followup": ("Fulgt op", "Followed up"),
+    "n_lost": ("Frafaldet", "Lost"),
+    "mean": ("Gennemsnit", "Mean"),
+    "sd": ("Spredning (SD)", "SD"),
+    "mean_pre": ("Før", "Before"),
+    "mean_post": ("Efter", "After"),
+    "mean_change": ("Ændring", "Change"),
+    "mean_baseline_followup": ("Gennemsnit ved start, fulgt op", "Mean at baseline, followed up"),
+    "mean_baseline_lost": ("Gennemsnit ved start, frafaldet", "Mean at baseline, lost"),
+    "difference": ("Forskel", "Difference"),
+    "ci_low": ("95 %-KI, nedre", "95% CI, lower"),
+    "ci_high": ("95 %-KI, øvre", "95% CI, upper"),
+    "p_value": ("p", "p"),
+    "p_wilcoxon": ("p (Wilcoxon)", "p (Wilcoxon)"),
+    "d_z": ("dz", "dz"),
+    "share_improved": ("Forbedret", "Improved"),
+    "share_unchanged": ("Uændret", "Unchanged"),
+    "share_deteriorated": ("Forværret", "Deteriorated"),
+    "note": ("Note", "Note"),
+    "estimate": ("Estimat", "Estimate"),
+    "se": ("Standardfejl", "Standard error"),
+}
+
 # One footnote per language; kept here so that every result shares it.
 _FOOTNOTE = {
     "da": "< {n}: færre end {n} personer (skjult). {dash}: skjult eller ikke beregnet.",
@@ -77,9 +111,20 @@ class TableView:
             )
         return out
 
-    def header(self) -> list[str]:
-        """The column headers."""
-        return [self.labels.get(str(c), str(c)) for c in self.frame.columns]
+    def header(self, language: str | None = None) -> list[str]:
+        """The column headers: the view's `labels`, else :data:`COLUMN_LABELS` in `language`
+        (when given), else the column's name."""
+        which = LANGUAGES.index(language) if language in LANGUAGES else None
+        return [
+            self.labels.get(str(c))
+            or (
+                COLUMN_LABELS[str(c)][which]
+                if which is not None and str(c) in COLUMN_LABELS
+                else ""
+            )
+            or str(c)
+            for c in self.frame.columns
+        ]
 
     def numeric(self) -> list[bool]:
         """Per column, whether it holds numbers (right-aligned)."""
@@ -155,6 +200,23 @@ class ResultDisplay:
         parts.append("</div>")
         return "\n".join(parts)
 
+    def to_markdown(self, *, language: str | None = None) -> str:
+        """The result as Markdown: a heading, settings and one pipe table per view.
+
+        (Not ``_repr_markdown_``: the report builders take a ``text/markdown`` output for prose,
+        and a result shown in a report notebook must stay an HTML table.)
+        """
+        lang = _language(language or self.language)
+        parts = [f"#### {self._display_title(lang)}", *self._display_lines(lang)]
+        for view in self._display_views(lang):
+            parts += [
+                "",
+                f"**{view.title}**" if view.title else "",
+                _markdown_table(view, lang, self.min_cell_size),
+            ]
+        parts += ["", f"*{_footnote(lang, self.min_cell_size)}*"]
+        return "\n".join(parts)
+
     def __str__(self) -> str:
         return self.summary()
 
@@ -167,7 +229,7 @@ def html_table(view: TableView, *, language: str, min_cell_size: int) -> str:
     numeric = view.numeric()
     head = "".join(
         f"<th style='text-align:{'right' if num else 'left'}'>{html.escape(h)}</th>"
-        for h, num in zip(view.header(), numeric, strict=True)
+        for h, num in zip(view.header(language), numeric, strict=True)
     )
     body = []
     reasons = list(view.reasons) if view.reasons is not None else [None] * len(view.frame)
@@ -187,8 +249,17 @@ def html_table(view: TableView, *, language: str, min_cell_size: int) -> str:
     )
 
 
+def _markdown_table(view: TableView, language: str, min_cell_size: int) -> str:
+    def row(cells: list[str]) -> str:
+        return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
+
+    rule = ["---:" if num else ":---" for num in view.numeric()]
+    rows = view.cells(language=language, min_cell_size=min_cell_size)
+    return "\n".join([row(view.header(language)), row(rule), *map(row, rows)])
+
+
 def _text_table(view: TableView, language: str, min_cell_size: int) -> str:
-    header = view.header()
+    header = view.header(language)
     rows = view.cells(language=language, min_cell_size=min_cell_size)
     numeric = view.numeric()
     widths = [max(len(x) for x in [h, *(r[i] for r in rows)]) for i, h in enumerate(header)]

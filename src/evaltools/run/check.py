@@ -12,7 +12,8 @@ from typing import Any
 from evaltools.cycle.rounds import previous_round_file
 from evaltools.data.quality import DataQuality
 from evaltools.data.validation import check_data
-from evaltools.params.loading import load_params
+from evaltools.errors import MissingColumnError
+from evaltools.params.loading import load_params, where_named
 from evaltools.params.models import Params
 from evaltools.paths import notebooks_dir
 from evaltools.report.brand import Brand, load_brand
@@ -49,8 +50,19 @@ def prepare(params_file: str | Path) -> Prepared:
     params_file = Path(params_file).resolve()
     params = load_params(params_file)
     brand = load_brand(params.brand)
-    summaries = check_data(params)
+    try:
+        summaries = check_data(params)
+    except MissingColumnError as error:
+        raise located(error, params_file) from None
     return Prepared(params_file, params, brand, summaries)
+
+
+def located(error: MissingColumnError, params_file: str | Path) -> MissingColumnError:
+    """`error` with where the parameter file names its first missing column in front."""
+    where = where_named(params_file, error.columns[0]) if error.columns else None
+    if where is None:
+        return error
+    return MissingColumnError(f"{where}: {error}", columns=error.columns)
 
 
 def report_inputs(prepared: Prepared) -> list[dict[str, Any]]:
