@@ -7,6 +7,13 @@ order), on five scales; the data also hold background at intake (age, children, 
 start and closing dates, two yes/no/don't-know questions and one Likert question, asked at
 the first and the last measurement.
 
+Missing answers come a phase at a time: the scales of the first phase are always answered
+(intake), a later phase's at both its measurements or at neither, and the single-choice
+questions may be skipped at the last measurement. So a client's first score is a before and
+the last an after: the pre/post tables (first to last, per occasion) and the phase table
+(inside each phase, start to end) count the same measurements, and no difference between
+them gives a few clients away (the report's cross-table check would hide those rows).
+
 Known truth, so the analyses can be checked: :data:`PHASE_EFFECT` is the expected change of
 each scale inside each phase (scale units, before the scores are clipped to their range).
 Nothing here is real data; names and ids are invented.
@@ -83,7 +90,10 @@ def generate(seed: int = SEED) -> pd.DataFrame:
                     for s in SCALES:
                         level[s] += PHASE_EFFECT[s][phase] * rng.normal(1, 0.6)
                     esteem_level += 0.25 * rng.normal(1, 0.6)
-                missing = moment == "after" and rng.random() < 0.08
+                # drawn at the after: a later phase's questionnaires unanswered (its before
+                # is blanked below); the first phase's scales always answered (at intake)
+                skipped = moment == "after" and rng.random() < 0.08
+                missing = skipped and p > 0
                 row = {
                     "client_id": client,
                     "measurement": occasion,
@@ -105,7 +115,9 @@ def generate(seed: int = SEED) -> pd.DataFrame:
                     row[item] = None if missing else answer
                 index = 2 * p + (moment == "after")
                 first, last = index == 0, index == last_after
-                row.update(_answers(rng, first=first, last=last, progress=p + 1, missing=missing))
+                row.update(_answers(rng, first=first, last=last, progress=p + 1, missing=skipped))
+                if missing:
+                    rows[-1].update({c: None for c in (*SCALES, *SELF_ESTEEM_ITEMS)})
                 rows.append(row)
                 day += pd.Timedelta(days=int(rng.integers(50, 80)) if moment == "before" else 10)
         closed = variant == "KORT" or stop < len(VARIANT_PHASES[variant])
