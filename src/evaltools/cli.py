@@ -14,7 +14,6 @@ answer at once.
 
 from __future__ import annotations
 
-import os
 import signal
 import sys
 import time
@@ -28,13 +27,25 @@ from rich.table import Table
 
 from evaltools import __version__
 from evaltools.batch.jobs import DEFAULT_TIMEOUT, TLSFiles
-from evaltools.choices import LANGUAGES, OUTPUT_FORMATS, RENDERERS, Renderer, shown
 from evaltools.cli_help import ReadableCommand, ReadableGroup
+from evaltools.cli_options import (
+    DataRootOption,
+    FloorOption,
+    FormatOption,
+    LevelOption,
+    OutOption,
+    ParamsArg,
+    RendererOption,
+    check_language,
+    formats_chosen,
+    foundation_settings,
+    renderer_chosen,
+)
 from evaltools.data.quality import DataQuality, data_quality
 from evaltools.data.readers import read_analysis_data
 from evaltools.data.survey import id_linkage
 from evaltools.errors import EvaltoolsError, ExecutionError, MissingColumnError, Terminated
-from evaltools.params.loading import DATA_ROOT_ENV, FLOOR_ENV, load_params
+from evaltools.params.loading import load_params
 from evaltools.params.models import Params
 from evaltools.params.scaffold import write_new_params
 from evaltools.run.check import located, prepare
@@ -62,106 +73,6 @@ def _fail(error: EvaltoolsError) -> typer.Exit:
     return typer.Exit(code=error.exit_code)
 
 
-ParamsArg = Annotated[
-    Path,
-    typer.Argument(
-        help="The grantee's parameter file (YAML).", show_default=False, metavar="PARAMS_FILE"
-    ),
-]
-OutOption = Annotated[
-    Path, typer.Option("--out", help="Folder that holds one folder per report.", metavar="FOLDER")
-]
-RendererOption = Annotated[
-    str,
-    typer.Option(
-        "--renderer",
-        help="auto (Quarto if installed, else nbconvert), nbconvert or quarto.",
-        metavar="auto|nbconvert|quarto",
-    ),
-]
-
-FormatOption = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--format",
-        help="Report format: html or pdf; repeat for both (default: both).",
-        show_default=False,
-        metavar="html|pdf",
-    ),
-]
-
-
-def _formats(values: list[str] | None) -> tuple[str, ...]:
-    if not values:
-        return OUTPUT_FORMATS
-    for value in values:
-        if value not in OUTPUT_FORMATS:
-            raise typer.BadParameter(
-                f"must be one of {shown(OUTPUT_FORMATS)}, got {value!r}", param_hint="--format"
-            )
-    return tuple(dict.fromkeys(values))
-
-
-FloorOption = Annotated[
-    int | None,
-    typer.Option(
-        "--min-cell-size-floor",
-        min=1,
-        help="The foundation's smallest allowed min_cell_size: a parameter file may raise it, "
-        "never lower it (also $EVALTOOLS_MIN_CELL_SIZE_FLOOR; batch's default: 5).",
-        show_default=False,
-        metavar="N",
-    ),
-]
-
-DataRootOption = Annotated[
-    str | None,
-    typer.Option(
-        "--data-root",
-        help="Grantees' data must be inside this folder; 'params': each parameter file's "
-        "own folder; 'project': that and the data/ beside its params/ folder (batch's "
-        "default) (also $EVALTOOLS_DATA_ROOT).",
-        show_default=False,
-        metavar="DIR",
-    ),
-]
-
-
-def _foundation_settings(floor: int | None, data_root: str | None) -> None:
-    """Put the foundation's settings where every check, kernel and local worker reads them."""
-    if floor is not None:
-        os.environ[FLOOR_ENV] = str(floor)
-    if data_root is not None:
-        os.environ[DATA_ROOT_ENV] = data_root
-
-
-LevelOption = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--level",
-        help="Also write the report for a level (board, steering, team) in "
-        "reports/<slug>/levels/<level>/; repeat for several (default: the params' levels).",
-        show_default=False,
-        metavar="LEVEL",
-    ),
-]
-
-
-def _renderer(value: str) -> Renderer:
-    if value not in RENDERERS:
-        raise typer.BadParameter(
-            f"must be one of {shown(RENDERERS)}, got {value!r}", param_hint="--renderer"
-        )
-    return value  # type: ignore[return-value]
-
-
-def _language(value: str) -> None:
-    if value not in LANGUAGES:
-        raise typer.BadParameter(
-            f"must be one of {shown(LANGUAGES)}, got {value!r}", param_hint="--language"
-        )
-
-
 @app.command(cls=ReadableCommand)
 def run(
     params_file: ParamsArg,
@@ -183,9 +94,9 @@ def run(
     """Run one grantee's analyses and write reports/<slug>/ (report, notebooks, results)."""
     from evaltools.run.pipeline import run_report  # slow to import: see the module docstring
 
-    _foundation_settings(min_cell_size_floor, data_root)
-    chosen = _renderer(renderer)
-    chosen_formats = _formats(formats)
+    foundation_settings(min_cell_size_floor, data_root)
+    chosen = renderer_chosen(renderer)
+    chosen_formats = formats_chosen(formats)
     started = time.perf_counter()
     try:
         with console.status("starting") as status:
@@ -273,9 +184,9 @@ def batch(
     from evaltools.batch.display import BatchDisplay
     from evaltools.batch.round import run_batch
 
-    _foundation_settings(min_cell_size_floor, data_root)
-    chosen = _renderer(renderer)
-    chosen_formats = _formats(formats)
+    foundation_settings(min_cell_size_floor, data_root)
+    chosen = renderer_chosen(renderer)
+    chosen_formats = formats_chosen(formats)
     try:
         with BatchDisplay(console, out) as display:
             result = run_batch(
@@ -373,7 +284,7 @@ def new(
     ] = None,
 ) -> None:
     """Write a commented parameter file for a new grantee (report folder named as the file)."""
-    _language(language)
+    check_language(language)
     try:
         path = write_new_params(
             grantee, folder=folder, from_params=from_params, force=force, language=language,
@@ -399,7 +310,7 @@ def demo(
     # slow to import (scipy, for the simulated data): see the module docstring
     from evaltools.data.demo import demo_params_files, write_all_demo_data
 
-    chosen = _renderer(renderer)
+    chosen = renderer_chosen(renderer)
     written = write_all_demo_data()
     out.print(
         f"[green]✓[/] demo data: {len(written)} files in {written[0].parent}", highlight=False
@@ -454,8 +365,8 @@ def portfolio(
     Several rounds, oldest first, add each grantee's and the pooled trend round on round."""
     from evaltools.portfolio.build import build_portfolio  # slow: see the module docstring
 
-    chosen = _renderer(renderer)
-    _language(language)
+    chosen = renderer_chosen(renderer)
+    check_language(language)
     try:
         with console.status("portfolio") as status:
             folder = build_portfolio(

@@ -8,7 +8,7 @@ import csv
 import difflib
 from pathlib import Path
 
-from evaltools.errors import MissingColumnError
+from evaltools.errors import DataError, MissingColumnError
 
 FORMATS: dict[str, str] = {
     ".csv": "csv",
