@@ -69,7 +69,8 @@ lock:
 benchmarks: $(VENV)/.installed-test
 	$(PIP) install --quiet -c $(CONSTRAINTS) -e ".[test,bench]"
 	$(BIN)/python benchmarks/panel_scale.py
-	$(BIN)/python benchmarks/batch_throughput.py
+	$(BIN)/python benchmarks/batch_throughput.py --grantees 24
+	$(BIN)/python benchmarks/batch_scale.py
 
 clean:
 	rm -rf reports data/demo .pytest_cache

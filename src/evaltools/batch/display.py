@@ -80,14 +80,26 @@ def summary_table(result: BatchResult) -> Table:
 
 
 class BatchDisplay:
-    """Shows the batch's progress on `console`; use as a context manager."""
+    """Shows the batch's progress on `console`; use as a context manager.
+
+    On a terminal the table is built when the screen is refreshed (four times a second), not
+    on every change of a grantee's state: building it takes time in the number of grantees,
+    and a round has several changes per grantee, so building it per change grew with the
+    square of the round's size.
+    """
 
     def __init__(self, console: Console) -> None:
         self.console = console
         self.live: Live | None = None
-        self._reported: set[int] = set()
+        self._runs: list[GranteeRun] = []
+        self._unreported: dict[int, GranteeRun] | None = None
         if console.is_terminal:
-            self.live = Live(console=console, refresh_per_second=4, transient=True)
+            self.live = Live(
+                console=console,
+                refresh_per_second=4,
+                transient=True,
+                get_renderable=lambda: progress_table(self._runs),
+            )
 
     def __enter__(self) -> BatchDisplay:
         if self.live is not None:
@@ -99,17 +111,20 @@ class BatchDisplay:
             self.live.stop()
 
     def update(self, runs: list[GranteeRun]) -> None:
-        """Redraw the table (terminal) or print the grantees that just finished (log)."""
+        """Show the new states: the table at its next refresh (terminal), or a line for
+        each grantee that just finished (log)."""
+        self._runs = runs
         if self.live is not None:
-            self.live.update(progress_table(runs))
             return
-        for index, run in enumerate(runs):
-            if run.status in FINAL and index not in self._reported:
-                self._reported.add(index)
-                took = f" ({run.seconds:.1f} s)" if run.seconds is not None else ""
-                self.console.print(
-                    f"{SYMBOLS[run.status]} {run.name}: {run.status}{took}: {run.reason}",
-                    highlight=False,
-                    markup=False,
-                    soft_wrap=True,
-                )
+        if self._unreported is None:
+            self._unreported = dict(enumerate(runs))
+        finished = [i for i, run in self._unreported.items() if run.status in FINAL]
+        for index in finished:
+            run = self._unreported.pop(index)
+            took = f" ({run.seconds:.1f} s)" if run.seconds is not None else ""
+            self.console.print(
+                f"{SYMBOLS[run.status]} {run.name}: {run.status}{took}: {run.reason}",
+                highlight=False,
+                markup=False,
+                soft_wrap=True,
+            )
