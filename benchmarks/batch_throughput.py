@@ -25,6 +25,7 @@ notebook, render, publish) and the notebook's import cell.
     .venv/bin/python benchmarks/batch_throughput.py                 # 24 grantees (~15 min)
     .venv/bin/python benchmarks/batch_throughput.py --grantees 4    # a quick run
     .venv/bin/python benchmarks/batch_throughput.py --grantees 3 --skip-naive   # renderers only
+    .venv/bin/python benchmarks/batch_throughput.py --grantees 24,96 --skip-naive  # scale
 """
 
 from __future__ import annotations
@@ -202,7 +203,12 @@ def _line(label: str, values: list[float]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--grantees", type=int, default=24, help="number of grantees (24)")
+    parser.add_argument(
+        "--grantees",
+        default="24",
+        help="number of grantees, or several comma separated (24,96): one run each, then the "
+        "time per report of each size against the first",
+    )
     parser.add_argument("--skip-naive", action="store_true", help="time the batch only")
     parser.add_argument("--keep", type=Path, help="keep the work folder here")
     parser.add_argument("--json", type=Path, help="write the raw figures to this file")
@@ -211,10 +217,27 @@ def main() -> None:
     variants = dict(VARIANTS)
     if not args.no_quarto and find_quarto() is not None:
         variants.update(QUARTO_VARIANT)
+    sizes = [int(n) for n in str(args.grantees).split(",")]
+    per_report = {}
+    for count in sizes:
+        batches = run_size(args, count, variants)
+        per_report[count] = {label: b["wall"] / count for label, b in batches.items()}
+    if len(sizes) > 1:
+        print("\nwall seconds per report, and against the first size (about 1: no growth):")
+        for count in sizes:
+            cells = [
+                f"{label}: {seconds:.2f} s ({seconds / per_report[sizes[0]][label]:.2f}x)"
+                for label, seconds in per_report[count].items()
+            ]
+            print(f"  {count:4d} grantees  " + "; ".join(cells))
+
+
+def run_size(args: argparse.Namespace, count: int, variants: dict) -> dict[str, dict]:
+    """The batches (and the naive loop, unless skipped) for `count` grantees; prints them."""
     work = Path(tempfile.mkdtemp(prefix="batch-bench-"))
     try:
-        params_dir = make_grantees(work, args.grantees)
-        print(f"{args.grantees} grantees in {params_dir}", flush=True)
+        params_dir = make_grantees(work, count)
+        print(f"{count} grantees in {params_dir}", flush=True)
         batches = {}
         for label, (formats, renderer) in variants.items():
             batches[label] = run_batch(
@@ -224,12 +247,14 @@ def main() -> None:
         naive = None if args.skip_naive else run_naive(params_dir, work / "naive")
         if naive is not None:
             print(f"naive loop: {naive['seconds']:.1f} s{_load()}", flush=True)
-        report(naive, batches, args.grantees)
+        report(naive, batches, count)
         if args.json:
-            args.json.write_text(json.dumps({"batch": batches, "naive": naive}, indent=2))
+            target = args.json.with_suffix(f".{count}.json") if count != 24 else args.json
+            target.write_text(json.dumps({"batch": batches, "naive": naive}, indent=2))
+        return batches
     finally:
         if args.keep:
-            shutil.copytree(work, args.keep, dirs_exist_ok=True)
+            shutil.copytree(work, args.keep / str(count), dirs_exist_ok=True)
         shutil.rmtree(work, ignore_errors=True)
 
 

@@ -84,6 +84,11 @@ def summary_table(result: BatchResult) -> Table:
 class BatchDisplay:
     """Shows the batch's progress on `console` and its end on `out`; a context manager.
 
+    On a terminal the table is built when the screen is refreshed (four times a second), not
+    on every change of a grantee's state: building it takes time in the number of grantees,
+    and a round has several changes per grantee, so building it per change grew with the
+    square of the round's size.
+
     Parameters
     ----------
     console
@@ -97,9 +102,15 @@ class BatchDisplay:
         self.console = console
         self.out = out or console
         self.live: Live | None = None
-        self._reported: set[int] = set()
+        self._runs: list[GranteeRun] = []
+        self._unreported: set[int] | None = None
         if console.is_terminal:
-            self.live = Live(console=console, refresh_per_second=4, transient=True)
+            self.live = Live(
+                console=console,
+                refresh_per_second=4,
+                transient=True,
+                get_renderable=lambda: progress_table(self._runs),
+            )
 
     def __enter__(self) -> BatchDisplay:
         if self.live is not None:
@@ -111,13 +122,15 @@ class BatchDisplay:
             self.live.stop()
 
     def update(self, runs: list[GranteeRun]) -> None:
-        """Redraw the table (terminal) or print the grantees that just finished (log)."""
+        """Show the new states: the table at its next refresh (terminal), or a line for
+        each grantee that just finished (log)."""
+        self._runs = runs
         if self.live is not None:
-            self.live.update(progress_table(runs))
             return
-        for index, run in enumerate(runs):
-            if run.status in FINAL and index not in self._reported:
-                self._line(index, run)
+        if self._unreported is None:
+            self._unreported = set(range(len(runs)))
+        for index in sorted(i for i in self._unreported if runs[i].status in FINAL):
+            self._line(index, runs[index])
 
     def finish(self, result: BatchResult) -> None:
         """The end: the summary table after a live table, else the lines left and the totals."""
@@ -126,12 +139,13 @@ class BatchDisplay:
             self.out.print(summary_table(result))
             return
         for index, run in enumerate(result.runs):
-            if index not in self._reported:
+            if self._unreported is None or index in self._unreported:
                 self._line(index, run)
         self.out.print(result.summary(), highlight=False, markup=False, soft_wrap=True)
 
     def _line(self, index: int, run: GranteeRun) -> None:
-        self._reported.add(index)
+        if self._unreported is not None:
+            self._unreported.discard(index)
         symbol = SYMBOLS.get(run.status, "·")
         took = f" ({run.seconds:.1f} s)" if run.seconds is not None else ""
         self.out.print(

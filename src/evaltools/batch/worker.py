@@ -15,7 +15,9 @@ only plans and relays, never needs it.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
+import gc
 import json
 import os
 import signal
@@ -128,6 +130,18 @@ def skip_slow_optional_imports() -> None:
     sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
 
 
+def freeze_imports() -> None:
+    """Move every object alive now (the imports) out of the garbage collector's way.
+
+    A worker lives for the whole batch; after its imports, ``gc.freeze()`` keeps every full
+    collection from scanning those objects again (PDF layout and plotting set off many).
+    They are handed back at exit, so that they are finalised as usual.
+    """
+    gc.collect()
+    gc.freeze()
+    atexit.register(gc.unfreeze)
+
+
 def _log_to(path: str | None) -> None:
     """Send this process's (and its kernels') stdout and stderr to the file `path`."""
     if path is None:
@@ -165,6 +179,7 @@ def worker_main(
 
         with contextlib.suppress(RenderError):
             weasyprint_version()  # the PDF renderer, when it can be loaded
+        freeze_imports()
 
         conn.send(("ready", os.getpid()))
         while True:

@@ -23,9 +23,12 @@ the PDF path of the nbconvert renderer.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import itertools
 import logging
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from functools import cache, lru_cache
 from importlib import resources
@@ -379,6 +382,23 @@ def _layout(html: str) -> Any:
     return document.render(**extra)
 
 
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection in the block (as before it, after).
+
+    A layout allocates hundreds of thousands of small objects, which sets off collections
+    that scan everything alive; each would find next to nothing: what the layout leaves is
+    freed when the document goes, and the rest at the next collection after the block.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def render_pdf(html: str | Path, output: Path, *, meta: ReportMeta) -> Path:
     """Lay out the branded report HTML on A4 pages and write it to `output` (a PDF).
 
@@ -411,14 +431,15 @@ def render_pdf(html: str | Path, output: Path, *, meta: ReportMeta) -> Path:
     level = logger.level
     logger.setLevel(logging.ERROR)  # unsupported screen-only CSS is expected; not news
     try:
-        fits = fit_wide_tables(pdf_html(source, meta))
-        document = _layout(pdf_html(source, meta, fits=fits))
-        holes = tables_after_holes(document)
-        if holes:  # lay out again, those tables breakable (a second pass only when needed)
-            for key, size_pt in holes.items():
-                fits[key] = replace(fits.get(key, TableFit(size_pt)), breakable=True)
+        with gc_paused():
+            fits = fit_wide_tables(pdf_html(source, meta))
             document = _layout(pdf_html(source, meta, fits=fits))
-        data = document.write_pdf()
+            holes = tables_after_holes(document)
+            if holes:  # lay out again, those tables breakable (a second pass only when needed)
+                for key, size_pt in holes.items():
+                    fits[key] = replace(fits.get(key, TableFit(size_pt)), breakable=True)
+                document = _layout(pdf_html(source, meta, fits=fits))
+            data = document.write_pdf()
     except RenderError:
         raise
     except Exception as exc:

@@ -12,8 +12,13 @@ import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import matplotlib as mpl
+import matplotlib.image
 import matplotlib.pyplot as plt
+import numpy as np
 from IPython.display import Image, Markdown, display
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 
 from evaltools.choices import LANGUAGES, Language, check_choice
@@ -65,10 +70,57 @@ def png_bytes(figure: Figure, dpi: int = FIGURE_DPI) -> bytes:
 
     Always ``bbox_inches="tight"``, even for constrained-layout figures: a layout can't shrink
     text that is wider than the figure (a long axis label on a narrow figure), and "tight"
-    widens the image to hold it instead of cutting it off.
+    widens the image to hold it instead of cutting it off. When everything drawn lies
+    inside the figure (the usual case), the figure is drawn once and the image cut from that
+    drawing (:func:`_drawn_once`); ``savefig`` draws it twice (once for the layout, once for
+    the image), which took a sixth of a report's figure time.
     """
+    data = _drawn_once(figure, dpi)
+    if data is not None:
+        return data
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight", metadata={"Software": None})
+    return buffer.getvalue()
+
+
+def _drawn_once(figure: Figure, dpi: int) -> bytes | None:
+    """The tight PNG of `figure` from one Agg drawing; None when something drawn lies outside
+    the figure (then only ``savefig``'s tight re-draw holds it).
+
+    Same size, padding (``savefig.pad_inches``) and colours as ``savefig(bbox_inches=
+    "tight")``; the drawing may sit up to half a pixel off its place there.
+    """
+    face, edge = mpl.rcParams["savefig.facecolor"], mpl.rcParams["savefig.edgecolor"]
+    colours = {k: v for k, v in (("facecolor", face), ("edgecolor", edge)) if v != "auto"}
+    previous = figure.canvas
+    canvas = FigureCanvasAgg(figure)
+    old_dpi = figure.dpi
+    try:
+        figure.set_dpi(dpi)
+        with figure._cm_set(**colours):  # as savefig does
+            canvas.draw()  # the layout, then the drawing
+            tight = figure.get_tightbbox(canvas.get_renderer())
+            width, height = figure.get_size_inches()
+            slack = 0.5 / dpi
+            if min(tight.x0, tight.y0) < -slack or tight.x1 > width + slack:
+                return None
+            if tight.y1 > height + slack:
+                return None
+            box = tight.padded(mpl.rcParams["savefig.pad_inches"])
+            pixels = np.asarray(canvas.buffer_rgba())
+            fill = np.array(to_rgba(figure.get_facecolor()), dtype=float) * 255
+            out_w, out_h = int(box.width * dpi), int(box.height * dpi)
+            out = np.empty((out_h, out_w, 4), dtype=np.uint8)
+            out[:] = np.round(fill).astype(np.uint8)
+            left, top = round(box.x0 * dpi), round((height - box.y1) * dpi)
+            y0, x0 = max(top, 0), max(left, 0)
+            y1, x1 = min(top + out_h, pixels.shape[0]), min(left + out_w, pixels.shape[1])
+            out[y0 - top : y1 - top, x0 - left : x1 - left] = pixels[y0:y1, x0:x1]
+    finally:
+        figure.set_dpi(old_dpi)
+        figure.set_canvas(previous)
+    buffer = io.BytesIO()
+    mpl.image.imsave(buffer, out, format="png", dpi=dpi, metadata={"Software": None})
     return buffer.getvalue()
 
 
