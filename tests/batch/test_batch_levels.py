@@ -38,7 +38,7 @@ def round_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _batch(root: Path, *args: str):
     return evaltools(
         "batch", str(root / "params"), "--out", str(root / "reports"), "--workers", "2",
-        "--renderer", "nbconvert", "--format", "html", *args,
+        "--renderer", "nbconvert", "--format", "html", "--min-cell-size-floor", "3", *args,
         notebooks=root / "notebooks", timeout=600,
     )  # fmt: skip
 
@@ -86,6 +86,7 @@ def test_levels_without_a_cycle_fail_that_grantee_only(tmp_path: Path) -> None:
     write_cycle_grantee(folder, "delta", extra="")  # no cycle section
     result = evaltools(
         "batch", str(folder), "--out", str(tmp_path / "reports"), "--level", "team",
+        "--min-cell-size-floor", "3",
         "--renderer", "nbconvert", "--format", "html",
         notebooks=cycle_notebooks(tmp_path / "notebooks"),
     )  # fmt: skip

@@ -47,7 +47,9 @@ def test_choices_override_the_params_file_and_are_checked() -> None:
     assert params.prepost.compare == ("first", "last")  # the loaded parameters are untouched
     assert chosen.prepost.scales == params.prepost.scales
     assert with_choices(params, "prepost", groups=[]).prepost.groups == []  # type: ignore[union-attr]
-    with pytest.raises(ParamsError, match=r"choice for 'prepost\.compare\[0\]' \(got 'fist'\)"):
+    with pytest.raises(
+        ParamsError, match=r"choice for 'prepost\.compare' \(got \['fist', 2\]\).*not 'fist'"
+    ):
         with_choices(params, "prepost", compare=["fist", 2])
 
 

@@ -28,6 +28,7 @@ from evaltools.render.report_notebook import build_report_notebook
 from evaltools.report.brand import load_brand
 from evaltools.report.summary import summary_markdown
 from evaltools.results.io import read_document
+from evaltools.run.check import CYCLE_NOTEBOOK
 
 pytestmark = [
     pytest.mark.quarto,
@@ -49,7 +50,9 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     base = tmp_path_factory.mktemp("side_by_side")
     nb_folder = run_report(PARAMS, base / "nbconvert")
     params = load_params(PARAMS)
-    parts = [nb_folder / f"{name}.ipynb" for name in params.analyses]
+    parts = [nb_folder / f"{name}.ipynb" for name in params.notebooks]  # as the pipeline
+    if params.cycle is not None:
+        parts.append(nb_folder / CYCLE_NOTEBOOK)
     if params.theory_of_change is not None:
         parts.insert(0, nb_folder / "theory_of_change.ipynb")
     source = base / "_report.ipynb"

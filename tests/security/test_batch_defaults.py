@@ -147,7 +147,7 @@ def test_cli_batch_refuses_by_default(tmp_path: Path) -> None:
     result = evaltools("batch", str(low), str(thief), "--out", str(out))
     assert result.returncode == 1, result.stdout + result.stderr
     assert "0 rendered, 0 skipped, 2 failed" in result.stdout
-    text = " ".join(result.stderr.split())  # each grantee's line, unwrapped
+    text = " ".join((result.stdout + result.stderr).split())  # each grantee's line, unwrapped
     assert "'min_cell_size' (got 1) is below the foundation's floor of 5" in text
     assert "must be inside the data folder" in text
     assert "Traceback" not in result.stderr
