@@ -87,6 +87,8 @@ def make_grantees(folder: Path, count: int) -> Path:
         doc["analyses"] = ["prepost"]  # the one notebook the naive loop runs
         doc.pop("register_panel", None)
         doc.pop("theory_of_change", None)  # it adds a second notebook to every report
+        for key in ("cycle", "levels"):  # the cycle notebook and the level reports, likewise
+            doc.pop(key, None)
         doc["prepost"]["data"] = str(data)
         with (params_dir / f"{slug}.yml").open("w", encoding="utf-8") as handle:
             yaml.dump(doc, handle)
