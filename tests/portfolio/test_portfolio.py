@@ -709,6 +709,10 @@ def test_build_portfolio_renders_the_report(round_dir: Path) -> None:
     for name in ("Alfa Huset", "Beta Center", "Gamma Netværk", "Delta Lille"):
         assert name in html
     assert "Porteføljeoversigt" in html and "Effekter side om side" in html
+    # the title block counts the grantees under a label that fits a count (not "Bevillingsmodtager")
+    assert (
+        '<div class="report-meta__grantee"><dt>Omfatter</dt><dd>4 bevillingsmodtagere</dd>' in html
+    )
     assert html.count('src="data:image/png;base64,') >= 3  # shares, forest, register figures
     for code in ("load_round(", "import ", "portfolio_tables", "round_dir ="):
         assert code not in html

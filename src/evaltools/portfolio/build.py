@@ -194,6 +194,7 @@ def _render(
     periods = ", ".join(dict.fromkeys(g.period for g in grantees if g.period))
     meta = ReportMeta(
         grantee=text("portfolio_meta_grantees", language, n=len(grantees)),
+        grantee_label=text("portfolio_meta_label", language),
         intervention=title or text("portfolio_title", language),
         period=periods or "–",
         date=date.today(),

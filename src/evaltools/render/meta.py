@@ -32,6 +32,9 @@ class ReportMeta:
         ``"da"`` or ``"en"``: the language of every text and date of the frame.
     subtitle
         An optional line under the title.
+    grantee_label
+        The title block's label for `grantee` (default: "Bevillingsmodtager"/"Grantee"); the
+        portfolio, which covers several grantees, labels its count "Omfatter"/"Covers".
     """
 
     grantee: str
@@ -40,6 +43,7 @@ class ReportMeta:
     date: dt.date
     language: Language = "da"
     subtitle: str | None = None
+    grantee_label: str | None = None
 
     def __post_init__(self) -> None:
         for name in ("grantee", "intervention", "period"):
@@ -49,8 +53,10 @@ class ReportMeta:
         if not isinstance(self.date, dt.date):
             raise ParamsError(f"`date` must be a datetime.date, got {self.date!r}")
         check_choice("language", self.language, LANGUAGES)
-        if self.subtitle is not None and not isinstance(self.subtitle, str):
-            raise ParamsError(f"`subtitle` must be a text or None, got {self.subtitle!r}")
+        for name in ("subtitle", "grantee_label"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, str):
+                raise ParamsError(f"`{name}` must be a text or None, got {value!r}")
 
     @classmethod
     def from_params(

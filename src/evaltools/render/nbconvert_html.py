@@ -75,7 +75,11 @@ def _frame(brand: Brand, meta: ReportMeta) -> dict[str, Any]:
         "description": f"{kind}: {meta.intervention} ({meta.grantee}, {meta.period})",
         "created": meta.date.isoformat(),
         "meta_items": [
-            {"key": "grantee", "label": text("report_grantee", lang), "value": meta.grantee},
+            {
+                "key": "grantee",
+                "label": meta.grantee_label or text("report_grantee", lang),
+                "value": meta.grantee,
+            },
             {"key": "period", "label": text("report_period", lang), "value": meta.period},
             {"key": "date", "label": text("report_date", lang), "value": meta.long_date},
         ],

@@ -203,7 +203,7 @@ def front_matter(
                 "toc-title": text("report_contents", lang),
                 # the title block's labels: the author is the grantee
                 "language": {
-                    "title-block-author-single": text("report_grantee", lang),
+                    "title-block-author-single": meta.grantee_label or text("report_grantee", lang),
                     "title-block-published": text("report_date", lang),
                 },
             }
