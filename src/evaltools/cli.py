@@ -334,7 +334,7 @@ def demo(
     reports = (p for p in sorted(out_dir.glob("*/report.html")) if p.parent.name[0] not in "._")
     for path, what in ((next(reports, None), "a grantee's report"), (folder, "the portfolio")):
         if path is not None and (path := path / "report.html" if path.is_dir() else path).is_file():
-            out.print(f"open {path}  ({what})", highlight=False, soft_wrap=True)
+            out.print(f"open {path.resolve()}  ({what})", highlight=False, soft_wrap=True)
     if failures:
         raise typer.Exit(code=1)
 
