@@ -26,9 +26,9 @@ pointwise, normal. The pre-test is the Wald test that all pre-treatment ATT(g,t)
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -404,21 +404,13 @@ def _group_time(
         return _group_time_never(y, g_unit, w, glist, periods)
     n = len(g_unit)
     cells, blocks = [], []
-    ti = np.arange(1, len(periods))
-    t_vals = periods[1:]
-    for g in glist:
-        pre = np.flatnonzero(periods < g)
-        if pre.size == 0:
-            continue
-        base = np.where(t_vals >= g, pre[-1], ti - 1)
+    ti, t_vals = np.arange(1, len(periods)), periods[1:]
+    for g, base in _cohort_bases(glist, periods):
         dy = y[:, ti] - y[:, base]  # (n, T - 1)
         ok = ~np.isnan(dy)
         treat = (g_unit == g)[:, None] & ok
-        if control_group == "never_treated":
-            ctrl = (g_unit == 0)[:, None] & ok
-        else:
-            later = (g_unit[:, None] > t_vals[None, :]) & (g_unit != g)[:, None]
-            ctrl = ((g_unit == 0)[:, None] | later) & ok
+        later = (g_unit[:, None] > t_vals[None, :]) & (g_unit != g)[:, None]
+        ctrl = ((g_unit == 0)[:, None] | later) & ok  # not yet treated (never treated above)
         n_treat, n_ctrl = treat.sum(axis=0), ctrl.sum(axis=0)
         cols = np.flatnonzero((n_treat > 0) & (n_ctrl > 0))
         if cols.size == 0:
@@ -440,6 +432,16 @@ def _group_time(
                 }
             )
     return cells, (np.hstack(blocks) if blocks else np.empty((n, 0)))
+
+
+def _cohort_bases(glist: np.ndarray, periods: np.ndarray) -> Iterator[tuple[Any, np.ndarray]]:
+    """Each cohort `g` with a period before it, and the base period (index) of every period
+    after the first: the year before for t < g, the last year before g from g on."""
+    ti, t_vals = np.arange(1, len(periods)), periods[1:]
+    for g in glist:
+        pre = np.flatnonzero(periods < g)
+        if pre.size:
+            yield g, np.where(t_vals >= g, pre[-1], ti - 1)
 
 
 def _group_time_never(
@@ -467,13 +469,8 @@ def _group_time_never(
         return control[(t_i, b_i)]
 
     cells, blocks = [], []
-    ti = np.arange(1, len(periods))
-    t_vals = periods[1:]
-    for g in glist:
-        pre = np.flatnonzero(periods < g)
-        if pre.size == 0:
-            continue
-        base = np.where(t_vals >= g, pre[-1], ti - 1)
+    ti, t_vals = np.arange(1, len(periods)), periods[1:]
+    for g, base in _cohort_bases(glist, periods):
         t_rows = np.flatnonzero(g_unit == g)
         d_t = y[np.ix_(t_rows, ti)] - y[np.ix_(t_rows, base)]
         ok_t = ~np.isnan(d_t)

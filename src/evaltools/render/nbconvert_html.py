@@ -247,9 +247,15 @@ def _add_csp(soup: BeautifulSoup) -> None:
     head = soup.find("head")
     if head is None or soup.find("meta", attrs={"http-equiv": "Content-Security-Policy"}):
         return
+    insert_policy(soup, head, CSP)
+
+
+def insert_policy(soup: BeautifulSoup, head: Tag, policy: str) -> None:
+    """A ``<meta http-equiv="Content-Security-Policy">`` with `policy` right after
+    ``<meta charset>``, else first in `head`: before everything the policy governs."""
     meta = soup.new_tag("meta")
     meta["http-equiv"] = "Content-Security-Policy"
-    meta["content"] = CSP
+    meta["content"] = policy
     charset = head.find("meta", attrs={"charset": True})
     if charset is not None:
         charset.insert_after(meta)

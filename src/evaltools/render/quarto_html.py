@@ -23,7 +23,7 @@ from pathlib import Path
 from bs4 import BeautifulSoup, Tag
 
 from evaltools.atomic import write_report_file
-from evaltools.render.nbconvert_html import sanitise
+from evaltools.render.nbconvert_html import insert_policy, sanitise
 
 #: The page's own links that survive sanitising (Quarto's link to the PDF beside the HTML).
 LOCAL_LINKS = ("report.pdf",)
@@ -109,11 +109,4 @@ def _put_policy(soup: BeautifulSoup, head: Tag, policy: str) -> None:
     for old in head.find_all("meta", attrs={"http-equiv": True}):
         if str(old.get("http-equiv", "")).lower() == "content-security-policy":
             old.decompose()
-    meta = soup.new_tag("meta")
-    meta["http-equiv"] = "Content-Security-Policy"
-    meta["content"] = policy
-    charset = head.find("meta", attrs={"charset": True})
-    if charset is not None:
-        charset.insert_after(meta)
-    else:
-        head.insert(0, meta)
+    insert_policy(soup, head, policy)
