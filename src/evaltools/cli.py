@@ -14,6 +14,7 @@ answer at once.
 
 from __future__ import annotations
 
+import logging
 import signal
 import sys
 import time
@@ -473,8 +474,21 @@ def version() -> None:
     out.print(__version__)
 
 
+def _quiet_unwinding() -> None:
+    """Silence the libraries' reports of the kernel we are stopping ourselves.
+
+    When a run is stopped while a cell executes, the kernel is shut down under nbclient's
+    feet: its pending asyncio task ends in ``DeadKernelError``, which asyncio prints as
+    "Task exception was never retrieved" with a traceback when the task is collected (at
+    exit), and nbclient logs "Kernel died". Neither is news to a user who asked to stop.
+    """
+    for name in ("asyncio", "nbclient", "papermill", "traitlets"):
+        logging.getLogger(name).setLevel(logging.CRITICAL + 1)
+
+
 def _terminate(_signum: int, _frame: object) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second one must not cut the clean-up
+    _quiet_unwinding()
     raise Terminated
 
 
@@ -484,9 +498,11 @@ def main() -> None:
     try:
         app()
     except Terminated:
+        _quiet_unwinding()
         console.print("terminated: finished reports are kept, nothing half-written is left")
         sys.exit(143)
     except KeyboardInterrupt:
+        _quiet_unwinding()
         console.print("interrupted")
         sys.exit(130)
 

@@ -70,3 +70,42 @@ def test_sigterm_leaves_no_working_folder(tmp_path: Path, command: str) -> None:
     assert "terminated" in stderr and "Traceback" not in stderr
     assert [p.name for p in out.iterdir() if p.name != ".evaltools-batch.log"] == []
     assert not _processes_in(out)
+
+
+_UNRETRIEVED = """
+import asyncio, gc, sys
+from evaltools import cli
+if sys.argv[1] == "quiet":
+    cli._quiet_unwinding()
+
+async def dead():
+    raise RuntimeError("Kernel died")
+
+loop = asyncio.new_event_loop()
+task = loop.create_task(dead())
+loop.run_until_complete(asyncio.sleep(0.01))
+del task
+gc.collect()
+loop.close()
+"""
+
+
+@pytest.mark.parametrize("quiet", [False, True])
+def test_stopping_hides_the_dead_kernels_task_traceback(quiet: bool) -> None:
+    """The CI failure of 2026-12-06: a SIGTERM that lands while a cell runs leaves nbclient's
+    task with an unretrieved DeadKernelError, which asyncio printed with a traceback after
+    "terminated". Once stopping has begun (``_quiet_unwinding``) nothing is printed; the
+    control run shows the message the race produced."""
+    done = subprocess.run(
+        [sys.executable, "-c", _UNRETRIEVED, "quiet" if quiet else "loud"],
+        capture_output=True,
+        text=True,
+        env=cli_env(),
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    if quiet:
+        assert done.stderr == ""
+    else:
+        assert "Task exception was never retrieved" in done.stderr
+        assert "Traceback" in done.stderr
