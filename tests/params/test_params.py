@@ -86,6 +86,10 @@ def _params(tmp_path: Path, replace: tuple[str, str]) -> Path:
         (('grantee: "Testhuset"', 'grantee: ""'), r"'grantee' \(got ''\)"),
         (("language: da", "language: da\nslug: ../../x"), r"'slug' \(got '\.\./\.\./x'\)"),
         (("compare", "compare: [first, middle]\n  xcompare"), r"'prepost\.compare"),
+        (  # a check of the whole section: the message, not the section's contents
+            ("  groups:", "  group_labels:\n    phase: {da: Fase, en: Phase}\n  groups:"),
+            r"line 7: 'prepost': labels are given for 'phase', which is not in `groups`",
+        ),
     ],
 )
 def test_bad_values(tmp_path: Path, replace: tuple[str, str], expected: str) -> None:

@@ -174,7 +174,10 @@ def _describe(error: dict[str, Any], tree: Any, path: Path) -> str:
     value = _value_at(tree, loc)
     if kind == "missing":
         return f"{where}: required key '{key}' is missing."
-    shown = "" if value is None and kind.startswith("value_error") else f" (got {value!r})"
+    # A check of a whole section (a mapping) names what is wrong itself; quoting the section
+    # would bury the message under its contents.
+    quiet = value is None or isinstance(value, dict)
+    shown = "" if quiet and kind.startswith("value_error") else f" (got {value!r})"
     msg = error["msg"].removeprefix("Value error, ")
     return f"{where}: '{key}'{shown}: {msg}."
 
