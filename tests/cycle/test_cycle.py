@@ -358,8 +358,18 @@ def test_previous_round_numbers_equal_its_results(tmp_path):
 def test_schema_version_is_checked(tmp_path):
     path = tmp_path / "results.json"
     path.write_text(json.dumps({"schema_version": 99}), "utf-8")
-    with pytest.raises(DataError, match="schema_version 99"):
+    with pytest.raises(DataError, match="schema version 99 is not one this evaltools reads"):
         load_previous_round([path], "g")
+
+
+def test_previous_round_and_portfolio_read_the_same_schema_versions(tmp_path):
+    """One rule (results.schema.version_problem) for every reader: `true` is not version 1."""
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps({"schema_version": True}), "utf-8")
+    with pytest.raises(DataError, match="schema version True is not one"):
+        load_previous_round([path], "g")
+    path.write_text(json.dumps({"schema_version": 1}), "utf-8")
+    assert load_previous_round([path], "g") == {"schema_version": 1}
 
 
 def test_comments_are_escaped_and_sectioned(tmp_path):

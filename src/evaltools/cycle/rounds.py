@@ -14,7 +14,7 @@ from typing import Any
 from evaltools.errors import DataError
 from evaltools.params.models import Scale
 from evaltools.report.i18n import MISSING, fmt_int, fmt_number, fmt_percent, text
-from evaltools.results.io import SCHEMA_VERSION
+from evaltools.results.schema import version_problem
 
 __all__ = ["headline_rows", "headline_values", "load_previous_round", "previous_round_file"]
 
@@ -64,12 +64,9 @@ def _read(path: Path) -> dict[str, Any]:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise DataError(f"{path}: not a readable results.json ({exc}).") from exc
     version = document.get("schema_version") if isinstance(document, dict) else None
-    if version != SCHEMA_VERSION:
-        raise DataError(
-            f"{path}: results.json schema_version {version!r} can't be compared with this "
-            f"round; evaltools reads schema_version {SCHEMA_VERSION}. Re-run the previous "
-            "round with this version of evaltools."
-        )
+    problem = version_problem(version)
+    if problem is not None:
+        raise DataError(f"{path}: {problem} It can't be compared with this round.")
     return document
 
 

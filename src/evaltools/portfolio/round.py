@@ -38,7 +38,6 @@ from evaltools.portfolio import frames
 from evaltools.portfolio.frames import POOL_MIN_GRANTEES
 from evaltools.portfolio.grantees import (
     RESULTS_FILE,
-    SUPPORTED_SCHEMA_VERSIONS,
     GranteeResults,
     ScaleInfo,
     find_results,
@@ -48,6 +47,7 @@ from evaltools.privacy.suppression import check_min_cell_size
 from evaltools.report.display import TableView
 from evaltools.report.i18n import text
 from evaltools.results.io import dumps, json_safe
+from evaltools.results.schema import version_problem
 from evaltools.results.tidy import TidyResult
 
 __all__ = [
@@ -111,11 +111,9 @@ def load_round(
             f"{round_dir}: the results.json files have different schema versions ({detail}); "
             f"rerun the older reports with this evaltools so that all have the same version."
         )
-    if versions[0] not in SUPPORTED_SCHEMA_VERSIONS:
-        raise DataError(
-            f"{round_dir}: results.json schema version {versions[0]} is not one this evaltools "
-            f"reads ({', '.join(map(str, SUPPORTED_SCHEMA_VERSIONS))}); update evaltools."
-        )
+    problem = version_problem(versions[0])
+    if problem is not None:
+        raise DataError(f"{round_dir}: {problem}")
     k = max(g.min_cell_size for g in grantees) if min_cell_size is None else min_cell_size
     try:
         check_min_cell_size(k)

@@ -431,8 +431,9 @@ class ResultsDocument(_Entry):
 
     @model_validator(mode="after")
     def _records_of_each_analysis(self) -> ResultsDocument:
-        if self.schema_version not in SUPPORTED_SCHEMA_VERSIONS:
-            raise ValueError(_version_message(self.schema_version))
+        problem = version_problem(self.schema_version)
+        if problem is not None:
+            raise ValueError(problem)
         missing = [a for a in self.analyses if getattr(self, a) is None]
         if missing:
             raise ValueError(f"`analyses` lists {missing} but the file has no records for it")
@@ -477,15 +478,20 @@ def parse_document(data: Any, *, source: str) -> ResultsDocument:
     version = data.get("schema_version")
     if "schema_version" not in data:
         raise DataError(f"{source}: the key 'schema_version' is missing.")
-    if version not in SUPPORTED_SCHEMA_VERSIONS or isinstance(version, bool):
-        raise DataError(f"{source}: {_version_message(version)}")
+    problem = version_problem(version)
+    if problem is not None:
+        raise DataError(f"{source}: {problem}")
     try:
         return ResultsDocument.model_validate(data)
     except ValidationError as exc:
         raise DataError(f"{source}: {_problems(exc)}") from None
 
 
-def _version_message(version: Any) -> str:
+def version_problem(version: Any) -> str | None:
+    """What is wrong with a results.json's ``schema_version`` (None: this evaltools reads
+    it). The one rule for every reader: reports, previous rounds and the portfolio."""
+    if version in SUPPORTED_SCHEMA_VERSIONS and not isinstance(version, bool):
+        return None
     supported = ", ".join(map(str, SUPPORTED_SCHEMA_VERSIONS))
     return (
         f"results.json schema version {version!r} is not one this evaltools reads "
