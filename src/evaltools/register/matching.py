@@ -195,9 +195,14 @@ def match_comparisons(
     dropped_t = set(candidates.loc[treated_all & ~complete, "person"])
     # pool persons without one complete row (kept persons are a subset of all)
     pool_all = candidates.loc[~treated_all, "person"].nunique(dropna=False)
-    pool_kept = candidates.loc[~treated_all & complete, "person"].nunique(dropna=False)
-    rows = candidates.loc[complete].reset_index(drop=True)
-    design = design.loc[complete].reset_index(drop=True)
+    if complete.all():  # copies without a row selection
+        pool_kept = pool_all
+        rows = candidates.reset_index(drop=True)
+        design = design.reset_index(drop=True)
+    else:
+        pool_kept = candidates.loc[~treated_all & complete, "person"].nunique(dropna=False)
+        rows = candidates.loc[complete].reset_index(drop=True)
+        design = design.loc[complete].reset_index(drop=True)
     treated = rows["treated"].to_numpy(dtype=bool)
     if treated.sum() == 0:
         raise DataError("no participant (person with a start year) has complete covariates")
@@ -366,7 +371,10 @@ def _nearest_pairs(
     person = rows["person"].to_numpy()
     pool_rows = np.flatnonzero(~treated)
     pools: dict[int, _Pool] = {}
-    by_stratum = pool_rows[np.argsort(strata[pool_rows], kind="stable")]  # rows in order
+    codes = strata[pool_rows]
+    if len(codes) and codes.max() < 2**15:  # numpy's stable sort of int16 is a radix sort
+        codes = codes.astype(np.int16)
+    by_stratum = pool_rows[np.argsort(codes, kind="stable")]  # rows in order within strata
     wanted, sorted_strata = np.unique(strata[treated]), strata[by_stratum]
     starts = np.searchsorted(sorted_strata, wanted, side="left")
     ends = np.searchsorted(sorted_strata, wanted, side="right")

@@ -72,10 +72,12 @@ def propensity_scores(design: pd.DataFrame, treated: np.ndarray) -> np.ndarray:
     beta[0] = special.logit(np.clip(y.mean(), 1e-6, 1 - 1e-6))
     ridge = np.r_[0.0, np.full(x.shape[1] - 1, 1e-6)] * len(y)
 
+    ones = np.flatnonzero(y)  # y is 0/1: sum(y * eta) is the sum over these rows
+
     def objective(b: np.ndarray) -> tuple[float, np.ndarray]:
         eta = x @ b
-        value = float(np.sum(y * eta - np.logaddexp(0.0, eta)) - 0.5 * np.sum(ridge * b**2))
-        return value, eta
+        loglik = eta[ones].sum() - np.logaddexp(0.0, eta).sum()
+        return float(loglik - 0.5 * np.sum(ridge * b**2)), eta
 
     current, eta = objective(beta)
     converged = False
@@ -102,7 +104,7 @@ def propensity_scores(design: pd.DataFrame, treated: np.ndarray) -> np.ndarray:
             break
     if not converged or not np.isfinite(beta).all():
         raise DataError(_failure_message(names, beta[1:]))
-    return special.expit(x @ beta)
+    return special.expit(eta)  # eta is x @ beta (of the accepted step)
 
 
 def _weighted_gram(x: np.ndarray, v: np.ndarray, block: int = 65_536) -> np.ndarray:
