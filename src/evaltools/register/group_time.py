@@ -95,7 +95,8 @@ def cohort_moments(
     """The ATT(g, t) of every cohort in `bases` (cohort, base period index of each period
     after the first) against the never treated (``g_unit == 0``), and their moments.
 
-    `y` (units x periods) must have no missing value.
+    `y` (units x periods) must have no missing value. The cohorts of the weight influence
+    (``wif`` of :meth:`CohortMoments.covariance`) are those of `bases`, in order.
     """
     n, n_t = y.shape
     ti, t_vals = np.arange(1, n_t), periods[1:]

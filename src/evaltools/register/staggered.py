@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -307,8 +307,9 @@ def staggered_att(
             )
         cohorts_before = np.unique(g_unit[g_unit > 0])
         moments = None
-        if _by_moments(control_group, se_method, c_k, y_k):
-            moments = cohort_moments(y_k, g_k, w_k, list(cohort_bases(glist, periods)), periods)
+        bases = list(cohort_bases(glist, periods))  # every cohort left has a period before
+        if len(bases) == len(glist) and _by_moments(control_group, se_method, c_k, y_k):
+            moments = cohort_moments(y_k, g_k, w_k, bases, periods)
             cells, inf = moments.cells, None
         else:
             cells, inf = group_time_influence(y_k, g_k, w_k, glist, periods, control_group)
@@ -408,7 +409,9 @@ def staggered_att(
     )
 
 
-def _by_moments(control_group: str, se_method: str, clusters: Any, y: np.ndarray) -> bool:
+def _by_moments(
+    control_group: str, se_method: str, clusters: np.ndarray | None, y: np.ndarray
+) -> bool:
     """Whether the covariances can come from per-cohort moments (no n x cells influence
     matrix, see :mod:`evaltools.register.group_time`): never-treated comparisons, analytic
     standard errors, each unit its own cluster, no missing outcome."""
