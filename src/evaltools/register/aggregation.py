@@ -133,7 +133,7 @@ def aggregate(
             "group": int(g),
             "event_time": None,
             "att": att_g[-1],
-            "weights": spread(keep_g, np.full(len(keep_g), 1.0 / len(keep_g))),
+            "weights": spread(keep_g, np.full(len(keep_g), 1.0 / max(len(keep_g), 1))),
             "wif": np.zeros(len(glist)),
             "groups": [g],
         }
