@@ -65,3 +65,35 @@ def test_missing_column_and_text_columns(tmp_path):
     frame.astype({"age": str}).to_parquet(path, index=False)
     assert check_register_parquet(_spec(path)) is None  # text: pandas decides what is a number
     assert check_register_parquet(_spec(tmp_path / "panel.csv")) is None
+
+
+@pytest.mark.parametrize(
+    ("years", "dupe"),
+    [
+        ([1950, 2014, 2015], False),  # 1950 and 2014 are 64 apart: one bit of year mod 64
+        ([-5, 59, 2015], False),  # below zero
+        ([2014, 2015, 2015], True),
+        ([1950, 2014, 2014], True),  # a wide span falls back to grouping on person and year
+        ([2014, None, None], True),  # two rows without a year
+        ([2014, 2015, None], False),
+    ],
+)
+def test_one_row_per_person_and_year_as_pandas_checks_it(tmp_path, years, dupe):
+    # the duplicate check counts a person's years as bits of year mod 64 (integer years)
+    frame = _panel(n=8)
+    frame = frame[frame["year"] < 2013].reset_index(drop=True)
+    frame["year"] = frame["year"].astype("Int64")
+    frame.loc[frame["person_id"] == 1, "year"] = pd.array(years, dtype="Int64")
+    path = tmp_path / "panel.parquet"
+    frame.to_parquet(path, index=False)
+    if not dupe:
+        assert check_register_parquet(_spec(path)) == check_register_panel(
+            _spec(path), pd.read_parquet(path)
+        )
+        return
+    with pytest.raises(DataError) as want:
+        check_register_panel(_spec(path), pd.read_parquet(path))
+    with pytest.raises(DataError) as got:
+        check_register_parquet(_spec(path))
+    # the same line; a missing year is shown as DuckDB and pandas show it
+    assert str(got.value).split(" ('year'")[0] == str(want.value).split(" ('year'")[0]

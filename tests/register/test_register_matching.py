@@ -207,3 +207,52 @@ def test_bad_options_are_named():
         match_comparisons(cands, covariates=["age"])
     with pytest.raises(DataError, match="no participant found a comparison"):
         match_comparisons(cands, covariates=["x"], score="score", by_cohort=False, caliper=0.001)
+
+
+def _candidates_by_merges(persons, rows, covariates, time="year"):
+    """build_candidates(by_cohort=True) as it was written with merges (the reference)."""
+    start = persons["start"]
+    is_part = start.notna()
+    usable = is_part & (start > persons["first_year"]) & (start <= persons["last_year"])
+    part, pool = persons.index[usable], persons.index[~is_part]
+    n_excluded = int(is_part.sum() - usable.sum())
+    rows = rows[["person", time, *covariates]]
+    keys = pd.DataFrame({"person": part, time: (start[usable] - 1).astype(int).to_numpy()})
+    treated = keys.merge(rows, on=["person", time], how="inner")
+    n_excluded += len(part) - len(treated)
+    treated["cohort"] = (treated[time] + 1).astype(float)
+    cohorts = sorted(treated["cohort"].unique())
+    in_pool = rows[rows["person"].isin(pool)]
+    pool_rows = in_pool[in_pool[time].isin([int(c) - 1 for c in cohorts])].copy()
+    pool_rows["cohort"] = (pool_rows[time] + 1).astype(float)
+    treated["treated"], pool_rows["treated"] = True, False
+    cols = ["person", "treated", "cohort", *covariates]
+    return pd.concat([treated[cols], pool_rows[cols]], ignore_index=True), n_excluded
+
+
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_build_candidates_by_position_equals_the_merges(shuffle):
+    rng = np.random.default_rng(11)
+    ids = np.array([f"p{i:03d}" for i in range(120)])
+    first = rng.integers(2010, 2013, len(ids))
+    last = rng.integers(2016, 2019, len(ids))
+    start = np.where(rng.random(len(ids)) < 0.3, rng.integers(2010, 2020, len(ids)), np.nan)
+    persons = pd.DataFrame(
+        {"start": start, "first_year": first, "last_year": last}, index=pd.Index(ids)
+    )
+    rows = pd.DataFrame(
+        [
+            {"person": p, "year": y, "age": int(rng.integers(18, 40)), "x": rng.normal()}
+            for p, f, la in zip(ids, first, last, strict=True)
+            for y in range(f, la + 1)
+            if rng.random() < 0.9  # gaps: some participants lack the year before start
+        ]
+    ).astype({"year": "int16"})
+    rows = rows[rows["person"] != "p007"]  # a person without any row
+    if shuffle:
+        rows = rows.sample(frac=1.0, random_state=3)
+    rows = rows.reset_index(drop=True)
+    got, got_n = build_candidates(persons, rows, covariates=["age", "x"], by_cohort=True)
+    want, want_n = _candidates_by_merges(persons, rows, ["age", "x"])
+    assert got_n == want_n and got_n > 0
+    pd.testing.assert_frame_equal(got, want)

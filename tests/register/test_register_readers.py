@@ -116,6 +116,27 @@ def test_two_rows_for_a_year_is_an_error(tmp_path):
         readers.read_persons(path, id="id", time="year", start="start")
 
 
+@pytest.mark.parametrize("kind", ["int16", "int64", "float64"])
+def test_years_are_counted_exactly_far_apart_and_below_zero(tmp_path, kind):
+    # distinct years are counted from bits of year mod 64 for integer years: 1950 and 2014
+    # share a bit (64 apart) and so do -5 and 59, yet they are distinct years; the
+    # duplicated 2015 of person 3 must still be found
+    path = tmp_path / f"years_{kind}.parquet"
+    frame = pd.DataFrame(
+        {
+            "id": [1, 1, 1, 2, 2, 3, 3, 3],
+            "year": [1950, 2014, 2015, -5, 59, 2014, 2015, 2015],
+            "start": [None] * 8,
+        }
+    )
+    frame.astype({"start": "Int64", "year": kind}).to_parquet(path)
+    with pytest.raises(DataError, match="1 person"):
+        readers.read_persons(path, id="id", time="year", start="start")
+    frame[frame["id"] < 3].astype({"start": "Int64", "year": kind}).to_parquet(path)
+    persons = readers.read_persons(path, id="id", time="year", start="start")
+    assert persons["n_years"].tolist() == [3, 2]
+
+
 def test_start_year_must_be_constant_within_person(tmp_path):
     path = tmp_path / "start.parquet"
     pd.DataFrame({"id": [1, 1], "year": [2015, 2016], "start": [2016, 2017]}).to_parquet(path)

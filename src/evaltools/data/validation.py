@@ -160,6 +160,37 @@ def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def _duplicate_person_years(
+    con: duckdb.DuckDBPyConnection, source: str, i: str, t: str, kind: str
+) -> int:
+    """Nonzero if a person has two rows for one year (two with no year count too).
+
+    For integer years a person's distinct years are counted as the bits ``year mod 64``
+    (one group per person instead of one per person and year: about 4x less work at 8M
+    rows), exact when the person's years span fewer than 64; otherwise, and for other
+    types, by grouping on person and year.
+    """
+    if kind.upper() in _INTEGER_TYPES:
+        bits = f"bit_count(bit_or(1::UBIGINT << CAST((({t} % 64) + 64) % 64 AS INTEGER)))"
+        distinct = f"{bits} + CAST(count(*) > count({t}) AS INTEGER)"
+        over, wide = con.execute(
+            f"SELECT count(*) FILTER (n > k), count(*) FILTER (span >= 64) FROM (SELECT "
+            f"count(*) AS n, {distinct} AS k, max({t}) - min({t}) AS span FROM {source} "
+            f"GROUP BY {i})"
+        ).fetchone()
+        if not wide:
+            return int(over)
+    return int(
+        con.execute(
+            f"SELECT count(*) FROM (SELECT 1 FROM {source} GROUP BY {i}, {t} HAVING count(*) > 1)"
+        ).fetchone()[0]
+    )
+
+
+_INTEGER_TYPES = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT",
+                  "USMALLINT", "UINTEGER", "UBIGINT"}  # fmt: skip
+
+
 def check_register_parquet(spec: RegisterPanel) -> DataQuality | None:
     """:func:`check_register_panel` computed by DuckDB on a Parquet file, or None if it can't.
 
@@ -193,9 +224,7 @@ def check_register_parquet(spec: RegisterPanel) -> DataQuality | None:
         if any(not types[c].upper().startswith(_NUMERIC_TYPES) for c in numeric):
             return None  # text columns: pandas' to_numeric decides, as for other formats
         i, t = _q(spec.id), _q(spec.time)
-        dupes = con.execute(
-            f"SELECT count(*) FROM (SELECT 1 FROM {source} GROUP BY {i}, {t} HAVING count(*) > 1)"
-        ).fetchone()[0]
+        dupes = _duplicate_person_years(con, source, i, t, types[spec.time])
         if dupes:
             row, year = con.execute(
                 f"SELECT file_row_number, {t} FROM (SELECT file_row_number, {t}, row_number() "

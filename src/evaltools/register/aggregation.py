@@ -42,9 +42,22 @@ def weights_influence_dot(
     return ind_dot_v / total - ind_sum * (pk @ values) / total**2
 
 
+def weights_influence_coef(
+    keepers: np.ndarray, pg: np.ndarray, g_of: np.ndarray, glist: np.ndarray, values: np.ndarray
+) -> np.ndarray:
+    """:func:`weights_influence_dot` as ``w_i a[cohort of i]``: the coefficient `a` per
+    cohort of `glist` (0 for cohorts not among the keepers'; the constant terms cancel)."""
+    pk = pg[keepers]
+    total = pk.sum()
+    idx = np.searchsorted(glist, g_of[keepers])
+    sum_v = np.bincount(idx, weights=values, minlength=len(glist))
+    n_k = np.bincount(idx, minlength=len(glist)).astype(float)
+    return sum_v / total - n_k * (pk @ values) / total**2
+
+
 def aggregate(
     att: np.ndarray,
-    inf: np.ndarray,
+    inf: np.ndarray | None,
     groups: np.ndarray,
     times: np.ndarray,
     pgg: np.ndarray,
@@ -58,7 +71,7 @@ def aggregate(
     Parameters
     ----------
     att, inf
-        The ATT(g, t) and their influence functions (n units x cells).
+        The ATT(g, t) and their influence functions (n units x cells; None: not formed).
     groups, times
         Cohort and period of each cell.
     pgg, pg_group
@@ -69,57 +82,85 @@ def aggregate(
     Returns
     -------
     list of dict
-        ``type``, ``group``, ``event_time``, ``att``, ``inf`` (influence function) and
-        ``groups`` (cohorts used): the simple effect, the group effect and per cohort, the
-        dynamic overall effect (mean over e >= 0) and per event time.
+        ``type``, ``group``, ``event_time``, ``att``, ``inf`` (influence function; only
+        with `inf`), ``weights`` (of the cells) and ``wif`` (the influence of the
+        estimated cohort weights, ``w_i wif[cohort of i]``, per cohort of `glist`) and
+        ``groups`` (cohorts used): the simple effect, the group effect and per cohort,
+        the dynamic overall effect (mean over e >= 0) and per event time.
     """
     out = []
+    n_cells = len(att)
+
+    def spread(keep: np.ndarray, wts: np.ndarray) -> np.ndarray:
+        full = np.zeros(n_cells)
+        full[keep] = wts
+        return full
+
+    def with_inf(item: dict, psi: object) -> dict:
+        if inf is not None:
+            item["inf"] = psi() if callable(psi) else psi
+        return item
+
     # simple: post-treatment cells weighted by cohort size
     keep = np.flatnonzero(groups <= times)
     wts = pgg[keep] / pgg[keep].sum()
-    value = float(att[keep] @ wts)
-    psi = inf[:, keep] @ wts + weights_influence_dot(keep, pgg, groups, g_unit, w, att[keep])
+    item = {
+        "type": "simple",
+        "group": None,
+        "event_time": None,
+        "att": float(att[keep] @ wts),
+        "weights": spread(keep, wts),
+        "wif": weights_influence_coef(keep, pgg, groups, glist, att[keep]),
+        "groups": sorted(set(groups[keep])),
+    }
     out.append(
-        {
-            "type": "simple",
-            "group": None,
-            "event_time": None,
-            "att": value,
-            "inf": psi,
-            "groups": sorted(set(groups[keep])),
-        }
+        with_inf(
+            item,
+            lambda: (
+                inf[:, keep] @ wts + weights_influence_dot(keep, pgg, groups, g_unit, w, att[keep])
+            ),
+        )
     )
     # group: mean over post years per cohort, then cohorts weighted by size
-    att_g, inf_g = [], []
+    att_g, inf_g, by_group = [], [], []
     for g in glist:
         keep_g = np.flatnonzero((groups == g) & (groups <= times))
         att_g.append(float(att[keep_g].mean()))
-        inf_g.append(inf[:, keep_g].mean(axis=1))
-        out.append(
-            {
-                "type": "group",
-                "group": int(g),
-                "event_time": None,
-                "att": att_g[-1],
-                "inf": inf_g[-1],
-                "groups": [g],
-            }
-        )
-    att_g_arr, inf_g_arr = np.array(att_g), np.column_stack(inf_g)
+        if inf is not None:
+            inf_g.append(inf[:, keep_g].mean(axis=1))
+        item = {
+            "type": "group",
+            "group": int(g),
+            "event_time": None,
+            "att": att_g[-1],
+            "weights": spread(keep_g, np.full(len(keep_g), 1.0 / max(len(keep_g), 1))),
+            "wif": np.zeros(len(glist)),
+            "groups": [g],
+        }
+        by_group.append(item)
+        out.append(with_inf(item, inf_g[-1] if inf is not None else None))
+    att_g_arr = np.array(att_g)
     wts = pg_group / pg_group.sum()
-    psi = inf_g_arr @ wts + weights_influence_dot(
-        np.arange(len(glist)), pg_group, glist, g_unit, w, att_g_arr
-    )
+    item = {
+        "type": "group",
+        "group": None,
+        "event_time": None,
+        "att": float(att_g_arr @ wts),
+        "weights": np.column_stack([b["weights"] for b in by_group]) @ wts,
+        "wif": weights_influence_coef(np.arange(len(glist)), pg_group, glist, glist, att_g_arr),
+        "groups": list(glist),
+    }
     out.insert(
         1,
-        {
-            "type": "group",
-            "group": None,
-            "event_time": None,
-            "att": float(att_g_arr @ wts),
-            "inf": psi,
-            "groups": list(glist),
-        },
+        with_inf(
+            item,
+            lambda: (
+                np.column_stack(inf_g) @ wts
+                + weights_influence_dot(
+                    np.arange(len(glist)), pg_group, glist, g_unit, w, att_g_arr
+                )
+            ),
+        ),
     )
     # dynamic: by event time, cohorts weighted by size; overall = mean over e >= 0
     events = times - groups
@@ -127,30 +168,35 @@ def aggregate(
     for e in np.unique(events):
         keep_e = np.flatnonzero(events == e)
         wts = pgg[keep_e] / pgg[keep_e].sum()
-        psi = inf[:, keep_e] @ wts + weights_influence_dot(
-            keep_e, pgg, groups, g_unit, w, att[keep_e]
-        )
-        dyn.append(
-            {
-                "type": "dynamic",
-                "group": None,
-                "event_time": int(e),
-                "att": float(att[keep_e] @ wts),
-                "inf": psi,
-                "groups": sorted(set(groups[keep_e])),
-            }
-        )
-    post = [d for d in dyn if d["event_time"] >= 0]
-    out.append(
-        {
+        item = {
             "type": "dynamic",
             "group": None,
-            "event_time": None,
-            "att": float(np.mean([d["att"] for d in post])),
-            "inf": np.mean([d["inf"] for d in post], axis=0),
-            "groups": sorted({g for d in post for g in d["groups"]}),
+            "event_time": int(e),
+            "att": float(att[keep_e] @ wts),
+            "weights": spread(keep_e, wts),
+            "wif": weights_influence_coef(keep_e, pgg, groups, glist, att[keep_e]),
+            "groups": sorted(set(groups[keep_e])),
         }
-    )
+        dyn.append(
+            with_inf(
+                item,
+                lambda keep_e=keep_e, wts=wts: (
+                    inf[:, keep_e] @ wts
+                    + weights_influence_dot(keep_e, pgg, groups, g_unit, w, att[keep_e])
+                ),
+            )
+        )
+    post = [d for d in dyn if d["event_time"] >= 0]
+    item = {
+        "type": "dynamic",
+        "group": None,
+        "event_time": None,
+        "att": float(np.mean([d["att"] for d in post])),
+        "weights": np.mean([d["weights"] for d in post], axis=0),
+        "wif": np.mean([d["wif"] for d in post], axis=0),
+        "groups": sorted({g for d in post for g in d["groups"]}),
+    }
+    out.append(with_inf(item, lambda: np.mean([d["inf"] for d in post], axis=0)))
     return out + dyn
 
 
@@ -212,6 +258,15 @@ def pretest(
     """
     pre = np.flatnonzero(times < groups)
     if pre.size == 0:
+        return pretest_from_covariance(att[pre], np.zeros((0, 0)), 0)
+    n = inf.shape[0]
+    sums = cluster_sums(inf[:, pre], clusters)
+    return pretest_from_covariance(att[pre], sums.T @ sums / n**2, sums.shape[0])
+
+
+def pretest_from_covariance(att_pre: np.ndarray, v: np.ndarray, n_clusters: int) -> dict:
+    """:func:`pretest` from the pre-treatment ATT(g, t) and their covariance `v`."""
+    if len(att_pre) == 0:
         return {
             "pretrend_stat": np.nan,
             "pretrend_df": 0,
@@ -219,15 +274,12 @@ def pretest(
             "pretrend_rank": 0,
             "pretrend_note": "",
         }
-    n = inf.shape[0]
-    sums = cluster_sums(inf[:, pre], clusters)
-    v = sums.T @ sums / n**2
-    stat, rank = wald_quadratic_form(att[pre], v)
-    q = int(pre.size)
+    stat, rank = wald_quadratic_form(att_pre, v)
+    q = len(att_pre)
     return {
         "pretrend_stat": stat,
         "pretrend_df": q,
         "pretrend_p": float(stats.chi2.sf(stat, q)) if np.isfinite(stat) else np.nan,
         "pretrend_rank": rank,
-        "pretrend_note": singular_note(q, rank, sums.shape[0]) if rank < q else "",
+        "pretrend_note": singular_note(q, rank, n_clusters) if rank < q else "",
     }

@@ -314,7 +314,9 @@ def _matched_rows(match: MatchResult) -> tuple[np.ndarray, np.ndarray, np.ndarra
     t_lookup = t_lookup[t_lookup.index.notna()]
     t_lookup = t_lookup[~t_lookup.index.duplicated()]
     rows_t = t_lookup.reindex(t_units["person"]).to_numpy()
-    pool = cand[~cand["treated"]]
+    # pool rows of the matched comparison persons only (not the whole pool's)
+    in_pool = ~cand["treated"].to_numpy(dtype=bool) & cand["person"].isin(c_units["person"])
+    pool = cand.loc[in_pool, ["person", "cohort"]]
     if match.by_cohort:
         key = pd.MultiIndex.from_arrays([pool["person"], pool["cohort"].astype(float)])
         lookup = pd.Series(pool.index.to_numpy(), index=key)

@@ -195,9 +195,14 @@ def match_comparisons(
     dropped_t = set(candidates.loc[treated_all & ~complete, "person"])
     # pool persons without one complete row (kept persons are a subset of all)
     pool_all = candidates.loc[~treated_all, "person"].nunique(dropna=False)
-    pool_kept = candidates.loc[~treated_all & complete, "person"].nunique(dropna=False)
-    rows = candidates.loc[complete].reset_index(drop=True)
-    design = design.loc[complete].reset_index(drop=True)
+    if complete.all():  # copies without a row selection
+        pool_kept = pool_all
+        rows = candidates.reset_index(drop=True)
+        design = design.reset_index(drop=True)
+    else:
+        pool_kept = candidates.loc[~treated_all & complete, "person"].nunique(dropna=False)
+        rows = candidates.loc[complete].reset_index(drop=True)
+        design = design.loc[complete].reset_index(drop=True)
     treated = rows["treated"].to_numpy(dtype=bool)
     if treated.sum() == 0:
         raise DataError("no participant (person with a start year) has complete covariates")
@@ -266,7 +271,7 @@ class _Pool:
     """Pool rows of one stratum sorted by score, with the nearest still-unused neighbours."""
 
     def __init__(self, scores: np.ndarray, keys: np.ndarray, members: np.ndarray) -> None:
-        order = np.lexsort((keys, scores))
+        order = _score_order(scores, keys)
         self.scores = scores[order]
         self.keys = keys[order]
         self.members = members[order]
@@ -335,6 +340,23 @@ class _Pool:
         return self.members[cand[dist <= caliper][:k]]
 
 
+def _score_order(scores: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """``np.lexsort((keys, scores))``: by score, ties by key (then position), faster.
+
+    One quicksort of the scores, then only the runs of equal scores are sorted again.
+    """
+    order = np.argsort(scores)
+    s = scores[order]
+    same = s[1:] == s[:-1]
+    if same.any():
+        tied = np.zeros(len(s), dtype=bool)
+        tied[1:] |= same
+        tied[:-1] |= same
+        idx = order[tied]
+        order[tied] = idx[np.lexsort((idx, keys[idx], scores[idx]))]
+    return order
+
+
 def _nearest_pairs(
     rows: pd.DataFrame,
     strata: np.ndarray,
@@ -349,8 +371,15 @@ def _nearest_pairs(
     person = rows["person"].to_numpy()
     pool_rows = np.flatnonzero(~treated)
     pools: dict[int, _Pool] = {}
-    for s in np.unique(strata[treated]):
-        members = pool_rows[strata[pool_rows] == s]
+    codes = strata[pool_rows]
+    if len(codes) and codes.max() < 2**15:  # numpy's stable sort of int16 is a radix sort
+        codes = codes.astype(np.int16)
+    by_stratum = pool_rows[np.argsort(codes, kind="stable")]  # rows in order within strata
+    wanted, sorted_strata = np.unique(strata[treated]), strata[by_stratum]
+    starts = np.searchsorted(sorted_strata, wanted, side="left")
+    ends = np.searchsorted(sorted_strata, wanted, side="right")
+    for s, lo, hi in zip(wanted, starts, ends, strict=True):
+        members = by_stratum[lo:hi]
         pools[int(s)] = _Pool(ps[members], keys[members], members)
     order = np.flatnonzero(treated)
     order = order[np.lexsort((keys[order], -ps[order]))]  # descending score, random ties
@@ -475,20 +504,25 @@ def build_candidates(
     pool = persons.index[~is_part]
     n_excluded = int(is_part.sum() - usable.sum())
     rows = covariate_rows[["person", time, *covariates]]
-    if by_cohort:
-        t_keys = pd.DataFrame({"person": part, time: (start[usable] - 1).astype(int).to_numpy()})
-        treated = t_keys.merge(rows, on=["person", time], how="inner")
-        n_excluded += len(part) - len(treated)
-        treated["cohort"] = (treated[time] + 1).astype(float)
-        cohorts = sorted(treated["cohort"].unique())
-        in_pool = rows[rows["person"].isin(pool)]
-        pool_rows = in_pool[in_pool[time].isin([int(c) - 1 for c in cohorts])].copy()
-        pool_rows["cohort"] = (pool_rows[time] + 1).astype(float)
-    else:
-        treated = rows[rows["person"].isin(part)].drop_duplicates("person").copy()
-        treated["cohort"] = start.reindex(treated["person"]).to_numpy()
-        pool_rows = rows[rows["person"].isin(pool)].drop_duplicates("person").copy()
-        pool_rows["cohort"] = np.nan
+    if by_cohort:  # positions, not merges: the rows are sorted by person and year
+        pos = persons.index.get_indexer(rows["person"])
+        known = pos >= 0
+        pos = np.where(known, pos, 0)
+        years = rows[time].to_numpy()
+        base = np.trunc(start.to_numpy(dtype=float) - 1)[pos]  # year before start
+        t_take = np.flatnonzero(known & usable.to_numpy()[pos] & (years == base))
+        t_take = t_take[np.argsort(pos[t_take], kind="stable")]  # in the persons' order
+        n_excluded += len(part) - len(t_take)
+        cohorts = np.unique(years[t_take])  # years before the cohorts' starts
+        pool_row = known & ~is_part.to_numpy()[pos] & np.isin(years, cohorts)
+        out = rows.take(np.r_[t_take, np.flatnonzero(pool_row)]).reset_index(drop=True)
+        out.insert(1, "treated", np.arange(len(out)) < len(t_take))
+        out.insert(2, "cohort", (out[time] + 1).astype(float))
+        return out[["person", "treated", "cohort", *covariates]], n_excluded
+    treated = rows[rows["person"].isin(part)].drop_duplicates("person").copy()
+    treated["cohort"] = start.reindex(treated["person"]).to_numpy()
+    pool_rows = rows[rows["person"].isin(pool)].drop_duplicates("person").copy()
+    pool_rows["cohort"] = np.nan
     treated["treated"] = True
     pool_rows["treated"] = False
     cols = ["person", "treated", "cohort", *covariates]

@@ -61,25 +61,33 @@ def propensity_scores(design: pd.DataFrame, treated: np.ndarray) -> np.ndarray:
     """
     keep = _logit_columns(design)
     names = [str(c) for c, k in zip(design.columns, keep, strict=True) if k]
-    x = design.to_numpy(dtype=float)[:, keep]
-    sd = x.std(axis=0)
-    x = (x - x.mean(axis=0)) / np.where(sd > 0, sd, 1.0)
-    x = np.column_stack([np.ones(len(x)), x])
+    # one array, column-major (contiguous columns: the products below run at twice the
+    # speed of a row-major n x k design), filled column by column
+    x = np.empty((len(design), len(names) + 1), order="F")
+    x[:, 0] = 1.0
+    for j, name in enumerate(c for c, k in zip(design.columns, keep, strict=True) if k):
+        col = design[name].to_numpy(dtype=float)
+        sd = col.std()
+        np.subtract(col, col.mean(), out=x[:, j + 1])
+        x[:, j + 1] /= sd if sd > 0 else 1.0
     y = np.asarray(treated, dtype=float)
     beta = np.zeros(x.shape[1])
     beta[0] = special.logit(np.clip(y.mean(), 1e-6, 1 - 1e-6))
     ridge = np.r_[0.0, np.full(x.shape[1] - 1, 1e-6)] * len(y)
 
-    def objective(b: np.ndarray) -> float:
-        eta = x @ b
-        return float(np.sum(y * eta - np.logaddexp(0.0, eta)) - 0.5 * np.sum(ridge * b**2))
+    ones = np.flatnonzero(y)  # y is 0/1: sum(y * eta) is the sum over these rows
 
-    current = objective(beta)
+    def objective(b: np.ndarray) -> tuple[float, np.ndarray]:
+        eta = x @ b
+        loglik = eta[ones].sum() - np.logaddexp(0.0, eta).sum()
+        return float(loglik - 0.5 * np.sum(ridge * b**2)), eta
+
+    current, eta = objective(beta)
     converged = False
     for _ in range(_MAX_ITER):
-        p = special.expit(x @ beta)
+        p = special.expit(eta)
         grad = x.T @ (y - p) - ridge * beta
-        hess = (x * (p * (1 - p))[:, None]).T @ x + np.diag(ridge)
+        hess = _weighted_gram(x, p * (1 - p)) + np.diag(ridge)
         try:
             step = np.linalg.solve(hess, grad)
         except np.linalg.LinAlgError:
@@ -87,19 +95,28 @@ def propensity_scores(design: pd.DataFrame, treated: np.ndarray) -> np.ndarray:
         if not np.isfinite(step).all():
             break
         for _halving in range(_MAX_HALVINGS):
-            trial = objective(beta + step)
+            trial, trial_eta = objective(beta + step)
             if trial >= current - 1e-12 * abs(current):
                 break
             step = step / 2
         else:
             break  # no step along the Newton direction improves the fit
-        beta, current = beta + step, trial
+        beta, current, eta = beta + step, trial, trial_eta
         if np.max(np.abs(step)) < 1e-10:
             converged = True
             break
     if not converged or not np.isfinite(beta).all():
         raise DataError(_failure_message(names, beta[1:]))
-    return special.expit(x @ beta)
+    return special.expit(eta)  # eta is x @ beta (of the accepted step)
+
+
+def _weighted_gram(x: np.ndarray, v: np.ndarray, block: int = 65_536) -> np.ndarray:
+    """``x.T @ (x * v[:, None])`` in blocks of rows (no n x k temporary; cache-sized)."""
+    out = np.zeros((x.shape[1], x.shape[1]))
+    for lo in range(0, len(x), block):
+        xb = x[lo : lo + block]
+        out += xb.T @ (xb * v[lo : lo + block, None])
+    return out
 
 
 _MAX_ITER = 100

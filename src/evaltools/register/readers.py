@@ -160,13 +160,25 @@ def read_persons(
     q_id, q_t, q_s = _quote(id), _quote(time), _quote(start)
     start_value = never_started_sql(start, never_started)
     cov_sql = "".join(f", arg_min({_quote(c)}, {q_t}) AS {_quote(c)}" for c in covariates)
-    sql = (
-        f"SELECT {q_id} AS {q_id}, min({start_value}) AS start, max({start_value}) AS start_max, "
-        f"min({q_t}) AS first_year, max({q_t}) AS last_year, count(*) AS n_rows, "
-        f"count(DISTINCT {q_t}) AS n_years, count(*) FILTER ({q_s} = 0) AS n_zero{cov_sql} "
-        f"FROM {source_sql(path, read)} GROUP BY {q_id} ORDER BY {q_id}"
-    )
-    frame = _run(path, sql)  # one scan: the zero check below comes from the same query
+    source = source_sql(path, read)
+
+    def persons_sql(n_years: str) -> str:
+        return (
+            f"SELECT {q_id} AS {q_id}, min({start_value}) AS start, "
+            f"max({start_value}) AS start_max, min({q_t}) AS first_year, "
+            f"max({q_t}) AS last_year, count(*) AS n_rows, {n_years} AS n_years, "
+            f"count(*) FILTER ({q_s} = 0) AS n_zero{cov_sql} "
+            f"FROM {source} GROUP BY {q_id} ORDER BY {q_id}"
+        )
+
+    # one scan: the zero check below comes from the same query
+    exact = f"count(DISTINCT {q_t})"
+    if _is_integer(path, source, time):  # distinct years as bits of year mod 64
+        frame = _run(path, persons_sql(_YEAR_BITS.format(t=q_t)))
+        if ((frame["last_year"] - frame["first_year"]) >= 64).any():  # not one-to-one
+            frame = _run(path, persons_sql(exact))
+    else:
+        frame = _run(path, persons_sql(exact))
     zeros = int((frame["n_zero"] > 0).sum()) if never_started == "empty" else 0
     if zeros:
         raise DataError(
@@ -253,6 +265,28 @@ def read_years(
 
 
 # --------------------------------------------------------------------------- helpers
+
+#: count(DISTINCT t) of integer years, about 4x faster in DuckDB: the bits ``t mod 64`` set
+#: by a person's years; exact when the person's years span fewer than 64 (checked).
+_YEAR_BITS = (
+    "CAST(bit_count(bit_or(1::UBIGINT << CAST((({t} % 64) + 64) % 64 AS INTEGER))) AS BIGINT)"
+)
+
+
+def _is_integer(path: str | Path, source: str, column: str) -> bool:
+    """Whether DuckDB reads `column` of `source` as an integer type (schema only)."""
+    with duckdb.connect() as con:
+        try:
+            kind = con.sql(f"DESCRIBE SELECT {_quote(column)} FROM {source}").fetchall()[0][1]
+        except duckdb.Error as exc:
+            raise DataError(f"{path}: could not read the file: {exc}") from exc
+    return str(kind).upper() in _INTEGER_TYPES
+
+
+_INTEGER_TYPES = {
+    "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT",
+    "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT",
+}  # fmt: skip
 
 
 def _run(path: str | Path, sql: str, tables: dict[str, pd.DataFrame] | None = None) -> pd.DataFrame:

@@ -20,6 +20,7 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import is_bool_dtype, is_numeric_dtype
 
 from evaltools.choices import check_choice
 from evaltools.errors import DataError
@@ -41,15 +42,19 @@ def start_years(
         If a value is not a number, or is 0 while ``never_started="empty"``.
     """
     check_choice("never_started", never_started, NEVER_STARTED)
-    series = pd.Series(np.asarray(values, dtype=object))
-    numbers = pd.to_numeric(series, errors="coerce")
-    bad = numbers.isna() & series.notna()
-    if bad.any():
-        raise DataError(
-            f"column '{column}' must hold start years (numbers) or be empty; "
-            f"{int(bad.sum())} value(s) are not (e.g. {series[bad].iloc[0]!r})."
-        )
-    out = numbers.to_numpy(dtype=float)
+    dtype = getattr(values, "dtype", None)
+    if dtype is not None and is_numeric_dtype(dtype) and not is_bool_dtype(dtype):
+        out = pd.Series(values).to_numpy(dtype=float, na_value=np.nan, copy=True)
+    else:
+        series = pd.Series(np.asarray(values, dtype=object))
+        numbers = pd.to_numeric(series, errors="coerce")
+        bad = numbers.isna() & series.notna()
+        if bad.any():
+            raise DataError(
+                f"column '{column}' must hold start years (numbers) or be empty; "
+                f"{int(bad.sum())} value(s) are not (e.g. {series[bad].iloc[0]!r})."
+            )
+        out = numbers.to_numpy(dtype=float)
     zero = out == 0
     if zero.any():
         if never_started == "empty":

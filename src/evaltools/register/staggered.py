@@ -26,9 +26,9 @@ pointwise, normal. The pre-test is the Wald test that all pre-treatment ATT(g,t)
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -37,7 +37,13 @@ from scipy import stats
 from evaltools.choices import check_choice
 from evaltools.errors import DataError
 from evaltools.register._display import p_text, shown, year_text
-from evaltools.register.aggregation import aggregate, pretest, standard_errors
+from evaltools.register.aggregation import (
+    aggregate,
+    pretest,
+    pretest_from_covariance,
+    standard_errors,
+)
+from evaltools.register.group_time import cohort_bases, cohort_moments, group_time_influence
 from evaltools.register.sample import MISSING, Missing, NeverStarted, start_years
 from evaltools.report.display import TableView
 from evaltools.report.i18n import fmt_number, text
@@ -252,9 +258,9 @@ def staggered_att(
     first_period = (g_unit > 0) & (g_unit <= periods[0])  # no period before the start
     w_unit = np.ones(n) if weights is None else _unit_constant(frame[weights], u_codes, n, weights)
     clusters = (
-        None if cluster is None else pd.factorize(_unit_constant_obj(frame[cluster], u_codes, n))[0]
+        None if cluster is None else pd.factorize(_unit_values(frame[cluster], u_codes, n))[0]
     )
-    persons = _unit_constant_obj(frame[person], u_codes, n)
+    persons = _unit_values(frame[person], u_codes, n)
     dropped = {
         "n_late_units": int(late.sum()),
         "n_first_period_units": int(first_period.sum()),
@@ -300,14 +306,23 @@ def staggered_att(
                 "no never-treated units to compare with; use control_group='not_yet_treated'"
             )
         cohorts_before = np.unique(g_unit[g_unit > 0])
-        cells, inf = _group_time(y_k, g_k, w_k, glist, periods, control_group)
+        moments = None
+        bases = list(cohort_bases(glist, periods))  # every cohort left has a period before
+        if len(bases) == len(glist) and _by_moments(control_group, se_method, c_k, y_k):
+            moments = cohort_moments(y_k, g_k, w_k, bases, periods)
+            cells, inf = moments.cells, None
+        else:
+            cells, inf = group_time_influence(y_k, g_k, w_k, glist, periods, control_group)
         if not cells:
             raise DataError(f"no group-time effect can be estimated for '{outcome}'")
         n_k = int(keep.sum())
         att = np.array([c["att"] for c in cells])
         groups = np.array([c["g"] for c in cells])
         times = np.array([c["t"] for c in cells])
-        se = standard_errors(inf, c_k, se_method, n_boot, rng)
+        if moments is None:
+            se = standard_errors(inf, c_k, se_method, n_boot, rng)
+        else:
+            se = moments.standard_errors(np.eye(len(cells)))
         p_values = _p_values(att, se)
         for c, s, p in zip(cells, se, p_values, strict=True):
             att_rows.append(
@@ -330,7 +345,12 @@ def staggered_att(
         pgg = pg_group[np.searchsorted(glist, groups)]
         n_by_group = {g: int(pd.unique(p_k[g_k == g]).size) for g in glist}
         aggs = aggregate(att, inf, groups, times, pgg, pg_group, glist, g_k, w_k)
-        if se_method == "analytic":  # one pass; the bootstrap draws per aggregate, in order
+        if moments is not None:
+            agg_se = moments.standard_errors(
+                np.column_stack([a["weights"] for a in aggs]),
+                np.column_stack([a["wif"] for a in aggs]),
+            )
+        elif se_method == "analytic":  # one pass; the bootstrap draws per aggregate, in order
             agg_se = standard_errors(
                 np.column_stack([a["inf"] for a in aggs]), c_k, se_method, 0, rng
             )
@@ -355,7 +375,12 @@ def staggered_att(
                     "n_treated": int(sum(n_by_group[g] for g in used)),
                 }
             )
-        pre_rows.append({"outcome": outcome, **pretest(att, inf, groups, times, c_k)})
+        if moments is None:
+            pre_rows.append({"outcome": outcome, **pretest(att, inf, groups, times, c_k)})
+        else:
+            pre = np.flatnonzero(times < groups)
+            v = moments.covariance(np.eye(len(cells))[:, pre])
+            pre_rows.append({"outcome": outcome, **pretest_from_covariance(att[pre], v, n_k)})
         count_rows.append(
             {
                 "outcome": outcome,
@@ -384,122 +409,19 @@ def staggered_att(
     )
 
 
-# --------------------------------------------------------------------------- estimation
-
-
-def _group_time(
-    y: np.ndarray,
-    g_unit: np.ndarray,
-    w: np.ndarray,
-    glist: np.ndarray,
-    periods: np.ndarray,
-    control_group: str,
-) -> tuple[list[dict], np.ndarray]:
-    """ATT(g, t) for every g and t, and their influence functions (n units x cells).
-
-    For each cohort all periods at once: the outcome changes against each period's base
-    year (the year before for t < g, g - 1 from g on) as an (n, T - 1) matrix.
-    """
-    if control_group == "never_treated":
-        return _group_time_never(y, g_unit, w, glist, periods)
-    n = len(g_unit)
-    cells, blocks = [], []
-    ti, t_vals = np.arange(1, len(periods)), periods[1:]
-    for g, base in _cohort_bases(glist, periods):
-        dy = y[:, ti] - y[:, base]  # (n, T - 1)
-        ok = ~np.isnan(dy)
-        treat = (g_unit == g)[:, None] & ok
-        later = (g_unit[:, None] > t_vals[None, :]) & (g_unit != g)[:, None]
-        ctrl = ((g_unit == 0)[:, None] | later) & ok  # not yet treated (never treated above)
-        n_treat, n_ctrl = treat.sum(axis=0), ctrl.sum(axis=0)
-        cols = np.flatnonzero((n_treat > 0) & (n_ctrl > 0))
-        if cols.size == 0:
-            continue
-        dy0 = np.where(ok, dy, 0.0)[:, cols]
-        wt, wc = w[:, None] * treat[:, cols], w[:, None] * ctrl[:, cols]
-        st, sc = wt.sum(axis=0), wc.sum(axis=0)
-        m_t = (wt * dy0).sum(axis=0) / st
-        m_c = (wc * dy0).sum(axis=0) / sc
-        blocks.append(n * (wt * (dy0 - m_t) / st - wc * (dy0 - m_c) / sc))
-        for j, col in enumerate(cols):
-            cells.append(
-                {
-                    "g": g,
-                    "t": t_vals[col],
-                    "att": float(m_t[j] - m_c[j]),
-                    "n_treated": int(n_treat[col]),
-                    "n_control": int(n_ctrl[col]),
-                }
-            )
-    return cells, (np.hstack(blocks) if blocks else np.empty((n, 0)))
-
-
-def _cohort_bases(glist: np.ndarray, periods: np.ndarray) -> Iterator[tuple[Any, np.ndarray]]:
-    """Each cohort `g` with a period before it, and the base period (index) of every period
-    after the first: the year before for t < g, the last year before g from g on."""
-    ti, t_vals = np.arange(1, len(periods)), periods[1:]
-    for g in glist:
-        pre = np.flatnonzero(periods < g)
-        if pre.size:
-            yield g, np.where(t_vals >= g, pre[-1], ti - 1)
-
-
-def _group_time_never(
-    y: np.ndarray, g_unit: np.ndarray, w: np.ndarray, glist: np.ndarray, periods: np.ndarray
-) -> tuple[list[dict], np.ndarray]:
-    """:func:`_group_time` with the never treated as comparisons, computed per side.
-
-    The comparison side of a cell depends only on the two years compared, which many cells
-    share (every cohort's pre-periods compare t with t - 1): it is computed once per pair
-    of years on the never-treated rows, the treated side on the cohort's rows.
-    """
-    n = len(g_unit)
-    c_rows = np.flatnonzero(g_unit == 0)
-    y_c, w_c = y[c_rows], w[c_rows]
-    control: dict[tuple[int, int], tuple[int, float, np.ndarray]] = {}
-
-    def control_side(t_i: int, b_i: int) -> tuple[int, float, np.ndarray]:
-        if (t_i, b_i) not in control:
-            d = y_c[:, t_i] - y_c[:, b_i]
-            ok = ~np.isnan(d)
-            wc, d0 = w_c * ok, np.where(ok, d, 0.0)
-            sc = wc.sum()
-            m_c = np.sum(wc * d0) / sc if ok.any() else np.nan
-            control[(t_i, b_i)] = (int(ok.sum()), m_c, wc * (d0 - m_c) / sc)
-        return control[(t_i, b_i)]
-
-    cells, blocks = [], []
-    ti, t_vals = np.arange(1, len(periods)), periods[1:]
-    for g, base in _cohort_bases(glist, periods):
-        t_rows = np.flatnonzero(g_unit == g)
-        d_t = y[np.ix_(t_rows, ti)] - y[np.ix_(t_rows, base)]
-        ok_t = ~np.isnan(d_t)
-        n_treat = ok_t.sum(axis=0)
-        block, cols = [], []
-        for j in np.flatnonzero(n_treat > 0):
-            n_ctrl, m_c, inf_c = control_side(int(ti[j]), int(base[j]))
-            if n_ctrl == 0:
-                continue
-            wt, d0 = w[t_rows] * ok_t[:, j], np.where(ok_t[:, j], d_t[:, j], 0.0)
-            st = wt.sum()
-            m_t = np.sum(wt * d0) / st
-            column = np.zeros(n)
-            column[t_rows] = n * wt * (d0 - m_t) / st
-            column[c_rows] = -n * inf_c
-            block.append(column)
-            cols.append(j)
-            cells.append(
-                {
-                    "g": g,
-                    "t": t_vals[j],
-                    "att": float(m_t - m_c),
-                    "n_treated": int(n_treat[j]),
-                    "n_control": n_ctrl,
-                }
-            )
-        if block:
-            blocks.append(np.column_stack(block))
-    return cells, (np.hstack(blocks) if blocks else np.empty((n, 0)))
+def _by_moments(
+    control_group: str, se_method: str, clusters: np.ndarray | None, y: np.ndarray
+) -> bool:
+    """Whether the covariances can come from per-cohort moments (no n x cells influence
+    matrix, see :mod:`evaltools.register.group_time`): never-treated comparisons, analytic
+    standard errors, each unit its own cluster, no missing outcome."""
+    one_unit_clusters = clusters is None or np.array_equal(clusters, np.arange(len(clusters)))
+    return (
+        control_group == "never_treated"
+        and se_method == "analytic"
+        and one_unit_clusters
+        and not np.isnan(y).any()
+    )
 
 
 def _p_values(estimate: np.ndarray, se: np.ndarray) -> np.ndarray:
@@ -521,8 +443,8 @@ def _unit_constant(series: pd.Series, codes: np.ndarray, n: int, name: str) -> n
     return first
 
 
-def _unit_constant_obj(series: pd.Series, codes: np.ndarray, n: int) -> np.ndarray:
+def _unit_values(series: pd.Series, codes: np.ndarray, n: int) -> np.ndarray:
     values = series.to_numpy()
-    out = np.empty(n, dtype=object)
+    out = np.empty(n, dtype=values.dtype)  # every unit has a row: all of `out` is set
     out[codes] = values
     return out
