@@ -10,10 +10,7 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import re
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -174,22 +171,6 @@ def test_warm_kernels_preload_what_the_notebooks_import(tmp_path: Path) -> None:
     broken = tmp_path / "broken.ipynb"
     broken.write_text("not a notebook", encoding="utf-8")
     assert notebook_modules([broken, tmp_path / "missing.ipynb"]) == []
-
-
-def test_kernel_server_preloads_the_kernels_debugger_quietly() -> None:
-    # issue 14: a forked kernel imported ipykernel.debugger (debugpy) itself while starting,
-    # half of its start-up CPU; the server imports it once, without debugpy's warning
-    script = (
-        "import sys; from evaltools.run.kernel_server import preload; preload([]); "
-        "print('ipykernel.debugger' in sys.modules, 'debugpy' in sys.modules)"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
-        env={k: v for k, v in os.environ.items() if k != "PYDEVD_DISABLE_FILE_VALIDATION"},
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["True", "True"]
-    assert "Debugger warning" not in done.stderr
 
 
 def test_batch_result_exit_code_and_summary() -> None:

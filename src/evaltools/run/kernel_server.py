@@ -44,18 +44,10 @@ def _die_with_parent() -> None:
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
-# The kernel, and what it imports while it starts: ipykernel.debugger (debugpy) took half
-# of a forked kernel's start-up CPU when the kernel imported it itself (issue 14).
-KERNEL_MODULES = ("ipykernel.kernelapp", "ipykernel.debugger")
-
-
 def preload(modules: list[str]) -> None:
     """Import `modules` (and the kernel itself) as a kernel would; skip what fails to import."""
     os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
-    # debugpy warns on import about frozen modules (debugging only, which the server never
-    # does); kernels get the environment their manager gives, not this one
-    os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
-    for name in [*KERNEL_MODULES, *modules]:
+    for name in ["ipykernel.kernelapp", *modules]:
         with contextlib.suppress(Exception):
             importlib.import_module(name)
 
