@@ -15,6 +15,7 @@ import pytest
 from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 
+from evaltools.errors import DataError
 from evaltools.params.models import Scale
 from evaltools.prepost.figures import (
     before_after_figure,
@@ -330,3 +331,12 @@ def test_caption_and_bad_options():
         group_figure(
             result_of(table=make_table(), scales=SCALES, language="da"), by="x", palette=PALETTE
         )
+
+
+def test_a_scale_with_two_rows_in_one_group_is_refused():
+    table = pd.concat([make_table(), pd.DataFrame([change("economic_stress")])], ignore_index=True)
+    result = result_of(table=table, scales=SCALES, language="da")
+    with pytest.raises(DataError, match="2 rows for scale 'economic_stress' in one group"):
+        before_after_figure(result, palette=PALETTE)
+    with pytest.raises(DataError, match="2 rows for scale 'economic_stress' in one group"):
+        group_figure(result, by="phase", palette=PALETTE)

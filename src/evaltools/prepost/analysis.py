@@ -389,9 +389,11 @@ def _trajectory_rows(
     scored: pd.DataFrame, scale: Scale, spec: PrePost, occasions: list[int], level: float
 ) -> list[dict[str, Any]]:
     rows = []
+    values_of = {var: _sorted_values(scored[var]) for var in spec.groups}  # all occasions'
     for occasion in occasions:
         at = scored[scored[spec.occasion] == occasion]
-        overall = describe(at[scale.name].to_numpy(float), level)
+        scores = at[scale.name].to_numpy(float)
+        overall = describe(scores, level)
         keys = [(client, occasion) for client in at[spec.id]]
         rows.append(
             {
@@ -405,9 +407,10 @@ def _trajectory_rows(
             }
         )
         for var in spec.groups:
-            for value in _sorted_values(scored[var]):
-                mask = (at[var] == value).to_numpy()
-                values = at.loc[mask, scale.name].to_numpy(float)
+            column = at[var]
+            for value in values_of[var]:
+                mask = (column == value).to_numpy()
+                values = scores[np.asarray(mask, dtype=bool)]
                 rows.append(
                     {
                         "scale": scale.name,

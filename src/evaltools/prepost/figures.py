@@ -168,10 +168,11 @@ def _namer(
 
 
 def _row(rows: pd.DataFrame, scale: str) -> dict[str, Any] | None:
-    found = rows[rows["scale"].astype(str) == scale]
+    # positions, not a filtered copy of the frame (a fifth of the figures' building time)
+    found = [i for i, name in enumerate(rows["scale"].tolist()) if str(name) == scale]
     if len(found) > 1:
         raise DataError(f"{len(found)} rows for scale '{scale}' in one group; expected one")
-    return None if found.empty else found.iloc[0].to_dict()
+    return rows.iloc[found[0]].to_dict() if found else None
 
 
 def _offsets(n: int, spread: float) -> list[float]:

@@ -241,21 +241,24 @@ def _show_published(
     raw = attrition.raw
     assert raw is not None
     frame = attrition.frame
+    table_rows = _rows(table.frame, "scale", "suppressed")
+    trajectory_rows = _rows(trajectories.frame, "scale", "group_var", "occasion")
+    by_occasion = counts.set_index("occasion")
     for i, row in frame.iterrows():
         scale, views = row["scale"], attrition.views[i]
         followup, baseline = raw.at[i, "n_followup"], raw.at[i, "n_baseline"]
         paired = [
             table.views[j][0]
-            for j, other in table.frame.iterrows()
-            if other["scale"] == scale and not bool(other["suppressed"])
+            for j, other_scale, suppressed in table_rows
+            if other_scale == scale and not bool(suppressed)
         ]
-        shown = counts.set_index("occasion")[f"n_{scale}"]
+        shown = by_occasion[f"n_{scale}"]
         occasions = [
             trajectories.views[j][0]
-            for j, other in trajectories.frame.iterrows()
-            if other["scale"] == scale
-            and is_missing(other["group_var"])
-            and not is_missing(shown.get(other["occasion"]))
+            for j, other_scale, group_var, occasion in trajectory_rows
+            if other_scale == scale
+            and is_missing(group_var)
+            and not is_missing(shown.get(occasion))
         ]
         hidden = is_missing(row["n_followup"]) and not is_small(followup, min_cell_size)
         if hidden and views["followup"] in paired:
@@ -273,27 +276,38 @@ def scale_cells(
     cells: list[Cell] = []
     families: dict[tuple, list[tuple]] = {}
     for name, published in (("table", table), ("trajectories", trajectories)):
-        for i, row in published.frame.iterrows():
-            if row["scale"] != scale:
+        occasion_column = ("occasion",) if name == "trajectories" else ()
+        rows = _rows(published.frame, "scale", "group_var", "suppressed", *occasion_column)
+        for i, row_scale, group_var, suppressed, *at in rows:
+            if row_scale != scale:
                 continue
             kind, key = name, (name, i)
-            if not is_missing(row["group_var"]):
+            if not is_missing(group_var):
                 kind = f"{name}_group"
-                occasion = row["occasion"] if name == "trajectories" else None
-                families.setdefault((name, row["group_var"], occasion), []).append(key)
-            hidden = bool(row["suppressed"])
+                occasion = at[0] if at else None  # a trajectory's occasion
+                families.setdefault((name, group_var, occasion), []).append(key)
+            hidden = bool(suppressed)
             cells.append(Cell(key, published.views[i], _PRIORITY[kind], hidden, _COST[kind]))
-    for i, row in attrition.frame.iterrows():
-        if row["scale"] != scale:
+    parts = ("followup", "lost", "baseline")
+    for i, row_scale, *counts in _rows(attrition.frame, "scale", *(f"n_{p}" for p in parts)):
+        if row_scale != scale:
             continue
-        for part in ("followup", "lost", "baseline"):
+        for part, count in zip(parts, counts, strict=True):
             key = ("attrition", i, part)
-            hidden = is_missing(row[f"n_{part}"])
+            hidden = is_missing(count)
             view = (attrition.views[i][part],)
             cells.append(Cell(key, view, _PRIORITY["attrition"], hidden, _COST["attrition"]))
             if part != "baseline":
                 families.setdefault(("attrition", i), []).append(key)
     return cells, list(families.values())
+
+
+def _rows(frame: pd.DataFrame, *columns: str) -> list[tuple]:
+    """Per row of `frame`, its label and its values in `columns`: what ``iterrows`` gives,
+    without building a Series per row (the tables are read once per scale)."""
+    if frame.empty:
+        return []
+    return list(zip(frame.index, *(frame[c].tolist() for c in columns), strict=True))
 
 
 def _hide(

@@ -433,13 +433,14 @@ def _first_difference(
                 frozenset().union(*(cells[i].views[v] for i in visible)) for v in range(width)
             )
             seen.append((union, visible))
-    for big_views, big_from in seen:
-        for small_views, small_from in seen:
+    sized = [(tuple((view, len(view)) for view in views), of) for views, of in seen]
+    for big_views, big_from in sized:
+        for small_views, small_from in sized:
             if big_from == small_from:
                 continue
-            for big in big_views:
-                for small in small_views:
-                    if 0 < len(big) - len(small) < min_cell_size and small < big:
+            for big, n_big in big_views:
+                for small, n_small in small_views:
+                    if 0 < n_big - n_small < min_cell_size and small < big:
                         candidates = set(big_from) | set(small_from)
                         return sorted(
                             candidates, key=lambda i: (-cells[i].priority, cells[i].size, i)

@@ -1,0 +1,70 @@
+"""The report's figure images (:func:`evaltools.report.notebook.png_bytes`), issue 14.
+
+Drawn with a renderer that remembers each font's height metrics (matplotlib would look the
+font up again for every text it lays out) and written as RGB when opaque, at zlib level 3:
+the pixels must be exactly those of a plain Agg drawing.
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from PIL import Image
+
+from evaltools.report import notebook
+from evaltools.report.notebook import _encode_png, png_bytes
+
+
+def _figure() -> Figure:
+    fig = Figure(figsize=(4, 3), layout="constrained")
+    axes = fig.subplots(1, 2, sharey=True)
+    for i, ax in enumerate(axes):
+        ax.plot([0, 1, 2], [1, 3, 2 + i], "o-")
+        ax.set_title(f"Panel {i + 1}\nto lines", loc="left")
+        ax.set_xlabel("Måling")
+    fig.suptitle("Titel", x=0.01, ha="left")
+    return fig
+
+
+def _pixels(data: bytes) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(data)).convert("RGBA"))
+
+
+def test_cached_font_heights_draw_the_same_pixels_as_plain_agg(monkeypatch):
+    calls = []
+    measure = notebook._FontHeights._measure
+
+    def counted(self, prop):
+        calls.append(prop)
+        return measure(self, prop)
+
+    monkeypatch.setattr(notebook._FontHeights, "_measure", counted)
+    cached = _pixels(png_bytes(_figure(), dpi=100))
+    # matplotlib asks the renderer (a hook of its own, private): if it stops asking, the
+    # saving is gone and this says so
+    assert calls, "matplotlib no longer asks the renderer for font height metrics"
+    assert len(calls) < 10  # once per font and size, not once per text
+
+    monkeypatch.setattr(notebook, "_Canvas", FigureCanvasAgg)
+    plain = _pixels(png_bytes(_figure(), dpi=100))
+    assert cached.shape == plain.shape
+    assert (cached == plain).all()
+
+
+def test_opaque_figures_are_rgb_with_the_same_pixels_and_no_text_chunks():
+    rng = np.random.default_rng(1)
+    pixels = rng.integers(0, 256, size=(30, 40, 4), dtype=np.uint8)
+    pixels[..., 3] = 255
+    image = Image.open(io.BytesIO(_encode_png(pixels, 150)))
+    assert image.mode == "RGB"
+    assert (np.asarray(image) == pixels[..., :3]).all()
+    assert round(image.info["dpi"][0]) == 150
+    assert not image.text
+
+    pixels[0, 0, 3] = 128  # one see-through pixel: the alpha channel stays
+    image = Image.open(io.BytesIO(_encode_png(pixels, 150)))
+    assert image.mode == "RGBA"
+    assert (np.asarray(image) == pixels).all()
