@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 
@@ -187,6 +188,25 @@ def test_apply_seaborn_theme_sets_palette_and_offline_fonts():
         assert mpl.colors.to_hex(mpl.rcParams["text.color"]).upper() == brand.foreground
 
 
+def test_a_glyph_the_brand_font_lacks_is_drawn_from_the_fallback(recwarn):
+    """kvindecenter_syd's figures printed "← improvement" with a box for the arrow: Open Sans
+    (havblik_fonden) has no U+2190/U+2192 and the generic family gave matplotlib no font to
+    fall back to. With the families themselves in `font.family`, the arrow comes from DejaVu."""
+    import matplotlib as mpl
+    from matplotlib.figure import Figure
+
+    brand = load_brand("havblik_fonden", brands_dir=REPO_BRANDS)
+    assert brand.base_family == "Open Sans"
+    with mpl.rc_context():
+        apply_seaborn_theme(brand)
+        assert mpl.rcParams["font.family"][0] == "Open Sans"
+        fig = Figure()
+        fig.text(0.1, 0.5, "← forbedring · improvement →")
+        fig.savefig(io.BytesIO(), format="png")
+    missing = [str(w.message) for w in recwarn if "missing from font" in str(w.message)]
+    assert missing == []
+
+
 def test_apply_seaborn_theme_checks_context():
     with pytest.raises(ParamsError, match=r"`context` must be one of .*got 'huge'"):
         apply_seaborn_theme(load_brand("default"), context="huge")
@@ -323,7 +343,7 @@ def test_seaborn_theme_uses_the_brands_shipped_fonts_and_palette():
     havblik = load_brand("havblik_fonden")
     with mpl.rc_context():
         apply_seaborn_theme(havblik)
-        assert mpl.rcParams["font.family"] == ["sans-serif"]
+        assert mpl.rcParams["font.family"] == ["Open Sans", "DejaVu Sans"]
         assert mpl.rcParams["font.sans-serif"][0] == "Open Sans"
         found = fm.findfont(fm.FontProperties(family=["sans-serif"]), fallback_to_default=False)
         assert Path(found).parent == havblik.path / "fonts"
@@ -334,6 +354,6 @@ def test_seaborn_theme_uses_the_brands_shipped_fonts_and_palette():
     nordlys = load_brand("nordlys_fonden")
     with mpl.rc_context():
         apply_seaborn_theme(nordlys)
-        assert mpl.rcParams["font.family"] == ["serif"]
+        assert mpl.rcParams["font.family"] == ["DejaVu Serif"]
         assert mpl.rcParams["font.serif"][0] == "DejaVu Serif"
         assert mpl.colors.to_hex(mpl.rcParams["axes.titlecolor"]).upper() == nordlys.primary

@@ -478,6 +478,9 @@ def apply_seaborn_theme(brand: Brand, *, context: str = "notebook") -> None:
         palette=brand.palette,
         font=generic,
         rc={
+            # The families themselves, not the generic name: matplotlib then falls back glyph
+            # by glyph (an arrow that Open Sans lacks comes from DejaVu, not as a box).
+            "font.family": [*families, last],
             f"font.{generic}": [*families, last],
             "text.color": brand.foreground,
             "axes.labelcolor": brand.foreground,
