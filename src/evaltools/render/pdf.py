@@ -38,6 +38,7 @@ from typing import Any
 from evaltools.atomic import write_report_file
 from evaltools.errors import RenderError
 from evaltools.render.meta import ReportMeta
+from evaltools.render.pdf_images import pass_png_through
 from evaltools.report.i18n import text
 
 A4_WIDTH_MM = 210.0
@@ -89,13 +90,16 @@ def _weasyprint() -> Any:
     # Imported here, not at the top: importing WeasyPrint loads the Pango system library, which
     # may be missing; the HTML report must not need it, only report.pdf does.
     try:
+        import pydyf  # WeasyPrint's PDF writer
         import weasyprint
         import weasyprint.formatting_structure.boxes
+        import weasyprint.images
         import weasyprint.text.fonts
     except (ImportError, OSError) as exc:  # OSError: Pango missing
         raise RenderError(
             f"WeasyPrint is needed for report.pdf and could not be loaded: {exc}"
         ) from exc
+    pass_png_through(weasyprint.images, pydyf)
     return weasyprint
 
 

@@ -16,6 +16,7 @@ import matplotlib as mpl
 import matplotlib.image
 import matplotlib.pyplot as plt
 import numpy as np
+import PIL.Image
 from IPython.display import Image, Markdown, display
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import to_rgba
@@ -88,7 +89,9 @@ def _drawn_once(figure: Figure, dpi: int) -> bytes | None:
     the figure (then only ``savefig``'s tight re-draw holds it).
 
     Same size, padding (``savefig.pad_inches``) and colours as ``savefig(bbox_inches=
-    "tight")``; the drawing may sit up to half a pixel off its place there.
+    "tight")``; the drawing may sit up to half a pixel off its place there. An opaque image
+    (the usual case) is saved as RGB, without the alpha channel savefig writes: WeasyPrint
+    then need not split it off and re-encode the image for report.pdf.
     """
     face, edge = mpl.rcParams["savefig.facecolor"], mpl.rcParams["savefig.edgecolor"]
     colours = {k: v for k, v in (("facecolor", face), ("edgecolor", edge)) if v != "auto"}
@@ -120,7 +123,11 @@ def _drawn_once(figure: Figure, dpi: int) -> bytes | None:
         figure.set_dpi(old_dpi)
         figure.set_canvas(previous)
     buffer = io.BytesIO()
-    mpl.image.imsave(buffer, out, format="png", dpi=dpi, metadata={"Software": None})
+    if (out[..., 3] == 255).all():  # opaque: RGB, whose data report.pdf embeds as it is
+        rgb = PIL.Image.fromarray(np.ascontiguousarray(out[..., :3]), "RGB")
+        rgb.save(buffer, format="png", dpi=(dpi, dpi))  # as imsave, without the alpha
+    else:
+        mpl.image.imsave(buffer, out, format="png", dpi=dpi, metadata={"Software": None})
     return buffer.getvalue()
 
 
