@@ -59,10 +59,13 @@ def pass_png_through(weasyprint_images: Any, pydyf: Any) -> None:
     original = raster.get_x_object
 
     def get_x_object(self: Any, interpolate: bool, dpi_ratio: float) -> Any:
-        if dpi_ratio == 1 and self.format == "PNG" and self.mode == "RGB":
-            found = rgb_png_data(self.image_data.data)
+        try:  # a WeasyPrint whose images look otherwise goes its own way
+            rgb = dpi_ratio == 1 and self.format == "PNG" and self.mode == "RGB"
+            found = rgb_png_data(self.image_data.data) if rgb else None
             if found is not None and found[:2] == (self.width, self.height):
                 return _rgb_stream(self, pydyf, found, interpolate)
+        except AttributeError:
+            pass
         return original(self, interpolate, dpi_ratio)
 
     raster.get_x_object = get_x_object
