@@ -13,6 +13,7 @@ import datetime as dt
 import nbformat
 import pytest
 
+from evaltools.render import pdf
 from evaltools.render.meta import ReportMeta
 from evaltools.render.pdf import (
     TableFit,
@@ -22,6 +23,7 @@ from evaltools.render.pdf import (
     pdf_css,
     pdf_html,
     render_pdf,
+    starts_after_forced_break,
     tables_after_holes,
 )
 from evaltools.render.quarto_source import TYPST_PAGE_BREAK, quarto_notebook
@@ -155,3 +157,53 @@ def test_quarto_gives_the_summary_a_typst_page_of_its_own() -> None:
     sources = [c.source for c in quarto_notebook(notebook).cells]
     assert sources == [TYPST_PAGE_BREAK, "# Sammenfatning", TYPST_PAGE_BREAK, "# Forandringsteori"]
     assert TYPST_PAGE_BREAK.startswith("```{=typst}")  # raw Typst: the HTML output drops it
+
+
+def _sections(table: str) -> str:
+    """A short first section (its page mostly empty), then a section that introduces a table
+    (the introduction kept with it, as the report HTML marks it)."""
+    cells = (
+        f'<div class="jp-Cell jp-MarkdownCell"><h1>Sammenfatning</h1>{PARAGRAPH}</div>'
+        '<div class="jp-Cell jp-MarkdownCell keep-with-next"><h1>Før- og eftermålinger</h1>'
+        f"{PARAGRAPH}</div>"
+        f'<div class="jp-Cell jp-CodeCell"><div class="jp-OutputArea"><div '
+        f'class="jp-OutputArea-child">{table}</div></div></div>'
+    )
+    return (
+        "<html><head></head><body class='evaltools-report'><div class='report-page'>"
+        f"<main class='report-body jp-Notebook'>{cells}</main></div></body></html>"
+    )
+
+
+def test_a_table_after_a_new_section_is_no_hole(tmp_path, monkeypatch) -> None:
+    # the page before the table is nearly empty because the next section starts a page (its
+    # h1 forces the break), not because the table moved: no second layout for it
+    document = _layout(pdf_html(_sections(TABLE), META))
+    assert len(document.pages) == 2
+    assert starts_after_forced_break(document.pages[0], document.pages[1])
+    assert tables_after_holes(document) == {}
+    layouts = []
+    monkeypatch.setattr(pdf, "_layout", lambda html: layouts.append(html) or _layout(html))
+    render_pdf(_sections(TABLE), tmp_path / "report.pdf", meta=META)
+    assert len(layouts) == 2  # the probe that sizes wide tables, and the document once
+
+
+def test_a_page_that_did_not_fit_is_no_forced_break() -> None:
+    rows = "".join(f"<tr><td>Skala {i}</td><td>{i}</td></tr>" for i in range(70))
+    tall = f"<table><thead><tr><th>Skala</th><th>n</th></tr></thead><tbody>{rows}</tbody></table>"
+    document = _layout(pdf_html(_html(3, table=tall), META))
+    assert not starts_after_forced_break(document.pages[0], document.pages[1])
+
+
+def test_a_table_that_starts_a_section_and_runs_on_is_still_made_breakable() -> None:
+    # it breaks across pages anyway; made breakable, its notes are printed once, as before
+    rows = "".join(f"<tr><td>Skala {i}</td><td>{i}</td></tr>" for i in range(80))
+    tall = f"<table><thead><tr><th>Skala</th><th>n</th></tr></thead><tbody>{rows}</tbody></table>"
+    html = _html(1).replace(
+        '<div class="jp-Cell jp-CodeCell">',
+        '<div class="jp-Cell jp-CodeCell" style="break-before: page">',
+    )
+    document = _layout(pdf_html(html.replace(TABLE, tall), META))
+    assert starts_after_forced_break(document.pages[0], document.pages[1])
+    assert "Skala 0" in " ".join(_texts(document.pages[1]._page_box))
+    assert tables_after_holes(document) == {"0": pytest.approx(8.0)}

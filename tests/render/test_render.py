@@ -7,6 +7,7 @@ import datetime as dt
 import io
 import os
 import subprocess
+import threading
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import ClassVar
@@ -28,6 +29,7 @@ from evaltools.render import (
     ReportMeta,
     find_quarto,
     format_long_date,
+    nbconvert_html,
     render_html,
     render_quarto,
     render_report,
@@ -365,6 +367,29 @@ def test_english_report_frame(tmp_path, notebook_file, brand):
         f"Generated with evaltools {__version__} · 22 November 2026"
     )
     assert soup.html["lang"] == "en"
+
+
+def test_one_exporter_renders_every_report_of_a_process_alike(
+    tmp_path, notebook_file, brand, rendered, monkeypatch
+):
+    # the exporter (and its compiled template) is made once and kept; a report rendered after
+    # another (English, another notebook) comes out as the first one did
+    made = []
+
+    class Counted(nbconvert_html.HTMLExporter):
+        def __init__(self, **kwargs):
+            made.append(self)
+            super().__init__(**kwargs)
+
+    monkeypatch.setattr(nbconvert_html, "HTMLExporter", Counted)
+    monkeypatch.setattr(nbconvert_html, "_THREAD", threading.local())
+    other = new_notebook(cells=[new_markdown_cell("# Andet\n\n## Afsnit\n\nTekst.")])
+    nbformat.write(other, tmp_path / "other.ipynb")
+    render_html(notebook_file, tmp_path / "en.html", brand=brand, meta=_meta("en"))
+    render_html(tmp_path / "other.ipynb", tmp_path / "other.html", brand=brand, meta=_meta())
+    again = render_html(notebook_file, tmp_path / "again.html", brand=brand, meta=_meta("da"))
+    assert len(made) == 1
+    assert again.read_text(encoding="utf-8") == rendered
 
 
 def test_failed_render_keeps_the_previous_report(tmp_path, brand):

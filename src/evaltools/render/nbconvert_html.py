@@ -16,6 +16,7 @@ import base64
 import itertools
 import mimetypes
 import re
+import threading
 import unicodedata
 from importlib import resources
 from pathlib import Path
@@ -96,21 +97,38 @@ def export_html(
     notebook: nbformat.NotebookNode, *, brand: Brand, meta: ReportMeta, path: Path
 ) -> str:
     """The finished report HTML for an (executed) notebook node; `path` is its folder."""
-    exporter = HTMLExporter(
-        template_name=TEMPLATE_NAME,
-        extra_template_basedirs=[str(templates_dir())],
-        exclude_input=True,
-        exclude_input_prompt=True,
-        exclude_output_prompt=True,
-        exclude_anchor_links=True,
-        embed_images=True,
-    )
+    exporter = _exporter()
     res = {"evaltools": _frame(brand, meta), "metadata": {"path": str(path), "name": "report"}}
     try:
         body, _ = exporter.from_notebook_node(prepare_notebook(notebook), resources=res)
     except Exception as exc:
         raise RenderError(f"nbconvert could not render the notebook: {exc}") from exc
     return finish_html(body)
+
+
+_THREAD = threading.local()
+
+
+def _exporter() -> HTMLExporter:
+    """This thread's nbconvert exporter with the ``evaltools`` template.
+
+    Made once per thread and kept: a new exporter has a new Jinja environment, which compiles
+    the template and the ten it extends again (a third of an HTML report's time). Its
+    settings are the same for every report; what differs comes with each notebook and its
+    resources.
+    """
+    exporter = getattr(_THREAD, "exporter", None)
+    if exporter is None:
+        exporter = _THREAD.exporter = HTMLExporter(
+            template_name=TEMPLATE_NAME,
+            extra_template_basedirs=[str(templates_dir())],
+            exclude_input=True,
+            exclude_input_prompt=True,
+            exclude_output_prompt=True,
+            exclude_anchor_links=True,
+            embed_images=True,
+        )
+    return exporter
 
 
 def render_html(notebook: Path, output: Path, *, brand: Brand, meta: ReportMeta) -> Path:

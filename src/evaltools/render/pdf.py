@@ -38,6 +38,7 @@ from typing import Any
 from evaltools.atomic import write_report_file
 from evaltools.errors import RenderError
 from evaltools.render.meta import ReportMeta
+from evaltools.render.pdf_images import pass_png_through
 from evaltools.report.i18n import text
 
 A4_WIDTH_MM = 210.0
@@ -89,13 +90,16 @@ def _weasyprint() -> Any:
     # Imported here, not at the top: importing WeasyPrint loads the Pango system library, which
     # may be missing; the HTML report must not need it, only report.pdf does.
     try:
+        import pydyf  # WeasyPrint's PDF writer
         import weasyprint
         import weasyprint.formatting_structure.boxes
+        import weasyprint.images
         import weasyprint.text.fonts
     except (ImportError, OSError) as exc:  # OSError: Pango missing
         raise RenderError(
             f"WeasyPrint is needed for report.pdf and could not be loaded: {exc}"
         ) from exc
+    pass_png_through(weasyprint.images, pydyf)
     return weasyprint
 
 
@@ -282,24 +286,79 @@ def tables_after_holes(document: Any) -> dict[str, float]:
 
     Kept whole, such a table moved to the next page and left a hole; allowed to break between
     rows it starts under its introduction. Returns each one's type size in pt (for
-    :class:`TableFit`). Tables on landscape pages are left alone (their page is their own).
+    :class:`TableFit`). Tables on landscape pages are left alone (their page is their own), and
+    so is a table wholly on a page that begins with a forced break (a new section): it did not
+    move, the page before ended where it had to, and breaking it would change nothing.
     """
     table_box = _weasyprint().formatting_structure.boxes.TableBox
-    found: dict[str, float] = {}
-    seen: set[str] = set()
+    pages_of: dict[str, list[int]] = {}
+    sizes: dict[str, float] = {}
     for number, page in enumerate(document.pages):
         for box in _walk(page._page_box):
             element = getattr(box, "element", None)
             key = element.get(TABLE_ATTR) if element is not None else None
-            if key is None or key in seen or not isinstance(box, table_box):
+            if key is None or not isinstance(box, table_box):
                 continue
-            seen.add(key)
-            before = document.pages[number - 1] if number else None
-            if before is None or page.width > page.height or before.width > before.height:
-                continue
-            if _page_fill(before) < HOLE_FILL:
-                found[key] = float(box.style["font_size"]) * PT_PER_PX
+            numbers = pages_of.setdefault(key, [])
+            if number not in numbers:
+                numbers.append(number)
+            sizes.setdefault(key, float(box.style["font_size"]) * PT_PER_PX)
+    found: dict[str, float] = {}
+    for key, numbers in pages_of.items():
+        if not numbers[0]:
+            continue
+        before, page = document.pages[numbers[0] - 1], document.pages[numbers[0]]
+        if page.width > page.height or before.width > before.height:
+            continue
+        if _page_fill(before) >= HOLE_FILL:
+            continue
+        if len(numbers) == 1 and starts_after_forced_break(before, page):
+            continue
+        found[key] = sizes[key]
     return found
+
+
+_FORCED_BREAKS = frozenset({"page", "left", "right", "recto", "verso"})
+
+
+def _elements(page: Any) -> set[int]:
+    """The ids of the elements with a box on laid-out `page`."""
+    return {id(element) for box in _walk(page._page_box) if (element := box.element) is not None}
+
+
+def _edge_boxes(page: Any, side: str) -> Iterator[Any]:
+    """The in-flow block boxes down the first (`side` "before") or last ("after") children
+    of a laid-out page, as WeasyPrint collects the ``break-before``/``break-after`` values
+    that meet at a page break."""
+    boxes = _weasyprint().formatting_structure.boxes
+    kinds = (boxes.BlockLevelBox, boxes.TableRowGroupBox, boxes.TableRowBox)
+    box = page._page_box.children[0] if page._page_box.children else None
+    while isinstance(box, kinds) and (box.is_in_normal_flow() or box.is_floated()):
+        yield box
+        box = (box.children[-1 if side == "after" else 0]) if box.children else None
+
+
+def starts_after_forced_break(before: Any, page: Any) -> bool:
+    """Whether laid-out `page` begins with a forced break after page `before`.
+
+    Forced: another named page (a landscape table's), or a ``break-after``/``break-before``
+    value that forces one (``page``, as every section's ``h1`` has) on a box that ends on
+    `before` or starts on `page`; not forced when what follows simply did not fit.
+    """
+    if before._page_box.page_type.name != page._page_box.page_type.name:
+        return True
+    on_before, on_page = _elements(before), _elements(page)
+    ending = [
+        box.style["break_after"]
+        for box in _edge_boxes(before, "after")
+        if box.element is not None and id(box.element) not in on_page
+    ]
+    starting = [
+        box.style["break_before"]
+        for box in _edge_boxes(page, "before")
+        if box.element is not None and id(box.element) not in on_before
+    ]
+    return any(value in _FORCED_BREAKS for value in ending + starting)
 
 
 def fit_wide_tables(html: str) -> dict[str, TableFit]:

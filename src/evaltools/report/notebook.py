@@ -93,7 +93,9 @@ def _drawn_once(figure: Figure, dpi: int) -> bytes | None:
     the figure (then only ``savefig``'s tight re-draw holds it).
 
     Same size, padding (``savefig.pad_inches``) and colours as ``savefig(bbox_inches=
-    "tight")``; the drawing may sit up to half a pixel off its place there.
+    "tight")``; the drawing may sit up to half a pixel off its place there. An opaque image
+    (the usual case) is saved as RGB, without the alpha channel savefig writes: WeasyPrint
+    then need not split it off and re-encode the image for report.pdf.
     """
     face, edge = mpl.rcParams["savefig.facecolor"], mpl.rcParams["savefig.edgecolor"]
     colours = {k: v for k, v in (("facecolor", face), ("edgecolor", edge)) if v != "auto"}
