@@ -86,3 +86,34 @@ def test_report_has_the_indicator_part_and_no_client_sheet(report: Path) -> None
     html = (report / "report.html").read_text(encoding="utf-8")
     assert "Klinisk betydende forandring" in html and "Start til slut" in html
     assert "FORTROLIGT" not in html  # the client sheet's mark: never in a report
+
+
+@pytest.mark.e2e
+def test_indicators_cover_the_same_rows_as_pre_post(tmp_path: Path, data: pd.DataFrame) -> None:
+    """With an as-of date, the indicator part analyses only the measurements made by then, as
+    the pre/post part does (it used to read every row of the data file)."""
+    from demo_reports import evaltools
+
+    root = project_root()
+    as_of = "2025-05-31"
+    text = (root / "params" / "demo" / f"{SLUG}.yml").read_text(encoding="utf-8")
+    text = text.replace("data/demo/", f"{root / 'data' / 'demo'}/")
+    text = text.replace("cycle:\n", f"cycle:\n  as_of: {as_of}\n", 1)
+    text = text.replace("levels: [board, steering, team]\n", "")
+    params = tmp_path / f"{SLUG}.yml"
+    params.write_text(text, encoding="utf-8")
+    out = tmp_path / "out"
+    done = evaltools("run", str(params), "--out", str(out), "--format", "html")
+    assert done.returncode == 0, done.stdout + done.stderr
+    results = json.loads((out / SLUG / "results.json").read_text(encoding="utf-8"))
+    assert results["coverage"]["as_of"] == as_of
+    row = next(
+        r for r in results["indicators"]["phases"]
+        if r["scale"] == "anxiety_depression" and r["block"] == "phase"
+        and r["phase"] == "counselling" and r["split_var"] is None
+    )  # fmt: skip
+    covered = data[pd.to_datetime(data["date"]) <= pd.Timestamp(as_of)]
+    expected = by_hand(covered, "anxiety_depression", "counselling", None)
+    assert expected["n"] < by_hand(data, "anxiety_depression", "counselling", None)["n"]
+    assert row["n"] == expected["n"]
+    assert row["mean_before"] == pytest.approx(expected["before"], abs=1e-6)
