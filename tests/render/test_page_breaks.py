@@ -207,3 +207,24 @@ def test_a_table_that_starts_a_section_and_runs_on_is_still_made_breakable() -> 
     assert starts_after_forced_break(document.pages[0], document.pages[1])
     assert "Skala 0" in " ".join(_texts(document.pages[1]._page_box))
     assert tables_after_holes(document) == {"0": pytest.approx(8.0)}
+
+
+def test_a_table_taller_than_a_page_is_breakable_without_a_second_layout(
+    tmp_path, monkeypatch
+) -> None:
+    # it runs over two pages of the probe, so it breaks anyway: breakable from the first
+    # layout, which then has no hole to lay out again for
+    rows = "".join(f"<tr><td>Skala {i}</td><td>{i}</td></tr>" for i in range(70))
+    tall = f"<table><thead><tr><th>Skala</th><th>n</th></tr></thead><tbody>{rows}</tbody></table>"
+    html = _html(3, table=tall)
+    fits = fit_wide_tables(pdf_html(html, META))
+    assert list(fits) == ["0"] and fits["0"].breakable and not fits["0"].landscape
+    assert fits["0"].font_pt == pytest.approx(8.0)
+    assert fit_wide_tables(pdf_html(_html(3), META)) == {}  # the 12-row table: left alone
+    layouts = []
+    monkeypatch.setattr(pdf, "_layout", lambda html: layouts.append(html) or _layout(html))
+    output = render_pdf(html, tmp_path / "report.pdf", meta=META)
+    assert len(layouts) == 2  # the probe and the document
+    pages = [page.extract_text() for page in pypdf.PdfReader(output).pages]
+    first = next(i for i, t in enumerate(pages) if "Resultater pr. skala" in t)
+    assert "Skala 0" in pages[first] and "Skala 69" in " ".join(pages[first + 1 :])

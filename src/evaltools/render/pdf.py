@@ -246,25 +246,28 @@ def headings_at_page_foot(document: Any) -> list[tuple[int, str]]:
     return found
 
 
+def _numbered_tables(document: Any) -> Iterator[tuple[int, str, Any]]:
+    """(page index, table number, table box) for each numbered table box of a laid-out document."""
+    table_box = _weasyprint().formatting_structure.boxes.TableBox
+    for number, page in enumerate(document.pages):
+        for box in _walk(page._page_box):
+            element = getattr(box, "element", None)
+            key = element.get(TABLE_ATTR) if element is not None else None
+            if key is not None and isinstance(box, table_box):
+                yield number, key, box
+
+
 def table_widths(document: Any) -> dict[str, tuple[float, float]]:
     """For each numbered table of a laid-out WeasyPrint document: (width, font size), in px.
 
     The width is the table's border-box width, the widest over the pages it spans.
     """
-    table_box = _weasyprint().formatting_structure.boxes.TableBox
     widths: dict[str, tuple[float, float]] = {}
-    for page in document.pages:
-        for box in _walk(page._page_box):
-            if not isinstance(box, table_box):
-                continue
-            element = getattr(box, "element", None)
-            key = element.get(TABLE_ATTR) if element is not None else None
-            if key is None:
-                continue
-            width = float(box.border_width())
-            size = float(box.style["font_size"])
-            if width > widths.get(key, (0.0, 0.0))[0]:
-                widths[key] = (width, size)
+    for _number, key, box in _numbered_tables(document):
+        width = float(box.border_width())
+        size = float(box.style["font_size"])
+        if width > widths.get(key, (0.0, 0.0))[0]:
+            widths[key] = (width, size)
     return widths
 
 
@@ -290,19 +293,10 @@ def tables_after_holes(document: Any) -> dict[str, float]:
     so is a table wholly on a page that begins with a forced break (a new section): it did not
     move, the page before ended where it had to, and breaking it would change nothing.
     """
-    table_box = _weasyprint().formatting_structure.boxes.TableBox
-    pages_of: dict[str, list[int]] = {}
+    pages_of = _table_pages(document)
     sizes: dict[str, float] = {}
-    for number, page in enumerate(document.pages):
-        for box in _walk(page._page_box):
-            element = getattr(box, "element", None)
-            key = element.get(TABLE_ATTR) if element is not None else None
-            if key is None or not isinstance(box, table_box):
-                continue
-            numbers = pages_of.setdefault(key, [])
-            if number not in numbers:
-                numbers.append(number)
-            sizes.setdefault(key, float(box.style["font_size"]) * PT_PER_PX)
+    for _number, key, box in _numbered_tables(document):
+        sizes.setdefault(key, float(box.style["font_size"]) * PT_PER_PX)
     found: dict[str, float] = {}
     for key, numbers in pages_of.items():
         if not numbers[0]:
@@ -316,6 +310,16 @@ def tables_after_holes(document: Any) -> dict[str, float]:
             continue
         found[key] = sizes[key]
     return found
+
+
+def _table_pages(document: Any) -> dict[str, list[int]]:
+    """The indexes of the pages each numbered table of a laid-out document is on."""
+    pages_of: dict[str, list[int]] = {}
+    for number, key, _box in _numbered_tables(document):
+        numbers = pages_of.setdefault(key, [])
+        if number not in numbers:
+            numbers.append(number)
+    return pages_of
 
 
 _FORCED_BREAKS = frozenset({"page", "left", "right", "recto", "verso"})
@@ -371,7 +375,10 @@ def fit_wide_tables(html: str) -> dict[str, TableFit]:
     (in ``em``) scale together, so a table's width scales about in proportion; 3 % is kept in
     reserve. A table that would need type smaller than :data:`MIN_PORTRAIT_FONT_PT` on a
     portrait page goes on a landscape page, scaled there if it must be (never below
-    :data:`MIN_TABLE_FONT_PT`). Empty when every table fits.
+    :data:`MIN_TABLE_FONT_PT`). A table that fits but is taller than a page (it is on two
+    pages of the probe) is made breakable: it breaks anyway, and this way it starts under its
+    introduction without a second layout of the report (:func:`tables_after_holes`). Empty
+    when every table fits on a page.
     """
     tables = _TABLE_ELEMENT.findall(html)
     if not tables:
@@ -390,10 +397,14 @@ def fit_wide_tables(html: str) -> dict[str, TableFit]:
     portrait = (A4_WIDTH_MM - 2 * SIDE_MARGIN_MM) * PX_PER_MM
     landscape = (A4_HEIGHT_MM - 2 * SIDE_MARGIN_MM) * PX_PER_MM
     fits = {}
-    for key, (width, size_px) in table_widths(_layout(probe)).items():
-        if width <= portrait + 0.5:
-            continue
+    document = _layout(probe)
+    runs_on = {key for key, pages in _table_pages(document).items() if len(pages) > 1}
+    for key, (width, size_px) in table_widths(document).items():
         size_pt = size_px * PT_PER_PX
+        if width <= portrait + 0.5:
+            if key in runs_on:  # taller than a page: it breaks anyway, so it may from the start
+                fits[key] = TableFit(size_pt, breakable=True)
+            continue
         upright = size_pt * 0.97 * portrait / width
         if upright >= MIN_PORTRAIT_FONT_PT:
             fits[key] = TableFit(upright)
@@ -494,6 +505,9 @@ def render_pdf(html: str | Path, output: Path, *, meta: ReportMeta) -> Path:
             fits = fit_wide_tables(pdf_html(source, meta))
             document = _layout(pdf_html(source, meta, fits=fits))
             holes = tables_after_holes(document)
+            holes = {
+                key: pt for key, pt in holes.items() if key not in fits or not fits[key].breakable
+            }
             if holes:  # lay out again, those tables breakable (a second pass only when needed)
                 for key, size_pt in holes.items():
                     fits[key] = replace(fits.get(key, TableFit(size_pt)), breakable=True)
