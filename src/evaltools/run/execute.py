@@ -7,7 +7,8 @@ enforced by a watchdog thread that kills the kernel. A kernel that dies (a cell 
 ``os._exit``, the out-of-memory killer) is noticed within a second by nbclient and reported,
 not waited on. Every failure becomes an :class:`~evaltools.errors.ExecutionError` naming the
 notebook, the cell (index and source) and the error; the partial executed notebook stays
-where it was being written, for debugging.
+where it was being written, for debugging (written at the start, at the end or failure, and
+while cells run at most every few seconds: :mod:`evaltools.run.engine`).
 
 Which kernels are started is pluggable (:class:`~evaltools.run.kernels.KernelProvider`, in
 :mod:`evaltools.run.kernels` with the kernel names, which this module re-exports).
@@ -31,6 +32,7 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from papermill.exceptions import PapermillExecutionError
 
 from evaltools.errors import ExecutionError
+from evaltools.run.engine import register as register_engine
 from evaltools.run.kernels import KERNEL_NAME, FreshKernels, KernelProvider, kernel_name
 
 __all__ = [
@@ -153,6 +155,7 @@ def execute_notebook(
                 parameters=parameters,
                 kernel_name=kernel,
                 progress_bar=False,
+                engine_name=register_engine(),
                 execution_timeout=cell_timeout,
                 kernel_manager_class=watchdog.wrap(provider.manager_class(kernel)),
                 resources={"metadata": {"path": str(workdir)}},

@@ -35,6 +35,9 @@ import sys
 import threading
 
 PR_SET_PDEATHSIG = 1
+# The kernel itself; its debugger module (debugpy's pydevd, ~0.06 s) is imported by every
+# kernel when it builds its IPythonKernel, so it is preloaded too.
+KERNEL_MODULES = ("ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.debugger")
 
 
 def _die_with_parent() -> None:
@@ -47,7 +50,7 @@ def _die_with_parent() -> None:
 def preload(modules: list[str]) -> None:
     """Import `modules` (and the kernel itself) as a kernel would; skip what fails to import."""
     os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
-    for name in ["ipykernel.kernelapp", *modules]:
+    for name in [*KERNEL_MODULES, *modules]:
         with contextlib.suppress(Exception):
             importlib.import_module(name)
 

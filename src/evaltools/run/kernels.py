@@ -9,12 +9,17 @@ process that has already imported the notebooks' modules.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import tempfile
+import time
+from queue import Empty
 from typing import Any, Protocol
 
+from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import AsyncKernelManager
+from traitlets import Type
 
 KERNEL_NAME = "evaltools"
 
@@ -33,6 +38,43 @@ def kernel_name() -> str:
     return KERNEL_NAME if KERNEL_NAME in specs else "python3"
 
 
+class ReportKernelClient(AsyncKernelClient):
+    """jupyter_client's kernel client, ready without the idle wait after the kernel answered.
+
+    jupyter_client's ``wait_for_ready`` ends by reading IOPub until nothing comes for 0.2 s,
+    on every kernel start. Here it takes what IOPub already holds and returns: nbclient reads
+    only the messages of the cell it runs, so a late status message of the start is ignored.
+    """
+
+    async def wait_for_ready(self, timeout: float | None = None) -> None:  # type: ignore[override]
+        """Wait until the kernel answers ``kernel_info`` on shell and IOPub is connected."""
+        deadline = time.monotonic() + (math.inf if timeout is None else timeout)
+        while True:
+            self.kernel_info()
+            try:
+                msg = await self.shell_channel.get_msg(timeout=1)
+            except Empty:
+                pass
+            else:
+                if msg["msg_type"] == "kernel_info_reply":
+                    try:  # IOPub is connected once a message of the kernel arrives on it
+                        await self.iopub_channel.get_msg(timeout=0.2)
+                    except Empty:
+                        pass
+                    else:
+                        self._handle_kernel_info_reply(msg)
+                        break
+            if not await self._async_is_alive():
+                raise RuntimeError("Kernel died before replying to kernel_info")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"Kernel didn't respond in {timeout:g} seconds")
+        while True:  # what IOPub holds already
+            try:
+                await self.iopub_channel.get_msg(timeout=0)
+            except Empty:
+                break
+
+
 def report_kernel_manager(*, ipc_root: str | None = None) -> type:
     """The kernel manager class every report kernel is started with.
 
@@ -40,11 +82,14 @@ def report_kernel_manager(*, ipc_root: str | None = None) -> type:
     report kernel never writes ``~/.ipython/.../history.sqlite``, which parallel kernels
     would otherwise contend for), and the kernel talks over IPC sockets in a private temporary
     folder instead of TCP ports on localhost (no port races between parallel workers, no
-    ports opened). The IPC folder is made in `ipc_root` (default: the system's temporary
-    folder).
+    ports opened); a killed kernel's end is noticed within milliseconds, and its client is a
+    :class:`ReportKernelClient`. The IPC folder is made in `ipc_root` (default: the
+    system's temporary folder).
     """
 
     class ReportKernelManager(AsyncKernelManager):
+        client_factory = Type(ReportKernelClient, klass=AsyncKernelClient)
+
         @property
         def ipykernel(self) -> bool:  # nbclient adds --HistoryManager.hist_file=:memory:
             return True
@@ -67,6 +112,11 @@ def report_kernel_manager(*, ipc_root: str | None = None) -> type:
                     os.rmdir(folder)
 
         cleanup_resources = _async_cleanup_resources
+
+        async def _async_wait(self, pollinterval: float = 0.1) -> None:
+            # After killing the kernel jupyter_client polls every 0.1 s until it has exited,
+            # which a killed kernel has within a few milliseconds: poll every 5 ms.
+            await super()._async_wait(pollinterval=min(pollinterval, 0.005))
 
     return ReportKernelManager
 
