@@ -101,26 +101,27 @@ def aggregate(
             item["inf"] = psi() if callable(psi) else psi
         return item
 
-    # simple: post-treatment cells weighted by cohort size
-    keep = np.flatnonzero(groups <= times)
-    wts = pgg[keep] / pgg[keep].sum()
-    item = {
-        "type": "simple",
-        "group": None,
-        "event_time": None,
-        "att": float(att[keep] @ wts),
-        "weights": spread(keep, wts),
-        "wif": weights_influence_coef(keep, pgg, groups, glist, att[keep]),
-        "groups": sorted(set(groups[keep])),
-    }
-    out.append(
-        with_inf(
+    def by_cohort_size(keep: np.ndarray, kind: str, event_time: int | None) -> dict:
+        """The cells `keep` weighted by their cohort's size (simple; dynamic per event time)."""
+        wts = pgg[keep] / pgg[keep].sum()
+        item = {
+            "type": kind,
+            "group": None,
+            "event_time": event_time,
+            "att": float(att[keep] @ wts),
+            "weights": spread(keep, wts),
+            "wif": weights_influence_coef(keep, pgg, groups, glist, att[keep]),
+            "groups": sorted(set(groups[keep])),
+        }
+        return with_inf(
             item,
             lambda: (
                 inf[:, keep] @ wts + weights_influence_dot(keep, pgg, groups, g_unit, w, att[keep])
             ),
         )
-    )
+
+    # simple: post-treatment cells weighted by cohort size
+    out.append(by_cohort_size(np.flatnonzero(groups <= times), "simple", None))
     # group: mean over post years per cohort, then cohorts weighted by size
     att_g, inf_g, by_group = [], [], []
     for g in glist:
@@ -164,28 +165,9 @@ def aggregate(
     )
     # dynamic: by event time, cohorts weighted by size; overall = mean over e >= 0
     events = times - groups
-    dyn = []
-    for e in np.unique(events):
-        keep_e = np.flatnonzero(events == e)
-        wts = pgg[keep_e] / pgg[keep_e].sum()
-        item = {
-            "type": "dynamic",
-            "group": None,
-            "event_time": int(e),
-            "att": float(att[keep_e] @ wts),
-            "weights": spread(keep_e, wts),
-            "wif": weights_influence_coef(keep_e, pgg, groups, glist, att[keep_e]),
-            "groups": sorted(set(groups[keep_e])),
-        }
-        dyn.append(
-            with_inf(
-                item,
-                lambda keep_e=keep_e, wts=wts: (
-                    inf[:, keep_e] @ wts
-                    + weights_influence_dot(keep_e, pgg, groups, g_unit, w, att[keep_e])
-                ),
-            )
-        )
+    dyn = [
+        by_cohort_size(np.flatnonzero(events == e), "dynamic", int(e)) for e in np.unique(events)
+    ]
     post = [d for d in dyn if d["event_time"] >= 0]
     item = {
         "type": "dynamic",
