@@ -497,8 +497,7 @@ def main() -> None:
     signal.signal(signal.SIGTERM, _terminate)  # unwind, removing working folders, then exit
     try:
         app()
-    except Terminated:
-        _quiet_unwinding()
+    except Terminated:  # raised by _terminate, which has quieted the unwinding already
         console.print("terminated: finished reports are kept, nothing half-written is left")
         sys.exit(143)
     except KeyboardInterrupt:
