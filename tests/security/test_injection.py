@@ -81,8 +81,9 @@ def test_safe_markdown_escapes_html_and_kills_links() -> None:
     )
 
 
-def _render(tmp_path: Path, texts: list[str], *, escaped: bool) -> Path:
-    """A report whose prose holds `texts` (through ``md()`` when `escaped`, else raw)."""
+def attack_notebook(tmp_path: Path, texts: list[str], *, escaped: bool) -> Path:
+    """An executed notebook whose prose holds `texts` (through ``md()`` when `escaped`, else
+    raw), written to `tmp_path`; both renderers' injection tests render it."""
     cell = new_code_cell("md(...)", execution_count=1)
     cell.outputs = [
         new_output("display_data", data={"text/markdown": safe_markdown(t) if escaped else t})
@@ -96,6 +97,12 @@ def _render(tmp_path: Path, texts: list[str], *, escaped: bool) -> Path:
     }
     notebook = tmp_path / "analysis.ipynb"
     notebook.write_text(nbformat.writes(nb), encoding="utf-8")
+    return notebook
+
+
+def _render(tmp_path: Path, texts: list[str], *, escaped: bool) -> Path:
+    """A report whose prose holds `texts` (through ``md()`` when `escaped`, else raw)."""
+    notebook = attack_notebook(tmp_path, texts, escaped=escaped)
     meta = ReportMeta(
         grantee=texts[0],
         intervention=texts[1],

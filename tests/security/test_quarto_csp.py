@@ -14,17 +14,20 @@ import hashlib
 import subprocess
 from pathlib import Path
 
-import nbformat
 import pytest
 from bs4 import BeautifulSoup
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from evaltools.render import ReportMeta, find_quarto
 from evaltools.render.quarto import NO_NETWORK, offline_env, render_quarto
 from evaltools.render.quarto_html import secure_quarto_html
 from evaltools.report.brand import load_brand
-from evaltools.report.notebook import safe_markdown
-from security.test_injection import CHROMIUM, _Counter, _open_in_chromium, attacks
+from security.test_injection import (
+    CHROMIUM,
+    _Counter,
+    _open_in_chromium,
+    attack_notebook,
+    attacks,
+)
 from security.test_injection import server as server  # the request-counting server fixture
 
 HAS_CHROMIUM = Path(CHROMIUM).exists()
@@ -120,19 +123,7 @@ def test_real_quarto_report_runs_no_injected_script_and_calls_nobody(
 ) -> None:
     _Counter.hits.clear()
     texts = attacks(server)
-    cell = new_code_cell("md(...)", execution_count=1)
-    cell.outputs = [
-        new_output("display_data", data={"text/markdown": safe_markdown(t) if escaped else t})
-        for t in texts
-    ]
-    nb = new_notebook(cells=[new_markdown_cell("# Resultater"), cell])
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    notebook = tmp_path / "analysis.ipynb"
-    notebook.write_text(nbformat.writes(nb), encoding="utf-8")
+    notebook = attack_notebook(tmp_path, texts, escaped=escaped)
     meta = ReportMeta(
         grantee=texts[0],
         intervention="Testforløb",
