@@ -34,6 +34,10 @@ _PANGO = (
     "needs it, the HTML report must not"
 )
 _FORKED = "forked kernel: only in the forked child, after its environment is set up"
+_DRAWING = (
+    "matplotlib (about 0.5 s at import, -X importtime) only where a figure is drawn: a batch "
+    "worker runs the theory of change's notebook without drawing, in its kernel"
+)
 LOCAL_IMPORTS_ALLOWED: tuple[tuple[str, str, str], ...] = (
     ("evaltools.cli", "evaltools.run.pipeline", _CLI),
     ("evaltools.cli", "evaltools.batch.display", _CLI),
@@ -51,6 +55,7 @@ LOCAL_IMPORTS_ALLOWED: tuple[tuple[str, str, str], ...] = (
     ("evaltools.prepost.client_sheet", "weasyprint", _PANGO),
     ("evaltools.run.kernel_server", "numpy", _FORKED + " (reseeds numpy only if preloaded)"),
     ("evaltools.run.kernel_server", "ipykernel.kernelapp", _FORKED),
+    ("evaltools.theory_of_change", "evaltools.theory_of_change.diagram", _DRAWING),
 )
 
 

@@ -12,13 +12,13 @@ from evaltools.errors import ParamsError
 from evaltools.report.brand import (
     BRANDS_DIR_ENV,
     Brand,
-    apply_seaborn_theme,
     available_brands,
     default_brands_dir,
     font_stack,
     is_serif,
     load_brand,
 )
+from evaltools.report.theme import apply_seaborn_theme
 
 HEX = re.compile(r"^#[0-9A-F]{6}$")
 REPO_BRANDS = Path(__file__).resolve().parents[2] / "templates" / "brands"

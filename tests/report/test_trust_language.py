@@ -17,9 +17,8 @@ from prepost.test_tables import SCALES, make_table, result_of
 from evaltools.params.loading import load_params
 from evaltools.prepost.tables import steering_table
 from evaltools.register import analyse_register_panel
-from evaltools.register._display import p_text
 from evaltools.register.report import register_findings
-from evaltools.report.i18n import catalogue, text
+from evaltools.report.i18n import catalogue, p_text, text
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -7,7 +7,6 @@ from collections.abc import Sequence
 import pandas as pd
 
 from evaltools.privacy.suppression import suppress
-from evaltools.report.i18n import fmt_p
 
 STATS = ("estimate", "se", "ci_low", "ci_high", "p_value")
 
@@ -34,12 +33,6 @@ def shown(
             stat_cols=others,
         )
     return out.drop(columns="suppressed")
-
-
-def p_text(p: float, language: str) -> str:
-    """``p = 0,011`` or ``p < 0,001`` (a missing p as ``p = –``)."""
-    shown_p = fmt_p(p, language)
-    return f"p {shown_p}" if shown_p.startswith("<") else f"p = {shown_p}"
 
 
 def year_text(value: object) -> str | None:

@@ -25,13 +25,13 @@ import pandas as pd
 
 from evaltools.choices import Backend, CovType
 from evaltools.errors import DataError
-from evaltools.register._display import p_text, shown
+from evaltools.register._display import shown
 from evaltools.register.fixed_effects import FixedEffectsFit, fit_fixed_effects
 from evaltools.register.sample import Missing, NeverStarted, complete_rows, start_years
 from evaltools.register.wald import singular_note
 from evaltools.register.within import group_codes
 from evaltools.report.display import TableView
-from evaltools.report.i18n import fmt_number, text
+from evaltools.report.i18n import fmt_number, p_text, text
 from evaltools.results.tidy import TidyResult
 
 TABLE_COLUMNS = [

@@ -16,9 +16,8 @@ from evaltools.privacy.suppression import (
     match_count_reasons,
     suppress_match_counts,
 )
-from evaltools.register._display import p_text
 from evaltools.register.results import RegisterPanelResult
-from evaltools.report.i18n import MISSING, fmt_number, fmt_p, text
+from evaltools.report.i18n import MISSING, fmt_number, fmt_p, p_text, text
 from evaltools.report.table import ReportTable, fmt_count, hidden_notes
 from evaltools.results.headline import HEADLINE_ESTIMATORS, format_effect, headline_estimator
 

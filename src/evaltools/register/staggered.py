@@ -36,7 +36,7 @@ from scipy import stats
 
 from evaltools.choices import check_choice
 from evaltools.errors import DataError
-from evaltools.register._display import p_text, shown, year_text
+from evaltools.register._display import shown, year_text
 from evaltools.register.aggregation import (
     aggregate,
     pretest,
@@ -46,7 +46,7 @@ from evaltools.register.aggregation import (
 from evaltools.register.group_time import cohort_bases, cohort_moments, group_time_influence
 from evaltools.register.sample import MISSING, Missing, NeverStarted, start_years
 from evaltools.report.display import TableView
-from evaltools.report.i18n import fmt_number, text
+from evaltools.report.i18n import fmt_number, p_text, text
 from evaltools.results.tidy import TidyResult
 
 ControlGroup = Literal["never_treated", "not_yet_treated"]

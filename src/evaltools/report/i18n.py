@@ -111,3 +111,9 @@ def fmt_p(p: float | None, language: str) -> str:
     if p < 0.001:
         return "< " + fmt_number(0.001, language, 3)
     return fmt_number(p, language, 3)
+
+
+def p_text(p: float | None, language: str) -> str:
+    """``p = 0,011`` or ``p < 0,001`` (a missing p as ``p = –``)."""
+    shown_p = fmt_p(p, language)
+    return f"p {shown_p}" if shown_p.startswith("<") else f"p = {shown_p}"

@@ -25,9 +25,10 @@ from matplotlib.font_manager import FontProperties, fontManager, get_font
 from evaltools.choices import LANGUAGES, Language, check_choice
 from evaltools.params.loading import load_params
 from evaltools.params.models import Params
-from evaltools.report.brand import Brand, apply_seaborn_theme, load_brand
+from evaltools.report.brand import Brand, load_brand
 from evaltools.report.i18n import text
 from evaltools.report.markup import safe_markdown
+from evaltools.report.theme import apply_seaborn_theme
 
 FIGURE_DPI = 150
 

@@ -25,11 +25,9 @@ from dataclasses import dataclass
 
 from evaltools.params.models import Params, Scale
 from evaltools.prepost.labels import fmt_score, lower_first, scale_label, score_decimals
-from evaltools.register._display import p_text
-from evaltools.register.report import fmt_effect
-from evaltools.report.i18n import fmt_int, fmt_number, fmt_percent, text
+from evaltools.report.i18n import fmt_int, fmt_number, fmt_percent, p_text, text
 from evaltools.report.markup import safe_markdown
-from evaltools.results.headline import HEADLINE_ESTIMATORS, headline_estimator
+from evaltools.results.headline import HEADLINE_ESTIMATORS, format_effect, headline_estimator
 from evaltools.results.schema import PrePostRecord, RegisterRecord, ResultsDocument
 from evaltools.theory_of_change.targets import targets_table
 
@@ -245,7 +243,7 @@ def register_section(document: ResultsDocument) -> SummarySection | None:
 
 def _effect_bullet(row: RegisterRecord, label: str, binary: bool, language: str) -> str:
     unit = text("regrep_unit_pp" if binary else "regrep_unit_units", language)
-    effect = fmt_effect(row.estimate, binary=binary, language=language)
+    effect = format_effect(row.estimate, binary=binary, language=language)
     if row.ci_low is None or row.ci_high is None:
         return text("sum_effect_no_ci", language, outcome=label, effect=effect, unit=unit)
     sentence = text(
@@ -254,8 +252,8 @@ def _effect_bullet(row: RegisterRecord, label: str, binary: bool, language: str)
         outcome=label,
         effect=effect,
         unit=unit,
-        low=fmt_effect(row.ci_low, binary=binary, language=language),
-        high=fmt_effect(row.ci_high, binary=binary, language=language),
+        low=format_effect(row.ci_low, binary=binary, language=language),
+        high=format_effect(row.ci_high, binary=binary, language=language),
     )
     if row.ci_low > 0:
         key = "sum_effect_sure_up"

@@ -18,9 +18,14 @@ optional baseline and target values. This package
   :mod:`~evaltools.theory_of_change.section`), whose cells open the report.
 
 Every text comes from the catalogue (``locale/toc.yml``) in the report's language.
+
+The diagram's two functions are imported when first asked for (:func:`__getattr__`): the
+diagram needs matplotlib (about 0.5 s to import), which the processes that only run the
+section's notebook (``evaltools batch``'s workers) do not.
 """
 
-from evaltools.theory_of_change.diagram import figure_image, theory_of_change_figure
+from typing import Any
+
 from evaltools.theory_of_change.section import (
     NOTEBOOK,
     execute_theory_of_change,
@@ -41,3 +46,13 @@ __all__ = [
     "theory_of_change_figure",
     "theory_of_change_parameters",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """``figure_image`` and ``theory_of_change_figure``, from the diagram module (PEP 562)."""
+    if name in ("figure_image", "theory_of_change_figure"):
+        # Here, not at the top: matplotlib loads with it (see the module docstring).
+        import evaltools.theory_of_change.diagram as diagram
+
+        return getattr(diagram, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

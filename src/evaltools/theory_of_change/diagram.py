@@ -2,7 +2,7 @@
 
 :func:`theory_of_change_figure` draws activities -> outputs -> short-term -> long-term
 outcomes with matplotlib, in the brand's colours and matplotlib's current fonts (set by
-:func:`evaltools.report.brand.apply_seaborn_theme`), every text measured and wrapped to its box.
+:func:`evaltools.report.theme.apply_seaborn_theme`), every text measured and wrapped to its box.
 """
 
 from __future__ import annotations
@@ -91,7 +91,7 @@ def theory_of_change_figure(
     brand (tints of its primary, secondary and accent colours; long-term outcomes in the
     primary colour), texts from the catalogue in the report's language, wrapped to the boxes
     as measured in matplotlib's current fonts (see
-    :func:`evaltools.report.brand.apply_seaborn_theme`).
+    :func:`evaltools.report.theme.apply_seaborn_theme`).
 
     Parameters
     ----------
