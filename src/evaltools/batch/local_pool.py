@@ -3,11 +3,13 @@
 Each worker is a fresh Python process (``python -m evaltools.batch.worker``, in a session
 and process group of its own, talking to the parent over a socket pair; no ``fork`` of the
 parent, no re-import of the caller's main module) that imports papermill, nbformat and the
-renderers once and keeps a warm-kernel server
-(:mod:`evaltools.run.warm_kernels`) for all the reports it makes. The parent hands out jobs,
+renderers once. One warm-kernel server (:mod:`evaltools.run.warm_kernels`), started by the
+pool with its first worker, in a session of its own, imports the round's notebook modules once
+and forks the kernels of every worker's reports. The parent hands out jobs,
 relays each worker's progress, and enforces a hard wall-clock limit per job as a backstop to
 the worker's own notebook timeout: a worker over it is killed with everything it started and
-replaced. A worker that dies is noticed at once; its job is reported failed.
+replaced (its kernel goes with it: the server kills a kernel whose client is gone). A worker
+that dies is noticed at once; its job is reported failed.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 
 from evaltools.batch.jobs import JobOutcome, ReportJob
+from evaltools.run.kernels import kernel_name
+from evaltools.run.warm_kernels import WarmKernels
 
 STOP_GRACE = 10.0  # seconds workers get to stop cleanly before they are killed
 RENDER_ALLOWANCE = 300.0  # seconds beyond the notebooks' limits a job may take in all
@@ -65,7 +69,8 @@ class LocalPool:
 
     Use as a context manager; :meth:`run` hands out jobs until all are done. On leaving
     (normally or by an exception such as KeyboardInterrupt) every worker is stopped, with
-    whatever kernels it started, and their working folders are removed.
+    whatever kernels it started, and their working folders are removed; then the kernel
+    server. With `pdf` the workers load the PDF renderer before their first job.
     """
 
     def __init__(
@@ -75,12 +80,15 @@ class LocalPool:
         preload: Iterable[str] = (),
         warm_kernels: bool = True,
         log_file: str | Path | None = None,
+        pdf: bool = True,
     ) -> None:
         self.size = max(1, workers)
         self.preload = tuple(preload)
         self.warm_kernels = warm_kernels
         self.log_file = str(log_file) if log_file is not None else None
+        self.pdf = pdf
         self._workers: list[_Worker] = []
+        self._server: WarmKernels | None = None
         self._out_dirs: set[str] = set()
         self._pids: set[int] = set()
 
@@ -90,13 +98,32 @@ class LocalPool:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
+    def _kernel_server(self) -> str | None:
+        """The socket of the kernel server the workers share, started on first call.
+
+        One server for all the workers: it imports the notebooks' modules once, not once
+        per worker, and forks every report's kernel (:mod:`evaltools.run.warm_kernels`). It
+        runs in a session of its own, like the workers; :meth:`stop` stops it last.
+        """
+        if not self.warm_kernels:
+            return None
+        if self._server is None:
+            self._server = WarmKernels(kernel=kernel_name(), modules=self.preload, session=True)
+            self._server.start()
+        try:
+            return self._server.socket_path
+        except RuntimeError:  # no forking here: each worker falls back on its own
+            return None
+
     def _spawn(self) -> _Worker:
-        ours, theirs = socket.socketpair()
         settings = {
             "preload": list(self.preload),
             "warm_kernels": self.warm_kernels,
             "log_file": self.log_file,
+            "kernel_server": self._kernel_server(),
+            "pdf": self.pdf,
         }
+        ours, theirs = socket.socketpair()
         try:
             process = subprocess.Popen(
                 [
@@ -267,6 +294,9 @@ class LocalPool:
             for worker in self._workers:
                 self._kill(worker)
             self._workers.clear()
+            if self._server is not None:
+                self._server.close()
+                self._server = None
         finally:
             with contextlib.suppress(ValueError):
                 signal.signal(signal.SIGINT, previous)

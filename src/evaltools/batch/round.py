@@ -35,6 +35,7 @@ from evaltools.choices import RENDERERS, Renderer, check_choice
 from evaltools.errors import EvaltoolsError, ParamsError
 from evaltools.params.cycle import LEVELS, levels_to_write
 from evaltools.params.loading import batch_defaults, load_params
+from evaltools.params.models import Params
 from evaltools.paths import notebooks_dir
 from evaltools.run.check import (
     CYCLE_NOTEBOOK,
@@ -176,11 +177,27 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def preload_modules() -> list[str]:
-    """The modules the analysis notebooks import (what warm kernels import in advance)."""
+def preload_modules(notebooks: Iterable[str] | None = None) -> list[str]:
+    """The modules the analysis notebooks import (what warm kernels import in advance).
+
+    `notebooks`: only those notebooks' (file names, see :func:`report_notebooks`); default
+    every notebook a report may run.
+    """
     folder = notebooks_dir()
-    names = [*NOTEBOOKS.values(), THEORY_OF_CHANGE_NOTEBOOK, CYCLE_NOTEBOOK]
-    return notebook_modules(folder / name for name in names)
+    if notebooks is None:
+        notebooks = [*NOTEBOOKS.values(), THEORY_OF_CHANGE_NOTEBOOK, CYCLE_NOTEBOOK]
+    return notebook_modules(folder / name for name in dict.fromkeys(notebooks))
+
+
+def report_notebooks(params: Params) -> list[str]:
+    """The notebooks (file names) a grantee's report runs: analyses, theory of change, cycle
+    (the trend section and the reports per level)."""
+    names = [NOTEBOOKS[analysis] for analysis in params.notebooks]
+    if params.theory_of_change is not None:
+        names.append(THEORY_OF_CHANGE_NOTEBOOK)
+    if params.cycle is not None:
+        names.append(CYCLE_NOTEBOOK)
+    return names
 
 
 class CheckTimeout(EvaltoolsError):
@@ -317,20 +334,29 @@ class _Planner:
         )
 
 
-def _refuse_shared_slugs(runs: list[GranteeRun]) -> list[GranteeRun]:
+def _load_each(runs: list[GranteeRun]) -> dict[Path, Params]:
+    """The parameters of every file that loads (the others are left to the normal check,
+    which reports why)."""
+    loaded = {}
+    for run in runs:
+        try:
+            loaded[run.params_file] = load_params(run.params_file)
+        except EvaltoolsError:
+            continue
+    return loaded
+
+
+def _refuse_shared_slugs(runs: list[GranteeRun], loaded: dict[Path, Params]) -> list[GranteeRun]:
     """Fail every parameter file whose report folder another file of the batch also names.
 
     Checked before anything runs, so that a grantee who copies another's ``slug`` can't
-    overwrite that grantee's report, whichever file comes first. A file that does not load
-    is left to the normal check (which reports why).
+    overwrite that grantee's report, whichever file comes first. `loaded`: the parameters of
+    the files that load (:func:`_load_each`).
     """
     by_slug: dict[str, list[GranteeRun]] = {}
     for run in runs:
-        try:
-            slug = load_params(run.params_file).report_slug
-        except EvaltoolsError:
-            continue
-        by_slug.setdefault(slug, []).append(run)
+        if run.params_file in loaded:
+            by_slug.setdefault(loaded[run.params_file].report_slug, []).append(run)
     shared = []
     for slug, group in by_slug.items():
         if len(group) < 2:
@@ -458,7 +484,8 @@ def run_batch(
                 run.reason += f" (details: {outcome.error_file})"
         notify(runs)
 
-    shared = _refuse_shared_slugs(runs)
+    loaded = _load_each(runs)
+    shared = _refuse_shared_slugs(runs, loaded)
     planner = _Planner(
         [r for r in runs if r not in shared],
         out=out,
@@ -476,11 +503,14 @@ def run_batch(
         if scheduler is not None:
             pool: Any = DaskPool(scheduler, tls=tls)
         else:
+            # The kernel server imports what this round's notebooks import, not every notebook's.
+            notebooks = [n for p in loaded.values() for n in report_notebooks(p)]
             pool = LocalPool(
                 workers or default_workers(),
-                preload=planner.preload,
+                preload=preload_modules(notebooks) if warm_kernels else (),
                 warm_kernels=warm_kernels,
                 log_file=out / LOG_FILE,
+                pdf="pdf" in formats,
             )
         with pool:
             pool.run(

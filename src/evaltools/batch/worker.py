@@ -154,7 +154,13 @@ def _log_to(path: str | None) -> None:
 
 
 def worker_main(
-    conn: Any, preload: tuple[str, ...], warm_kernels: bool, log_file: str | None = None
+    conn: Any,
+    preload: tuple[str, ...],
+    warm_kernels: bool,
+    log_file: str | None = None,
+    *,
+    kernel_server: str | None = None,
+    pdf: bool = True,
 ) -> None:
     """The loop of a local worker process: take jobs from `conn`, send back outcomes.
 
@@ -162,6 +168,9 @@ def worker_main(
     The worker ignores SIGINT (the parent decides what Ctrl-C does) and stops on SIGTERM,
     removing the working folder of the report it was making. What it and its kernels print
     goes to `log_file` (the batch's display stays readable; errors are in each error.txt).
+    Its kernels are forked by the server listening on `kernel_server` (the pool's, shared by
+    its workers), else by a server of its own. With `pdf` it loads the PDF renderer before
+    its first job.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _stop)
@@ -170,15 +179,16 @@ def worker_main(
     kernels = None
     try:
         if warm_kernels:
-            kernels = WarmKernels(kernel=kernel_name(), modules=preload)
+            kernels = WarmKernels(kernel=kernel_name(), modules=preload, socket=kernel_server)
             kernels.start()
         # Import what every report needs once, while the kernel server imports its part; after
         # skip_slow_optional_imports() above, which must come before nbformat is first imported.
         import evaltools.run.pipeline  # noqa: F401
         from evaltools.render.pdf import weasyprint_version
 
-        with contextlib.suppress(RenderError):
-            weasyprint_version()  # the PDF renderer, when it can be loaded
+        if pdf:
+            with contextlib.suppress(RenderError):
+                weasyprint_version()  # the PDF renderer, when it can be loaded
         freeze_imports()
 
         conn.send(("ready", os.getpid()))
@@ -205,7 +215,7 @@ def main(argv: list[str]) -> None:
     """Entry point of ``python -m evaltools.batch.worker FD SETTINGS-JSON``.
 
     `FD` is this end of a socket pair to the parent; the settings hold ``preload``,
-    ``warm_kernels`` and ``log_file``.
+    ``warm_kernels``, ``log_file``, ``kernel_server`` and ``pdf``.
     """
     settings = json.loads(argv[1])
     worker_main(
@@ -213,6 +223,8 @@ def main(argv: list[str]) -> None:
         tuple(settings["preload"]),
         bool(settings["warm_kernels"]),
         settings.get("log_file"),
+        kernel_server=settings.get("kernel_server"),
+        pdf=bool(settings.get("pdf", True)),
     )
 
 

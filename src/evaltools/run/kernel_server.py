@@ -10,8 +10,10 @@ run no user code: it is a new kernel whose imports are already done.
 
 Protocol (one Unix socket, one connection per kernel, JSON lines): the client
 (:mod:`evaltools.run.kernel_client`) sends ``{"argv", "cwd", "env"}``; the server answers
-``{"pid"}`` and, when the kernel exits, ``{"exit"}``. The child kills itself when the
-client's connection closes (the kernel manager killed the client) or when this server dies.
+``{"pid"}`` and, when the kernel exits, ``{"exit"}``. When the client's connection closes
+(the kernel manager killed the client, or the worker process was killed) the child kills
+itself and the server kills it too (it may be stuck in code that holds the interpreter); the
+child also dies with this server. One server may serve several worker processes.
 The server exits when its standard input closes (the process that started it is gone) or on
 SIGTERM, killing its kernels and removing the folder of its socket (a private one, which also
 holds its kernels' IPC sockets).
@@ -145,18 +147,21 @@ def serve(path: str, modules: list[str]) -> None:
                             os._exit(1)
                     kernels[pid] = conn
                     _send(conn, {"pid": pid})
+                    selector.register(conn, selectors.EVENT_READ, pid)
+                elif isinstance(key.data, int):  # a kernel's client: it sends nothing more
+                    _client_gone(key.fileobj, key.data, selector)  # type: ignore[arg-type]
                 elif key.data == "stdin":
                     if not os.read(sys.stdin.fileno(), 1024):
                         stopping = True
                 else:
                     with contextlib.suppress(OSError):
                         os.read(wake_r, 1024)
-            _reap(kernels)
+            _reap(kernels, selector)
     finally:
         for pid in kernels:
             with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGKILL)
-        _reap(kernels)
+        _reap(kernels, selector)
         shutil.rmtree(os.path.dirname(path), ignore_errors=True)  # its private folder
 
 
@@ -179,7 +184,24 @@ def _send(conn: socket.socket, message: dict) -> None:
         conn.sendall(json.dumps(message).encode() + b"\n")
 
 
-def _reap(kernels: dict[int, socket.socket]) -> None:
+def _client_gone(conn: socket.socket, pid: int, selector: selectors.BaseSelector) -> None:
+    """Kill the kernel `pid` when its client's connection closed (the client was killed).
+
+    The kernel notices it too (a thread of its own), unless it is stuck in code that holds the
+    interpreter; then this ends it, also when the server is shared by several workers and
+    outlives the one that was killed.
+    """
+    try:
+        data = conn.recv(1024)
+    except OSError:
+        data = b""
+    if not data:
+        selector.unregister(conn)  # closed when the kernel is reaped
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+
+
+def _reap(kernels: dict[int, socket.socket], selector: selectors.BaseSelector) -> None:
     """Tell the clients of exited kernels their exit codes."""
     while kernels:
         try:
@@ -190,6 +212,8 @@ def _reap(kernels: dict[int, socket.socket]) -> None:
             return
         conn = kernels.pop(pid, None)
         if conn is not None:
+            with contextlib.suppress(KeyError, ValueError):
+                selector.unregister(conn)
             _send(conn, {"exit": os.waitstatus_to_exitcode(status)})
             conn.close()
 

@@ -18,6 +18,7 @@ import contextlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -83,10 +84,23 @@ class WarmKernels:
     :meth:`close` at the end.
     """
 
-    def __init__(self, *, kernel: str, modules: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        *,
+        kernel: str,
+        modules: Iterable[str] = (),
+        socket: str | None = None,
+        session: bool = False,
+    ) -> None:
+        """`socket`: use the server another process started and listens on `socket` (its
+        :attr:`socket_path`); this object then never starts or stops a server. `session`:
+        start the server in a session of its own, out of reach of the terminal's Ctrl-C (a
+        server shared by several worker processes, started by their parent)."""
         self.kernel = kernel
         self.modules = list(modules)
-        self._folder: str | None = None
+        self._socket = socket
+        self._session = session
+        self._folder: str | None = os.path.dirname(socket) if socket is not None else None
         self._process: subprocess.Popen[bytes] | None = None
         self._spec: Any = None
         self._failed = False
@@ -95,6 +109,8 @@ class WarmKernels:
     @property
     def socket_path(self) -> str:
         """The Unix socket the server listens on."""
+        if self._socket is not None:
+            return self._socket
         if self._folder is None:
             raise RuntimeError("the kernel server has not been started")
         return os.path.join(self._folder, "kernels.sock")
@@ -105,7 +121,7 @@ class WarmKernels:
             return self._start()
 
     def _start(self) -> bool:
-        if self._process is not None or self._failed:
+        if self._spec is not None or self._failed:
             return not self._failed
         if not sys.platform.startswith("linux"):  # fork is unsafe on macOS, absent on Windows
             self._failed = True
@@ -119,14 +135,17 @@ class WarmKernels:
         if prefix is None:
             self._failed = True
             return False
-        self._folder = tempfile.mkdtemp(prefix="evks-")
-        env = {**os.environ, **(spec.env or {})}
-        self._process = subprocess.Popen(
-            [*prefix, "-m", "evaltools.run.kernel_server", self.socket_path, *self.modules],
-            stdin=subprocess.PIPE,
-            cwd=self._folder,
-            env=env,
-        )
+        if self._socket is None:  # our own server
+            self._folder = tempfile.mkdtemp(prefix="evks-")
+            env = {**os.environ, **(spec.env or {})}
+            self._process = subprocess.Popen(
+                [*prefix, "-m", "evaltools.run.kernel_server", self.socket_path, *self.modules],
+                stdin=subprocess.PIPE,
+                cwd=self._folder,
+                env=env,
+                start_new_session=self._session,
+            )
+            atexit.register(self.close)
         client = str(Path(__file__).with_name("kernel_client.py"))
         self._spec = KernelSpec(
             argv=[prefix[0], "-S", client, self.socket_path, "-f", "{connection_file}"],
@@ -136,7 +155,6 @@ class WarmKernels:
             interrupt_mode="signal",
             metadata=dict(spec.metadata or {}),
         )
-        atexit.register(self.close)
         return True
 
     def ready(self, timeout: float = START_TIMEOUT) -> bool:
@@ -144,13 +162,18 @@ class WarmKernels:
         if not self.start():
             return False
         deadline = time.monotonic() + timeout
-        assert self._process is not None  # set by start()
         while not os.path.exists(self.socket_path):
-            if self._process.poll() is not None or time.monotonic() > deadline:
+            if self._server_gone() or time.monotonic() > deadline:
                 self._failed = True
                 return False
             time.sleep(0.05)
         return True
+
+    def _server_gone(self) -> bool:
+        """Whether the server ended (another process's server: its folder was removed)."""
+        if self._process is not None:
+            return self._process.poll() is not None
+        return self._folder is None or not os.path.isdir(self._folder)
 
     def manager_class(self, kernel_name: str) -> type:
         """A kernel manager class that forks its kernel from the server.
@@ -169,21 +192,31 @@ class WarmKernels:
         return WarmKernelManager
 
     def close(self) -> None:
-        """Stop the server and the kernels it still runs; remove its socket folder."""
+        """Stop the server and the kernels it still runs; remove its socket folder.
+
+        Another process's server (`socket`) is left running: that process stops it.
+        """
+        self._failed = True
+        if self._socket is not None:
+            return
         process, self._process = self._process, None
         if process is not None:
             with contextlib.suppress(OSError):
                 if process.stdin is not None:
                     process.stdin.close()
+            with contextlib.suppress(OSError):
+                process.terminate()  # at once, even while it still imports
             try:
                 process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(timeout=10)
+            if self._session:  # its kernels, if any outlived it
+                with contextlib.suppress(OSError):
+                    os.killpg(process.pid, signal.SIGKILL)
         if self._folder is not None:
             shutil.rmtree(self._folder, ignore_errors=True)
             self._folder = None
-        self._failed = True
 
 
 _SHARED: dict[tuple[str, tuple[str, ...]], WarmKernels] = {}

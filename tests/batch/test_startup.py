@@ -1,0 +1,100 @@
+"""`evaltools batch` start-up (issue 14): what the parent and the workers import, one kernel
+server for all the workers, and kernel servers that import only what the round's notebooks
+import."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from ruamel.yaml import YAML
+
+from evaltools.batch.local_pool import LocalPool
+from evaltools.batch.round import preload_modules, report_notebooks
+from evaltools.params.loading import load_params
+
+DEMO = Path(__file__).resolve().parents[2] / "params" / "demo" / "familiehuset_nord.yml"
+PLOTTING = ("seaborn", "matplotlib", "scipy", "linearmodels", "statsmodels", "polars")
+
+
+def test_batch_parent_and_worker_import_no_plotting_or_statistics() -> None:
+    # The parent plans and relays; a worker checks, runs notebooks in kernels and renders.
+    # Neither draws or estimates: seaborn, scipy.stats (via seaborn) and linearmodels took
+    # about 2 s of CPU in each before issue 14 (python -X importtime).
+    code = (
+        "import json, sys\n"
+        "import evaltools.batch.round, evaltools.batch.worker, evaltools.run.pipeline\n"
+        "from evaltools.run.check import prepare\n"
+        f"print(json.dumps(sorted(m for m in {PLOTTING!r} if m in sys.modules)))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert json.loads(done.stdout) == []
+
+
+def test_kernel_servers_import_only_the_rounds_notebooks(tmp_path: Path) -> None:
+    yaml = YAML()
+    full = load_params(DEMO)
+    assert report_notebooks(full) == [
+        "prepost.ipynb",
+        "register_panel.ipynb",
+        "theory_of_change.ipynb",
+        "cycle.ipynb",
+    ]
+    doc = yaml.load(DEMO.read_text(encoding="utf-8"))
+    doc["analyses"] = ["prepost"]
+    for key in ("register_panel", "theory_of_change", "cycle", "levels"):
+        doc.pop(key)
+    data = doc["prepost"]["data"]
+    for folder in DEMO.parents:  # where the loader finds it: beside the file or above
+        if (folder / data).is_file():
+            doc["prepost"]["data"] = str(folder / data)
+            break
+    lean = tmp_path / "lean.yml"
+    with lean.open("w", encoding="utf-8") as handle:
+        yaml.dump(doc, handle)
+    only_prepost = report_notebooks(load_params(lean))
+    assert only_prepost == ["prepost.ipynb"]
+    modules = preload_modules(only_prepost)
+    assert "evaltools.prepost.analysis" in modules
+    assert "evaltools.register" not in modules and "evaltools.register" in preload_modules()
+
+
+def _children(pid: int, name: str) -> list[int]:
+    """Processes whose parent is `pid` and whose command line contains `name`."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            status = (proc / "status").read_text()
+            cmdline = (proc / "cmdline").read_text().replace("\0", " ")
+        except OSError:
+            continue
+        ppid = int(next(line for line in status.splitlines() if line.startswith("PPid:"))[5:])
+        if ppid == pid and name in cmdline:
+            found.append(int(proc.name))
+    return found
+
+
+def test_pool_workers_share_one_kernel_server(tmp_path: Path) -> None:
+    # One server imports the notebooks' modules for all the workers (before issue 14 each
+    # worker started its own, importing the same modules once per worker).
+    server = "evaltools.run.kernel_server"
+    with LocalPool(2, preload=(), log_file=tmp_path / "log") as pool:
+        pool.start()
+        for worker in pool._workers:  # both workers have connected to the server
+            assert worker.conn.poll(120), "a worker did not get ready"
+            assert worker.conn.recv()[0] == "ready"
+        servers = _children(os.getpid(), server)
+        assert len(servers) == 1
+        assert all(_children(w.pid, server) == [] for w in pool._workers)
+        assert os.getsid(servers[0]) == servers[0]  # out of reach of the terminal's Ctrl-C
+        folder = Path(pool._server.socket_path).parent  # type: ignore[union-attr]
+        assert folder.is_dir()
+    assert _children(os.getpid(), server) == []
+    assert not folder.exists()
