@@ -34,6 +34,10 @@ _PANGO = (
     "needs it, the HTML report must not"
 )
 _FORKED = "forked kernel: only in the forked child, after its environment is set up"
+_DASK = (
+    "distributed (0.3 s at import, -X importtime) only for a batch on a Dask scheduler, not in "
+    "a local batch's parent process"
+)
 _DRAWING = (
     "matplotlib (about 0.5 s at import, -X importtime) only where a figure is drawn: a batch "
     "worker runs the theory of change's notebook without drawing, in its kernel"
@@ -56,6 +60,7 @@ LOCAL_IMPORTS_ALLOWED: tuple[tuple[str, str, str], ...] = (
     ("evaltools.run.kernel_server", "numpy", _FORKED + " (reseeds numpy only if preloaded)"),
     ("evaltools.run.kernel_server", "ipykernel.kernelapp", _FORKED),
     ("evaltools.theory_of_change", "evaltools.theory_of_change.diagram", _DRAWING),
+    ("evaltools.batch.round", "evaltools.batch.dask_pool", _DASK),
 )
 
 

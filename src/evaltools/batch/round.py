@@ -27,7 +27,6 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from evaltools.batch.dask_pool import DaskPool
 from evaltools.batch.jobs import DEFAULT_TIMEOUT, JobOutcome, ReportJob, TLSFiles
 from evaltools.batch.local_pool import LocalPool
 from evaltools.batch.state import decide
@@ -501,6 +500,9 @@ def run_batch(
     result = BatchResult(runs, out_dir=out)
     try:
         if scheduler is not None:
+            # Here, not at the top: distributed takes 0.3 s to import, for Dask batches only.
+            from evaltools.batch.dask_pool import DaskPool
+
             pool: Any = DaskPool(scheduler, tls=tls)
         else:
             # The kernel server imports what this round's notebooks import, not every notebook's.
