@@ -38,8 +38,22 @@ import threading
 
 PR_SET_PDEATHSIG = 1
 # The kernel itself; its debugger module (debugpy's pydevd, ~0.06 s) is imported by every
-# kernel when it builds its IPythonKernel, so it is preloaded too.
-KERNEL_MODULES = ("ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.debugger")
+# kernel when it builds its IPythonKernel, so it is preloaded too, and so is what every kernel
+# imported while it initialised (its shell's completer, inspector, debugger and history
+# database, storemagic, tornado's asyncio loop): 0.060 -> 0.045 s of CPU per kernel start.
+KERNEL_MODULES = (
+    "ipykernel.kernelapp",
+    "ipykernel.ipkernel",
+    "ipykernel.debugger",
+    "IPython.core.completerlib",
+    "IPython.core.debugger",
+    "IPython.core.oinspect",
+    "IPython.extensions.storemagic",
+    "faulthandler",
+    "pdb",
+    "sqlite3",
+    "tornado.platform.asyncio",
+)
 
 
 def _die_with_parent() -> None:
