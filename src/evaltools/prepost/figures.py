@@ -41,6 +41,7 @@ from evaltools.prepost.labels import (
 from evaltools.prepost.result import PrePostResult
 from evaltools.privacy.suppression import COMPLEMENTARY, row_hidden
 from evaltools.report.i18n import fmt_int, fmt_percent, is_missing, text
+from evaltools.report.layout import report_figure
 from evaltools.report.style import (
     DEFAULT_PALETTE,
     INK,
@@ -283,7 +284,7 @@ def progression_figure(
     hidden: list[str] = []
     with figure_style():
         height = min(4.5, 1.5 + 0.5 * max(len(ordered), 1))
-        fig = Figure(figsize=(WIDTH, height), layout="constrained")
+        fig = report_figure(WIDTH, height)
         ax = fig.subplots()
         labels = []
         for y, scale in enumerate(ordered):

@@ -144,7 +144,7 @@ class _Canvas(FigureCanvasAgg):
     """An Agg canvas whose renderer works out each font's height metrics once per drawing.
 
     Matplotlib lays out every text (tick labels, titles: hundreds a figure, each several
-    times: two constrained-layout passes, the drawing, the tight box) and, for each, looks
+    times: the constrained layout, the drawing, the tight box) and, for each, looks
     its font up and reads the font's height tables again, unless the renderer answers
     ``_get_font_height_metrics`` (a hook matplotlib's PDF and PS renderers use). This
     renderer answers it from a cache with the numbers matplotlib's own fallback computes.
