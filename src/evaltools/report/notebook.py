@@ -9,6 +9,8 @@ report builder turns them into markdown cells (see :mod:`evaltools.render.report
 from __future__ import annotations
 
 import io
+import struct
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,6 +36,8 @@ FIGURE_DPI = 150
 # zlib level of the report PNGs: 3 encodes a third faster than PIL's default 6; with the
 # alpha channel left out of opaque figures the files are still smaller than before (RGBA, 6)
 PNG_COMPRESS_LEVEL = 3
+
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 def md(markdown: str) -> None:
@@ -132,12 +136,41 @@ def _drawn_once(figure: Figure, dpi: int) -> bytes | None:
 def _encode_png(pixels: np.ndarray, dpi: int) -> bytes:
     """The RGBA `pixels` as a PNG at `dpi` without metadata; RGB when every pixel is
     opaque (the same image, a quarter less to compress, and no soft mask in the PDF)."""
-    image = PIL.Image.fromarray(pixels, "RGBA")
     if (pixels[..., 3] == 255).all():
-        image = image.convert("RGB")
+        return _rgb_png(pixels, dpi)
+    image = PIL.Image.fromarray(pixels, "RGBA")
     buffer = io.BytesIO()
     image.save(buffer, format="png", dpi=(dpi, dpi), compress_level=PNG_COMPRESS_LEVEL)
     return buffer.getvalue()
+
+
+def _rgb_png(pixels: np.ndarray, dpi: int) -> bytes:
+    """The opaque RGBA `pixels` as an 8-bit RGB PNG at `dpi`, rows unfiltered (type 0).
+
+    Pillow tries the PNG row filters on every row to pick one, two thirds of its encoding
+    time for a figure; unfiltered rows of a figure (flat colour, a few lines and glyphs)
+    compress as well at the same zlib level (110 kB against Pillow's 118 kB for the demo's).
+    """
+    height, width, _ = pixels.shape
+    rows = np.empty((height, 1 + 3 * width), dtype=np.uint8)
+    rows[:, 0] = 0  # each row opens with its filter type: none
+    rows[:, 1:] = np.asarray(PIL.Image.fromarray(pixels, "RGBA").convert("RGB")).reshape(height, -1)
+    per_metre = round(dpi / 0.0254)
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8 bits, RGB, no interlace
+    return b"".join(
+        (
+            _PNG_SIGNATURE,
+            _chunk(b"IHDR", header),
+            _chunk(b"pHYs", struct.pack(">IIB", per_metre, per_metre, 1)),
+            _chunk(b"IDAT", zlib.compress(rows.tobytes(), PNG_COMPRESS_LEVEL)),
+            _chunk(b"IEND", b""),
+        )
+    )
+
+
+def _chunk(kind: bytes, body: bytes) -> bytes:
+    crc = zlib.crc32(kind + body)
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", crc)
 
 
 class _Canvas(FigureCanvasAgg):
