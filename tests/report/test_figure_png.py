@@ -85,3 +85,17 @@ def test_own_rgb_png_is_valid_passes_into_the_pdf_and_is_no_bigger_than_pillows(
     Image.fromarray(pixels).save(pillows, format="png", compress_level=notebook.PNG_COMPRESS_LEVEL)
     assert (np.asarray(Image.open(pillows)) == pixels).all()
     assert len(data) <= 1.05 * len(pillows.getvalue())
+
+
+def test_remembered_glyph_layouts_draw_the_same_pixels_as_plain_agg(monkeypatch):
+    notebook._LAYOUTS.clear()
+    first = _pixels(png_bytes(_figure(), dpi=100))  # lays every text out
+    laid_out = len(notebook._LAYOUTS)
+    # matplotlib before 3.11 has no FT2Font._layout: texts are drawn as plain Agg draws them
+    assert laid_out > 5 if notebook._LAYOUT_HOOKS else laid_out == 0
+    again = _pixels(png_bytes(_figure(), dpi=100))  # every text's layout remembered
+    assert len(notebook._LAYOUTS) == laid_out
+    monkeypatch.setattr(notebook, "_Canvas", FigureCanvasAgg)
+    plain = _pixels(png_bytes(_figure(), dpi=100))
+    assert first.shape == again.shape == plain.shape
+    assert (first == plain).all() and (again == plain).all()
