@@ -11,6 +11,8 @@ from __future__ import annotations
 import io
 import json
 import re
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -171,6 +173,18 @@ def test_warm_kernels_preload_what_the_notebooks_import(tmp_path: Path) -> None:
     broken = tmp_path / "broken.ipynb"
     broken.write_text("not a notebook", encoding="utf-8")
     assert notebook_modules([broken, tmp_path / "missing.ipynb"]) == []
+
+
+def test_kernel_server_freezes_its_preloaded_objects_for_the_kernels_it_forks() -> None:
+    # issue 14: forked kernels inherit the frozen imports, so that their full collections
+    # don't scan them again (kernel_server.preload)
+    code = (
+        "import gc, sys; from evaltools.run import kernel_server as k; k.preload(['json']); "
+        "print(gc.get_freeze_count(), 'json' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    frozen, imported = out.stdout.split()
+    assert int(frozen) > 10_000 and imported == "True"
 
 
 def test_batch_result_exit_code_and_summary() -> None:

@@ -68,3 +68,34 @@ def test_opaque_figures_are_rgb_with_the_same_pixels_and_no_text_chunks():
     image = Image.open(io.BytesIO(_encode_png(pixels, 150)))
     assert image.mode == "RGBA"
     assert (np.asarray(image) == pixels).all()
+
+
+def test_own_rgb_png_is_valid_passes_into_the_pdf_and_is_no_bigger_than_pillows():
+    from evaltools.render.pdf_images import rgb_png_data
+
+    data = png_bytes(_figure(), dpi=150)  # written without Pillow, rows unfiltered
+    Image.open(io.BytesIO(data)).verify()  # chunk layout and CRCs
+    image = Image.open(io.BytesIO(data))
+    assert image.mode == "RGB" and round(image.info["dpi"][0]) == 150
+    width, height, _ = rgb_png_data(data)  # report.pdf takes its pixel rows as they are
+    assert (width, height) == image.size
+
+    pixels = np.asarray(image)
+    pillows = io.BytesIO()
+    Image.fromarray(pixels).save(pillows, format="png", compress_level=notebook.PNG_COMPRESS_LEVEL)
+    assert (np.asarray(Image.open(pillows)) == pixels).all()
+    assert len(data) <= 1.05 * len(pillows.getvalue())
+
+
+def test_remembered_glyph_layouts_draw_the_same_pixels_as_plain_agg(monkeypatch):
+    notebook._LAYOUTS.clear()
+    first = _pixels(png_bytes(_figure(), dpi=100))  # lays every text out
+    laid_out = len(notebook._LAYOUTS)
+    # matplotlib before 3.11 has no FT2Font._layout: texts are drawn as plain Agg draws them
+    assert laid_out > 5 if notebook._LAYOUT_HOOKS else laid_out == 0
+    again = _pixels(png_bytes(_figure(), dpi=100))  # every text's layout remembered
+    assert len(notebook._LAYOUTS) == laid_out
+    monkeypatch.setattr(notebook, "_Canvas", FigureCanvasAgg)
+    plain = _pixels(png_bytes(_figure(), dpi=100))
+    assert first.shape == again.shape == plain.shape
+    assert (first == plain).all() and (again == plain).all()

@@ -30,6 +30,7 @@ from matplotlib.ticker import Formatter
 
 from evaltools.choices import LANGUAGES, check_choice
 from evaltools.report.i18n import fmt_number, fmt_percent
+from evaltools.report.layout import report_figure
 
 Palette = Sequence[str] | Mapping[str, Any]
 
@@ -157,7 +158,7 @@ def panels(n: int, *, sharey: bool = False) -> tuple[Figure, list[Axes]]:
     ncols = 3 if n in (5, 6) else min(n, 4)
     nrows = math.ceil(n / ncols)
     height = 4.5 if nrows == 1 else 1.2 + 3.1 * nrows
-    fig = Figure(figsize=(WIDTH, height), layout="constrained")
+    fig = report_figure(WIDTH, height)
     axes = list(fig.subplots(nrows, ncols, squeeze=False, sharey=sharey).ravel())
     for ax in axes[n:]:
         fig.delaxes(ax)

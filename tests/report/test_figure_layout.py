@@ -1,0 +1,98 @@
+"""The report figures' layout (:mod:`evaltools.report.layout`), issue 14: one constrained-layout
+pass where the ticks don't depend on the panels' size, lands where matplotlib's two land."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np
+import pytest
+from matplotlib import _constrained_layout
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+
+from evaltools.report.layout import ReportLayout, size_independent
+from evaltools.report.style import finish, panels
+
+LONG = "Uafhængighed af ekspartner og af hele hans familie, målt med et meget langt navn"
+
+
+def _panels(*, fixed: bool, layout: object) -> Figure:
+    fig, axes = panels(6)
+    fig.set_layout_engine(layout)
+    for i, ax in enumerate(axes):
+        ax.plot([0, 1, 2], [1, 3 + i, 2 + 10 * i], "o-")
+        ax.set_title(f"{LONG[: 8 + 2 * i]}\n(1-{10**i})", loc="left")
+        ax.set_xlabel("Måling")
+        if fixed:
+            ax.set_xticks([0, 1, 2], ["Før", "Midt", "Efter\n(n = 40)"])
+            ax.yaxis.set_major_locator(MaxNLocator(nbins=6, steps=[1, 2, 2.5, 5, 10]))
+    axes[0].set_ylabel("Gennemsnit")
+    finish(fig, "Titel", ["En note under figuren, der forklarer linjerne og båndene."])
+    return fig
+
+
+def _positions(fig: Figure, passes: list[int]) -> np.ndarray:
+    calls = len(passes)
+    FigureCanvasAgg(fig).draw()
+    assert len(passes) > calls  # the layout ran
+    return np.array([ax.get_position().bounds for ax in fig.axes])
+
+
+@pytest.fixture
+def passes(monkeypatch) -> list[int]:
+    """One entry per measuring pass of constrained layout (ours or matplotlib's)."""
+    calls: list[int] = []
+    measure = _constrained_layout.make_layout_margins
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return measure(*args, **kwargs)
+
+    monkeypatch.setattr(_constrained_layout, "make_layout_margins", counted)
+    return calls
+
+
+def test_fixed_ticks_take_one_pass_and_land_where_two_passes_do(passes):
+    ours = _panels(fixed=True, layout=ReportLayout())
+    assert size_independent(ours)
+    mine = _positions(ours, passes)
+    assert len(passes) == 1
+    theirs = _positions(_panels(fixed=True, layout="constrained"), passes)
+    assert len(passes) == 3
+    # the same places within two pixels at 150 dpi: one pass measures the tick labels at the
+    # panels' first places, where the end labels stick out a little more or less (1.1 pixels)
+    pixels = np.abs(mine - theirs) * np.tile(ours.get_size_inches() * 150, 2)
+    assert pixels.max() < 2
+
+
+def test_ticks_that_depend_on_the_axis_length_take_matplotlibs_two_passes(passes):
+    fig = _panels(fixed=False, layout=ReportLayout())  # AutoLocator: more ticks on longer axes
+    assert not size_independent(fig)
+    theirs = _positions(_panels(fixed=False, layout="constrained"), passes)
+    mine = _positions(fig, passes)
+    assert len(passes) == 4
+    assert (mine == theirs).all()
+
+
+def test_one_pass_layout_keeps_panels_apart_and_inside_the_figure(passes):
+    fig = _panels(fixed=True, layout=ReportLayout())
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    assert len(passes) == 1
+    renderer = canvas.get_renderer()
+    figure_box = fig.bbox
+    boxes = [ax.get_tightbbox(renderer) for ax in fig.axes]
+    for i, box in enumerate(boxes):
+        # the y tick labels, the two-line titles and tick labels: all inside the figure
+        assert box.x0 >= figure_box.x0 and box.y0 >= figure_box.y0
+        assert box.x1 <= figure_box.x1 and box.y1 <= figure_box.y1
+        for other in boxes[i + 1 :]:
+            assert not box.overlaps(other), "panels' decorations overlap"
+    for text in (fig._suptitle, fig._supxlabel):
+        extent = text.get_window_extent(renderer)
+        assert extent.y0 >= 0 and extent.y1 <= figure_box.y1
+        assert not any(extent.overlaps(box) for box in boxes)
