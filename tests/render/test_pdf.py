@@ -24,13 +24,8 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 
 from evaltools.errors import RenderError
 from evaltools.render import ReportMeta, render_pdf, render_report
-from evaltools.render.pdf import (
-    TableFit,
-    page_number_content,
-    page_rules,
-    pdf_html,
-    split_font_faces,
-)
+from evaltools.render.pdf import TableFit, pdf_html
+from evaltools.render.pdf_styles import page_number_content, page_rules, split_font_faces
 from evaltools.report.brand import load_brand
 
 pypdf = pytest.importorskip("pypdf", reason="pypdf is in the test extra")

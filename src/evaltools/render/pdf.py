@@ -31,7 +31,6 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from functools import cache, lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -39,22 +38,29 @@ from evaltools.atomic import write_report_file
 from evaltools.errors import RenderError
 from evaltools.render.meta import ReportMeta
 from evaltools.render.pdf_images import pass_png_through
-from evaltools.report.i18n import text
+from evaltools.render.pdf_styles import (
+    STYLE_ELEMENT,
+    page_rules,
+    pdf_css,
+    split_font_faces,
+    without_repeated_styles,
+)
 
 A4_WIDTH_MM = 210.0
 A4_HEIGHT_MM = 297.0
 SIDE_MARGIN_MM = 18.0  # as in pdf.css: @page { margin: ... 18mm }
 MIN_PORTRAIT_FONT_PT = 6.0  # a table that needs smaller type goes on a landscape page
 MIN_TABLE_FONT_PT = 5.5  # a table is not scaled below this type size
+PAGE_TEXT_MM = A4_HEIGHT_MM - 22.0 - 20.0  # as in pdf.css: the text height of a portrait page
+PAGE_TEXT_PX = PAGE_TEXT_MM * 96 / 25.4
+PROBE_PAGE_HEIGHT_MM = 20000.0  # the probe's pages: each table laid out once, never moved on
 HOLE_FILL = 0.6  # a page less full than this before a table that moved on whole is a hole
 PX_PER_MM = 96 / 25.4
 PT_PER_PX = 0.75
 TABLE_ATTR = "data-pdf-table"
 _TABLE_TAG = re.compile(r"<table(?=[\s>])", re.IGNORECASE)
-_STYLE_ELEMENT = re.compile(r"<style[\s>].*?</style>", re.IGNORECASE | re.DOTALL)
 _TABLE_ELEMENT = re.compile(r"<table\s[^>]*?data-pdf-table=.*?</table>", re.IGNORECASE | re.DOTALL)
 _CELL_START = '<div class="jp-Cell '
-_FONT_FACE = re.compile(r"@font-face\s*\{[^}]*\}", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -114,54 +120,6 @@ def weasyprint_version() -> str:
     return str(_weasyprint().__version__)
 
 
-@cache
-def pdf_css() -> str:
-    """The PDF stylesheet (package data ``evaltools/templates/pdf.css``)."""
-    source = resources.files("evaltools") / "templates" / "pdf.css"
-    return source.read_text(encoding="utf-8")
-
-
-def css_string(value: str) -> str:
-    """`value` as a quoted CSS string (``"..."``), with quotes and backslashes escaped."""
-    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\a ")
-    return f'"{escaped}"'
-
-
-def page_number_content(language: str) -> str:
-    """The CSS ``content`` value of the page number: ``"Side " counter(page) " af " ...``.
-
-    Built from the catalogue text ``report_page_of`` (``Side {page} af {pages}``) so that the
-    words come from the same place as every other text of the report.
-    """
-    template = text("report_page_of", language, page="\0page\0", pages="\0pages\0")
-    parts = []
-    for piece in template.split("\0"):
-        if piece in ("page", "pages"):
-            parts.append(f"counter({piece})")
-        elif piece:
-            parts.append(css_string(piece))
-    return " ".join(parts)
-
-
-def page_rules(meta: ReportMeta) -> str:
-    """The ``@page`` rules that put the report's texts in the page header and footer."""
-    lang = meta.language
-    kind = text("report_title", lang)
-    head = text("report_running_head", lang, intervention=meta.intervention, grantee=meta.grantee)
-    foot = text("report_running_foot", lang, kind=kind, period=meta.period)
-    number = page_number_content(lang)
-    return (
-        "@page {\n"
-        f"  @top-right {{ content: {css_string(head)}; }}\n"
-        f"  @bottom-left {{ content: {css_string(foot)}; }}\n"
-        f"  @bottom-right {{ content: {number}; }}\n"
-        "}\n"
-        "@page :first {\n"
-        "  @bottom-left { content: none; }\n"
-        "}\n"
-    )
-
-
 def pdf_html(html: str, meta: ReportMeta, *, fits: dict[str, TableFit] | None = None) -> str:
     """The report HTML as WeasyPrint lays it out: PDF rules added, tables numbered.
 
@@ -184,6 +142,7 @@ def pdf_html(html: str, meta: ReportMeta, *, fits: dict[str, TableFit] | None = 
             fitted.append(f".jp-OutputArea:has({table}) {{ page: landscape; }}")
     style = f"<style>\n{page_rules(meta)}{pdf_css()}{chr(10).join(fitted)}\n</style>\n"
     html = html.replace("</head>", style + "</head>", 1)
+    html = without_repeated_styles(html)
     numbers = itertools.count()
     html = _TABLE_TAG.sub(lambda _m: f'<table {TABLE_ATTR}="{next(numbers)}"', html)
     turned = [key for key, fit in (fits or {}).items() if fit.landscape]
@@ -269,6 +228,21 @@ def table_widths(document: Any) -> dict[str, tuple[float, float]]:
         if width > widths.get(key, (0.0, 0.0))[0]:
             widths[key] = (width, size)
     return widths
+
+
+def table_heights(document: Any) -> dict[str, float]:
+    """For each numbered table of a laid-out WeasyPrint document: its height with its caption
+    (the margin height of the box wrapping both), in px, summed over the pages it spans."""
+    heights: dict[str, float] = {}
+    for page in document.pages:
+        for box in _walk(page._page_box):
+            if not getattr(box, "is_table_wrapper", False):
+                continue
+            table = box.get_wrapped_table()
+            key = table.element.get(TABLE_ATTR) if table is not None else None
+            if key is not None:
+                heights[key] = heights.get(key, 0.0) + float(box.margin_height())
+    return heights
 
 
 def _page_fill(page: Any) -> float:
@@ -384,14 +358,16 @@ def fit_wide_tables(html: str) -> dict[str, TableFit]:
     if not tables:
         return {}
     head_end = html.index("</head>") + len("</head>")
-    styles = "".join(_STYLE_ELEMENT.findall(html, head_end))  # outputs' own table styles
+    styles = "".join(STYLE_ELEMENT.findall(html, head_end))  # outputs' own table styles
     cells = styles + "".join(
         '<div class="jp-Cell"><div class="jp-OutputArea"><div class="jp-OutputArea-child">'
         f'<div class="jp-OutputArea-output">{table}</div></div></div></div>'
         for table in tables
     )
+    tall_page = f"<style>@page {{ size: {A4_WIDTH_MM}mm {PROBE_PAGE_HEIGHT_MM}mm; }}</style>"
     probe = (
-        f'{html[:head_end]}<body class="evaltools-report"><div class="report-page">'
+        f"{html[: head_end - len('</head>')]}{tall_page}</head>"
+        f'<body class="evaltools-report"><div class="report-page">'
         f'<main class="report-body jp-Notebook">{cells}</main></div></body></html>'
     )
     portrait = (A4_WIDTH_MM - 2 * SIDE_MARGIN_MM) * PX_PER_MM
@@ -399,6 +375,7 @@ def fit_wide_tables(html: str) -> dict[str, TableFit]:
     fits = {}
     document = _layout(probe)
     runs_on = {key for key, pages in _table_pages(document).items() if len(pages) > 1}
+    runs_on |= {key for key, height in table_heights(document).items() if height > PAGE_TEXT_PX}
     for key, (width, size_px) in table_widths(document).items():
         size_pt = size_px * PT_PER_PX
         if width <= portrait + 0.5:
@@ -412,21 +389,6 @@ def fit_wide_tables(html: str) -> dict[str, TableFit]:
             turned = min(size_pt, size_pt * 0.97 * landscape / width)
             fits[key] = TableFit(max(MIN_TABLE_FONT_PT, turned), landscape=True)
     return fits
-
-
-def split_font_faces(html: str) -> tuple[str, str]:
-    """The HTML without the ``@font-face`` rules of its head, and those rules.
-
-    The brand's fonts are embedded as ``data:`` URLs (hundreds of kB of CSS); parsing them and
-    loading the fonts once per process instead of once per layout saves about a second each.
-    """
-    head_end = html.find("</head>")
-    if head_end < 0:
-        return html, ""
-    faces = _FONT_FACE.findall(html, 0, head_end)
-    if not faces:
-        return html, ""
-    return _FONT_FACE.sub("", html[:head_end]) + html[head_end:], "\n".join(faces)
 
 
 @lru_cache(maxsize=8)
