@@ -6,12 +6,17 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import pytest
+from batch_support import FIXTURE_NOTEBOOKS, tiny_grantees
 from ruamel.yaml import YAML
 
+from evaltools.batch.jobs import JobOutcome, ReportJob
 from evaltools.batch.local_pool import LocalPool
 from evaltools.batch.round import preload_modules, report_notebooks
 from evaltools.params.loading import load_params
@@ -107,3 +112,28 @@ def test_pool_workers_share_one_kernel_server(tmp_path: Path) -> None:
         assert folder.is_dir()
     assert _children(os.getpid(), server) == []
     assert not folder.exists()
+
+
+def test_workers_fall_back_on_their_own_kernels_when_the_shared_server_dies(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("EVALTOOLS_NOTEBOOKS_DIR", str(FIXTURE_NOTEBOOKS))
+    params = tiny_grantees(tmp_path, ["one"])
+    job = ReportJob(
+        params_file=str(params / "one.yml"),
+        slug="one",
+        out_dir=str(tmp_path / "reports"),
+        renderer="nbconvert",
+        timeout=120,
+        formats=("html",),
+    )
+    outcomes: list[JobOutcome] = []
+    started = time.monotonic()
+    with LocalPool(1, preload=(), log_file=tmp_path / "log") as pool:
+        pool.start()
+        os.kill(pool._server._process.pid, signal.SIGKILL)  # type: ignore[union-attr]
+        pool.run([job], on_state=lambda *_: None, on_done=lambda _j, o: outcomes.append(o))
+    assert [o.status for o in outcomes] == ["done"], outcomes
+    # at once, not after the server's start-up limit (warm_kernels.START_TIMEOUT, 300 s)
+    assert time.monotonic() - started < 90
+    assert (tmp_path / "reports" / "one" / "report.html").is_file()

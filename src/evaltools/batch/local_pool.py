@@ -185,6 +185,10 @@ class LocalPool:
             self._enforce_limits(on_done)
 
     def _poll(self, on_state: OnState, on_done: OnDone, *, timeout: float) -> None:
+        if self._server is not None and self._server.ended():
+            # Its folder goes with it: the workers notice and start kernels of their own.
+            self._server.close()
+            self._server = None
         handles = {worker.conn: worker for worker in self._workers}
         for ready in wait(list(handles), timeout=timeout):
             worker = handles[ready]  # a message, or end of file: the worker died

@@ -162,14 +162,16 @@ class WarmKernels:
         if not self.start():
             return False
         deadline = time.monotonic() + timeout
-        while not os.path.exists(self.socket_path):
-            if self._server_gone() or time.monotonic() > deadline:
-                self._failed = True
-                return False
+        while not self.ended():
+            if os.path.exists(self.socket_path):
+                return True
+            if time.monotonic() > deadline:
+                break
             time.sleep(0.05)
-        return True
+        self._failed = True
+        return False
 
-    def _server_gone(self) -> bool:
+    def ended(self) -> bool:
         """Whether the server ended (another process's server: its folder was removed)."""
         if self._process is not None:
             return self._process.poll() is not None
