@@ -30,7 +30,7 @@ class ReportLayout(ConstrainedLayoutEngine):
         h_pad, w_pad = params["h_pad"] / height, params["w_pad"] / width
         hspace, wspace = params["hspace"], params["wspace"]
         renderer = fig._get_renderer()
-        # matplotlib's do_constrained_layout (3.8 to 3.11), its loop run once
+        # matplotlib 3.11's do_constrained_layout with its loop run once
         grids = constrained.make_layoutgrids(fig, None, rect=params["rect"])
         if not grids["hasgrids"]:
             return super().execute(fig)  # matplotlib warns
