@@ -349,10 +349,12 @@ def fit_wide_tables(html: str) -> dict[str, TableFit]:
     (in ``em``) scale together, so a table's width scales about in proportion; 3 % is kept in
     reserve. A table that would need type smaller than :data:`MIN_PORTRAIT_FONT_PT` on a
     portrait page goes on a landscape page, scaled there if it must be (never below
-    :data:`MIN_TABLE_FONT_PT`). A table that fits but is taller than a page (it is on two
-    pages of the probe) is made breakable: it breaks anyway, and this way it starts under its
-    introduction without a second layout of the report (:func:`tables_after_holes`). Empty
-    when every table fits on a page.
+    :data:`MIN_TABLE_FONT_PT`). A table that fits but is taller than a page's text
+    (:data:`PAGE_TEXT_MM`; the probe's pages are :data:`PROBE_PAGE_HEIGHT_MM` tall, so that
+    no table is laid out, found not to fit and laid out again on the next page) is made
+    breakable: it breaks anyway, and this way it starts under its introduction without a
+    second layout of the report (:func:`tables_after_holes`). Empty when every table fits on
+    a page.
     """
     tables = _TABLE_ELEMENT.findall(html)
     if not tables:
