@@ -106,10 +106,16 @@ def fake_reports(params_dir: Path, out: Path) -> None:
 
 def plan(params_dir: Path, out: Path) -> list[str]:
     """Check every file and decide, as ``run_batch`` does before handing out jobs."""
-    from evaltools.batch.round import GranteeRun, _Planner, _refuse_shared_slugs, find_params_files
+    from evaltools.batch.round import (
+        GranteeRun,
+        _load_each,
+        _Planner,
+        _refuse_shared_slugs,
+        find_params_files,
+    )
 
     runs = [GranteeRun(f) for f in find_params_files([params_dir])]
-    shared = _refuse_shared_slugs(runs)
+    shared = _refuse_shared_slugs(runs, _load_each(runs))
     planner = _Planner(
         [r for r in runs if r not in shared],
         out=out,
