@@ -123,6 +123,7 @@ def plan(params_dir: Path, out: Path) -> list[str]:
         timeout=None,
         force=False,
         warm_kernels=False,
+        preload=(),
         formats=("html",),
         levels=None,  # as each parameter file says
         update=lambda _run: None,

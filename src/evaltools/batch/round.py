@@ -249,6 +249,7 @@ class _Planner:
         timeout: float | None,
         force: bool,
         warm_kernels: bool,
+        preload: tuple[str, ...],
         formats: tuple[str, ...],
         levels: tuple[str, ...] | None,
         update: Callable[[GranteeRun], None],
@@ -263,7 +264,7 @@ class _Planner:
         self.levels = levels
         self.update = update
         self.slugs: dict[str, Path] = {}
-        self.preload = tuple(preload_modules()) if warm_kernels else ()
+        self.preload = preload
 
     def remaining(self) -> bool:
         return bool(self.pending)
@@ -485,6 +486,12 @@ def run_batch(
 
     loaded = _load_each(runs)
     shared = _refuse_shared_slugs(runs, loaded)
+    if not warm_kernels:
+        preload: tuple[str, ...] = ()
+    elif scheduler is not None:  # a Dask worker's kernel server serves every round it gets
+        preload = tuple(preload_modules())
+    else:  # the pool's server imports what this round's notebooks import, not every notebook's
+        preload = tuple(preload_modules(n for p in loaded.values() for n in report_notebooks(p)))
     planner = _Planner(
         [r for r in runs if r not in shared],
         out=out,
@@ -492,6 +499,7 @@ def run_batch(
         timeout=timeout,
         force=force,
         warm_kernels=warm_kernels,
+        preload=preload,
         formats=tuple(formats),
         levels=chosen_levels,
         update=update,
@@ -505,11 +513,9 @@ def run_batch(
 
             pool: Any = DaskPool(scheduler, tls=tls)
         else:
-            # The kernel server imports what this round's notebooks import, not every notebook's.
-            notebooks = [n for p in loaded.values() for n in report_notebooks(p)]
             pool = LocalPool(
                 workers or default_workers(),
-                preload=preload_modules(notebooks) if warm_kernels else (),
+                preload=preload,
                 warm_kernels=warm_kernels,
                 log_file=out / LOG_FILE,
                 pdf="pdf" in formats,
