@@ -28,18 +28,13 @@ def _is_binary(result: RegisterPanelResult, outcome: str) -> bool:
     return result.event_study is not None and outcome in result.event_study.binary
 
 
-def fmt_effect(value: float | None, *, binary: bool, language: str) -> str:
-    """An effect in percentage points (0/1 outcomes, one decimal) or units (two decimals)."""
-    return format_effect(value, binary=binary, language=language)
-
-
 def fmt_effect_ci(row: pd.Series, *, binary: bool, language: str) -> str:
     """``+6,6 (3,5; 9,6)`` in Danish, ``+6.6 (3.5 to 9.6)`` in English."""
-    estimate = fmt_effect(row["estimate"], binary=binary, language=language)
+    estimate = format_effect(row["estimate"], binary=binary, language=language)
     if pd.isna(row["ci_low"]):
         return estimate
-    low = fmt_effect(row["ci_low"], binary=binary, language=language)
-    high = fmt_effect(row["ci_high"], binary=binary, language=language)
+    low = format_effect(row["ci_low"], binary=binary, language=language)
+    high = format_effect(row["ci_high"], binary=binary, language=language)
     sep = "; " if language == "da" else " to "
     return f"{estimate} ({low}{sep}{high})"
 
@@ -193,7 +188,7 @@ def _headline_sentences(
         text(
             f"regrep_check_{e}",
             language,
-            value=fmt_effect(rows[e]["estimate"], binary=binary, language=language),
+            value=format_effect(rows[e]["estimate"], binary=binary, language=language),
         )
         for e in HEADLINE_ESTIMATORS
         if e != headline and e in rows
