@@ -376,8 +376,7 @@ def fit_wide_tables(html: str) -> dict[str, TableFit]:
     landscape = (A4_HEIGHT_MM - 2 * SIDE_MARGIN_MM) * PX_PER_MM
     fits = {}
     document = _layout(probe)
-    runs_on = {key for key, pages in _table_pages(document).items() if len(pages) > 1}
-    runs_on |= {key for key, height in table_heights(document).items() if height > PAGE_TEXT_PX}
+    runs_on = {key for key, height in table_heights(document).items() if height > PAGE_TEXT_PX}
     for key, (width, size_px) in table_widths(document).items():
         size_pt = size_px * PT_PER_PX
         if width <= portrait + 0.5:
