@@ -168,18 +168,17 @@ def _namer(
     return name
 
 
-class _ByScale:
+def _by_scale(rows: pd.DataFrame) -> dict[str, list[dict[str, Any]]]:
     """One group's rows by scale name, each a dict: the frame is read once per figure, not
     once per panel (pandas' row lookups were a fifth of the figures' building time)."""
+    by_scale: dict[str, list[dict[str, Any]]] = {}
+    for record in rows.to_dict("records"):
+        by_scale.setdefault(str(record["scale"]), []).append(record)
+    return by_scale
 
-    def __init__(self, rows: pd.DataFrame) -> None:
-        self._rows: dict[str, list[dict[str, Any]]] = {}
-        for record in rows.to_dict("records"):
-            self._rows.setdefault(str(record["scale"]), []).append(record)
 
-
-def _row(rows: _ByScale, scale: str) -> dict[str, Any] | None:
-    found = rows._rows.get(scale, [])
+def _row(rows: dict[str, list[dict[str, Any]]], scale: str) -> dict[str, Any] | None:
+    found = rows.get(scale, [])
     if len(found) > 1:
         raise DataError(f"{len(found)} rows for scale '{scale}' in one group; expected one")
     return found[0] if found else None
@@ -214,7 +213,7 @@ def before_after_figure(
     _check(table, by, [*_CHANGE_COLUMNS, "mean_pre", "mean_post"])
     colours = semantic_colours(palette)["series"]
     ordered = _scales(table, scales, language)
-    series = [(value, _ByScale(rows)) for value, rows in _series(table, by, group_labels)]
+    series = [(value, _by_scale(rows)) for value, rows in _series(table, by, group_labels)]
     name_of = _namer(by, language, group_labels, by_label)
     hidden: list[str] = []
     with figure_style():
@@ -290,7 +289,7 @@ def progression_figure(
     colours = semantic_colours(palette)
     overall = table[table["group_var"].isna()]
     ordered = _scales(overall, scales, language)
-    by_scale = _ByScale(overall)
+    by_scale = _by_scale(overall)
     hidden: list[str] = []
     with figure_style():
         height = min(4.5, 1.5 + 0.5 * max(len(ordered), 1))
@@ -487,7 +486,7 @@ def group_figure(
     colour = semantic_colours(palette)["series"][0]
     ordered = _scales(table, scales, language)
     groups = [*_series(table, by, group_labels), (None, table[table["group_var"].isna()])]
-    series = [(value, _ByScale(rows)) for value, rows in groups]
+    series = [(value, _by_scale(rows)) for value, rows in groups]
     name_of = _namer(by, language, group_labels, by_label)
     everyone = text("prepost_tab_all_clients", language)
     names = [name_of(v) or everyone for v, _ in series]
