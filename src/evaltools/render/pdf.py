@@ -45,6 +45,7 @@ from evaltools.render.pdf_styles import (
     split_font_faces,
     without_repeated_styles,
 )
+from evaltools.render.pdf_text import keep_text_layouts
 
 A4_WIDTH_MM = 210.0
 A4_HEIGHT_MM = 297.0
@@ -101,11 +102,14 @@ def _weasyprint() -> Any:
         import weasyprint.formatting_structure.boxes
         import weasyprint.images
         import weasyprint.text.fonts
+        import weasyprint.text.line_break
+        from weasyprint.text.ffi import pango
     except (ImportError, OSError) as exc:  # OSError: Pango missing
         raise RenderError(
             f"WeasyPrint is needed for report.pdf and could not be loaded: {exc}"
         ) from exc
     pass_png_through(weasyprint.images, pydyf)
+    keep_text_layouts(weasyprint.text.line_break, pango)
     return weasyprint
 
 

@@ -1,0 +1,92 @@
+"""Text in report.pdf is drawn from the layouts WeasyPrint made (:mod:`evaltools.render.pdf_text`).
+
+The PDF must be byte for byte what WeasyPrint alone writes (checked against WeasyPrint in a
+process where evaltools never patched it), and drawing must really reuse the layouts.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from evaltools.render.pdf import _weasyprint
+
+pytest.importorskip("weasyprint", reason="the PDF path needs WeasyPrint")
+
+# Lines a rebuild would draw differently if the reuse were wrong: justified text (spacing
+# only the drawing adds), letter and word spacing, a word wider than its box, underlines,
+# a right-to-left line, table cells, several sizes and languages.
+HTML = textwrap.dedent(
+    """\
+    <html lang="da"><head><style>
+      body { font-family: sans-serif; font-size: 11pt; }
+      .just { text-align: justify; width: 60mm; }
+      .spaced { letter-spacing: 0.2em; word-spacing: 4pt; }
+      .narrow { width: 12mm; overflow-wrap: anywhere; }
+      .under { text-decoration: underline; }
+      td { border: 1px solid black; padding: 2pt 4pt; font-size: 8pt; }
+    </style></head><body>
+      <h1>Før- og eftermålinger</h1>
+      <p class="just">Andelen af klienterne med en pålidelig forbedring steg fra første til
+      sidste måling i alle tre afdelinger, og ændringen var størst i gruppeforløbet, hvor
+      næsten halvdelen af klienterne havde en klinisk betydningsfuld forbedring.</p>
+      <p class="spaced">Ændring 0,46 point (95 % CI 0,21 til 0,71)</p>
+      <p class="narrow">Selvstændighedfraekspartneren</p>
+      <p class="under">Side 3 af 12</p>
+      <p dir="rtl" lang="ar">مرحبا بالعالم</p>
+      <table><tr><td>Rådgivning</td><td>2,18</td><td>−0,26</td><td>31 %</td></tr>
+      <tr><td>Gruppeforløb</td><td>2,21</td><td>−0,43</td><td>44 %</td></tr></table>
+    </body></html>
+    """
+)
+
+
+def _plain_weasyprint_pdf() -> bytes:
+    """The PDF of :data:`HTML` from WeasyPrint in a fresh process, unpatched."""
+    code = (
+        "import sys, weasyprint\n"
+        "sys.stdout.buffer.write(weasyprint.HTML(string=sys.stdin.read()).write_pdf())\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], input=HTML.encode(), capture_output=True, check=True
+    )
+    return done.stdout
+
+
+def test_pdf_is_byte_identical_to_unpatched_weasyprint() -> None:
+    weasyprint = _weasyprint()  # patched, as for every report
+    ours = weasyprint.HTML(string=HTML).write_pdf()
+    assert ours[:5] == b"%PDF-"
+    assert ours == _plain_weasyprint_pdf()
+
+
+def test_drawing_reuses_the_layouts_of_all_but_justified_lines(monkeypatch) -> None:
+    weasyprint = _weasyprint()
+    layout_class = weasyprint.text.line_break.Layout
+    document = weasyprint.HTML(string=HTML).render()
+    built = []
+    setup = layout_class.setup
+
+    def counting_setup(self, style):
+        built.append(self.text if hasattr(self, "text") else None)
+        return setup(self, style)
+
+    monkeypatch.setattr(layout_class, "setup", counting_setup)
+    document.write_pdf()
+    text_boxes = weasyprint.formatting_structure.boxes.TextBox
+    drawn = [box for page in document.pages for box in _walk(page._page_box)]
+    drawn = [box for box in drawn if isinstance(box, text_boxes)]
+    # Unpatched, WeasyPrint builds a layout again for every drawn line; patched, only the
+    # justified paragraph's lines (all but its last, which is not justified) are.
+    justified = " ".join(HTML.split('class="just">')[1].split("</p>")[0].split())
+    assert len(drawn) > 2 * len(built)
+    assert built and all(line.strip() in justified for line in built), built
+
+
+def _walk(box):
+    yield box
+    for child in getattr(box, "children", None) or []:
+        yield from _walk(child)
