@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
+import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 import pandas as pd
@@ -199,6 +202,63 @@ def test_kernel_server_and_its_kernels_exit_without_a_leak_report_from_frozen_ob
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "leaked" not in out.stderr, out.stderr[:300]
+
+
+def test_exit_at_once_flushes_output_and_skips_the_interpreters_clean_up() -> None:
+    code = (
+        "import atexit, sys; atexit.register(lambda: print('finalised'))\n"
+        "from evaltools.run.kernel_server import exit_at_once\n"
+        "print('report written', end=''); exit_at_once(3)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert (out.returncode, out.stdout) == (3, "report written")
+
+
+def _marks_its_clean_up(folder: Path) -> dict[str, str]:
+    """An environment whose Python processes write `folder`/finalised.<pid> at a clean exit."""
+    (folder / "sitecustomize.py").write_text(
+        "import atexit, os\n"
+        f"atexit.register(lambda: open(os.path.join({str(folder)!r}, "
+        "f'finalised.{os.getpid()}'), 'w').close())\n"
+    )
+    return {**os.environ, "PYTHONPATH": os.pathsep.join([str(folder), *sys.path])}
+
+
+def test_batch_worker_and_kernel_server_end_without_the_interpreters_clean_up(
+    tmp_path: Path,
+) -> None:
+    # Tearing down a process that imported pandas, matplotlib and WeasyPrint took a second of
+    # CPU (its frozen imports given back, then freed), and the batch waited for it at its end
+    # (2.5 s on a busy 2-core machine); a worker and the kernel server have nothing to finalise.
+    env = _marks_its_clean_up(tmp_path)
+    socket_path = tmp_path / "server" / "kernels.sock"
+    socket_path.parent.mkdir()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "evaltools.run.kernel_server", str(socket_path), "json"],
+        stdin=subprocess.PIPE,
+        env=env,
+    )
+    ours, theirs = socket.socketpair()
+    settings = {"preload": [], "warm_kernels": False, "log_file": None, "pdf": False}
+    command = ["-m", "evaltools.batch.worker", str(theirs.fileno()), json.dumps(settings)]
+    worker = subprocess.Popen(
+        [sys.executable, *command],
+        pass_fds=[theirs.fileno()],
+        env=env,
+    )
+    theirs.close()
+    conn = Connection(ours.detach())
+    assert conn.recv()[0] == "ready"
+    conn.send(None)  # no more jobs
+    deadline = time.monotonic() + 60
+    while not socket_path.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert socket_path.exists(), "the kernel server never listened"
+    server.stdin.close()  # the batch is gone: the server ends
+    assert server.wait(timeout=60) == 0
+    assert worker.wait(timeout=60) == 0
+    finalised = sorted(p.name for p in tmp_path.glob("finalised.*"))
+    assert finalised == [], f"a clean-up ran in {finalised}"
 
 
 def test_batch_result_exit_code_and_summary() -> None:

@@ -232,5 +232,7 @@ if __name__ == "__main__":
     # Run the module's own copy, not this __main__ one, so that the outcomes sent to the
     # parent are pickled as evaltools.batch.worker.JobOutcome.
     from evaltools.batch.worker import main as _main
+    from evaltools.run.kernel_server import exit_at_once
 
     _main(sys.argv[1:])
+    exit_at_once()  # nothing left to finalise; the batch's end need not wait for it
