@@ -108,6 +108,10 @@ def test_pool_workers_share_one_kernel_server(tmp_path: Path) -> None:
         assert len(servers) == 1
         assert all(_children(w.pid, server) == [] for w in pool._workers)
         assert os.getsid(servers[0]) == servers[0]  # out of reach of the terminal's Ctrl-C
+        # What the server and the kernels it forks print goes to the batch's log, as the
+        # workers' does, not over the batch's live display on the terminal
+        for fd in (1, 2):
+            assert os.readlink(f"/proc/{servers[0]}/fd/{fd}") == str(tmp_path / "log")
         folder = Path(pool._server.socket_path).parent  # type: ignore[union-attr]
         assert folder.is_dir()
     assert _children(os.getpid(), server) == []

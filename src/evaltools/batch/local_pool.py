@@ -108,7 +108,9 @@ class LocalPool:
         if not self.warm_kernels:
             return None
         if self._server is None:
-            self._server = WarmKernels(kernel=kernel_name(), modules=self.preload, session=True)
+            self._server = WarmKernels(
+                kernel=kernel_name(), modules=self.preload, session=True, log_file=self.log_file
+            )
             self._server.start()
         try:
             return self._server.socket_path

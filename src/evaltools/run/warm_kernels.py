@@ -91,15 +91,19 @@ class WarmKernels:
         modules: Iterable[str] = (),
         socket: str | None = None,
         session: bool = False,
+        log_file: str | None = None,
     ) -> None:
         """`socket`: use the server another process started and listens on `socket` (its
         :attr:`socket_path`); this object then never starts or stops a server. `session`:
         start the server in a session of its own, out of reach of the terminal's Ctrl-C (a
-        server shared by several worker processes, started by their parent)."""
+        server shared by several worker processes, started by their parent). `log_file`:
+        what the server and its kernels print goes to the end of this file (default: this
+        process's standard output and error)."""
         self.kernel = kernel
         self.modules = list(modules)
         self._socket = socket
         self._session = session
+        self._log_file = log_file
         self._folder: str | None = os.path.dirname(socket) if socket is not None else None
         self._process: subprocess.Popen[bytes] | None = None
         self._spec: Any = None
@@ -138,13 +142,20 @@ class WarmKernels:
         if self._socket is None:  # our own server
             self._folder = tempfile.mkdtemp(prefix="evks-")
             env = {**os.environ, **(spec.env or {})}
-            self._process = subprocess.Popen(
-                [*prefix, "-m", "evaltools.run.kernel_server", self.socket_path, *self.modules],
-                stdin=subprocess.PIPE,
-                cwd=self._folder,
-                env=env,
-                start_new_session=self._session,
-            )
+            with contextlib.ExitStack() as files:
+                log = None
+                if self._log_file is not None:
+                    with contextlib.suppress(OSError):
+                        log = files.enter_context(open(self._log_file, "ab"))
+                self._process = subprocess.Popen(
+                    [*prefix, "-m", "evaltools.run.kernel_server", self.socket_path, *self.modules],
+                    stdin=subprocess.PIPE,
+                    stdout=log,
+                    stderr=log,
+                    cwd=self._folder,
+                    env=env,
+                    start_new_session=self._session,
+                )
             atexit.register(self.close)
         client = str(Path(__file__).with_name("kernel_client.py"))
         self._spec = KernelSpec(
