@@ -44,6 +44,7 @@ from evaltools.render.pdf_styles import (
     page_rules,
     pdf_css,
     split_font_faces,
+    split_styles,
     without_repeated_styles,
 )
 
@@ -98,19 +99,10 @@ def _weasyprint() -> Any:
     # may be missing; the HTML report must not need it, only report.pdf does.
     try:
         import pydyf  # WeasyPrint's PDF writer
-        import weasyprint
-        import weasyprint.css.counters
-        import weasyprint.document
+        import weasyprint  # with its document, css, layout and text submodules
         import weasyprint.formatting_structure.boxes
-        import weasyprint.formatting_structure.build
         import weasyprint.images
-        import weasyprint.layout
-        import weasyprint.layout.block
-        import weasyprint.layout.percent
-        import weasyprint.layout.preferred
-        import weasyprint.layout.table
         import weasyprint.text.fonts
-        import weasyprint.text.line_break
     except (ImportError, OSError) as exc:  # OSError: Pango missing
         raise RenderError(
             f"WeasyPrint is needed for report.pdf and could not be loaded: {exc}"
@@ -150,7 +142,9 @@ def pdf_html(html: str, meta: ReportMeta, *, fits: dict[str, TableFit] | None = 
             fitted.append(f".report-body {table} tfoot {{ display: table-row-group; }}")  # once
         if fit.landscape:  # the cell's other outputs (its heading) go with it, never left behind
             fitted.append(f".jp-OutputArea:has({table}) {{ page: landscape; }}")
-    style = f"<style>\n{page_rules(meta)}{pdf_css()}{chr(10).join(fitted)}\n</style>\n"
+    style = f"<style>\n{page_rules(meta)}</style>\n<style>\n{pdf_css()}</style>\n"
+    if fitted:  # apart: the page rules and the PDF stylesheet are parsed once (split_styles)
+        style += f"<style>\n{chr(10).join(fitted)}\n</style>\n"
     html = html.replace("</head>", style + "</head>", 1)
     html = without_repeated_styles(html)
     numbers = itertools.count()
@@ -434,13 +428,9 @@ def _box_tree(html: str) -> tuple[Any, Any, Any]:
     """WeasyPrint's document, box tree and layout context of `html`, not laid out (as in
     ``HTML.render``)."""
     weasyprint = _weasyprint()
-    html, font_css = split_font_faces(html)
-    options = dict(weasyprint.DEFAULT_OPTIONS)
-    if font_css:
-        sheet, config = _font_stylesheet(font_css)
-        options["stylesheets"] = [sheet]
-    else:
-        config = weasyprint.text.fonts.FontConfiguration()
+    html, sheets, config = _prepared(html)
+    options = {**weasyprint.DEFAULT_OPTIONS, "stylesheets": sheets}
+    config = config or weasyprint.text.fonts.FontConfiguration()
     document = weasyprint.HTML(string=html, url_fetcher=_fetcher(), media_type="print")
     counters = weasyprint.css.counters.CounterStyle()
     context = weasyprint.document.Document._build_layout_context(
@@ -464,14 +454,28 @@ def _laid_out(tree: tuple[Any, Any, Any]) -> Any:
     )  # fmt: skip
 
 
-def _layout(html: str) -> Any:
+@lru_cache(maxsize=64)
+def _stylesheet(css: str) -> Any:
+    """A style sheet of the report, parsed (the brand's, the PDF's, the page rules...)."""
+    return _weasyprint().CSS(string=css, url_fetcher=_fetcher(), media_type="print")
+
+
+def _prepared(html: str) -> tuple[str, list[Any], Any]:
+    """`html` without its style sheets, those parsed (:func:`~.pdf_styles.split_styles`; the
+    ``@font-face`` rules first) and the font configuration (None: a new one)."""
     html, font_css = split_font_faces(html)
-    extra: dict[str, Any] = {}
+    sheets, config = [], None
     if font_css:
         sheet, config = _font_stylesheet(font_css)
-        extra = {"stylesheets": [sheet], "font_config": config}
+        sheets.append(sheet)
+    html, texts = split_styles(html)
+    return html, sheets + [_stylesheet(css) for css in texts], config
+
+
+def _layout(html: str) -> Any:
+    html, sheets, config = _prepared(html)
     document = _weasyprint().HTML(string=html, url_fetcher=_fetcher(), media_type="print")
-    return document.render(**extra)
+    return document.render(stylesheets=sheets, font_config=config)
 
 
 @contextlib.contextmanager

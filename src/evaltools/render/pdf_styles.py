@@ -16,6 +16,9 @@ from evaltools.report.i18n import text
 
 STYLE_ELEMENT = re.compile(r"<style[\s>].*?</style>", re.IGNORECASE | re.DOTALL)
 _FONT_FACE = re.compile(r"@font-face\s*\{[^}]*\}", re.IGNORECASE)
+_PLAIN_STYLE = re.compile(r'(<style(?: type="text/css")?>)(.*?)</style>', re.IGNORECASE | re.DOTALL)
+_NOT_MOVABLE = re.compile(r"<svg|<link|\sstyle=[^>]*!\s*important", re.IGNORECASE)
+_NOT_MOVABLE_CSS = ("@font-face", "@counter-style", "@import", "\r", "\0")
 
 
 @cache
@@ -101,3 +104,25 @@ def split_font_faces(html: str) -> tuple[str, str]:
     if not faces:
         return html, ""
     return _FONT_FACE.sub("", html[:head_end]) + html[head_end:], "\n".join(faces)
+
+
+def split_styles(html: str) -> tuple[str, list[str]]:
+    """The HTML with its style elements emptied, and their texts, in document order.
+
+    Passed to WeasyPrint as its style sheets (user origin, where the style elements are
+    author origin), the same cascade: then every style sheet is of the user origin, in the
+    same order, and each is parsed once per process (:func:`evaltools.render.pdf._layout`).
+    The elements stay, empty, so that the document tree is the same. The HTML is left as it
+    is (and no texts) where the cascade could change: a style element with a ``media`` or
+    other attribute, ``@font-face``/``@counter-style``/``@import`` rules (parsed with the
+    document's font and counter configuration), ``!important`` in a ``style`` attribute (of
+    the author origin), SVG or linked style sheets.
+    """
+    elements = STYLE_ELEMENT.findall(html)
+    found = _PLAIN_STYLE.findall(html)
+    texts = [css for _tag, css in found]
+    if len(found) != len(elements) or _NOT_MOVABLE.search(html):
+        return html, []
+    if any(marker in css for css in texts for marker in _NOT_MOVABLE_CSS):
+        return html, []
+    return _PLAIN_STYLE.sub(r"\1</style>", html), texts
