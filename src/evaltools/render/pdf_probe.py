@@ -11,6 +11,7 @@ by :mod:`evaltools.render.pdf`) and a box tree built by it, not yet laid out.
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -63,8 +64,8 @@ def table_sizes(wp: Any, root: Any, context: Any, width: float) -> list[TableSiz
     stack = [(root, cb_width)]
     while stack:
         box, cb_width = stack.pop()
-        for child in reversed(box.children):
-            if child.is_table_wrapper and child.style["float"] == "none":
+        for child in box.children:
+            if child.is_table_wrapper and _in_flow(child):
                 percent.resolve_percentages(child, (cb_width, "auto"))
                 wp.layout.table.table_wrapper_width(context, child, (cb_width, "auto"))
                 table = child.get_wrapped_table()
@@ -125,7 +126,7 @@ def _wrapper_height(wp: Any, context: Any, wrapper: Any) -> float:
             preferred = wp.layout.preferred
             least = preferred.min_content_width(context, child, outer=False)
             most = preferred.max_content_width(context, child, outer=False)
-            total += _block_height(wp, child, float(wrapper.width), least, most)
+            total += _block_height(wp, context, child, (float(wrapper.width), least, most), False)
         else:
             raise _Unknown
     return total
@@ -146,22 +147,28 @@ def _table_height(wp: Any, context: Any, wrapper: Any, table: Any) -> float:
     rows = [row for group in table.children for row in group.children]
     parts += [*table.children, *rows, *(cell for row in rows for cell in row.children)]
     border = max(max(p.style["border_top_width"], p.style["border_bottom_width"]) for p in parts)
-    total = _vertical(table) + 2 * border + spacing_y * (len(rows) + 1)
-    for row in rows:
+    heights = [0.0] * len(rows)
+    spans: dict[tuple[int, int], float] = {}  # (first row, rows): the tallest cell spanning them
+    for y, row in enumerate(rows):
         if row.style["height"] != "auto":
             raise _Unknown
-        tallest = 0.0
         for cell in row.children:
             span = slice(cell.grid_x, cell.grid_x + cell.colspan)
             gaps = (cell.colspan - 1) * spacing_x
-            outer = sum(widths[span]) + gaps
-            tallest = max(
-                tallest,
-                _cell_height(
-                    wp, cell, outer, sum(column_min[span]) + gaps, sum(column_max[span]) + gaps
-                ),
-            )
-        total += tallest + 2 * border
+            outer = (sum(widths[span]) + gaps, float(table.width))
+            least, most = sum(column_min[span]) + gaps, sum(column_max[span]) + gaps
+            height = _cell_height(wp, context, cell, outer, least, most) + 2 * border
+            if cell.rowspan == 1:
+                heights[y] = max(heights[y], height)
+            else:
+                rows_spanned = (y, min(cell.rowspan, len(rows) - y))
+                spans[rows_spanned] = max(spans.get(rows_spanned, 0.0), height)
+    total = sum(heights) + _vertical(table) + 2 * border + spacing_y * (len(rows) + 1)
+    ranges = sorted(spans)
+    if any(a[0] + a[1] > b[0] for a, b in itertools.pairwise(ranges)):
+        return total + sum(spans.values())  # spans that overlap: each cell's height added
+    for (y, count), height in spans.items():  # rows as tall as the cell spanning them needs
+        total += max(0.0, height - sum(heights[y : y + count]) - spacing_y * (count - 1))
     return total
 
 
@@ -173,37 +180,58 @@ def _vertical(box: Any, margins: bool = False) -> float:
     return float(total)
 
 
-def _cell_height(wp: Any, cell: Any, outer: float, least: float, most: float) -> float:
-    """A bound of `cell`'s height, `outer` wide; `least`/`most`: bounds of its outer min- and
-    max-content widths."""
+def _cell_height(
+    wp: Any, context: Any, cell: Any, widths: tuple[float, float], least: float, most: float
+) -> float:
+    """A bound of `cell`'s height; `widths`: its outer width and its table's width,
+    `least`/`most`: bounds of its outer min- and max-content widths."""
     if cell.style["height"] != "auto":
         raise _Unknown
-    wp.layout.percent.resolve_percentages(cell, (outer, "auto"))
+    outer, table_width = widths
+    wp.layout.percent.resolve_percentages(cell, (table_width, "auto"))  # as the layout does
     sides = cell.padding_left + cell.padding_right + cell.border_left_width
     sides += cell.border_right_width
-    return _vertical(cell) + _content_height(wp, cell, outer - sides, least - sides, most - sides)
+    exact = cell.colspan > 1  # the columns' widths say little of the cell's
+    inner = (outer - sides, least - sides, most - sides)
+    return _vertical(cell) + _content_height(wp, context, cell, inner, exact)
 
 
-def _block_height(wp: Any, box: Any, cb_width: float, least: float, most: float) -> float:
-    """A bound of the margin height of block `box` in a containing block `cb_width` wide."""
+def _block_height(
+    wp: Any, context: Any, box: Any, widths: tuple[float, float, float], exact: bool
+) -> float:
+    """A bound of the margin height of block `box`; `widths`: the width of its containing
+    block and bounds of the min- and max-content widths of its lines."""
     if box.style["height"] != "auto" or not _in_flow(box) or box.style["position"] != "static":
         raise _Unknown
+    cb_width, least, most = widths
     width = _block_width(wp, box, cb_width)
-    return _vertical(box, margins=True) + _content_height(wp, box, width, least, most)
+    content = _content_height(wp, context, box, (width, least, most), exact)
+    return _vertical(box, margins=True) + content
 
 
-def _content_height(wp: Any, box: Any, width: float, least: float, most: float) -> float:
-    """A bound of the content height of block container `box`, `width` wide (px); `least` and
-    `most` bound the min- and max-content widths of each of its lines."""
-    boxes = wp.formatting_structure.boxes
+def _content_height(
+    wp: Any, context: Any, box: Any, widths: tuple[float, float, float], exact: bool
+) -> float:
+    """A bound of the content height of block container `box`; `widths`: its width and
+    bounds of the min- and max-content widths of each of its lines (px); `exact`: measure its
+    lines' min-content widths (a cell across columns). A line that may take more than one line
+    by those bounds has its max-content width measured (Pango sets its text on one line)."""
+    boxes, preferred = wp.formatting_structure.boxes, wp.layout.preferred
+    width, least, most = widths
     total = 0.0
     for child in box.children:
         if isinstance(child, boxes.LineBox):
             height, wide, breaks, wraps = _line_metrics(wp, child)
-            lines = _lines(width, least, min(most, wide)) if wraps else 1
-            total += (breaks + 1) * lines * height
+            lines = breaks + 1 if not wraps else _lines(width, least, min(most, wide))
+            if wraps and (lines > 1 or breaks or exact):  # measured: each forced line's width
+                ends = preferred.inline_line_widths(context, child, True, True, minimum=False)
+                if exact:
+                    pieces = preferred.inline_line_widths(context, child, True, True, True)
+                    least = max(pieces)
+                lines = sum(_lines(width, least, end) for end in ends)
+            total += lines * height
         elif type(child) in (boxes.BlockBox, boxes.TableCaptionBox):
-            total += _block_height(wp, child, width, least, most)
+            total += _block_height(wp, context, child, widths, exact)
         else:
             raise _Unknown
     return total
