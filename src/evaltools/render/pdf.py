@@ -461,8 +461,9 @@ def _stylesheet(css: str) -> Any:
 
 
 def _prepared(html: str) -> tuple[str, list[Any], Any]:
-    """`html` without its style sheets, those parsed (:func:`~.pdf_styles.split_styles`; the
-    ``@font-face`` rules first) and the font configuration (None: a new one)."""
+    """`html` without its style sheets; those, parsed once per process (the ``@font-face``
+    rules first, then :func:`~evaltools.render.pdf_styles.split_styles`); and the font
+    configuration of the ``@font-face`` rules (None if there are none)."""
     html, font_css = split_font_faces(html)
     sheets, config = [], None
     if font_css:

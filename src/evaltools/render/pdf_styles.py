@@ -16,7 +16,7 @@ from evaltools.report.i18n import text
 
 STYLE_ELEMENT = re.compile(r"<style[\s>].*?</style>", re.IGNORECASE | re.DOTALL)
 _FONT_FACE = re.compile(r"@font-face\s*\{[^}]*\}", re.IGNORECASE)
-_PLAIN_STYLE = re.compile(r'(<style(?: type="text/css")?>)(.*?)</style>', re.IGNORECASE | re.DOTALL)
+_PLAIN_STYLE = re.compile(r'(<style(?-i: type="text/css")?>)(.*?)</style>', re.I | re.DOTALL)
 _NOT_MOVABLE = re.compile(r"<svg|<link|\sstyle=[^>]*!\s*important", re.IGNORECASE)
 _NOT_MOVABLE_CSS = ("@font-face", "@counter-style", "@import", "\r", "\0")
 
@@ -109,14 +109,15 @@ def split_font_faces(html: str) -> tuple[str, str]:
 def split_styles(html: str) -> tuple[str, list[str]]:
     """The HTML with its style elements emptied, and their texts, in document order.
 
-    Passed to WeasyPrint as its style sheets (user origin, where the style elements are
-    author origin), the same cascade: then every style sheet is of the user origin, in the
-    same order, and each is parsed once per process (:func:`evaltools.render.pdf._layout`).
-    The elements stay, empty, so that the document tree is the same. The HTML is left as it
-    is (and no texts) where the cascade could change: a style element with a ``media`` or
-    other attribute, ``@font-face``/``@counter-style``/``@import`` rules (parsed with the
-    document's font and counter configuration), ``!important`` in a ``style`` attribute (of
-    the author origin), SVG or linked style sheets.
+    WeasyPrint parses a document's style elements at every layout; passed as its
+    ``stylesheets`` instead, each text is parsed once per process
+    (:func:`evaltools.render.pdf._prepared`). Those are of the user origin where style elements
+    are of the author origin: with every style sheet moved, in the same order, the cascade is
+    the same, and the emptied elements keep the document tree the same. The HTML is left as it
+    is (no texts) where that might not hold: a style element with other attributes
+    (``media``...), ``@font-face``/``@counter-style``/``@import`` rules, ``!important`` in a
+    ``style`` attribute (author origin, which would lose against the sheets' ``!important``),
+    SVG or linked style sheets.
     """
     elements = STYLE_ELEMENT.findall(html)
     found = _PLAIN_STYLE.findall(html)
