@@ -6,6 +6,7 @@ one tall page) and the table found by its height."""
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 import pytest
 
@@ -50,10 +51,10 @@ def _probe(html: str, monkeypatch) -> tuple[dict, list, list]:
     return fits, sources, documents
 
 
-def _sizes(probe: str) -> dict[str, TableSize]:
+def _sizes(probe: str, enough: float) -> dict[str, TableSize]:
     _html, root, context = pdf._box_tree(probe)
     portrait = (pdf.A4_WIDTH_MM - 2 * pdf.SIDE_MARGIN_MM) * pdf.PX_PER_MM
-    found = table_sizes(pdf._weasyprint(), root, context, portrait)
+    found = table_sizes(pdf._weasyprint(), root, context, portrait, enough)
     return {size.element.get(pdf.TABLE_ATTR): size for size in found}
 
 
@@ -100,12 +101,14 @@ def test_the_sizes_are_the_laid_out_widths_and_bound_the_heights() -> None:
         fit_wide_tables(html)
     finally:
         pdf._box_tree = tree
-    sizes = _sizes(probe[0])
+    rough, close = _sizes(probe[0], math.inf), _sizes(probe[0], 0.0)
     document = _layout(probe[0])
     heights = table_heights(document)
     for key, (width, size) in pdf.table_widths(document).items():
-        assert (sizes[key].width, sizes[key].font_size) == (width, size)
-        assert heights[key] < sizes[key].height < 2 * heights[key], key  # 1.5 in reserve
+        assert (close[key].width, close[key].font_size) == (width, size)
+        assert heights[key] < close[key].height < 2 * heights[key], key  # 1.5 in reserve
+        assert close[key].height <= rough[key].height, key
+    assert rough["4"].height > 3 * heights["4"]  # the squeezed columns' short cells
 
 
 def test_a_table_taller_than_a_page_is_found_by_its_height(monkeypatch) -> None:

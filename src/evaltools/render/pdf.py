@@ -382,7 +382,7 @@ def fit_wide_tables(html: str) -> dict[str, TableFit]:
     tree = _box_tree(probe)
     sizes = {
         size.element.get(TABLE_ATTR): size
-        for size in table_sizes(_weasyprint(), tree[1], tree[2], portrait)
+        for size in table_sizes(_weasyprint(), tree[1], tree[2], portrait, PAGE_TEXT_PX)
     }
     unsure = [  # the heights of the tables that fit across: only a bound
         size

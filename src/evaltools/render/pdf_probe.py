@@ -42,7 +42,8 @@ class TableSize:
         Its type size.
     height
         An upper bound of its height with its caption and margins (as
-        :func:`~evaltools.render.pdf.table_heights` measures it), or None if unknown.
+        :func:`~evaltools.render.pdf.table_heights` measures it), or None if unknown or not
+        needed (the table is wider than the width it is laid out at).
     """
 
     element: Any
@@ -51,12 +52,15 @@ class TableSize:
     height: float | None
 
 
-def table_sizes(wp: Any, root: Any, context: Any, width: float) -> list[TableSize]:
+def table_sizes(
+    wp: Any, root: Any, context: Any, width: float, enough: float = math.inf
+) -> list[TableSize]:
     """The tables of box tree `root` that sit in plain blocks, laid out at `width` (px).
 
     `context` is the tree's WeasyPrint layout context (its cache of preferred widths is
     filled). A table inside anything but normal-flow blocks (floats, flex, inline...) is
-    left out; the caller counts.
+    left out; the caller counts. Height bounds above `enough` are taken more closely
+    (:func:`table_height_bound`).
     """
     boxes, percent = wp.formatting_structure.boxes, wp.layout.percent
     found: list[TableSize] = []
@@ -69,13 +73,11 @@ def table_sizes(wp: Any, root: Any, context: Any, width: float) -> list[TableSiz
                 percent.resolve_percentages(child, (cb_width, "auto"))
                 wp.layout.table.table_wrapper_width(context, child, (cb_width, "auto"))
                 table = child.get_wrapped_table()
+                across = float(table.border_width())
+                fits = across <= width + 0.5  # the height of a table scaled to fit: not needed
+                height = table_height_bound(wp, context, child, enough) if fits else None
                 found.append(
-                    TableSize(
-                        table.element,
-                        float(table.border_width()),
-                        float(table.style["font_size"]),
-                        table_height_bound(wp, context, child),
-                    )
+                    TableSize(table.element, across, float(table.style["font_size"]), height)
                 )
             elif type(child) is boxes.BlockBox and _in_flow(child):
                 stack.append((child, _block_width(wp, child, cb_width)))
@@ -99,7 +101,9 @@ def _block_width(wp: Any, box: Any, cb_width: float) -> float:
     return float(box.width)
 
 
-def table_height_bound(wp: Any, context: Any, wrapper: Any) -> float | None:
+def table_height_bound(
+    wp: Any, context: Any, wrapper: Any, enough: float = math.inf
+) -> float | None:
     """An upper bound of the height of the table in `wrapper`, caption and margins included.
 
     The wrapper's width is set (``table_wrapper_width``). Each cell's text takes at most
@@ -108,31 +112,38 @@ def table_height_bound(wp: Any, context: Any, wrapper: Any) -> float | None:
     ``m``, ``M``: its column's min- and max-content widths, ``w``: its width), each line as
     tall as the tallest strut above the baseline plus the deepest below it. None when the
     table holds anything else than text in blocks (images, fixed heights, ``vertical-align``).
+    A bound above `enough` is taken again more closely: each line that may wrap by those
+    widths has its own max-content width measured (Pango sets its text), a cell across
+    columns its min-content width too.
     """
     try:
-        return HEIGHT_SLACK * _wrapper_height(wp, context, wrapper)
+        bound = HEIGHT_SLACK * _wrapper_height(wp, context, wrapper, False)
+        if bound > enough:
+            bound = HEIGHT_SLACK * _wrapper_height(wp, context, wrapper, True)
     except _Unknown:
         return None
+    return bound
 
 
-def _wrapper_height(wp: Any, context: Any, wrapper: Any) -> float:
+def _wrapper_height(wp: Any, context: Any, wrapper: Any, closely: bool) -> float:
     boxes = wp.formatting_structure.boxes
     table = wrapper.get_wrapped_table()
     total = _vertical(wrapper, margins=True)
     for child in wrapper.children:
         if child is table:
-            total += _table_height(wp, context, wrapper, table)
+            total += _table_height(wp, context, wrapper, table, closely)
         elif isinstance(child, boxes.TableCaptionBox):
             preferred = wp.layout.preferred
             least = preferred.min_content_width(context, child, outer=False)
             most = preferred.max_content_width(context, child, outer=False)
-            total += _block_height(wp, context, child, (float(wrapper.width), least, most), False)
+            widths = (float(wrapper.width), least, most)
+            total += _block_height(wp, context, child, widths, (closely, False))
         else:
             raise _Unknown
     return total
 
 
-def _table_height(wp: Any, context: Any, wrapper: Any, table: Any) -> float:
+def _table_height(wp: Any, context: Any, wrapper: Any, table: Any, closely: bool) -> float:
     if table.style["height"] != "auto":
         raise _Unknown
     preferred = wp.layout.preferred.table_and_columns_preferred_widths(context, wrapper, False)
@@ -157,7 +168,7 @@ def _table_height(wp: Any, context: Any, wrapper: Any, table: Any) -> float:
             gaps = (cell.colspan - 1) * spacing_x
             outer = (sum(widths[span]) + gaps, float(table.width))
             least, most = sum(column_min[span]) + gaps, sum(column_max[span]) + gaps
-            height = _cell_height(wp, context, cell, outer, least, most) + 2 * border
+            height = _cell_height(wp, context, cell, outer, (least, most, closely)) + 2 * border
             if cell.rowspan == 1:
                 heights[y] = max(heights[y], height)
             else:
@@ -181,23 +192,24 @@ def _vertical(box: Any, margins: bool = False) -> float:
 
 
 def _cell_height(
-    wp: Any, context: Any, cell: Any, widths: tuple[float, float], least: float, most: float
+    wp: Any, context: Any, cell: Any, widths: tuple[float, float], bounds: tuple[float, float, bool]
 ) -> float:
-    """A bound of `cell`'s height; `widths`: its outer width and its table's width,
-    `least`/`most`: bounds of its outer min- and max-content widths."""
+    """A bound of `cell`'s height; `widths`: its outer width and its table's width; `bounds`:
+    bounds of its outer min- and max-content widths, and whether to bound closely."""
     if cell.style["height"] != "auto":
         raise _Unknown
     outer, table_width = widths
+    least, most, closely = bounds
     wp.layout.percent.resolve_percentages(cell, (table_width, "auto"))  # as the layout does
     sides = cell.padding_left + cell.padding_right + cell.border_left_width
     sides += cell.border_right_width
     exact = cell.colspan > 1  # the columns' widths say little of the cell's
     inner = (outer - sides, least - sides, most - sides)
-    return _vertical(cell) + _content_height(wp, context, cell, inner, exact)
+    return _vertical(cell) + _content_height(wp, context, cell, inner, (closely, exact))
 
 
 def _block_height(
-    wp: Any, context: Any, box: Any, widths: tuple[float, float, float], exact: bool
+    wp: Any, context: Any, box: Any, widths: tuple[float, float, float], how: tuple[bool, bool]
 ) -> float:
     """A bound of the margin height of block `box`; `widths`: the width of its containing
     block and bounds of the min- and max-content widths of its lines."""
@@ -205,25 +217,27 @@ def _block_height(
         raise _Unknown
     cb_width, least, most = widths
     width = _block_width(wp, box, cb_width)
-    content = _content_height(wp, context, box, (width, least, most), exact)
+    content = _content_height(wp, context, box, (width, least, most), how)
     return _vertical(box, margins=True) + content
 
 
 def _content_height(
-    wp: Any, context: Any, box: Any, widths: tuple[float, float, float], exact: bool
+    wp: Any, context: Any, box: Any, widths: tuple[float, float, float], how: tuple[bool, bool]
 ) -> float:
     """A bound of the content height of block container `box`; `widths`: its width and
-    bounds of the min- and max-content widths of each of its lines (px); `exact`: measure its
-    lines' min-content widths (a cell across columns). A line that may take more than one line
-    by those bounds has its max-content width measured (Pango sets its text on one line)."""
+    bounds of the min- and max-content widths of each of its lines (px); `how`: whether to
+    bound closely (a line that may take more than one line by those bounds has its
+    max-content width measured: Pango sets its text on one line), and whether to measure its
+    lines' min-content widths too (a cell across columns)."""
     boxes, preferred = wp.formatting_structure.boxes, wp.layout.preferred
     width, least, most = widths
+    closely, exact = how
     total = 0.0
     for child in box.children:
         if isinstance(child, boxes.LineBox):
             height, wide, breaks, wraps = _line_metrics(wp, child)
-            lines = breaks + 1 if not wraps else _lines(width, least, min(most, wide))
-            if wraps and (lines > 1 or breaks or exact):  # measured: each forced line's width
+            lines = (breaks + 1) * (_lines(width, least, min(most, wide)) if wraps else 1)
+            if closely and wraps and (lines > 1 or exact):  # measured: each forced line's width
                 ends = preferred.inline_line_widths(context, child, True, True, minimum=False)
                 if exact:
                     pieces = preferred.inline_line_widths(context, child, True, True, True)
@@ -231,7 +245,7 @@ def _content_height(
                 lines = sum(_lines(width, least, end) for end in ends)
             total += lines * height
         elif type(child) in (boxes.BlockBox, boxes.TableCaptionBox):
-            total += _block_height(wp, context, child, widths, exact)
+            total += _block_height(wp, context, child, widths, how)
         else:
             raise _Unknown
     return total
