@@ -109,12 +109,13 @@ def table_height_bound(
     The wrapper's width is set (``table_wrapper_width``). Each cell's text takes at most
     ``1 + min(2M/w, M/(w - m))`` lines (a greedy line breaker fills each line but the last
     to more than ``w - m``, and a line and the next line's first word to more than ``w``;
-    ``m``, ``M``: its column's min- and max-content widths, ``w``: its width), each line as
-    tall as the tallest strut above the baseline plus the deepest below it. None when the
-    table holds anything else than text in blocks (images, fixed heights, ``vertical-align``).
-    A bound above `enough` is taken again more closely: each line that may wrap by those
-    widths has its own max-content width measured (Pango sets its text), a cell across
-    columns its min-content width too.
+    ``m``, ``M``: its column's min- and max-content widths, ``M`` also at most its characters
+    times :data:`EM_PER_CHARACTER` em; ``w``: its width), each line as tall as the tallest
+    strut above the baseline plus the deepest below it; a cell across rows adds what those
+    rows lack; the sum times :data:`HEIGHT_SLACK`. None when the table holds anything else
+    than text in blocks (images, fixed heights, ``vertical-align``). A bound above `enough` is
+    taken again more closely: each line that may wrap by those widths has its own max-content
+    width measured (Pango sets its text), a cell across columns its min-content width too.
     """
     try:
         bound = HEIGHT_SLACK * _wrapper_height(wp, context, wrapper, False)
