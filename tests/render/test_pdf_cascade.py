@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import pytest
 
+from evaltools.render import pdf
 from evaltools.render.pdf import _layout
-from evaltools.render.pdf_styles import without_repeated_styles
+from evaltools.render.pdf_styles import split_styles, without_repeated_styles
 
 pytest.importorskip("weasyprint", reason="the PDF path needs WeasyPrint")
 
@@ -57,3 +58,41 @@ def test_style_elements_with_at_rules_stay() -> None:
     media = "<style>@media print { td.x{color:red} }</style>"
     html = _page(media + BLUE + media)
     assert without_repeated_styles(html) == html
+
+
+def test_style_elements_are_passed_apart_and_parsed_once() -> None:
+    html = (
+        "<html><head><style>td { color: red; }</style></head><body><style>td.x { color: blue; }"
+        "</style><table><tr><td class='x'>1</td></tr></table></body></html>"
+    )
+    emptied, texts = split_styles(html)
+    assert texts == ["td { color: red; }", "td.x { color: blue; }"]
+    assert emptied.count("<style></style>") == 2
+    assert split_styles(html.replace("<style>", "<style media='screen'>", 1)) == (
+        html.replace("<style>", "<style media='screen'>", 1),
+        [],
+    )
+    _html, sheets, _config = pdf._prepared(html)
+    assert pdf._prepared(html)[1] == sheets  # the same parsed sheets, from the cache
+
+
+def test_the_cascade_of_style_sheets_passed_apart_is_the_same() -> None:
+    html = (
+        "<html><head><style>td { color: red; font-size: 9pt; } .x { color: green; }</style>"
+        "</head><body><style>td.x { color: blue; } td { font-size: 7pt !important; }</style>"
+        "<table><tr><td class='x' style='font-size: 8pt'>1</td><td>2</td></tr></table>"
+        "</body></html>"
+    )
+    weasyprint = pytest.importorskip("weasyprint")
+
+    def cells(document) -> list[tuple]:
+        found = []
+        stack = [document.pages[0]._page_box]
+        while stack:
+            box = stack.pop()
+            if type(box).__name__ == "TableCellBox":
+                found.append((box.style["color"], box.style["font_size"]))
+            stack.extend(getattr(box, "children", None) or [])
+        return found
+
+    assert cells(pdf._layout(html)) == cells(weasyprint.HTML(string=html).render())

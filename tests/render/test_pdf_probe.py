@@ -1,15 +1,19 @@
-"""The probe layout that sizes tables (:func:`evaltools.render.pdf.fit_wide_tables`) lays every
-table out once, on one tall page, and finds a table taller than a page by its height."""
+"""The probe that sizes tables (:func:`evaltools.render.pdf.fit_wide_tables`) takes their widths
+from WeasyPrint's preferred widths without a layout, and bounds their heights; only when a
+bound does not rule out a table taller than a page is the probe laid out (every table once, on
+one tall page) and the table found by its height."""
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 import pytest
 
 from evaltools.render import pdf
 from evaltools.render.meta import ReportMeta
 from evaltools.render.pdf import PAGE_TEXT_PX, _layout, fit_wide_tables, pdf_html, table_heights
+from evaltools.render.pdf_probe import TableSize, table_sizes
 
 pytest.importorskip("weasyprint", reason="the PDF path needs WeasyPrint")
 
@@ -36,26 +40,82 @@ def _report(*tables: str) -> str:
     )
 
 
-def _probe(html: str, monkeypatch) -> tuple[dict, object]:
-    documents = []
-    monkeypatch.setattr(pdf, "_layout", lambda h: documents.append(_layout(h)) or documents[-1])
+def _probe(html: str, monkeypatch) -> tuple[dict, list, list]:
+    """`fit_wide_tables` of `html`: its result, the probe's HTML and its laid-out documents."""
+    sources, documents = [], []
+    tree = pdf._box_tree
+    laid_out = pdf._laid_out
+    monkeypatch.setattr(pdf, "_box_tree", lambda h: sources.append(h) or tree(h))
+    monkeypatch.setattr(pdf, "_laid_out", lambda t: documents.append(laid_out(t)) or documents[-1])
     fits = fit_wide_tables(pdf_html(html, META))
-    return fits, documents[0]
+    return fits, sources, documents
 
 
-def test_the_probe_lays_out_the_tables_on_one_page(monkeypatch) -> None:
-    # four 30-row tables: more than one A4 page of text, each kept whole; on A4 pages each
-    # table that did not fit would be laid out again on the next page
-    fits, probe = _probe(_report(*[_table(30)] * 4), monkeypatch)
-    assert fits == {}
-    assert len(probe.pages) == 1
-    heights = table_heights(probe)
-    assert sorted(heights) == ["0", "1", "2", "3"]
-    assert sum(heights.values()) > PAGE_TEXT_PX > max(heights.values())
+def _sizes(probe: str, enough: float) -> dict[str, TableSize]:
+    _html, root, context = pdf._box_tree(probe)
+    portrait = (pdf.A4_WIDTH_MM - 2 * pdf.SIDE_MARGIN_MM) * pdf.PX_PER_MM
+    found = table_sizes(pdf._weasyprint(), root, context, portrait, enough)
+    return {size.element.get(pdf.TABLE_ATTR): size for size in found}
+
+
+def test_tables_shorter_than_a_page_are_sized_without_a_layout(monkeypatch) -> None:
+    def no_layout(*_args: object) -> None:
+        raise AssertionError("laid out")
+
+    monkeypatch.setattr(pdf, "_layout", no_layout)
+    monkeypatch.setattr(pdf, "_laid_out", no_layout)
+    wide = "<table><tr>" + "<td>Skala med et langt navn</td>" * 30 + "</tr></table>"
+    fits = fit_wide_tables(pdf_html(_report(_table(12), wide, _table(20)), META))
+    assert list(fits) == ["1"] and fits["1"].landscape
+
+
+def _wrapping(rows: int) -> str:
+    """A table with text that wraps, cells across rows and columns, and forced line breaks."""
+    words = " ".join(["meget lange ord"] * 12)
+    body = "".join(
+        f"<tr><th rowspan='2'>Område {i}</th><th>Skala {i}</th><td>{words}</td><td>{i}</td></tr>"
+        f"<tr><th>Skala {i}b</th><td>{i}</td><td>{i}<br>{i + 1}</td></tr>"
+        for i in range(rows)
+    )
+    foot = f"<tfoot><tr><td colspan='4'>{words}<br>Kort note.<br>{words}</td></tr></tfoot>"
+    return f"<table><caption>{words}</caption><tbody>{body}</tbody>{foot}</table>"
+
+
+def _squeezed(rows: int) -> str:
+    """A table whose columns are narrower than their widest cells (a note in the first row):
+    the other cells, short, do not wrap."""
+    note = "<td>" + " ".join(["meget lange ord"] * 6) + "</td>"
+    body = "".join(f"<tr>{'<td>12,5 (11,1–13,9)</td>' * 6}</tr>" for _ in range(rows))
+    return f"<table><tr>{note * 6}</tr>{body}</table>"
+
+
+def test_the_sizes_are_the_laid_out_widths_and_bound_the_heights() -> None:
+    # the widths as laid out to the pixel; the heights bounded, also for wrapped text,
+    # forced line breaks and a caption
+    tables = _table(12), _table(30), _wrapping(4), _wrapping(9), _squeezed(20)
+    html = pdf_html(_report(*tables), META)
+    probe = []
+    tree = pdf._box_tree
+    pdf._box_tree = lambda h: probe.append(h) or tree(h)
+    try:
+        fit_wide_tables(html)
+    finally:
+        pdf._box_tree = tree
+    rough, close = _sizes(probe[0], math.inf), _sizes(probe[0], 0.0)
+    document = _layout(probe[0])
+    heights = table_heights(document)
+    for key, (width, size) in pdf.table_widths(document).items():
+        assert (close[key].width, close[key].font_size) == (width, size)
+        assert heights[key] < close[key].height < 2 * heights[key], key  # 1.5 in reserve
+        assert close[key].height <= rough[key].height, key
+    assert rough["4"].height > 3 * heights["4"]  # the squeezed columns' short cells
 
 
 def test_a_table_taller_than_a_page_is_found_by_its_height(monkeypatch) -> None:
-    fits, probe = _probe(_report(_table(12), _table(70)), monkeypatch)
-    heights = table_heights(probe)
+    # the height bound of the long table is more than a page: the probe is laid out, on one
+    # page, and the exact heights decide
+    fits, _sources, documents = _probe(_report(_table(12), _table(70)), monkeypatch)
+    assert len(documents) == 1 and len(documents[0].pages) == 1
+    heights = table_heights(documents[0])
     assert heights["0"] < PAGE_TEXT_PX < heights["1"]
     assert list(fits) == ["1"] and fits["1"].breakable and not fits["1"].landscape

@@ -38,11 +38,13 @@ from evaltools.atomic import write_report_file
 from evaltools.errors import RenderError
 from evaltools.render.meta import ReportMeta
 from evaltools.render.pdf_images import pass_png_through
+from evaltools.render.pdf_probe import table_sizes
 from evaltools.render.pdf_styles import (
     STYLE_ELEMENT,
     page_rules,
     pdf_css,
     split_font_faces,
+    split_styles,
     without_repeated_styles,
 )
 from evaltools.render.pdf_text import keep_text_layouts
@@ -98,18 +100,16 @@ def _weasyprint() -> Any:
     # may be missing; the HTML report must not need it, only report.pdf does.
     try:
         import pydyf  # WeasyPrint's PDF writer
-        import weasyprint
+        import weasyprint  # with its document, css, layout and text submodules
         import weasyprint.formatting_structure.boxes
         import weasyprint.images
         import weasyprint.text.fonts
-        import weasyprint.text.line_break
-        from weasyprint.text.ffi import pango
     except (ImportError, OSError) as exc:  # OSError: Pango missing
         raise RenderError(
             f"WeasyPrint is needed for report.pdf and could not be loaded: {exc}"
         ) from exc
     pass_png_through(weasyprint.images, pydyf)
-    keep_text_layouts(weasyprint.text.line_break, pango)
+    keep_text_layouts(weasyprint.text.line_break, weasyprint.text.ffi.pango)
     return weasyprint
 
 
@@ -144,7 +144,9 @@ def pdf_html(html: str, meta: ReportMeta, *, fits: dict[str, TableFit] | None = 
             fitted.append(f".report-body {table} tfoot {{ display: table-row-group; }}")  # once
         if fit.landscape:  # the cell's other outputs (its heading) go with it, never left behind
             fitted.append(f".jp-OutputArea:has({table}) {{ page: landscape; }}")
-    style = f"<style>\n{page_rules(meta)}{pdf_css()}{chr(10).join(fitted)}\n</style>\n"
+    style = f"<style>\n{page_rules(meta)}</style>\n<style>\n{pdf_css()}</style>\n"
+    if fitted:  # apart: the page rules and the PDF stylesheet are parsed once (split_styles)
+        style += f"<style>\n{chr(10).join(fitted)}\n</style>\n"
     html = html.replace("</head>", style + "</head>", 1)
     html = without_repeated_styles(html)
     numbers = itertools.count()
@@ -177,9 +179,6 @@ def _walk(box: Any):
         yield from _walk(child)
 
 
-_HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
-
-
 def _text_lines(box: Any):
     """The line boxes of `box` in document order, page header and footer left out."""
     boxes = _weasyprint().formatting_structure.boxes
@@ -190,23 +189,6 @@ def _text_lines(box: Any):
         return
     for child in getattr(box, "children", None) or []:
         yield from _text_lines(child)
-
-
-def headings_at_page_foot(document: Any) -> list[tuple[int, str]]:
-    """Headings that end a page of a laid-out WeasyPrint `document`: (page number, text).
-
-    A page whose last line of text (page header and footer aside) belongs to a heading has
-    its heading cut off from what it introduces; the last page is not counted.
-    """
-    found = []
-    for number, page in enumerate(document.pages[:-1], start=1):
-        lines = list(_text_lines(page._page_box))
-        if not lines:
-            continue
-        last = lines[-1]  # a line box belongs to its block: the heading itself
-        if getattr(last, "element_tag", None) in _HEADINGS:
-            found.append((number, "".join(last.element.itertext()).strip()))
-    return found
 
 
 def _numbered_tables(document: Any) -> Iterator[tuple[int, str, Any]]:
@@ -346,19 +328,19 @@ def starts_after_forced_break(before: Any, page: Any) -> bool:
 def fit_wide_tables(html: str) -> dict[str, TableFit]:
     """How to set each table that is wider than the page's text width so that it fits.
 
-    `html` is the output of :func:`pdf_html`. Only the tables are laid out (a small document
+    `html` is the output of :func:`pdf_html`. Only the tables are measured (a small document
     with the report's head, the outputs' style elements and the tables, each in the same
-    containers as in the report), which is much faster than laying out the whole report
-    twice; a table's width does not depend on the text around it. Type sizes and paddings
-    (in ``em``) scale together, so a table's width scales about in proportion; 3 % is kept in
+    containers as in the report), without a layout: their widths are what WeasyPrint's table
+    layout gives them, and a bound of their heights rules out tables taller than a page
+    (:mod:`~evaltools.render.pdf_probe`); only if it cannot, the probe is laid out, on pages
+    :data:`PROBE_PAGE_HEIGHT_MM` tall (each table laid out once). Type sizes and paddings (in
+    ``em``) scale together, so a table's width scales about in proportion; 3 % is kept in
     reserve. A table that would need type smaller than :data:`MIN_PORTRAIT_FONT_PT` on a
     portrait page goes on a landscape page, scaled there if it must be (never below
     :data:`MIN_TABLE_FONT_PT`). A table that fits but is taller than a page's text
-    (:data:`PAGE_TEXT_MM`; the probe's pages are :data:`PROBE_PAGE_HEIGHT_MM` tall, so that
-    no table is laid out, found not to fit and laid out again on the next page) is made
-    breakable: it breaks anyway, and this way it starts under its introduction without a
-    second layout of the report (:func:`tables_after_holes`). Empty when every table fits on
-    a page.
+    (:data:`PAGE_TEXT_MM`) is made breakable: it breaks anyway, and this way it starts under
+    its introduction without a second layout of the report (:func:`tables_after_holes`).
+    Empty when every table fits on a page.
     """
     tables = _TABLE_ELEMENT.findall(html)
     if not tables:
@@ -379,9 +361,24 @@ def fit_wide_tables(html: str) -> dict[str, TableFit]:
     portrait = (A4_WIDTH_MM - 2 * SIDE_MARGIN_MM) * PX_PER_MM
     landscape = (A4_HEIGHT_MM - 2 * SIDE_MARGIN_MM) * PX_PER_MM
     fits = {}
-    document = _layout(probe)
-    runs_on = {key for key, height in table_heights(document).items() if height > PAGE_TEXT_PX}
-    for key, (width, size_px) in table_widths(document).items():
+    tree = _box_tree(probe)
+    sizes = {
+        size.element.get(TABLE_ATTR): size
+        for size in table_sizes(_weasyprint(), tree[1], tree[2], portrait, PAGE_TEXT_PX)
+    }
+    unsure = [  # the heights of the tables that fit across: only a bound
+        size
+        for size in sizes.values()
+        if size.width <= portrait + 0.5 and (size.height is None or size.height > PAGE_TEXT_PX)
+    ]
+    if len(sizes) == len(tables) and not unsure:
+        widths = {key: (size.width, size.font_size) for key, size in sizes.items()}
+        runs_on: set[str] = set()  # every table is shorter than a page
+    else:  # lay the probe out to measure (the preferred widths are kept)
+        document = _laid_out(tree)
+        widths = table_widths(document)
+        runs_on = {key for key, height in table_heights(document).items() if height > PAGE_TEXT_PX}
+    for key, (width, size_px) in widths.items():
         size_pt = size_px * PT_PER_PX
         if width <= portrait + 0.5:
             if key in runs_on:  # taller than a page: it breaks anyway, so it may from the start
@@ -409,14 +406,59 @@ def _fetcher() -> Any:
     return _weasyprint().URLFetcher(allowed_protocols={"data"})
 
 
-def _layout(html: str) -> Any:
+def _box_tree(html: str) -> tuple[Any, Any, Any]:
+    """WeasyPrint's document, box tree and layout context of `html`, not laid out (as in
+    ``HTML.render``)."""
+    weasyprint = _weasyprint()
+    html, sheets, config = _prepared(html)
+    options = {**weasyprint.DEFAULT_OPTIONS, "stylesheets": sheets}
+    config = config or weasyprint.text.fonts.FontConfiguration()
+    document = weasyprint.HTML(string=html, url_fetcher=_fetcher(), media_type="print")
+    counters = weasyprint.css.counters.CounterStyle()
+    context = weasyprint.document.Document._build_layout_context(
+        document, config, counters, {}, options
+    )
+    root = weasyprint.formatting_structure.build.build_formatting_structure(
+        document.etree_element, context.style_for, context.get_image_from_uri,
+        document.base_url, context.target_collector, counters, context.footnotes,
+    )  # fmt: skip
+    return document, root, context
+
+
+def _laid_out(tree: tuple[Any, Any, Any]) -> Any:
+    """The WeasyPrint document of a box tree from :func:`_box_tree`, laid out."""
+    weasyprint = _weasyprint()
+    html, root, context = tree
+    pages = weasyprint.layout.layout_document(html, root, context)
+    return weasyprint.document.Document(
+        [weasyprint.document.Page(box) for box in pages],
+        weasyprint.document.DocumentMetadata(), html.url_fetcher, context.font_config, {}, None,
+    )  # fmt: skip
+
+
+@lru_cache(maxsize=64)
+def _stylesheet(css: str) -> Any:
+    """A style sheet of the report, parsed (the brand's, the PDF's, the page rules...)."""
+    return _weasyprint().CSS(string=css, url_fetcher=_fetcher(), media_type="print")
+
+
+def _prepared(html: str) -> tuple[str, list[Any], Any]:
+    """`html` without its style sheets; those, parsed once per process (the ``@font-face``
+    rules first, then :func:`~evaltools.render.pdf_styles.split_styles`); and the font
+    configuration of the ``@font-face`` rules (None if there are none)."""
     html, font_css = split_font_faces(html)
-    extra: dict[str, Any] = {}
+    sheets, config = [], None
     if font_css:
         sheet, config = _font_stylesheet(font_css)
-        extra = {"stylesheets": [sheet], "font_config": config}
+        sheets.append(sheet)
+    html, texts = split_styles(html)
+    return html, sheets + [_stylesheet(css) for css in texts], config
+
+
+def _layout(html: str) -> Any:
+    html, sheets, config = _prepared(html)
     document = _weasyprint().HTML(string=html, url_fetcher=_fetcher(), media_type="print")
-    return document.render(**extra)
+    return document.render(stylesheets=sheets, font_config=config)
 
 
 @contextlib.contextmanager

@@ -16,6 +16,9 @@ from evaltools.report.i18n import text
 
 STYLE_ELEMENT = re.compile(r"<style[\s>].*?</style>", re.IGNORECASE | re.DOTALL)
 _FONT_FACE = re.compile(r"@font-face\s*\{[^}]*\}", re.IGNORECASE)
+_PLAIN_STYLE = re.compile(r'(<style(?-i: type="text/css")?>)(.*?)</style>', re.I | re.DOTALL)
+_NOT_MOVABLE = re.compile(r"<svg|<link|\sstyle=[^>]*!\s*important", re.IGNORECASE)
+_NOT_MOVABLE_CSS = ("@font-face", "@counter-style", "@import", "\r", "\0")
 
 
 @cache
@@ -101,3 +104,26 @@ def split_font_faces(html: str) -> tuple[str, str]:
     if not faces:
         return html, ""
     return _FONT_FACE.sub("", html[:head_end]) + html[head_end:], "\n".join(faces)
+
+
+def split_styles(html: str) -> tuple[str, list[str]]:
+    """The HTML with its style elements emptied, and their texts, in document order.
+
+    WeasyPrint parses a document's style elements at every layout; passed as its
+    ``stylesheets`` instead, each text is parsed once per process
+    (:func:`evaltools.render.pdf._prepared`). Those are of the user origin where style elements
+    are of the author origin: with every style sheet moved, in the same order, the cascade is
+    the same, and the emptied elements keep the document tree the same. The HTML is left as it
+    is (no texts) where that might not hold: a style element with other attributes
+    (``media``...), ``@font-face``/``@counter-style``/``@import`` rules, ``!important`` in a
+    ``style`` attribute (author origin, which would lose against the sheets' ``!important``),
+    SVG or linked style sheets.
+    """
+    elements = STYLE_ELEMENT.findall(html)
+    found = _PLAIN_STYLE.findall(html)
+    texts = [css for _tag, css in found]
+    if len(found) != len(elements) or _NOT_MOVABLE.search(html):
+        return html, []
+    if any(marker in css for css in texts for marker in _NOT_MOVABLE_CSS):
+        return html, []
+    return _PLAIN_STYLE.sub(r"\1</style>", html), texts
