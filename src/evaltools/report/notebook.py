@@ -31,6 +31,7 @@ from evaltools.params.loading import load_params
 from evaltools.params.models import Params
 from evaltools.report.brand import Brand, load_brand
 from evaltools.report.i18n import text
+from evaltools.report.layout import ticks_worked_out_once
 from evaltools.report.markup import safe_markdown
 from evaltools.report.theme import apply_seaborn_theme
 
@@ -111,7 +112,7 @@ def _drawn_once(figure: Figure, dpi: int) -> bytes | None:
     old_dpi = figure.dpi
     try:
         figure.set_dpi(dpi)
-        with figure._cm_set(**colours):  # as savefig does
+        with figure._cm_set(**colours), ticks_worked_out_once(figure):  # colours: as savefig
             canvas.draw()  # the layout, then the drawing
             tight = figure.get_tightbbox(canvas.get_renderer())
             width, height = figure.get_size_inches()
