@@ -24,10 +24,18 @@ from matplotlib.ticker import FixedLocator, MaxNLocator, NullLocator
 
 
 class ReportLayout(ConstrainedLayoutEngine):
-    """Constrained layout; one pass when no axis's ticks depend on its size (else two)."""
+    """Constrained layout; one pass when no axis's ticks depend on its size (else two).
+
+    `laid_out` is the figure it last laid out in one pass with every panel placed (then the
+    outermost decorations lie at the padding, ``w_pad`` and ``h_pad``, from the figure's
+    edges), None when it last handed a figure to matplotlib's layout.
+    """
+
+    laid_out: Figure | None = None
 
     def execute(self, fig: Figure) -> object:
         """Place the panels of `fig`; the layout grids (matplotlib's, for debugging)."""
+        self.laid_out = None
         if not size_independent(fig):
             return super().execute(fig)
         width, height = fig.get_size_inches()
@@ -50,6 +58,7 @@ class ReportLayout(ConstrainedLayoutEngine):
             return super().execute(fig)  # matplotlib warns that it can't lay the figure out
         constrained.reposition_axes(grids, fig, renderer, hspace=hspace, wspace=wspace, **margins)
         constrained.reset_margins(grids, fig)
+        self.laid_out = fig
         return grids
 
 
