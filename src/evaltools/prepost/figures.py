@@ -22,7 +22,6 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
 
 from evaltools.choices import Language, check_choice
 from evaltools.errors import DataError
@@ -54,6 +53,7 @@ from evaltools.report.style import (
     first_column,
     ink_on,
     legend,
+    nice_ticks,
     number_formatter,
     panels,
     semantic_colours,
@@ -111,7 +111,7 @@ def _scale_axis(ax: Axes, scale: Scale, language: str) -> None:
     low, high = scale.range
     pad = 0.04 * (high - low)
     ax.set_ylim(low - pad, high + pad)
-    ax.yaxis.set_major_locator(MaxNLocator(nbins=6, steps=[1, 2, 2.5, 5, 10]))
+    ax.yaxis.set_major_locator(nice_ticks(6))
     ax.yaxis.set_major_formatter(number_formatter(language))
 
 
@@ -319,7 +319,7 @@ def progression_figure(
         ax.set_yticks(range(len(ordered)), labels)
         ax.set_ylim(len(ordered) - 0.5, -0.5)
         ax.set_xlim(0, 1)
-        ax.xaxis.set_major_locator(MaxNLocator(nbins=5, steps=[1, 2, 2.5, 5, 10]))
+        ax.xaxis.set_major_locator(nice_ticks(5))
         ax.xaxis.set_major_formatter(number_formatter(language, percent=True))
         ax.set_xlabel(text("prepost_fig_share_clients", language))
         ax.grid(axis="y", visible=False)
@@ -517,7 +517,7 @@ def group_figure(
             ax.axvline(0, color="#8A8A8A", lw=0.9, zorder=1)
             span = max(xs) - min(xs) or 1.0
             ax.set_xlim(min(xs) - 0.12 * span, max(xs) + 0.12 * span)
-            ax.xaxis.set_major_locator(MaxNLocator(nbins=4, steps=[1, 2, 2.5, 5, 10]))
+            ax.xaxis.set_major_locator(nice_ticks(4))
             ax.xaxis.set_major_formatter(number_formatter(language))
             ax.set_xlabel(text("prepost_fig_change_axis", language))
             ax.grid(axis="y", visible=False)
