@@ -7,12 +7,14 @@ the pixels must be exactly those of a plain Agg drawing.
 
 from __future__ import annotations
 
+import contextlib
 import io
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.text import Text
 from matplotlib.ticker import MaxNLocator
 from PIL import Image
 
@@ -169,3 +171,23 @@ def test_what_lies_outside_a_one_pass_figure_is_measured_and_kept(monkeypatch):
     measured.clear()
     assert Image.open(io.BytesIO(png_bytes(fig, dpi=80))).width > plain + 20
     assert fig in measured
+
+
+def test_texts_laid_out_once_per_drawing_draw_the_same_pixels(monkeypatch):
+    calls: list[Text] = []
+    lay_out = Text._get_layout
+
+    def counted(self, renderer):
+        calls.append(self)
+        return lay_out(self, renderer)
+
+    monkeypatch.setattr(Text, "_get_layout", counted)
+    once = _pixels(png_bytes(_report_panels(), dpi=100))
+    assert Text._get_layout is counted  # put back after the drawing
+    laid_out = len(calls)
+
+    calls.clear()
+    monkeypatch.setattr(notebook, "_texts_laid_out_once", contextlib.nullcontext)
+    plain = _pixels(png_bytes(_report_panels(), dpi=100))
+    assert laid_out < len(calls) / 2  # matplotlib lays each text out about five times a drawing
+    assert once.shape == plain.shape and (once == plain).all()

@@ -12,6 +12,8 @@ import io
 import math
 import struct
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +28,7 @@ from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties, fontManager, get_font
 from matplotlib.ft2font import FT2Font
+from matplotlib.text import Text
 from matplotlib.transforms import Bbox
 
 from evaltools.choices import LANGUAGES, Language, check_choice
@@ -116,7 +119,11 @@ def _drawn_once(figure: Figure, dpi: int) -> bytes | None:
     old_dpi = figure.dpi
     try:
         figure.set_dpi(dpi)
-        with figure._cm_set(**colours), ticks_worked_out_once(figure):  # colours: as savefig
+        with (
+            figure._cm_set(**colours),  # as savefig
+            ticks_worked_out_once(figure),
+            _texts_laid_out_once(),
+        ):
             canvas.draw()  # the layout, then the drawing
             pixels = np.asarray(canvas.buffer_rgba())
             tight = _laid_out_box(figure, pixels, canvas.get_renderer())
@@ -141,6 +148,39 @@ def _drawn_once(figure: Figure, dpi: int) -> bytes | None:
         figure.set_dpi(old_dpi)
         figure.set_canvas(previous)
     return _encode_png(out, dpi)
+
+
+@contextmanager
+def _texts_laid_out_once() -> Iterator[None]:
+    """While a figure is drawn, each text is laid out (lines measured, aligned, rotated) once
+    per look, not each time matplotlib measures or draws it (about five times a text).
+
+    Matplotlib's ``Text._get_layout`` is answered from a memo keyed by the text and everything
+    its answer depends on (string, font, math and TeX settings, line spacing, alignments,
+    rotation, dpi, renderer), not its place; a text that wraps (its lines depend on its place)
+    is laid out every time. The memo (holding the texts) is dropped after the drawing.
+    """
+    lay_out = Text._get_layout
+    memo: dict[tuple, tuple[Text, Any]] = {}
+
+    def laid_out(text: Text, renderer: RendererAgg) -> Any:
+        if text.get_wrap():
+            return lay_out(text, renderer)
+        key = (
+            id(text), text._text, hash(text._fontproperties), text.get_usetex(),
+            text.get_parse_math(), text._linespacing, text._multialignment, text.get_rotation(),
+            text._horizontalalignment, text._verticalalignment, text.get_rotation_mode(),
+            text.get_figure(root=True).dpi, id(renderer),
+        )  # fmt: skip
+        if key not in memo:
+            memo[key] = (text, lay_out(text, renderer))  # the text kept: its id stays its own
+        return memo[key][1]
+
+    Text._get_layout = laid_out
+    try:
+        yield
+    finally:
+        Text._get_layout = lay_out
 
 
 def _laid_out_box(figure: Figure, pixels: np.ndarray, renderer: RendererAgg) -> Bbox | None:
