@@ -463,3 +463,29 @@ def test_no_english_words_in_danish_results_table():
         "measurement",
     ):
         assert word not in html  # fmt: skip
+
+
+def test_steering_table_reads_its_rows_once_not_once_per_scale(monkeypatch):
+    filters: list[int] = []
+    astype = pd.Series.astype
+
+    def counted(self, *args, **kwargs):
+        filters.append(1)
+        return astype(self, *args, **kwargs)
+
+    monkeypatch.setattr(pd.Series, "astype", counted)
+    counts = []
+    for keep in (SCALES[:2], SCALES):
+        table = make_table()
+        table = table[table["scale"].isin([s.name for s in keep])]
+        filters.clear()
+        steering_table(result_of(table=table, scales=keep, language="da"), by="phase")
+        counts.append(len(filters))
+    assert counts[0] == counts[1]  # a pandas filter per scale and group was most of its time
+
+
+def test_two_rows_for_one_scale_and_group_are_an_error():
+    table = make_table()
+    table = pd.concat([table, table.iloc[[0]]], ignore_index=True)
+    with pytest.raises(DataError, match="2 rows for scale 'anxiety_depression' and all clients"):
+        steering_table(result_of(table=table, scales=SCALES, language="da"), by="phase")

@@ -3,6 +3,9 @@ pass where the ticks don't depend on the panels' size, lands where matplotlib's 
 
 from __future__ import annotations
 
+import contextlib
+import io
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -10,11 +13,15 @@ matplotlib.use("Agg")
 import numpy as np
 import pytest
 from matplotlib import _constrained_layout
+from matplotlib.axis import Axis
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
+from PIL import Image
 
-from evaltools.report.layout import ReportLayout, size_independent
+from evaltools.report import notebook
+from evaltools.report.layout import ReportLayout, size_independent, ticks_worked_out_once
+from evaltools.report.notebook import png_bytes
 from evaltools.report.style import finish, panels
 
 LONG = "Uafhængighed af ekspartner og af hele hans familie, målt med et meget langt navn"
@@ -33,6 +40,10 @@ def _panels(*, fixed: bool, layout: object) -> Figure:
     axes[0].set_ylabel("Gennemsnit")
     finish(fig, "Titel", ["En note under figuren, der forklarer linjerne og båndene."])
     return fig
+
+
+def _pixels(data: bytes) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(data)).convert("RGBA"))
 
 
 def _positions(fig: Figure, passes: list[int]) -> np.ndarray:
@@ -61,6 +72,7 @@ def test_fixed_ticks_take_one_pass_and_land_where_two_passes_do(passes):
     assert size_independent(ours)
     mine = _positions(ours, passes)
     assert len(passes) == 1
+    assert ours.get_layout_engine().laid_out is ours  # png_bytes may crop from the padding
     theirs = _positions(_panels(fixed=True, layout="constrained"), passes)
     assert len(passes) == 3
     # the same places within two pixels at 150 dpi: one pass measures the tick labels at the
@@ -75,6 +87,7 @@ def test_ticks_that_depend_on_the_axis_length_take_matplotlibs_two_passes(passes
     theirs = _positions(_panels(fixed=False, layout="constrained"), passes)
     mine = _positions(fig, passes)
     assert len(passes) == 4
+    assert fig.get_layout_engine().laid_out is None  # png_bytes measures the figure
     assert (mine == theirs).all()
 
 
@@ -96,3 +109,31 @@ def test_one_pass_layout_keeps_panels_apart_and_inside_the_figure(passes):
         extent = text.get_window_extent(renderer)
         assert extent.y0 >= 0 and extent.y1 <= figure_box.y1
         assert not any(extent.overlaps(box) for box in boxes)
+
+
+def test_each_axis_works_its_ticks_out_once_per_drawing_with_the_same_pixels(monkeypatch):
+    calls: list[Axis] = []
+    update = Axis._update_ticks
+
+    def counted(self: Axis) -> list:
+        calls.append(self)
+        return update(self)
+
+    monkeypatch.setattr(Axis, "_update_ticks", counted)
+    fig = _panels(fixed=True, layout=ReportLayout())
+    once = _pixels(png_bytes(fig, dpi=100))
+    axes = [axis for ax in fig.axes for axis in (ax.xaxis, ax.yaxis)]
+    assert len(calls) == len(axes) and set(calls) == set(axes)  # matplotlib asks ~15 times each
+    assert not any("_update_ticks" in vars(axis) for axis in axes)  # free to change after
+
+    calls.clear()
+    monkeypatch.setattr(notebook, "ticks_worked_out_once", lambda fig: contextlib.nullcontext())
+    plain = _pixels(png_bytes(_panels(fixed=True, layout=ReportLayout()), dpi=100))
+    assert len(calls) > 5 * len(axes)
+    assert once.shape == plain.shape and (once == plain).all()
+
+
+def test_ticks_that_depend_on_the_axis_length_are_worked_out_as_matplotlib_does(monkeypatch):
+    fig = _panels(fixed=False, layout=ReportLayout())
+    with ticks_worked_out_once(fig):
+        assert not any("_update_ticks" in vars(ax.xaxis) for ax in fig.axes)

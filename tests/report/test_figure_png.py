@@ -7,15 +7,21 @@ the pixels must be exactly those of a plain Agg drawing.
 
 from __future__ import annotations
 
+import contextlib
 import io
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.text import Text
+from matplotlib.ticker import MaxNLocator
 from PIL import Image
 
 from evaltools.report import notebook
+from evaltools.report.layout import report_figure
 from evaltools.report.notebook import _encode_png, png_bytes
+from evaltools.report.style import finish, panels
 
 
 def _figure() -> Figure:
@@ -99,3 +105,89 @@ def test_remembered_glyph_layouts_draw_the_same_pixels_as_plain_agg(monkeypatch)
     plain = _pixels(png_bytes(_figure(), dpi=100))
     assert first.shape == again.shape == plain.shape
     assert (first == plain).all() and (again == plain).all()
+
+
+def _report_panels() -> Figure:
+    fig, axes = panels(6)
+    for i, ax in enumerate(axes):
+        ax.plot([0, 1, 2], [1, 3 + i, 2 + 10 * i], "o-")
+        ax.set_title(f"Panel {i + 1}\n(1-{10**i})", loc="left")
+        ax.set_xticks([0, 1, 2], ["Før", "Midt", "Efter\n(n = 40)"])
+        ax.yaxis.set_major_locator(MaxNLocator(nbins=6, steps=[1, 2, 2.5, 5, 10]))
+    axes[0].set_ylabel("Gennemsnit")
+    finish(fig, "Titel", ["En note under figuren, der forklarer linjerne og båndene."])
+    return fig
+
+
+def _measured(monkeypatch) -> list[Figure]:
+    calls: list[Figure] = []
+    measure = Figure.get_tightbbox
+
+    def counted(self, *args, **kwargs):
+        calls.append(self)
+        return measure(self, *args, **kwargs)
+
+    monkeypatch.setattr(Figure, "get_tightbbox", counted)
+    return calls
+
+
+def test_one_pass_layout_crops_without_measuring_again_within_two_pixels(monkeypatch):
+    measured = _measured(monkeypatch)
+    image = _pixels(png_bytes(_report_panels(), dpi=150))
+    assert not measured  # the layout's padding and the pixels tell what is drawn
+
+    monkeypatch.setattr(notebook, "_laid_out_box", lambda *args: None)
+    exact = _pixels(png_bytes(_report_panels(), dpi=150))
+    assert measured
+    assert abs(image.shape[0] - exact.shape[0]) <= 2 and abs(image.shape[1] - exact.shape[1]) <= 2
+    # the same drawing at the same place, only the blank margin at the right or bottom may differ
+    rows, cols = min(image.shape[0], exact.shape[0]), min(image.shape[1], exact.shape[1])
+    assert (image[:rows, :cols] == exact[:rows, :cols]).all()
+
+
+def _one_pass_figure() -> Figure:
+    fig = report_figure(4, 3)
+    ax = fig.subplots()
+    ax.plot([0, 1], [0, 1])
+    for axis in (ax.xaxis, ax.yaxis):
+        axis.set_major_locator(MaxNLocator(4))  # ticks that don't depend on the size
+    return fig
+
+
+def test_what_lies_outside_a_one_pass_figure_is_measured_and_kept(monkeypatch):
+    measured = _measured(monkeypatch)
+    fig = _one_pass_figure()
+    plain = Image.open(io.BytesIO(png_bytes(fig, dpi=80))).width
+    assert fig.get_layout_engine().laid_out is fig and not measured
+
+    fig = _one_pass_figure()
+    # a line across the figure's right edge (figure lines aren't laid out, savefig holds them)
+    fig.add_artist(Line2D([0.5, 1.2], [0.5, 0.5], transform=fig.transFigure))
+    assert Image.open(io.BytesIO(png_bytes(fig, dpi=80))).width > plain + 20
+    assert fig in measured  # pixels drawn up to the figure's edge
+
+    fig = _one_pass_figure()
+    fig.text(1.05, 0.5, "Note")  # wholly outside: not a pixel of it drawn
+    measured.clear()
+    assert Image.open(io.BytesIO(png_bytes(fig, dpi=80))).width > plain + 20
+    assert fig in measured
+
+
+def test_texts_laid_out_once_per_drawing_draw_the_same_pixels(monkeypatch):
+    calls: list[Text] = []
+    lay_out = Text._get_layout
+
+    def counted(self, renderer):
+        calls.append(self)
+        return lay_out(self, renderer)
+
+    monkeypatch.setattr(Text, "_get_layout", counted)
+    once = _pixels(png_bytes(_report_panels(), dpi=100))
+    assert Text._get_layout is counted  # put back after the drawing
+    laid_out = len(calls)
+
+    calls.clear()
+    monkeypatch.setattr(notebook, "_texts_laid_out_once", contextlib.nullcontext)
+    plain = _pixels(png_bytes(_report_panels(), dpi=100))
+    assert laid_out < len(calls) / 2  # matplotlib lays each text out about five times a drawing
+    assert once.shape == plain.shape and (once == plain).all()

@@ -13,9 +13,11 @@ import matplotlib
 import pandas as pd
 import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from evaltools.register.figures import effect_figure, trends_figure
-from evaltools.report.style import WIDTH
+from evaltools.report.style import WIDTH, nice_ticks
 
 matplotlib.use("Agg")
 
@@ -71,3 +73,16 @@ def test_register_legends_are_above_the_panel_not_over_title_or_lines(name: str)
     panel = ax.get_window_extent(renderer)
     assert not legend.overlaps(title)
     assert not legend.overlaps(panel)
+
+
+def test_nice_ticks_are_maxnlocators_ticks_within_the_view_and_no_tick_is_made_beyond():
+    for low, high in ((0.88, 4.12), (-0.6, 0.05), (0.5, 10.5), (-15.3, 1.2), (0, 1)):
+        fig = Figure()
+        ax = fig.subplots()
+        ax.set_ylim(low, high)
+        ax.yaxis.set_major_locator(nice_ticks(6))
+        theirs = MaxNLocator(nbins=6, steps=[1, 2, 2.5, 5, 10]).tick_values(low, high)
+        within = theirs[(theirs >= low - 1e-9) & (theirs <= high + 1e-9)]
+        assert list(ax.yaxis.get_major_locator()()) == list(within)
+        FigureCanvasAgg(fig).draw()
+        assert len(ax.yaxis.majorTicks) == len(within)  # MaxNLocator's two beyond: not made

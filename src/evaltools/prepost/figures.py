@@ -22,7 +22,6 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
 
 from evaltools.choices import Language, check_choice
 from evaltools.errors import DataError
@@ -33,6 +32,7 @@ from evaltools.prepost.labels import (
     group_header,
     group_values,
     group_var_label,
+    rows_by_scale,
     scale_label,
     scale_order,
     scales_by_name,
@@ -53,6 +53,7 @@ from evaltools.report.style import (
     first_column,
     ink_on,
     legend,
+    nice_ticks,
     number_formatter,
     panels,
     semantic_colours,
@@ -110,7 +111,7 @@ def _scale_axis(ax: Axes, scale: Scale, language: str) -> None:
     low, high = scale.range
     pad = 0.04 * (high - low)
     ax.set_ylim(low - pad, high + pad)
-    ax.yaxis.set_major_locator(MaxNLocator(nbins=6, steps=[1, 2, 2.5, 5, 10]))
+    ax.yaxis.set_major_locator(nice_ticks(6))
     ax.yaxis.set_major_formatter(number_formatter(language))
 
 
@@ -168,15 +169,6 @@ def _namer(
     return name
 
 
-def _by_scale(rows: pd.DataFrame) -> dict[str, list[dict[str, Any]]]:
-    """One group's rows by scale name, each a dict: the frame is read once per figure, not
-    once per panel (pandas' row lookups were a fifth of the figures' building time)."""
-    by_scale: dict[str, list[dict[str, Any]]] = {}
-    for record in rows.to_dict("records"):
-        by_scale.setdefault(str(record["scale"]), []).append(record)
-    return by_scale
-
-
 def _row(rows: dict[str, list[dict[str, Any]]], scale: str) -> dict[str, Any] | None:
     found = rows.get(scale, [])
     if len(found) > 1:
@@ -213,7 +205,7 @@ def before_after_figure(
     _check(table, by, [*_CHANGE_COLUMNS, "mean_pre", "mean_post"])
     colours = semantic_colours(palette)["series"]
     ordered = _scales(table, scales, language)
-    series = [(value, _by_scale(rows)) for value, rows in _series(table, by, group_labels)]
+    series = [(value, rows_by_scale(rows)) for value, rows in _series(table, by, group_labels)]
     name_of = _namer(by, language, group_labels, by_label)
     hidden: list[str] = []
     with figure_style():
@@ -289,7 +281,7 @@ def progression_figure(
     colours = semantic_colours(palette)
     overall = table[table["group_var"].isna()]
     ordered = _scales(overall, scales, language)
-    by_scale = _by_scale(overall)
+    by_scale = rows_by_scale(overall)
     hidden: list[str] = []
     with figure_style():
         height = min(4.5, 1.5 + 0.5 * max(len(ordered), 1))
@@ -327,7 +319,7 @@ def progression_figure(
         ax.set_yticks(range(len(ordered)), labels)
         ax.set_ylim(len(ordered) - 0.5, -0.5)
         ax.set_xlim(0, 1)
-        ax.xaxis.set_major_locator(MaxNLocator(nbins=5, steps=[1, 2, 2.5, 5, 10]))
+        ax.xaxis.set_major_locator(nice_ticks(5))
         ax.xaxis.set_major_formatter(number_formatter(language, percent=True))
         ax.set_xlabel(text("prepost_fig_share_clients", language))
         ax.grid(axis="y", visible=False)
@@ -486,7 +478,7 @@ def group_figure(
     colour = semantic_colours(palette)["series"][0]
     ordered = _scales(table, scales, language)
     groups = [*_series(table, by, group_labels), (None, table[table["group_var"].isna()])]
-    series = [(value, _by_scale(rows)) for value, rows in groups]
+    series = [(value, rows_by_scale(rows)) for value, rows in groups]
     name_of = _namer(by, language, group_labels, by_label)
     everyone = text("prepost_tab_all_clients", language)
     names = [name_of(v) or everyone for v, _ in series]
@@ -525,7 +517,7 @@ def group_figure(
             ax.axvline(0, color="#8A8A8A", lw=0.9, zorder=1)
             span = max(xs) - min(xs) or 1.0
             ax.set_xlim(min(xs) - 0.12 * span, max(xs) + 0.12 * span)
-            ax.xaxis.set_major_locator(MaxNLocator(nbins=4, steps=[1, 2, 2.5, 5, 10]))
+            ax.xaxis.set_major_locator(nice_ticks(4))
             ax.xaxis.set_major_formatter(number_formatter(language))
             ax.set_xlabel(text("prepost_fig_change_axis", language))
             ax.grid(axis="y", visible=False)

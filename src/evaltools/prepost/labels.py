@@ -17,6 +17,16 @@ from evaltools.params.models import Scale
 from evaltools.report.i18n import catalogue, fmt_number, is_missing, text
 
 
+def rows_by_scale(rows: pd.DataFrame) -> dict[str, list[dict[str, Any]]]:
+    """`rows` of a result's table by scale name, each a dict with its index as ``_index``: a
+    table or figure reads its rows once, not with a pandas filter per scale (those lookups were
+    a fifth of the figures' building time and two thirds of the steering table's)."""
+    by_scale: dict[str, list[dict[str, Any]]] = {}
+    for index, record in zip(rows.index, rows.to_dict("records"), strict=True):
+        by_scale.setdefault(str(record["scale"]), []).append({**record, "_index": index})
+    return by_scale
+
+
 def scales_by_name(table: pd.DataFrame, scales: Sequence[Scale]) -> dict[str, Scale]:
     """The scales of `scales` that appear in `table`, in the order of `scales`.
 

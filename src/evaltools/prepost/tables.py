@@ -27,6 +27,7 @@ from evaltools.prepost.labels import (
     group_values,
     group_var_label,
     row_headers,
+    rows_by_scale,
     scale_label,
     scales_by_name,
     score_decimals,
@@ -60,15 +61,12 @@ def _overall_rows(table: pd.DataFrame) -> pd.DataFrame:
     return table[table["group_var"].isna()]
 
 
-def _one_row(rows: pd.DataFrame, scale: str, what: str) -> dict[str, Any] | None:
-    found = rows[rows["scale"].astype(str) == scale]
+def _one_row(rows: dict[str, list[dict[str, Any]]], scale: str, what: str) -> dict[str, Any] | None:
+    found = rows.get(scale, [])
     if len(found) > 1:
-        raise DataError(
-            f"the table has {len(found)} rows for scale '{scale}' and {what}; expected one"
-        )
-    if found.empty:
-        return None
-    return {**found.iloc[0].to_dict(), "_index": found.index[0]}
+        many = f"the table has {len(found)} rows for scale '{scale}' and {what}"
+        raise DataError(f"{many}; expected one")
+    return found[0] if found else None
 
 
 def _occasion_note(rows: pd.DataFrame, language: str) -> str | None:
@@ -150,9 +148,10 @@ def steering_table(
 
     cells: list[tuple[str, ...]] = []
     reasons: set[str] = set()
+    span_rows = [rows_by_scale(rows) for _, _, rows, _ in spans]
     for s in ordered:
         line: list[str] = []
-        for _, keys, rows, value in spans:
+        for (_, keys, _, value), rows in zip(spans, span_rows, strict=True):
             row = _one_row(rows, s.name, f"group {value!r}" if value is not None else "all clients")
             hidden = row is None or row_hidden(row, min_cell_size)
             reason = row_reason(result, row) if hidden and row is not None else None
@@ -272,8 +271,9 @@ def scale_results_table(
     cells: list[tuple[str, ...]] = []
     reasons: set[str] = set()
     undefined: dict[str, list[str]] = {}  # why a statistic is not given -> scale labels
+    overall_rows = rows_by_scale(overall)
     for s in ordered:
-        row = _one_row(overall, s.name, "all clients") or {}
+        row = _one_row(overall_rows, s.name, "all clients") or {}
         hidden = row_hidden(row, min_cell_size)
         n = fmt_count(row["n_paired"], language, min_cell_size=min_cell_size, hidden=hidden)
         if hidden:

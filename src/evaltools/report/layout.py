@@ -7,9 +7,14 @@ axis of a figure has ticks that do not depend on its size (fixed positions, or a
 :class:`~matplotlib.ticker.MaxNLocator` with a fixed number of bins, as the report figures
 set them), the second pass measures the same decorations and lands on the same places: it is
 skipped. Measuring is most of a figure's layout time, and the layout was a third of drawing it.
+For such a figure, :func:`ticks_worked_out_once` also lets each axis work its ticks out once
+per drawing instead of each time matplotlib measures or draws it.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from matplotlib import _constrained_layout as constrained
 from matplotlib.axis import Axis
@@ -19,10 +24,18 @@ from matplotlib.ticker import FixedLocator, MaxNLocator, NullLocator
 
 
 class ReportLayout(ConstrainedLayoutEngine):
-    """Constrained layout; one pass when no axis's ticks depend on its size (else two)."""
+    """Constrained layout; one pass when no axis's ticks depend on its size (else two).
+
+    `laid_out` is the figure it last laid out in one pass with every panel placed (then the
+    outermost decorations lie at the padding, ``w_pad`` and ``h_pad``, from the figure's
+    edges), None when it last handed a figure to matplotlib's layout.
+    """
+
+    laid_out: Figure | None = None
 
     def execute(self, fig: Figure) -> object:
         """Place the panels of `fig`; the layout grids (matplotlib's, for debugging)."""
+        self.laid_out = None
         if not size_independent(fig):
             return super().execute(fig)
         width, height = fig.get_size_inches()
@@ -45,6 +58,7 @@ class ReportLayout(ConstrainedLayoutEngine):
             return super().execute(fig)  # matplotlib warns that it can't lay the figure out
         constrained.reposition_axes(grids, fig, renderer, hspace=hspace, wspace=wspace, **margins)
         constrained.reset_margins(grids, fig)
+        self.laid_out = fig
         return grids
 
 
@@ -71,6 +85,43 @@ def _fixed_ticks(axis: Axis) -> bool:
         elif not isinstance(locator, FixedLocator | NullLocator):
             return False
     return True
+
+
+@contextmanager
+def ticks_worked_out_once(fig: Figure) -> Iterator[None]:
+    """While drawing `fig` (its layout, drawing and tight box), each axis works its ticks out
+    once, when no decoration of it depends on its panels' size (:func:`size_independent`).
+
+    Matplotlib works an axis's ticks out (locator, formatter, tick positions and labels) each
+    time it measures or draws the axis, its spines or a panel's title: about fifteen times per
+    axis and drawing, with the same answer every time, since nothing sets limits or ticks while
+    a figure is drawn and such ticks don't follow the panels' places. Without that guarantee the
+    figure is drawn as matplotlib draws it.
+    """
+    if not size_independent(fig):
+        yield
+        return
+    axes = [axis for ax in fig.axes for axis in ax._axis_map.values()]
+    for axis in axes:
+        axis._update_ticks = _once(axis._update_ticks)  # shadows the method on this axis only
+    try:
+        yield
+    finally:
+        for axis in axes:
+            del axis._update_ticks
+
+
+def _once(update: Callable[[], list]) -> Callable[[], list]:
+    """`update` (an axis's ``_update_ticks``) run at its first call; later calls answer with
+    a copy of the ticks to draw that it returned."""
+    done: list[list] = []
+
+    def update_once() -> list:
+        if not done:
+            done.append(update())
+        return list(done[0])
+
+    return update_once
 
 
 def report_figure(width: float, height: float) -> Figure:

@@ -9,8 +9,11 @@ report builder turns them into markdown cells (see :mod:`evaltools.render.report
 from __future__ import annotations
 
 import io
+import math
 import struct
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,12 +28,15 @@ from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties, fontManager, get_font
 from matplotlib.ft2font import FT2Font
+from matplotlib.text import Text
+from matplotlib.transforms import Bbox
 
 from evaltools.choices import LANGUAGES, Language, check_choice
 from evaltools.params.loading import load_params
 from evaltools.params.models import Params
 from evaltools.report.brand import Brand, load_brand
 from evaltools.report.i18n import text
+from evaltools.report.layout import ReportLayout, ticks_worked_out_once
 from evaltools.report.markup import safe_markdown
 from evaltools.report.theme import apply_seaborn_theme
 
@@ -100,7 +106,9 @@ def _drawn_once(figure: Figure, dpi: int) -> bytes | None:
     the figure (then only ``savefig``'s tight re-draw holds it).
 
     Same size, padding (``savefig.pad_inches``) and colours as ``savefig(bbox_inches=
-    "tight")``; the drawing may sit up to half a pixel off its place there. An opaque image
+    "tight")``; the drawing may sit up to half a pixel off its place there. A figure laid out
+    in one pass is cropped from its layout's padding and its pixels (:func:`_laid_out_box`),
+    its blank margin a pixel or two (at most the one pass's error) wider. An opaque image
     (the usual case) is saved as RGB, without the alpha channel savefig writes: WeasyPrint
     then need not split it off and re-encode the image for report.pdf.
     """
@@ -111,9 +119,16 @@ def _drawn_once(figure: Figure, dpi: int) -> bytes | None:
     old_dpi = figure.dpi
     try:
         figure.set_dpi(dpi)
-        with figure._cm_set(**colours):  # as savefig does
+        with (
+            figure._cm_set(**colours),  # as savefig
+            ticks_worked_out_once(figure),
+            _texts_laid_out_once(),
+        ):
             canvas.draw()  # the layout, then the drawing
-            tight = figure.get_tightbbox(canvas.get_renderer())
+            pixels = np.asarray(canvas.buffer_rgba())
+            tight = _laid_out_box(figure, pixels, canvas.get_renderer())
+            if tight is None:  # matplotlib measures every artist again
+                tight = figure.get_tightbbox(canvas.get_renderer())
             width, height = figure.get_size_inches()
             slack = 0.5 / dpi
             if min(tight.x0, tight.y0) < -slack or tight.x1 > width + slack:
@@ -121,7 +136,6 @@ def _drawn_once(figure: Figure, dpi: int) -> bytes | None:
             if tight.y1 > height + slack:
                 return None
             box = tight.padded(mpl.rcParams["savefig.pad_inches"])
-            pixels = np.asarray(canvas.buffer_rgba())
             fill = np.array(to_rgba(figure.get_facecolor()), dtype=float) * 255
             out_w, out_h = int(box.width * dpi), int(box.height * dpi)
             out = np.empty((out_h, out_w, 4), dtype=np.uint8)
@@ -134,6 +148,95 @@ def _drawn_once(figure: Figure, dpi: int) -> bytes | None:
         figure.set_dpi(old_dpi)
         figure.set_canvas(previous)
     return _encode_png(out, dpi)
+
+
+@contextmanager
+def _texts_laid_out_once() -> Iterator[None]:
+    """While a figure is drawn, each text is laid out (lines measured, aligned, rotated) once
+    per look, not each time matplotlib measures or draws it (about five times a text).
+
+    Matplotlib's ``Text._get_layout`` is answered from a memo keyed by the text and everything
+    its answer depends on (string, font, math and TeX settings, line spacing, alignments,
+    rotation, dpi, renderer), not its place; a text that wraps (its lines depend on its place)
+    is laid out every time. The memo (holding the texts) is dropped after the drawing.
+    """
+    lay_out = Text._get_layout
+    memo: dict[tuple, tuple[Text, Any]] = {}
+
+    def laid_out(text: Text, renderer: RendererAgg) -> Any:
+        if text.get_wrap():
+            return lay_out(text, renderer)
+        key = (
+            id(text), text._text, hash(text._fontproperties), text.get_usetex(),
+            text.get_parse_math(), text._linespacing, text._multialignment, text.get_rotation(),
+            text._horizontalalignment, text._verticalalignment, text.get_rotation_mode(),
+            text.get_figure(root=True).dpi, id(renderer),
+        )  # fmt: skip
+        if key not in memo:
+            memo[key] = (text, lay_out(text, renderer))  # the text kept: its id stays its own
+        return memo[key][1]
+
+    Text._get_layout = laid_out
+    try:
+        yield
+    finally:
+        Text._get_layout = lay_out
+
+
+def _laid_out_box(figure: Figure, pixels: np.ndarray, renderer: RendererAgg) -> Bbox | None:
+    """What is drawn of `figure` (inches), from its one-pass layout and its `pixels`: within
+    a pixel or two of ``figure.get_tightbbox``, without measuring every artist again.
+
+    The layout (:class:`ReportLayout`) puts the outermost decorations' boxes at its padding from
+    the figure's edges; the box is the figure less that padding, widened to any pixel drawn in
+    the padding (a tick label that sticks out a pixel). None, for matplotlib to measure, when
+    the figure was not laid out in one pass, a figure text (title, notes) overhangs the figure,
+    or pixels are drawn in the outer half of the padding (a text may be cut off at the edge).
+    """
+    engine = figure.get_layout_engine()
+    if not isinstance(engine, ReportLayout) or engine.laid_out is not figure:
+        return None
+    bounds = figure.bbox
+    for artist in (*figure.texts, *figure.legends):
+        if artist.get_visible() and not _inside(artist.get_window_extent(renderer), bounds):
+            return None
+    height, width = pixels.shape[:2]
+    dpi = figure.dpi
+    # the corner is background; were it not, the padding would hold "drawn" pixels up to the
+    # edges, and matplotlib measures
+    flat = np.ascontiguousarray(pixels).view(np.uint32)[..., 0]
+    background = flat[0, 0]
+    pad_x, pad_y = engine.get()["w_pad"] * dpi, engine.get()["h_pad"] * dpi
+    wide, tall = math.ceil(pad_x), math.ceil(pad_y)
+    if not (1 <= wide < width / 2 and 1 <= tall < height / 2):
+        return None
+    left = _drawn(flat[:, :wide] != background, axis=0)
+    right = _drawn(flat[:, width - wide :] != background, axis=0)
+    top = _drawn(flat[:tall] != background, axis=1)
+    bottom = _drawn(flat[height - tall :] != background, axis=1)
+    x0, x1, y0, y1 = pad_x, width - pad_x, pad_y, height - pad_y  # pixels, from the top left
+    if left.size:
+        x0 = min(x0, left[0])
+    if right.size:
+        x1 = max(x1, width - wide + right[-1] + 1)
+    if top.size:
+        y0 = min(y0, top[0])
+    if bottom.size:
+        y1 = max(y1, height - tall + bottom[-1] + 1)
+    if min(x0, y0, width - x1, height - y1) < min(pad_x, pad_y) / 2:
+        return None
+    return Bbox.from_extents(x0 / dpi, (height - y1) / dpi, x1 / dpi, (height - y0) / dpi)
+
+
+def _drawn(differs: np.ndarray, axis: int) -> np.ndarray:
+    """The indices of the columns (`axis` 0) or rows (1) of `differs` holding a drawn pixel."""
+    return np.flatnonzero(differs.any(axis=axis))
+
+
+def _inside(box: Bbox, bounds: Bbox) -> bool:
+    return (
+        box.x0 >= bounds.x0 and box.y0 >= bounds.y0 and box.x1 <= bounds.x1 and box.y1 <= bounds.y1
+    )
 
 
 def _encode_png(pixels: np.ndarray, dpi: int) -> bytes:

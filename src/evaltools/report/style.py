@@ -26,7 +26,7 @@ import seaborn as sns
 from matplotlib.axes import Axes
 from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
-from matplotlib.ticker import Formatter
+from matplotlib.ticker import Formatter, MaxNLocator
 
 from evaltools.choices import LANGUAGES, check_choice
 from evaltools.report.i18n import fmt_number, fmt_percent
@@ -136,6 +136,24 @@ def _tick_decimals(locs: Sequence[float]) -> int:
         if all(abs(round(v, decimals) - v) < 1e-9 * max(1.0, abs(v)) for v in finite):
             return decimals
     return 4
+
+
+class _InViewLocator(MaxNLocator):
+    """A MaxNLocator giving only the locations within the view: MaxNLocator adds one beyond
+    each limit (for autoscaling), and matplotlib makes, labels and places a tick (three lines,
+    two texts) for each, never drawn."""
+
+    def __call__(self) -> np.ndarray:
+        vmin, vmax = sorted(self.axis.get_view_interval())
+        locs = self.tick_values(vmin, vmax)
+        slack = (vmax - vmin) * 1e-10  # as matplotlib's test of which ticks to draw
+        return locs[(locs >= vmin - slack) & (locs <= vmax + slack)]
+
+
+def nice_ticks(nbins: int) -> MaxNLocator:
+    """Ticks at round steps (1, 2, 2.5, 5, 10 times a power of ten), at most `nbins` intervals,
+    only those within the axis' limits (the same ticks drawn as MaxNLocator's)."""
+    return _InViewLocator(nbins=nbins, steps=[1, 2, 2.5, 5, 10])
 
 
 def ink_on(colour: str) -> str:
