@@ -11,6 +11,8 @@ import pytest
 from evaltools.errors import ParamsError
 from evaltools.report.brand import (
     BRANDS_DIR_ENV,
+    SANS_FALLBACKS,
+    SERIF_FALLBACKS,
     Brand,
     available_brands,
     default_brands_dir,
@@ -343,7 +345,11 @@ def test_seaborn_theme_uses_the_brands_shipped_fonts_and_palette():
     havblik = load_brand("havblik_fonden")
     with mpl.rc_context():
         apply_seaborn_theme(havblik)
-        assert mpl.rcParams["font.family"] == ["Open Sans", "DejaVu Sans"]
+        # The brand's font, then the offline fallbacks this machine has (Liberation Sans comes
+        # with Debian's chromium, which CI installs), DejaVu Sans (matplotlib's own) last
+        installed = {f.name for f in fm.fontManager.ttflist}
+        between = [f for f in SANS_FALLBACKS[:-1] if f in installed]
+        assert mpl.rcParams["font.family"] == ["Open Sans", *between, "DejaVu Sans"]
         assert mpl.rcParams["font.sans-serif"][0] == "Open Sans"
         found = fm.findfont(fm.FontProperties(family=["sans-serif"]), fallback_to_default=False)
         assert Path(found).parent == havblik.path / "fonts"
@@ -354,6 +360,8 @@ def test_seaborn_theme_uses_the_brands_shipped_fonts_and_palette():
     nordlys = load_brand("nordlys_fonden")
     with mpl.rc_context():
         apply_seaborn_theme(nordlys)
-        assert mpl.rcParams["font.family"] == ["DejaVu Serif"]
+        # Its own font first, even where Liberation Serif is installed (it came first there)
+        between = [f for f in SERIF_FALLBACKS[:-1] if f in installed]
+        assert mpl.rcParams["font.family"] == ["DejaVu Serif", *between]
         assert mpl.rcParams["font.serif"][0] == "DejaVu Serif"
         assert mpl.colors.to_hex(mpl.rcParams["axes.titlecolor"]).upper() == nordlys.primary

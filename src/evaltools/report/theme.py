@@ -54,7 +54,9 @@ def apply_seaborn_theme(brand: Brand, *, context: str = "notebook") -> None:
     serif = is_serif(brand.base_family)
     wanted = [brand.base_family, *(SERIF_FALLBACKS if serif else SANS_FALLBACKS)]
     last = "DejaVu Serif" if serif else "DejaVu Sans"
+    # The brand's font first (even when it is the last resort itself: DejaVu Serif)
     families = [f for f in dict.fromkeys(wanted) if f in installed and f != last]
+    families = [last, *families] if brand.base_family == last else [*families, last]
     generic = "serif" if serif else "sans-serif"
     grid = "#DDE3EA"
     sns.set_theme(
@@ -65,8 +67,8 @@ def apply_seaborn_theme(brand: Brand, *, context: str = "notebook") -> None:
         rc={
             # The families themselves, not the generic name: matplotlib then falls back glyph
             # by glyph (an arrow that Open Sans lacks comes from DejaVu, not as a box).
-            "font.family": [*families, last],
-            f"font.{generic}": [*families, last],
+            "font.family": families,
+            f"font.{generic}": families,
             "text.color": brand.foreground,
             "axes.labelcolor": brand.foreground,
             "axes.titlecolor": brand.heading_color or brand.primary,
