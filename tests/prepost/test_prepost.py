@@ -565,3 +565,28 @@ def test_confidence_interval_coverage_in_repeated_samples():
     assert len(groups) == reps and (groups["n_paired"] == size).all()
     covered = ((groups["ci_low"] < -0.3) & (groups["ci_high"] > -0.3)).mean()
     assert 0.90 <= covered <= 0.99
+
+
+def test_trajectories_per_group_are_the_group_means_at_each_occasion():
+    # Groups taken from each row (also rows whose group is missing, or differs between a
+    # client's occasions): n and mean per scale, occasion and group as a groupby gives them.
+    rng = np.random.default_rng(3)
+    rows = []
+    for client in range(60):
+        for occasion in (1, 2, 3):
+            if rng.random() < 0.2:
+                continue
+            team = rng.choice(["north", "south", "east", None])
+            rows.append(
+                {"client_id": f"c{client}", "measurement": occasion, "team": team,
+                 "sc": float(rng.integers(0, 11))}
+            )  # fmt: skip
+    data = pd.DataFrame(rows).astype({"team": "str"}).replace({"team": {"None": np.nan}})
+    result = analyse_prepost(data, spec=_spec([_score_scale()], groups=["team"]), min_cell_size=1)
+    traj = result.trajectories
+    groups = traj[traj["group_var"] == "team"].set_index(["occasion", "group_value"])
+    expected = data.dropna(subset=["team"]).groupby(["measurement", "team"])["sc"]
+    assert groups["n"].astype(int).to_dict() == expected.count().to_dict()
+    assert groups["mean"].to_dict() == pytest.approx(expected.mean().to_dict())
+    overall = traj[traj["group_var"].isna()].set_index("occasion")
+    assert overall["n"].astype(int).to_dict() == data.groupby("measurement")["sc"].count().to_dict()

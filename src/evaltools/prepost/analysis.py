@@ -389,12 +389,22 @@ def _trajectory_rows(
     scored: pd.DataFrame, scale: Scale, spec: PrePost, occasions: list[int], level: float
 ) -> list[dict[str, Any]]:
     rows = []
-    values_of = {var: _sorted_values(scored[var]) for var in spec.groups}  # all occasions'
+    # Each group's rows found once over all occasions, as arrays (the per-occasion copies of
+    # the table and per-occasion comparisons of text columns took most of this function)
+    members = {
+        var: [
+            (value, (scored[var] == value).to_numpy(bool)) for value in _sorted_values(scored[var])
+        ]
+        for var in spec.groups
+    }
+    occasion_of = scored[spec.occasion].to_numpy()
+    all_scores = scored[scale.name].to_numpy(float)
+    clients = scored[spec.id].tolist()
     for occasion in occasions:
-        at = scored[scored[spec.occasion] == occasion]
-        scores = at[scale.name].to_numpy(float)
+        at = occasion_of == occasion
+        scores = all_scores[at]
         overall = describe(scores, level)
-        keys = [(client, occasion) for client in at[spec.id]]
+        keys = [(client, occasion) for client, here in zip(clients, at, strict=True) if here]
         rows.append(
             {
                 "scale": scale.name,
@@ -407,17 +417,15 @@ def _trajectory_rows(
             }
         )
         for var in spec.groups:
-            column = at[var]
-            for value in values_of[var]:
-                mask = (column == value).to_numpy()
-                values = scores[np.asarray(mask, dtype=bool)]
+            for value, in_group in members[var]:
+                mask = in_group[at]
                 rows.append(
                     {
                         "scale": scale.name,
                         "group_var": var,
                         "group_value": _plain(value),
                         "occasion": occasion,
-                        **describe(values, level),
+                        **describe(scores[mask], level),
                         "_total": overall["n"],
                         "_views": (frozenset(k for k, m in zip(keys, mask, strict=True) if m),),
                     }
