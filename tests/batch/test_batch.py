@@ -190,6 +190,17 @@ def test_kernel_server_freezes_its_preloaded_objects_for_the_kernels_it_forks() 
     assert int(frozen) > 10_000 and imported == "True"
 
 
+def test_kernel_server_parses_the_text_catalogue_once_for_all_its_kernels() -> None:
+    # issue 14: every kernel parsed locale/*.yml at its first heading (15 ms of CPU); a kernel
+    # forked from the server inherits the parsed catalogue (kernel_server.WARM_UPS)
+    code = (
+        "from evaltools.run import kernel_server as k; k.preload(['evaltools.report.i18n']); "
+        "from evaltools.report.i18n import catalogue; print(catalogue.cache_info().currsize)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split()[-1] == "1"
+
+
 def test_kernel_server_and_its_kernels_exit_without_a_leak_report_from_frozen_objects() -> None:
     # Objects still frozen at exit are never freed; DuckDB (nanobind) then printed "nanobind:
     # leaked 27 instances!" and a hundred lines more on the batch's terminal when the server

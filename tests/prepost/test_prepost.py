@@ -13,7 +13,7 @@ from scipy import stats
 
 from evaltools.errors import DataError, ParamsError
 from evaltools.params.models import PrePost
-from evaltools.prepost.analysis import analyse_prepost
+from evaltools.prepost.analysis import _pairs, _prepare, analyse_prepost
 from evaltools.prepost.result import RECORD_KEYS, TABLE_COLUMNS
 from evaltools.prepost.tables import scale_results_table
 
@@ -565,3 +565,68 @@ def test_confidence_interval_coverage_in_repeated_samples():
     assert len(groups) == reps and (groups["n_paired"] == size).all()
     covered = ((groups["ci_low"] < -0.3) & (groups["ci_high"] > -0.3)).mean()
     assert 0.90 <= covered <= 0.99
+
+
+def test_trajectories_per_group_are_the_group_means_at_each_occasion():
+    # Groups taken from each row (also rows whose group is missing, or differs between a
+    # client's occasions): n and mean per scale, occasion and group as a groupby gives them.
+    rng = np.random.default_rng(3)
+    rows = []
+    for client in range(60):
+        for occasion in (1, 2, 3):
+            if rng.random() < 0.2:
+                continue
+            team = rng.choice(["north", "south", "east", None])
+            rows.append(
+                {"client_id": f"c{client}", "measurement": occasion, "team": team,
+                 "sc": float(rng.integers(0, 11))}
+            )  # fmt: skip
+    data = pd.DataFrame(rows).astype({"team": "str"}).replace({"team": {"None": np.nan}})
+    result = analyse_prepost(data, spec=_spec([_score_scale()], groups=["team"]), min_cell_size=1)
+    traj = result.trajectories
+    groups = traj[traj["group_var"] == "team"].set_index(["occasion", "group_value"])
+    expected = data.dropna(subset=["team"]).groupby(["measurement", "team"])["sc"]
+    assert groups["n"].astype(int).to_dict() == expected.count().to_dict()
+    assert groups["mean"].to_dict() == pytest.approx(expected.mean().to_dict())
+    overall = traj[traj["group_var"].isna()].set_index("occasion")
+    assert overall["n"].astype(int).to_dict() == data.groupby("measurement")["sc"].count().to_dict()
+
+
+def _pairs_by_merge(scored, spec, scale):
+    """The paired rows as a pandas merge gives them (what ``_pairs`` must give)."""
+    start, end = spec.compare
+    by_client = scored.groupby(spec.id, sort=False)
+    base = by_client.head(1) if start == "first" else scored[scored[spec.occasion] == start]
+    last = by_client.tail(1) if end == "last" else scored[scored[spec.occasion] == end]
+    pre = base[[spec.id, spec.occasion, scale.name, *spec.groups]].rename(
+        columns={spec.occasion: "_occ_pre", scale.name: "_pre"}
+    )
+    post = last[[spec.id, spec.occasion, scale.name]].rename(
+        columns={spec.occasion: "_occ_post", scale.name: "_post"}
+    )
+    merged = pre.merge(post, on=spec.id, how="inner", validate="one_to_one")
+    merged = merged[merged["_occ_pre"] < merged["_occ_post"]].rename(columns={spec.id: "_id"})
+    columns = ["_pre", "_post", "_id", "_occ_pre", "_occ_post", *spec.groups]
+    return merged[columns].reset_index(drop=True)
+
+
+@pytest.mark.parametrize("compare", [("first", "last"), (1, 2), (1, 3), ("first", 2), (2, "last")])
+def test_pairs_are_the_merge_of_baseline_and_follow_up_rows(compare):
+    rng = np.random.default_rng(5)
+    for trial in range(40):
+        ids = rng.choice([1, 2, 3, 4, 5] if trial % 2 else ["a", "b", "c", "d"], size=10)
+        rows = {}
+        for cid in ids:
+            for occasion in rng.choice([1, 2, 3], size=rng.integers(1, 4), replace=False):
+                score = float(rng.integers(0, 5)) if rng.random() < 0.8 else np.nan
+                group = rng.choice(["x", "y", None])
+                rows[(cid, int(occasion))] = (cid, int(occasion), group, score)
+        data = pd.DataFrame(list(rows.values()), columns=["client_id", "measurement", "g", "sc"])
+        if trial % 3 == 0:
+            data = data.astype({"g": "str"})
+        spec = _spec([_score_scale()], groups=["g"], compare=compare)
+        frame = _prepare(data, spec)
+        scored = frame.loc[frame["sc"].notna()].sort_values(["client_id", "measurement"])
+        pd.testing.assert_frame_equal(
+            _pairs(scored, spec, spec.scales[0])[1], _pairs_by_merge(scored, spec, spec.scales[0])
+        )

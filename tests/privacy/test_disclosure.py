@@ -7,7 +7,9 @@ import pandas as pd
 import pytest
 
 from evaltools.privacy.suppression import (
+    Cell,
     Sum,
+    _first_difference,
     format_count,
     is_small,
     protect_sums,
@@ -187,3 +189,51 @@ def test_protect_sums_repeats_until_no_sum_has_a_lone_hidden_cell():
     # with an unpublished remainder of people the lone cell can't be worked out
     rest = protect_sums([6, 7, 20], [False, True, False], [Sum((0, 1), 2, 7.0)], min_cell_size=5)
     assert rest.tolist() == [False, True, False]
+
+
+def _first_difference_by_loop(cells, groups, hidden, min_cell_size):
+    """The plain loop over every pair of seen cells that ``_first_difference`` must match."""
+    seen = [(cell.views, [i]) for i, cell in enumerate(cells) if not hidden[i] and cell.views]
+    for group in groups:
+        visible = [i for i in group if not hidden[i] and cells[i].views]
+        if len(visible) >= 2 and len({len(cells[i].views) for i in visible}) == 1:
+            width = len(cells[visible[0]].views)
+            union = tuple(
+                frozenset().union(*(cells[i].views[v] for i in visible)) for v in range(width)
+            )
+            seen.append((union, visible))
+    for big_views, big_from in seen:
+        for small_views, small_from in seen:
+            if big_from == small_from:
+                continue
+            for big in big_views:
+                for small in small_views:
+                    if 0 < len(big) - len(small) < min_cell_size and small < big:
+                        return sorted(
+                            set(big_from) | set(small_from),
+                            key=lambda i: (-cells[i].priority, cells[i].size, i),
+                        )
+    return None
+
+
+def test_first_difference_is_the_plain_loops_on_random_cells():
+    rng = np.random.default_rng(7)
+    for _ in range(300):
+        people = list(range(int(rng.integers(5, 40))))
+        cells, groups = [], []
+        for c in range(int(rng.integers(1, 12))):
+            width = int(rng.integers(1, 3))
+            members = frozenset(p for p in people if rng.random() < rng.uniform(0.2, 1.0))
+            if cells and cells[-1].views and rng.random() < 0.5:  # nested: a few people fewer
+                members = frozenset(p for p, _ in cells[-1].views[0] if rng.random() < 0.8)
+            views = tuple(frozenset((p, v) for p in members) for v in range(width))
+            if rng.random() < 0.1:
+                views = ()
+            cells.append(Cell(c, views, int(rng.integers(0, 3)), bool(rng.random() < 0.2), cost=1))
+        for _ in range(int(rng.integers(0, 3))):
+            size = int(rng.integers(1, len(cells) + 1))
+            groups.append(sorted(rng.choice(len(cells), size=size, replace=False).tolist()))
+        hidden = [cell.hidden for cell in cells]
+        for min_cell_size in (2, 5, 10):
+            expected = _first_difference_by_loop(cells, groups, hidden, min_cell_size)
+            assert _first_difference(cells, groups, hidden, min_cell_size) == expected

@@ -310,16 +310,25 @@ def _pairs(scored: pd.DataFrame, spec: PrePost, scale: Scale) -> tuple[pd.DataFr
     by_client = scored.groupby(spec.id, sort=False)
     base = by_client.head(1) if start == "first" else scored[scored[spec.occasion] == start]
     last = by_client.tail(1) if end == "last" else scored[scored[spec.occasion] == end]
-    pre = base[[spec.id, spec.occasion, scale.name, *spec.groups]].rename(
-        columns={spec.occasion: "_occ_pre", scale.name: "_pre"}
-    )
-    post = last[[spec.id, spec.occasion, scale.name]].rename(
-        columns={spec.occasion: "_occ_post", scale.name: "_post"}
-    )
-    merged = pre.merge(post, on=spec.id, how="inner", validate="one_to_one")
-    merged = merged[merged["_occ_pre"] < merged["_occ_post"]].rename(columns={spec.id: "_id"})
-    columns = ["_pre", "_post", "_id", "_occ_pre", "_occ_post", *spec.groups]
-    return base, merged[columns].reset_index(drop=True)
+    # The inner join of `base` and `last` on the client, in `base`'s order (what pandas'
+    # merge gives), by position: each client has one row in each (one row per occasion).
+    at = scored.index.get_indexer
+    pre_at, post_at = at(base.index), at(last.index)
+    post_of = dict(zip(last[spec.id].tolist(), post_at.tolist(), strict=True))
+    post_at = np.array([post_of.get(c, -1) for c in base[spec.id].tolist()], dtype=np.int64)
+    occasion = scored[spec.occasion].to_numpy()
+    keep = post_at >= 0
+    keep[keep] = occasion[pre_at[keep]] < occasion[post_at[keep]]
+    pre_rows, post_rows = scored.iloc[pre_at[keep]], scored.iloc[post_at[keep]]
+    columns = {
+        "_pre": pre_rows[scale.name].array,
+        "_post": post_rows[scale.name].array,
+        "_id": pre_rows[spec.id].array,
+        "_occ_pre": pre_rows[spec.occasion].array,
+        "_occ_post": post_rows[spec.occasion].array,
+        **{var: pre_rows[var].array for var in spec.groups},
+    }
+    return base, pd.DataFrame(columns)
 
 
 def _reliability(base_rows: pd.DataFrame, scale: Scale) -> tuple[float, str]:
@@ -389,12 +398,22 @@ def _trajectory_rows(
     scored: pd.DataFrame, scale: Scale, spec: PrePost, occasions: list[int], level: float
 ) -> list[dict[str, Any]]:
     rows = []
-    values_of = {var: _sorted_values(scored[var]) for var in spec.groups}  # all occasions'
+    # Each group's rows found once over all occasions, as arrays (the per-occasion copies of
+    # the table and per-occasion comparisons of text columns took most of this function)
+    members = {
+        var: [
+            (value, (scored[var] == value).to_numpy(bool)) for value in _sorted_values(scored[var])
+        ]
+        for var in spec.groups
+    }
+    occasion_of = scored[spec.occasion].to_numpy()
+    all_scores = scored[scale.name].to_numpy(float)
+    clients = scored[spec.id].tolist()
     for occasion in occasions:
-        at = scored[scored[spec.occasion] == occasion]
-        scores = at[scale.name].to_numpy(float)
+        at = occasion_of == occasion
+        scores = all_scores[at]
         overall = describe(scores, level)
-        keys = [(client, occasion) for client in at[spec.id]]
+        keys = [(client, occasion) for client, here in zip(clients, at, strict=True) if here]
         rows.append(
             {
                 "scale": scale.name,
@@ -407,17 +426,15 @@ def _trajectory_rows(
             }
         )
         for var in spec.groups:
-            column = at[var]
-            for value in values_of[var]:
-                mask = (column == value).to_numpy()
-                values = scores[np.asarray(mask, dtype=bool)]
+            for value, in_group in members[var]:
+                mask = in_group[at]
                 rows.append(
                     {
                         "scale": scale.name,
                         "group_var": var,
                         "group_value": _plain(value),
                         "occasion": occasion,
-                        **describe(values, level),
+                        **describe(scores[mask], level),
                         "_total": overall["n"],
                         "_views": (frozenset(k for k, m in zip(keys, mask, strict=True) if m),),
                     }

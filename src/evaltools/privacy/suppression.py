@@ -433,14 +433,29 @@ def _first_difference(
                 frozenset().union(*(cells[i].views[v] for i in visible)) for v in range(width)
             )
             seen.append((union, visible))
-    sized = [(tuple((view, len(view)) for view in views), of) for views, of in seen]
-    for big_views, big_from in sized:
-        for small_views, small_from in sized:
+    # Each seen cell's views by their sizes: a small difference needs a smaller view
+    # 1 to min_cell_size - 1 members short of a bigger one, so only cells with a view of such a
+    # size are compared, in the order of the plain loop over all pairs (big first).
+    by_size: dict[int, list[int]] = {}
+    for e, (views, _) in enumerate(seen):
+        for n in dict.fromkeys(len(view) for view in views):
+            by_size.setdefault(n, []).append(e)
+    for big_views, big_from in seen:
+        near = sorted(
+            {
+                f
+                for n in {len(view) for view in big_views}
+                for short in range(max(n - min_cell_size + 1, 0), n)
+                for f in by_size.get(short, ())
+            }
+        )
+        for f in near:
+            small_views, small_from = seen[f]
             if big_from == small_from:
                 continue
-            for big, n_big in big_views:
-                for small, n_small in small_views:
-                    if 0 < n_big - n_small < min_cell_size and small < big:
+            for big in big_views:
+                for small in small_views:
+                    if 0 < len(big) - len(small) < min_cell_size and small < big:
                         candidates = set(big_from) | set(small_from)
                         return sorted(
                             candidates, key=lambda i: (-cells[i].priority, cells[i].size, i)
