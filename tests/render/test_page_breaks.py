@@ -249,3 +249,28 @@ def test_a_table_taller_than_a_page_is_breakable_without_a_second_layout(
     pages = [page.extract_text() for page in pypdf.PdfReader(output).pages]
     first = next(i for i, t in enumerate(pages) if "Resultater pr. skala" in t)
     assert "Skala 0" in pages[first] and "Skala 69" in " ".join(pages[first + 1 :])
+
+
+FOOTER = (
+    '<footer class="report-footer"><span>Genereret med evaltools · 7. december 2026</span></footer>'
+)
+
+
+def _footer_alone_on_last_page(paragraphs: int, extra_head: str = "") -> bool:
+    """Whether a report's closing line (its colophon) is all there is on its last page."""
+    html = (
+        f"<html><head>{extra_head}</head><body class='evaltools-report'><div class='report-page'>"
+        "<main class='report-body jp-Notebook'><div class='jp-Cell jp-MarkdownCell'>"
+        f"<h1>Metode</h1>{PARAGRAPH * paragraphs}</div></main>{FOOTER}</div></body></html>"
+    )
+    last = _layout(pdf_html(html, META)).pages[-1]
+    lines = ["".join(line.element.itertext()) for line in _text_lines(last._page_box)]
+    return bool(lines) and all("Genereret med evaltools" in line for line in lines)
+
+
+def test_the_colophon_never_stands_alone_on_the_last_page() -> None:
+    # seen on a small grantee's report: a last page holding only "Genereret med evaltools ..."
+    lengths = range(8, 16)
+    unkept = "<style>.report-footer { break-before: auto !important; }</style>"
+    assert any(_footer_alone_on_last_page(n, unkept) for n in lengths)  # the case arises
+    assert not any(_footer_alone_on_last_page(n) for n in lengths)
