@@ -13,6 +13,7 @@ from evaltools.privacy.suppression import (
     format_count,
     is_small,
     protect_sums,
+    seen_views,
     suppress,
     suppress_counts,
 )
@@ -193,15 +194,7 @@ def test_protect_sums_repeats_until_no_sum_has_a_lone_hidden_cell():
 
 def _first_difference_by_loop(cells, groups, hidden, min_cell_size):
     """The plain loop over every pair of seen cells that ``_first_difference`` must match."""
-    seen = [(cell.views, [i]) for i, cell in enumerate(cells) if not hidden[i] and cell.views]
-    for group in groups:
-        visible = [i for i in group if not hidden[i] and cells[i].views]
-        if len(visible) >= 2 and len({len(cells[i].views) for i in visible}) == 1:
-            width = len(cells[visible[0]].views)
-            union = tuple(
-                frozenset().union(*(cells[i].views[v] for i in visible)) for v in range(width)
-            )
-            seen.append((union, visible))
+    seen = seen_views(cells, groups, hidden)
     for big_views, big_from in seen:
         for small_views, small_from in seen:
             if big_from == small_from:

@@ -414,14 +414,11 @@ def _choice(
     )
 
 
-def _first_difference(
-    cells: Sequence[Cell], groups: list[list[int]], hidden: list[bool], min_cell_size: int
-) -> list[int] | None:
-    """The cells that could be hidden for the first small difference found, or None.
-
-    Ranked: the highest `priority` number first, then the smallest, then the first given.
-    """
-    # Everything a reader can see: visible cells, and each family's sum of visible groups.
+def seen_views(
+    cells: Sequence[Cell], groups: list[list[int]], hidden: list[bool]
+) -> list[tuple[tuple[frozenset, ...], list[int]]]:
+    """Everything a reader can see: each visible cell's views, then each family's sum of its
+    visible groups (when they have views of one width); with the cells each comes from."""
     seen: list[tuple[tuple[frozenset, ...], list[int]]] = [
         (cell.views, [i]) for i, cell in enumerate(cells) if not hidden[i] and cell.views
     ]
@@ -433,6 +430,17 @@ def _first_difference(
                 frozenset().union(*(cells[i].views[v] for i in visible)) for v in range(width)
             )
             seen.append((union, visible))
+    return seen
+
+
+def _first_difference(
+    cells: Sequence[Cell], groups: list[list[int]], hidden: list[bool], min_cell_size: int
+) -> list[int] | None:
+    """The cells that could be hidden for the first small difference found, or None.
+
+    Ranked: the highest `priority` number first, then the smallest, then the first given.
+    """
+    seen = seen_views(cells, groups, hidden)
     # Each seen cell's views by their sizes: a small difference needs a smaller view
     # 1 to min_cell_size - 1 members short of a bigger one, so only cells with a view of such a
     # size are compared, in the order of the plain loop over all pairs (big first).
