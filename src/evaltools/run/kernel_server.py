@@ -79,9 +79,10 @@ def preload(modules: list[str]) -> None:
     kernels inherit the imports' objects frozen, so that their full collections (plotting sets
     off several a report) do not scan those objects again; that halved the collector's time in
     a pre/post report (0.21 -> 0.10 s CPU).
-    They are unfrozen at exit (the server's and, inherited, every kernel's): objects still
-    frozen at exit are never freed, and extension modules that count theirs (DuckDB's
-    nanobind) print a "leaked instances" report on the batch's terminal.
+    A process that preloaded and exits normally (a forked kernel that is not killed) unfreezes
+    them first: objects still frozen at exit are never freed, and extension modules that count
+    theirs (DuckDB's nanobind) print a "leaked instances" report. The server itself ends with
+    :func:`exit_at_once`, without any clean-up.
     """
     os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
     for name in [*KERNEL_MODULES, *modules]:
