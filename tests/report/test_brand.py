@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import re
 from pathlib import Path
 
@@ -135,6 +136,34 @@ def test_minimal_brand_resolves_palette_names_short_hex_and_defaults(tmp_path):
     assert brand.palette[:2] == ["#CC0000", "#0055AA"]
     assert "#FFFFFF" not in brand.palette
     assert len(brand.palette) >= 3
+
+
+def test_a_brand_read_again_is_the_same_and_its_lists_are_its_own(tmp_path):
+    _write_brand(tmp_path, "fonden", MINIMAL_BRAND)
+    first = load_brand("fonden", brands_dir=tmp_path)
+    first.palette.append("#123456")
+    first.colors["primary"] = "#654321"
+    again = load_brand("fonden", brands_dir=tmp_path)
+    assert "#123456" not in again.palette
+    assert again.colors["primary"] == "#0055AA"
+    assert again.primary == first.primary == "#0055AA"
+
+
+def test_an_edited_brand_is_read_again(tmp_path):
+    """Brands are remembered per process; an edited _brand.yml or a new file is noticed."""
+    folder = _write_brand(tmp_path, "fonden", MINIMAL_BRAND)
+    assert load_brand("fonden", brands_dir=tmp_path).primary == "#0055AA"
+    brand_file = folder / "_brand.yml"
+    brand_file.write_text(MINIMAL_BRAND.replace('"#0055AA"', '"#0066BB"'), encoding="utf-8")
+    stat = brand_file.stat()  # same size: only the modification time tells the edit
+    os.utime(brand_file, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    assert load_brand("fonden", brands_dir=tmp_path).primary == "#0066BB"
+    (folder / "small.svg").write_text((folder / "mark.svg").read_text(), encoding="utf-8")
+    brand_file.write_text(
+        MINIMAL_BRAND.replace("logo: mark.svg", "logo:\n  small: small.svg\n  medium: mark.svg"),
+        encoding="utf-8",
+    )
+    assert load_brand("fonden", brands_dir=tmp_path).logo_small == (folder / "small.svg").resolve()
 
 
 def test_named_colour_that_is_not_hex_is_rejected(tmp_path):
