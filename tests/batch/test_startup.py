@@ -16,10 +16,12 @@ import pytest
 from batch_support import FIXTURE_NOTEBOOKS, tiny_grantees
 from ruamel.yaml import YAML
 
+from evaltools.batch import round as round_module
 from evaltools.batch.jobs import JobOutcome, ReportJob
 from evaltools.batch.local_pool import LocalPool
-from evaltools.batch.round import preload_modules, report_notebooks
-from evaltools.params.loading import load_params
+from evaltools.batch.round import GranteeRun, preload_modules, report_notebooks
+from evaltools.params.loading import batch_defaults, load_params
+from evaltools.run import check as check_module
 
 DEMO = Path(__file__).resolve().parents[2] / "params" / "demo" / "familiehuset_nord.yml"
 NOT_FOR_PLANNING = (
@@ -141,3 +143,42 @@ def test_workers_fall_back_on_their_own_kernels_when_the_shared_server_dies(
     # at once, not after the server's start-up limit (warm_kernels.START_TIMEOUT, 300 s)
     assert time.monotonic() - started < 90
     assert (tmp_path / "reports" / "one" / "report.html").is_file()
+
+
+def test_the_planner_loads_a_parameter_file_again_only_when_it_changed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The batch loads every file before it plans (shared report folders, the kernel server's
+    # modules); the planner's check reuses those parameters unless the file changed since.
+    params_dir = tiny_grantees(tmp_path, ["a", "b"])
+    runs = [GranteeRun(p) for p in sorted(params_dir.glob("*.yml"))]
+    with batch_defaults():
+        states = {run.params_file: round_module._state(run.params_file) for run in runs}
+        loaded = round_module._load_each(runs)
+        edited = params_dir / "b.yml"
+        edited.write_text(
+            edited.read_text(encoding="utf-8").replace("Testhuset b", "Testhuset bee"),
+            encoding="utf-8",
+        )
+        calls: list[str] = []
+        real = check_module.load_params
+        monkeypatch.setattr(
+            check_module, "load_params", lambda path: calls.append(Path(path).name) or real(path)
+        )
+        planner = round_module._Planner(
+            runs,
+            out=tmp_path / "reports",
+            renderer="nbconvert",
+            timeout=None,
+            force=True,
+            warm_kernels=False,
+            preload=(),
+            formats=("html",),
+            levels=None,
+            update=lambda _run: None,
+        )
+        planner.loaded, planner.states = loaded, states
+        jobs = planner.next_jobs(limit=2)
+    assert calls == ["b.yml"]
+    assert [job.slug for job in jobs] == ["a", "b"]
+    assert [run.grantee for run in runs] == ["Testhuset a", "Testhuset bee"]

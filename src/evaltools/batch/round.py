@@ -265,9 +265,17 @@ class _Planner:
         self.update = update
         self.slugs: dict[str, Path] = {}
         self.preload = preload
+        # Parameters the batch loaded before planning, and their files' states then.
+        self.loaded: dict[Path, Params] = {}
+        self.states: dict[Path, tuple[int, int] | None] = {}
 
     def remaining(self) -> bool:
         return bool(self.pending)
+
+    def _loaded(self, path: Path) -> Params | None:
+        """The parameters loaded before planning, if the file has not changed since."""
+        params = self.loaded.pop(path, None)
+        return params if _state(path) == self.states.get(path) else None
 
     def next_jobs(self, *, limit: int = 1) -> list[ReportJob]:
         """Check up to `limit` files; return the jobs among them that must run."""
@@ -284,7 +292,7 @@ class _Planner:
         started = time.perf_counter()
         try:
             with check_time_limit(self.timeout, run.params_file):
-                prepared = prepare(run.params_file)
+                prepared = prepare(run.params_file, params=self._loaded(run.params_file))
                 inputs = report_inputs(prepared)
                 levels = levels_to_write(prepared.params, self.levels)
         except Exception as error:  # a bad file (or a bug) must not stop the other grantees
@@ -344,6 +352,15 @@ def _load_each(runs: list[GranteeRun]) -> dict[Path, Params]:
         except EvaltoolsError:
             continue
     return loaded
+
+
+def _state(path: Path) -> tuple[int, int] | None:
+    """A file's size and modification time (None if it can't be read)."""
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return info.st_size, info.st_mtime_ns
 
 
 def _refuse_shared_slugs(runs: list[GranteeRun], loaded: dict[Path, Params]) -> list[GranteeRun]:
@@ -484,6 +501,7 @@ def run_batch(
                 run.reason += f" (details: {outcome.error_file})"
         notify(runs)
 
+    states = {run.params_file: _state(run.params_file) for run in runs}
     loaded = _load_each(runs)
     shared = _refuse_shared_slugs(runs, loaded)
     if not warm_kernels:
@@ -504,6 +522,7 @@ def run_batch(
         levels=chosen_levels,
         update=update,
     )
+    planner.loaded, planner.states = loaded, states
     notify(runs)
     result = BatchResult(runs, out_dir=out)
     try:

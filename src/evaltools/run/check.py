@@ -39,8 +39,11 @@ class Prepared:
     summaries: list[DataQuality]
 
 
-def prepare(params_file: str | Path) -> Prepared:
+def prepare(params_file: str | Path, *, params: Params | None = None) -> Prepared:
     """Check the parameter file, its brand and its data; start nothing.
+
+    `params`: the file's parameters, when the caller has just loaded them with
+    :func:`~evaltools.params.loading.load_params` (they are not loaded again).
 
     Raises
     ------
@@ -48,7 +51,7 @@ def prepare(params_file: str | Path) -> Prepared:
         With a message naming the file, key or column, and the bad value.
     """
     params_file = Path(params_file).resolve()
-    params = load_params(params_file)
+    params = params if params is not None else load_params(params_file)
     brand = load_brand(params.brand)
     try:
         summaries = check_data(params)
