@@ -5,7 +5,7 @@ A round's own work must grow linearly with its number of grantees, so that the t
 report does not grow with the round. This times, per grantee, on synthetic rounds (copies of
 the demo grantees, each with its own slug, parameter file and data file):
 
-* **plan**: what ``evaltools batch`` does before a report starts (``_refuse_shared_slugs``,
+* **plan**: what ``evaltools batch`` does before a report starts (``refuse_shared_slugs``,
   then per file: check the parameters and data, hash the inputs, decide), with no report
   in place (every grantee must run);
 * **skip**: the same on a round whose reports are all in place and up to date (every
@@ -106,17 +106,12 @@ def fake_reports(params_dir: Path, out: Path) -> None:
 
 def plan(params_dir: Path, out: Path) -> list[str]:
     """Check every file and decide, as ``run_batch`` does before handing out jobs."""
-    from evaltools.batch.round import (
-        GranteeRun,
-        _load_each,
-        _Planner,
-        _refuse_shared_slugs,
-        find_params_files,
-    )
+    from evaltools.batch.planning import GranteeRun, Planner, load_each, refuse_shared_slugs
+    from evaltools.batch.round import find_params_files
 
     runs = [GranteeRun(f) for f in find_params_files([params_dir])]
-    shared = _refuse_shared_slugs(runs, _load_each(runs))
-    planner = _Planner(
+    shared = refuse_shared_slugs(runs, load_each(runs))
+    planner = Planner(
         [r for r in runs if r not in shared],
         out=out,
         renderer="auto",
@@ -138,7 +133,8 @@ def display(count: int) -> None:
     from rich.console import Console
 
     from evaltools.batch.display import BatchDisplay, summary_table
-    from evaltools.batch.round import BatchResult, GranteeRun
+    from evaltools.batch.planning import GranteeRun
+    from evaltools.batch.round import BatchResult
 
     for terminal in (True, False):
         runs = [GranteeRun(Path(f"g{i:04d}.yml"), slug=f"g{i:04d}") for i in range(count)]

@@ -27,7 +27,8 @@ from rich.console import Console
 
 from evaltools import __version__
 from evaltools.batch.display import BatchDisplay
-from evaltools.batch.round import BatchResult, GranteeRun, find_params_files, run_batch
+from evaltools.batch.planning import GranteeRun
+from evaltools.batch.round import BatchResult, find_params_files, run_batch
 from evaltools.batch.state import decide, input_changes
 from evaltools.data.demo_prepost import write_demo_data
 from evaltools.data.readers import read_analysis_data

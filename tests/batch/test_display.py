@@ -10,7 +10,7 @@ from rich.console import Console
 
 from evaltools.batch import display
 from evaltools.batch.display import BatchDisplay
-from evaltools.batch.round import GranteeRun
+from evaltools.batch.planning import GranteeRun
 
 
 def _runs(count: int) -> list[GranteeRun]:

@@ -16,10 +16,11 @@ import pytest
 from batch_support import FIXTURE_NOTEBOOKS, tiny_grantees
 from ruamel.yaml import YAML
 
-from evaltools.batch import round as round_module
+from evaltools.batch import planning
 from evaltools.batch.jobs import JobOutcome, ReportJob
 from evaltools.batch.local_pool import LocalPool
-from evaltools.batch.round import GranteeRun, preload_modules, report_notebooks
+from evaltools.batch.planning import GranteeRun
+from evaltools.batch.round import preload_modules, report_notebooks
 from evaltools.params.loading import batch_defaults, load_params
 from evaltools.run import check as check_module
 
@@ -153,8 +154,8 @@ def test_the_planner_loads_a_parameter_file_again_only_when_it_changed(
     params_dir = tiny_grantees(tmp_path, ["a", "b"])
     runs = [GranteeRun(p) for p in sorted(params_dir.glob("*.yml"))]
     with batch_defaults():
-        states = {run.params_file: round_module._state(run.params_file) for run in runs}
-        loaded = round_module._load_each(runs)
+        states = {run.params_file: planning.file_state(run.params_file) for run in runs}
+        loaded = planning.load_each(runs)
         edited = params_dir / "b.yml"
         edited.write_text(
             edited.read_text(encoding="utf-8").replace("Testhuset b", "Testhuset bee"),
@@ -165,7 +166,7 @@ def test_the_planner_loads_a_parameter_file_again_only_when_it_changed(
         monkeypatch.setattr(
             check_module, "load_params", lambda path: calls.append(Path(path).name) or real(path)
         )
-        planner = round_module._Planner(
+        planner = planning.Planner(
             runs,
             out=tmp_path / "reports",
             renderer="nbconvert",
@@ -176,9 +177,11 @@ def test_the_planner_loads_a_parameter_file_again_only_when_it_changed(
             formats=("html",),
             levels=None,
             update=lambda _run: None,
+            loaded=loaded,
+            states=states,
         )
-        planner.loaded, planner.states = loaded, states
         jobs = planner.next_jobs(limit=2)
     assert calls == ["b.yml"]
     assert [job.slug for job in jobs] == ["a", "b"]
     assert [run.grantee for run in runs] == ["Testhuset a", "Testhuset bee"]
+

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from evaltools.batch.round import CheckTimeout, check_time_limit
+from evaltools.batch.planning import CheckTimeout, check_time_limit
 
 
 def test_slow_check_is_stopped_with_a_clear_error() -> None:

@@ -15,7 +15,8 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from evaltools.batch.round import FINAL, BatchResult, GranteeRun
+from evaltools.batch.planning import FINAL, GranteeRun
+from evaltools.batch.round import BatchResult
 
 STYLES = {
     "queued": "dim",
