@@ -51,6 +51,8 @@ LOCAL_IMPORTS_ALLOWED: tuple[tuple[str, str, str], ...] = (
     ("evaltools.cli", "evaltools.prepost.client_sheet", _CLI),
     ("evaltools.batch.worker", "evaltools.run.pipeline", _WORKER),
     ("evaltools.batch.worker", "evaltools.render.pdf", _WORKER),
+    ("evaltools.batch.worker", "evaltools.render.quarto", _WORKER),
+    ("evaltools.batch.worker", "evaltools.render.report", _WORKER),
     ("evaltools.render.pdf", "weasyprint", _PANGO),
     ("evaltools.render.pdf", "weasyprint.formatting_structure.boxes", _PANGO),
     ("evaltools.render.pdf", "weasyprint.text.fonts", _PANGO),

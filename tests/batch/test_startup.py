@@ -16,7 +16,8 @@ import pytest
 from batch_support import FIXTURE_NOTEBOOKS, tiny_grantees
 from ruamel.yaml import YAML
 
-from evaltools.batch import planning
+import evaltools.render.report as report_module
+from evaltools.batch import planning, worker
 from evaltools.batch.jobs import JobOutcome, ReportJob
 from evaltools.batch.local_pool import LocalPool
 from evaltools.batch.planning import GranteeRun
@@ -185,3 +186,39 @@ def test_the_planner_loads_a_parameter_file_again_only_when_it_changed(
     assert [job.slug for job in jobs] == ["a", "b"]
     assert [run.grantee for run in runs] == ["Testhuset a", "Testhuset bee"]
 
+
+@pytest.mark.parametrize(
+    ("renderer", "brands", "expected"),
+    [
+        ("nbconvert", ("havblik_fonden",), [(("html", "pdf"), ("havblik_fonden",))]),
+        ("quarto", ("havblik_fonden",), []),  # Quarto renders: nothing of nbconvert's to warm
+        ("nbconvert", (), []),
+    ],
+)
+def test_a_worker_warms_up_the_renderer_with_the_rounds_brands_before_its_first_job(
+    monkeypatch: pytest.MonkeyPatch, renderer: str, brands: tuple[str, ...], expected: list
+) -> None:
+    calls: list[tuple[tuple[str, ...], tuple[str, ...]]] = []
+    monkeypatch.setattr(
+        report_module, "warm_up", lambda formats, *, brands: calls.append((formats, brands))
+    )
+    # Not in the test process: the collector's freeze, the optional module declared missing.
+    monkeypatch.setattr(worker, "freeze_imports", lambda: None)
+    monkeypatch.setattr(worker, "skip_slow_optional_imports", lambda: None)
+    sent: list[tuple] = []
+
+    class Conn:
+        def send(self, message: tuple) -> None:
+            sent.append(message)
+
+        def recv(self) -> None:
+            return None  # no job: the worker stops
+
+    previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        worker.worker_main(Conn(), (), False, renderer=renderer, brands=brands, pdf=True)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    assert calls == expected
+    assert sent == [("ready", os.getpid())]

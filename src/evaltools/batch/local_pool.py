@@ -70,7 +70,9 @@ class LocalPool:
     Use as a context manager; :meth:`run` hands out jobs until all are done. On leaving
     (normally or by an exception such as KeyboardInterrupt) every worker is stopped, with
     whatever kernels it started, and their working folders are removed; then the kernel
-    server. With `pdf` the workers load the PDF renderer before their first job.
+    server. With `pdf` the workers load the PDF renderer before their first job. When the
+    reports go through nbconvert (`renderer`), each worker first renders a small report with
+    each of `brands` (the round's), so that no report pays for first use.
     """
 
     def __init__(
@@ -81,8 +83,12 @@ class LocalPool:
         warm_kernels: bool = True,
         log_file: str | Path | None = None,
         pdf: bool = True,
+        renderer: str = "auto",
+        brands: Iterable[str] = (),
     ) -> None:
         self.size = max(1, workers)
+        self.renderer = renderer
+        self.brands = tuple(brands)
         self.preload = tuple(preload)
         self.warm_kernels = warm_kernels
         self.log_file = str(log_file) if log_file is not None else None
@@ -124,6 +130,8 @@ class LocalPool:
             "log_file": self.log_file,
             "kernel_server": self._kernel_server(),
             "pdf": self.pdf,
+            "renderer": self.renderer,
+            "brands": list(self.brands),
         }
         ours, theirs = socket.socketpair()
         try:

@@ -45,6 +45,7 @@ from evaltools.run.publish import writable_folder
 from evaltools.run.warm_kernels import notebook_modules
 
 LOG_FILE = ".evaltools-batch.log"  # in the output folder: what workers and kernels print
+WARM_UP_BRANDS = 3  # brands a worker renders a small report with before its first report
 
 
 @dataclass
@@ -318,6 +319,8 @@ def run_batch(
                 warm_kernels=warm_kernels,
                 log_file=out / LOG_FILE,
                 pdf="pdf" in formats,
+                renderer=renderer,
+                brands=list(dict.fromkeys(p.brand for p in loaded.values()))[:WARM_UP_BRANDS],
             )
         with pool:
             pool.run(

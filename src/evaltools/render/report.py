@@ -7,6 +7,8 @@ the nbconvert path lays the branded HTML out on A4 pages with WeasyPrint
 
 from __future__ import annotations
 
+import datetime as dt
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +23,8 @@ from evaltools.render.meta import ReportMeta
 from evaltools.render.nbconvert_html import export_html, render_html
 from evaltools.render.pdf import render_pdf, weasyprint_version
 from evaltools.render.quarto import find_quarto, quarto_version, render_quarto
-from evaltools.report.brand import Brand
+from evaltools.report.brand import Brand, load_brand
+from evaltools.report.table import ReportTable
 
 REPORT_HTML = "report.html"
 REPORT_PDF = "report.pdf"
@@ -116,3 +119,64 @@ def _html_text(notebook: Path, *, brand: Brand, meta: ReportMeta) -> str:
     except Exception as exc:
         raise RenderError(f"{notebook}: not a readable notebook ({exc})") from exc
     return export_html(nb, brand=brand, meta=meta, path=Path(notebook).parent)
+
+
+# A 2x2 opaque PNG: the warm-up report's figure.
+_WARM_UP_PNG = (
+    "iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAFklEQVR4nGP8z8DAwMDAxMDAwMDAAAANHQED"
+    "asKb6QAAAABJRU5ErkJggg=="
+)
+
+
+def warm_up(
+    formats: Sequence[OutputFormat] = OUTPUT_FORMATS, *, brands: Sequence[str] = ("default",)
+) -> None:
+    """Render a small report (a heading, a paragraph, a table, a figure) with nbconvert and
+    WeasyPrint into a temporary folder, once per brand in `brands`, and throw it away.
+
+    A process that renders many reports (a batch worker) calls this once, before its first
+    report: the first render in a process pays for compiling nbconvert's templates, the
+    notebook schema and the HTML clean-up's CSS selectors, and (with ``"pdf"`` in `formats`)
+    for WeasyPrint's fonts and the report style sheets, the brand's fonts among them. Nothing
+    here changes what a later render writes.
+
+    Raises
+    ------
+    RenderError
+        If a renderer fails (e.g. WeasyPrint's system libraries are missing).
+    """
+    table = ReportTable(
+        caption="Warm-up",
+        row_header_names=("Scale",),
+        row_headers=(("A",), ("B",)),
+        columns=(("Before and after", "n"), ("Before and after", "Change")),
+        cells=(("12", "0.5"), ("10", "−0.2")),
+        numeric=(True, True),
+        notes=("A note.",),
+        kind="scale-results",
+    )
+    outputs = [
+        nbformat.v4.new_output("display_data", data={"text/html": table.to_html()}),
+        nbformat.v4.new_output("display_data", data={"image/png": _WARM_UP_PNG}),
+    ]
+    notebook = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_markdown_cell(
+                "## Warm-up & more\n\nA paragraph: *emphasis*, &nbsp;entities &amp; æøå − ½."
+            ),
+            nbformat.v4.new_code_cell("", outputs=outputs),
+        ]
+    )
+    meta = ReportMeta(grantee="-", intervention="-", period="-", date=dt.date(2000, 1, 1))
+    with tempfile.TemporaryDirectory(prefix="evaltools-warm-up-") as folder:
+        source = Path(folder) / "warm_up.ipynb"
+        nbformat.write(notebook, source)
+        for brand in dict.fromkeys(brands):
+            render_report(
+                source,
+                Path(folder),
+                brand=load_brand(brand),
+                meta=meta,
+                renderer="nbconvert",
+                formats=formats,
+            )
