@@ -42,7 +42,14 @@ _DRAWING = (
     "matplotlib (about 0.5 s at import, -X importtime) only where a figure is drawn: a batch "
     "worker runs the theory of change's notebook without drawing, in its kernel"
 )
+_READERS = (
+    "openpyxl (0.14 s at import, -X importtime) and pyreadstat (0.03 s) only where an Excel, "
+    "SPSS, Stata or SAS file is read: a batch's parent, workers and kernel server import the "
+    "readers to check and read CSV data"
+)
 LOCAL_IMPORTS_ALLOWED: tuple[tuple[str, str, str], ...] = (
+    ("evaltools.data.readers", "openpyxl", _READERS),
+    ("evaltools.data.readers", "pyreadstat", _READERS),
     ("evaltools.cli", "evaltools.run.pipeline", _CLI),
     ("evaltools.cli", "evaltools.batch.display", _CLI),
     ("evaltools.cli", "evaltools.batch.round", _CLI),

@@ -34,6 +34,8 @@ NOT_FOR_PLANNING = (
     "statsmodels",
     "polars",
     "distributed",
+    "openpyxl",
+    "pyreadstat",
 )
 
 
@@ -41,7 +43,7 @@ def test_batch_parent_and_worker_import_no_plotting_or_statistics() -> None:
     # The parent plans and relays; a worker checks, runs notebooks in kernels and renders.
     # Neither draws or estimates: seaborn, scipy.stats (via seaborn) and linearmodels took
     # about 2 s of CPU in each before issue 14 (python -X importtime); distributed (0.3 s) is
-    # for Dask batches only.
+    # for Dask batches only; openpyxl and pyreadstat (0.17 s) for Excel and SPSS/Stata/SAS data.
     code = (
         "import json, sys\n"
         "import evaltools.batch.round, evaltools.batch.worker, evaltools.run.pipeline\n"
