@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import contextlib
 import io
+import math
 
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.backends.backend_agg import FigureCanvasAgg, get_hinting_flag
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties, fontManager, get_font
+from matplotlib.ft2font import RenderMode
 from matplotlib.lines import Line2D
 from matplotlib.text import Text
 from matplotlib.ticker import MaxNLocator
 from PIL import Image
 
-from evaltools.report import notebook
+from evaltools.report import agg_text, notebook
 from evaltools.report.layout import report_figure
 from evaltools.report.notebook import _encode_png, png_bytes
 from evaltools.report.style import finish, panels
@@ -191,3 +194,46 @@ def test_texts_laid_out_once_per_drawing_draw_the_same_pixels(monkeypatch):
     plain = _pixels(png_bytes(_report_panels(), dpi=100))
     assert laid_out < len(calls) / 2  # matplotlib lays each text out about five times a drawing
     assert once.shape == plain.shape and (once == plain).all()
+
+
+def _turned_texts() -> Figure:
+    fig = _report_panels()
+    ax = fig.axes[1]
+    ax.text(0.2, 0.5, "Skrå tekst 12,5", rotation=33, transform=ax.transAxes)
+    ax.text(0.2, 0.2, "Uden kantudjævning", antialiased=False, transform=ax.transAxes)
+    return fig
+
+
+def test_remembered_glyph_bitmaps_and_text_sizes_draw_the_same_pixels_as_plain_agg(monkeypatch):
+    for memo in (agg_text._bitmaps, agg_text._metrics, agg_text._fonts):
+        memo.clear()
+    first = _pixels(png_bytes(_turned_texts(), dpi=100))
+    bitmaps, sizes = len(agg_text._bitmaps), len(agg_text._metrics)
+    if notebook._LAYOUT_HOOKS:  # matplotlib 3.11's FT2Font._layout and glyph drawing
+        assert bitmaps > 20 and sizes > 10
+    again = _pixels(png_bytes(_turned_texts(), dpi=100))  # every glyph and size remembered
+    assert (len(agg_text._bitmaps), len(agg_text._metrics)) == (bitmaps, sizes)
+    monkeypatch.setattr(notebook, "_Canvas", FigureCanvasAgg)
+    plain = _pixels(png_bytes(_turned_texts(), dpi=100))
+    assert first.shape == again.shape == plain.shape
+    assert (first == plain).all() and (again == plain).all()
+
+
+def test_a_glyph_rendered_whole_pixels_away_is_the_same_bitmap_shifted():
+    # the glyph cache relies on FreeType rendering a glyph the same at x and at x + 64 k
+    # (26.6 fixed point): matplotlib 3.11's FT2Font._set_transform and _render_glyph
+    font = get_font(fontManager._find_fonts_by_props(FontProperties(family=["sans-serif"])))
+    flags = get_hinting_flag()
+    for angle in (0, 90, 33):
+        cos, sin = math.cos(math.radians(angle)), math.sin(math.radians(angle))
+        matrix = (0x10000 * np.array([[cos, -sin], [sin, cos]])).round().astype(int)
+        places = [(5, 40, 3, -7), (63, 0, -120, 45), (31, 17, 900, 2)]
+        for index, (fx, fy, kx, ky) in enumerate(places):
+            glyph = font.get_char_index(ord("aØ5g%"[index + (angle % 2)]))
+            font.set_size(8.5, 150)
+            font._set_transform(matrix, [fx, fy])
+            near = font._render_glyph(glyph, flags, RenderMode.NORMAL)
+            font._set_transform(matrix, [fx + 64 * kx, fy + 64 * ky])
+            far = font._render_glyph(glyph, flags, RenderMode.NORMAL)
+            assert near.buffer.size and (near.buffer == far.buffer).all()
+            assert (far.left, far.top) == (near.left + kx, near.top + ky)

@@ -34,6 +34,7 @@ from matplotlib.transforms import Bbox
 from evaltools.choices import LANGUAGES, Language, check_choice
 from evaltools.params.loading import load_params
 from evaltools.params.models import Params
+from evaltools.report.agg_text import draw_glyphs, font_files, text_metrics
 from evaltools.report.brand import Brand, load_brand
 from evaltools.report.i18n import text
 from evaltools.report.layout import ReportLayout, ticks_worked_out_once
@@ -309,7 +310,9 @@ class _Renderer(RendererAgg):
     ``_get_font_height_metrics`` (a hook matplotlib's PDF and PS renderers use); this one
     answers it from a cache with the numbers matplotlib's own fallback computes. Drawing a
     text, matplotlib 3.11 shapes it again (``FT2Font._layout``: a twelfth of a report's figure
-    time); here a text already drawn in a report reuses its glyphs' places.
+    time); here a text already drawn in a report reuses its glyphs' places, and a text's size,
+    its fonts and its glyphs' bitmaps are remembered across the report's figures
+    (:mod:`evaltools.report.agg_text`).
     """
 
     def __init__(self, width: float, height: float, dpi: float) -> None:
@@ -324,9 +327,8 @@ class _Renderer(RendererAgg):
         language = mtext.get_language() if mtext is not None else None
         flags = get_hinting_flag()
         size = prop.get_size_in_points()
-        fonts = tuple(fontManager._find_fonts_by_props(prop))
         hinting = mpl.rcParams["text.hinting_factor"]
-        key = (s, fonts, size, self.dpi, flags, hinting, repr(features), repr(language))
+        key = (s, font_files(prop), size, self.dpi, flags, hinting, repr(features), repr(language))
         items = _LAYOUTS.get(key)
         if items is None:
             font = self._prepare_font(prop)
@@ -334,9 +336,15 @@ class _Renderer(RendererAgg):
             if len(_LAYOUTS) >= _MAX_LAYOUTS:
                 _LAYOUTS.clear()
             _LAYOUTS[key] = items
-        glyphs = ((item.ft_object, size, item.glyph_index, 0, 1, item.x, item.y) for item in items)
-        self._draw_text_glyphs_and_boxes(gc, x, y, angle, glyphs, [])
+        glyphs = ((item.ft_object, item.glyph_index, item.x, item.y) for item in items)
+        draw_glyphs(self, gc, x, y, angle, size, glyphs)
         return None
+
+    def get_text_width_height_descent(self, s, prop, ismath):
+        """As matplotlib's (3.11), a plain text's size remembered across a report's figures."""
+        if ismath or not _LAYOUT_HOOKS:
+            return super().get_text_width_height_descent(s, prop, ismath)
+        return text_metrics(self, s, prop)
 
 
 # The font tables matplotlib reads a font's height from, first found wins (text.Text._get_layout)
