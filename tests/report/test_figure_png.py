@@ -237,3 +237,24 @@ def test_a_glyph_rendered_whole_pixels_away_is_the_same_bitmap_shifted():
             far = font._render_glyph(glyph, flags, RenderMode.NORMAL)
             assert near.buffer.size and (near.buffer == far.buffer).all()
             assert (far.left, far.top) == (near.left + kx, near.top + ky)
+
+
+def test_a_cut_is_written_as_the_filled_and_cut_image_would_be():
+    rng = np.random.default_rng(2)
+    pixels = rng.integers(0, 256, size=(40, 50, 4), dtype=np.uint8)
+    pixels[..., 3] = 255
+    fill = np.array([250, 251, 252, 255], dtype=np.uint8)
+    for left, top, width, height in [(3, 4, 30, 20), (-5, -2, 60, 45), (10, -3, 45, 30)]:
+        out = np.empty((height, width, 4), dtype=np.uint8)
+        out[:] = fill
+        y0, x0 = max(top, 0), max(left, 0)
+        y1, x1 = min(top + height, 40), min(left + width, 50)
+        out[y0 - top : y1 - top, x0 - left : x1 - left] = pixels[y0:y1, x0:x1]
+        cut = notebook._cropped_png(pixels, (left, top, width, height), fill, 150)
+        assert cut == _encode_png(out, 150)  # the same bytes, RGB
+        pixels[5, 20, 3] = 200  # one see-through pixel inside the cut: RGBA, the same bytes
+        see_through = notebook._cropped_png(pixels, (left, top, width, height), fill, 150)
+        out[5 - top, 20 - left] = pixels[5, 20]
+        assert see_through == _encode_png(out, 150)
+        assert Image.open(io.BytesIO(see_through)).mode == "RGBA"
+        pixels[5, 20, 3] = 255
