@@ -51,16 +51,20 @@ def test_cached_font_heights_draw_the_same_pixels_as_plain_agg(monkeypatch):
         return measure(self, prop)
 
     monkeypatch.setattr(notebook._FontHeights, "_measure", counted)
+    notebook._FONT_HEIGHTS.clear()
     cached = _pixels(png_bytes(_figure(), dpi=100))
     # matplotlib asks the renderer (a hook of its own, private): if it stops asking, the
     # saving is gone and this says so
     assert calls, "matplotlib no longer asks the renderer for font height metrics"
     assert len(calls) < 10  # once per font and size, not once per text
+    measured = len(calls)
+    again = _pixels(png_bytes(_figure(), dpi=100))
+    assert len(calls) == measured  # and once for all of a report's figures
 
     monkeypatch.setattr(notebook, "_Canvas", FigureCanvasAgg)
     plain = _pixels(png_bytes(_figure(), dpi=100))
-    assert cached.shape == plain.shape
-    assert (cached == plain).all()
+    assert cached.shape == again.shape == plain.shape
+    assert (cached == plain).all() and (again == plain).all()
 
 
 def test_opaque_figures_are_rgb_with_the_same_pixels_and_no_text_chunks():

@@ -49,18 +49,23 @@ def font_files(prop: FontProperties) -> tuple[str, ...]:
     return found
 
 
+def prepared_font(prop: FontProperties, dpi: float) -> Any:
+    """The FT2Font of `prop`, cleared and sized, as ``RendererAgg._prepare_font`` gives it."""
+    font = get_font(list(font_files(prop)))
+    font.clear()
+    font.set_size(prop.get_size_in_points(), dpi)
+    return font
+
+
 def text_metrics(renderer: RendererAgg, s: str, prop: FontProperties) -> tuple[float, float, float]:
     """Width, height and descent (pixels) of the plain text `s`, as matplotlib 3.11's
     ``RendererAgg.get_text_width_height_descent`` measures it, remembered across renderers."""
     flags = get_hinting_flag()
-    size = prop.get_size_in_points()
     hinting = mpl.rcParams["text.hinting_factor"]
-    key = (s, font_files(prop), size, renderer.dpi, flags, hinting)
+    key = (s, font_files(prop), prop.get_size_in_points(), renderer.dpi, flags, hinting)
     found = _metrics.get(key)
     if found is None:
-        font = get_font(list(key[1]))
-        font.clear()
-        font.set_size(size, renderer.dpi)
+        font = prepared_font(prop, renderer.dpi)
         font.set_text(s, 0.0, flags=flags)
         width, height = font.get_width_height()  # of the unrotated string, in 64ths
         found = _remember(_metrics, key, (width / 64.0, height / 64.0, font.get_descent() / 64.0))

@@ -26,7 +26,7 @@ from IPython.display import Image, Markdown, display
 from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg, get_hinting_flag
 from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
-from matplotlib.font_manager import FontProperties, fontManager, get_font
+from matplotlib.font_manager import FontProperties, get_font
 from matplotlib.ft2font import FT2Font
 from matplotlib.text import Text
 from matplotlib.transforms import Bbox
@@ -34,7 +34,7 @@ from matplotlib.transforms import Bbox
 from evaltools.choices import LANGUAGES, Language, check_choice
 from evaltools.params.loading import load_params
 from evaltools.params.models import Params
-from evaltools.report.agg_text import draw_glyphs, font_files, text_metrics
+from evaltools.report.agg_text import draw_glyphs, font_files, prepared_font, text_metrics
 from evaltools.report.brand import Brand, load_brand
 from evaltools.report.i18n import text
 from evaltools.report.layout import ReportLayout, ticks_worked_out_once
@@ -366,7 +366,7 @@ class _Renderer(RendererAgg):
         key = (s, font_files(prop), size, self.dpi, flags, hinting, repr(features), repr(language))
         items = _LAYOUTS.get(key)
         if items is None:
-            font = self._prepare_font(prop)
+            font = prepared_font(prop, self.dpi)
             items = font._layout(s, flags=flags, features=features, language=language)
             if len(_LAYOUTS) >= _MAX_LAYOUTS:
                 _LAYOUTS.clear()
@@ -389,22 +389,26 @@ _HEIGHT_TABLES = (
 )
 
 
+# Ascent, descent and line gap by font files, size and dpi, for all of a report's figures
+_FONT_HEIGHTS: dict[tuple, tuple[float | None, float | None, float | None]] = {}
+
+
 class _FontHeights:
-    """Ascent, descent and line gap (pixels at `dpi`) per font, remembered; computed as
-    matplotlib computes them without the hook (``matplotlib.text.Text._get_layout``)."""
+    """Ascent, descent and line gap (pixels at `dpi`) per font and size, remembered across
+    figures; computed as matplotlib computes them without the hook
+    (``matplotlib.text.Text._get_layout``)."""
 
     def __init__(self, dpi: float) -> None:
         self.dpi = dpi
-        self._known: dict[tuple, tuple[float | None, float | None, float | None]] = {}
 
     def __call__(self, prop: FontProperties) -> tuple[float | None, float | None, float | None]:
-        key = tuple(prop.__dict__.values())  # what FontProperties hashes and compares
-        if key not in self._known:
-            self._known[key] = self._measure(prop)
-        return self._known[key]
+        key = (font_files(prop), prop.get_size_in_points(), self.dpi)
+        if key not in _FONT_HEIGHTS:  # a few fonts and sizes a report
+            _FONT_HEIGHTS[key] = self._measure(prop)
+        return _FONT_HEIGHTS[key]
 
     def _measure(self, prop: FontProperties) -> tuple[float | None, float | None, float | None]:
-        font = get_font(fontManager._find_fonts_by_props(prop))
+        font = get_font(list(font_files(prop)))
         for table_name, gap_key, ascent_key, descent_key in _HEIGHT_TABLES:
             table = font.get_sfnt_table(table_name)
             if table is None:
