@@ -267,6 +267,19 @@ def test_group_figure_uses_decimal_comma_in_danish_and_skips_hidden_groups():
     assert any("." in t for t in ticks) and not any("," in t for t in ticks)
 
 
+def test_group_figure_makes_no_y_ticks_where_nothing_of_them_is_drawn():
+    fig = group_figure(
+        result_of(table=make_table(), scales=SCALES, language="da"), by="phase", palette=PALETTE
+    )
+    draw(fig)
+    first, *inner = fig.axes  # one row: the first panel names the groups, the others share it
+    assert len(first.yaxis._update_ticks()) == 3
+    for ax in inner:
+        # no label (shared), no mark, no grid line: matplotlib makes and places none of them
+        assert ax.yaxis._update_ticks() == []
+        assert len(ax.yaxis.majorTicks) == 1  # matplotlib's first tick only, not one a group
+
+
 def test_png_is_written_and_pyplot_is_left_alone(tmp_path):
     before = plt.get_fignums()
     figures = [

@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import contextlib
 import io
+import math
 
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.backends.backend_agg import FigureCanvasAgg, get_hinting_flag
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties, fontManager, get_font
+from matplotlib.ft2font import RenderMode
 from matplotlib.lines import Line2D
 from matplotlib.text import Text
 from matplotlib.ticker import MaxNLocator
 from PIL import Image
 
-from evaltools.report import notebook
+from evaltools.report import agg_text, notebook
 from evaltools.report.layout import report_figure
 from evaltools.report.notebook import _encode_png, png_bytes
 from evaltools.report.style import finish, panels
@@ -48,16 +51,20 @@ def test_cached_font_heights_draw_the_same_pixels_as_plain_agg(monkeypatch):
         return measure(self, prop)
 
     monkeypatch.setattr(notebook._FontHeights, "_measure", counted)
+    notebook._FONT_HEIGHTS.clear()
     cached = _pixels(png_bytes(_figure(), dpi=100))
     # matplotlib asks the renderer (a hook of its own, private): if it stops asking, the
     # saving is gone and this says so
     assert calls, "matplotlib no longer asks the renderer for font height metrics"
     assert len(calls) < 10  # once per font and size, not once per text
+    measured = len(calls)
+    again = _pixels(png_bytes(_figure(), dpi=100))
+    assert len(calls) == measured  # and once for all of a report's figures
 
     monkeypatch.setattr(notebook, "_Canvas", FigureCanvasAgg)
     plain = _pixels(png_bytes(_figure(), dpi=100))
-    assert cached.shape == plain.shape
-    assert (cached == plain).all()
+    assert cached.shape == again.shape == plain.shape
+    assert (cached == plain).all() and (again == plain).all()
 
 
 def test_opaque_figures_are_rgb_with_the_same_pixels_and_no_text_chunks():
@@ -191,3 +198,67 @@ def test_texts_laid_out_once_per_drawing_draw_the_same_pixels(monkeypatch):
     plain = _pixels(png_bytes(_report_panels(), dpi=100))
     assert laid_out < len(calls) / 2  # matplotlib lays each text out about five times a drawing
     assert once.shape == plain.shape and (once == plain).all()
+
+
+def _turned_texts() -> Figure:
+    fig = _report_panels()
+    ax = fig.axes[1]
+    ax.text(0.2, 0.5, "Skrå tekst 12,5", rotation=33, transform=ax.transAxes)
+    ax.text(0.2, 0.2, "Uden kantudjævning", antialiased=False, transform=ax.transAxes)
+    return fig
+
+
+def test_remembered_glyph_bitmaps_and_text_sizes_draw_the_same_pixels_as_plain_agg(monkeypatch):
+    for memo in (agg_text._bitmaps, agg_text._metrics, agg_text._fonts):
+        memo.clear()
+    first = _pixels(png_bytes(_turned_texts(), dpi=100))
+    bitmaps, sizes = len(agg_text._bitmaps), len(agg_text._metrics)
+    if notebook._LAYOUT_HOOKS:  # matplotlib 3.11's FT2Font._layout and glyph drawing
+        assert bitmaps > 20 and sizes > 10
+    again = _pixels(png_bytes(_turned_texts(), dpi=100))  # every glyph and size remembered
+    assert (len(agg_text._bitmaps), len(agg_text._metrics)) == (bitmaps, sizes)
+    monkeypatch.setattr(notebook, "_Canvas", FigureCanvasAgg)
+    plain = _pixels(png_bytes(_turned_texts(), dpi=100))
+    assert first.shape == again.shape == plain.shape
+    assert (first == plain).all() and (again == plain).all()
+
+
+def test_a_glyph_rendered_whole_pixels_away_is_the_same_bitmap_shifted():
+    # the glyph cache relies on FreeType rendering a glyph the same at x and at x + 64 k
+    # (26.6 fixed point): matplotlib 3.11's FT2Font._set_transform and _render_glyph
+    font = get_font(fontManager._find_fonts_by_props(FontProperties(family=["sans-serif"])))
+    flags = get_hinting_flag()
+    for angle in (0, 90, 33):
+        cos, sin = math.cos(math.radians(angle)), math.sin(math.radians(angle))
+        matrix = (0x10000 * np.array([[cos, -sin], [sin, cos]])).round().astype(int)
+        places = [(5, 40, 3, -7), (63, 0, -120, 45), (31, 17, 900, 2)]
+        for index, (fx, fy, kx, ky) in enumerate(places):
+            glyph = font.get_char_index(ord("aØ5g%"[index + (angle % 2)]))
+            font.set_size(8.5, 150)
+            font._set_transform(matrix, [fx, fy])
+            near = font._render_glyph(glyph, flags, RenderMode.NORMAL)
+            font._set_transform(matrix, [fx + 64 * kx, fy + 64 * ky])
+            far = font._render_glyph(glyph, flags, RenderMode.NORMAL)
+            assert near.buffer.size and (near.buffer == far.buffer).all()
+            assert (far.left, far.top) == (near.left + kx, near.top + ky)
+
+
+def test_a_cut_is_written_as_the_filled_and_cut_image_would_be():
+    rng = np.random.default_rng(2)
+    pixels = rng.integers(0, 256, size=(40, 50, 4), dtype=np.uint8)
+    pixels[..., 3] = 255
+    fill = np.array([250, 251, 252, 255], dtype=np.uint8)
+    for left, top, width, height in [(3, 4, 30, 20), (-5, -2, 60, 45), (10, -3, 45, 30)]:
+        out = np.empty((height, width, 4), dtype=np.uint8)
+        out[:] = fill
+        y0, x0 = max(top, 0), max(left, 0)
+        y1, x1 = min(top + height, 40), min(left + width, 50)
+        out[y0 - top : y1 - top, x0 - left : x1 - left] = pixels[y0:y1, x0:x1]
+        cut = notebook._cropped_png(pixels, (left, top, width, height), fill, 150)
+        assert cut == _encode_png(out, 150)  # the same bytes, RGB
+        pixels[5, 20, 3] = 200  # one see-through pixel inside the cut: RGBA, the same bytes
+        see_through = notebook._cropped_png(pixels, (left, top, width, height), fill, 150)
+        out[5 - top, 20 - left] = pixels[5, 20]
+        assert see_through == _encode_png(out, 150)
+        assert Image.open(io.BytesIO(see_through)).mode == "RGBA"
+        pixels[5, 20, 3] = 255

@@ -521,7 +521,7 @@ def group_figure(
             ax.xaxis.set_major_formatter(number_formatter(language))
             ax.set_xlabel(text("prepost_fig_change_axis", language))
             ax.grid(axis="y", visible=False)
-            ax.tick_params(axis="y", length=0)
+            ax.tick_params(axis="y", length=0, left=False)
             if len(series) > 1:  # a rule between the groups and all clients
                 ax.axhline(len(series) - 1.5, color="#DDDDDD", lw=0.8, zorder=0)
         axes[0].set_yticks(range(len(series)), names)

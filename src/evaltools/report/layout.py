@@ -15,12 +15,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from matplotlib import _constrained_layout as constrained
 from matplotlib.axis import Axis
 from matplotlib.figure import Figure
 from matplotlib.layout_engine import ConstrainedLayoutEngine
 from matplotlib.ticker import FixedLocator, MaxNLocator, NullLocator
+
+from evaltools.report.axes import ReportAxes
 
 
 class ReportLayout(ConstrainedLayoutEngine):
@@ -124,6 +127,18 @@ def _once(update: Callable[[], list]) -> Callable[[], list]:
     return update_once
 
 
+class ReportFigure(Figure):
+    """A figure whose panels are :class:`~evaltools.report.axes.ReportAxes` (no minor ticks
+    while an axis has no minor locator) unless a projection or an Axes class is asked for."""
+
+    def add_subplot(self, *args: Any, **kwargs: Any) -> Any:
+        """As matplotlib's; a plain panel is made as :class:`ReportAxes`."""
+        if not {"projection", "polar", "axes_class"} & kwargs.keys():
+            kwargs["axes_class"] = ReportAxes
+        return super().add_subplot(*args, **kwargs)
+
+
 def report_figure(width: float, height: float) -> Figure:
-    """A figure `width` by `height` inches laid out by :class:`ReportLayout`."""
-    return Figure(figsize=(width, height), layout=ReportLayout())
+    """A figure `width` by `height` inches laid out by :class:`ReportLayout`, its panels
+    :class:`~evaltools.report.axes.ReportAxes`."""
+    return ReportFigure(figsize=(width, height), layout=ReportLayout())

@@ -26,7 +26,7 @@ from IPython.display import Image, Markdown, display
 from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg, get_hinting_flag
 from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
-from matplotlib.font_manager import FontProperties, fontManager, get_font
+from matplotlib.font_manager import FontProperties, get_font
 from matplotlib.ft2font import FT2Font
 from matplotlib.text import Text
 from matplotlib.transforms import Bbox
@@ -34,6 +34,7 @@ from matplotlib.transforms import Bbox
 from evaltools.choices import LANGUAGES, Language, check_choice
 from evaltools.params.loading import load_params
 from evaltools.params.models import Params
+from evaltools.report.agg_text import draw_glyphs, font_files, prepared_font, text_metrics
 from evaltools.report.brand import Brand, load_brand
 from evaltools.report.i18n import text
 from evaltools.report.layout import ReportLayout, ticks_worked_out_once
@@ -136,18 +137,42 @@ def _drawn_once(figure: Figure, dpi: int) -> bytes | None:
             if tight.y1 > height + slack:
                 return None
             box = tight.padded(mpl.rcParams["savefig.pad_inches"])
-            fill = np.array(to_rgba(figure.get_facecolor()), dtype=float) * 255
+            fill = np.round(np.array(to_rgba(figure.get_facecolor())) * 255).astype(np.uint8)
             out_w, out_h = int(box.width * dpi), int(box.height * dpi)
-            out = np.empty((out_h, out_w, 4), dtype=np.uint8)
-            out[:] = np.round(fill).astype(np.uint8)
             left, top = round(box.x0 * dpi), round((height - box.y1) * dpi)
-            y0, x0 = max(top, 0), max(left, 0)
-            y1, x1 = min(top + out_h, pixels.shape[0]), min(left + out_w, pixels.shape[1])
-            out[y0 - top : y1 - top, x0 - left : x1 - left] = pixels[y0:y1, x0:x1]
+            return _cropped_png(pixels, (left, top, out_w, out_h), fill, dpi)
     finally:
         figure.set_dpi(old_dpi)
         figure.set_canvas(previous)
-    return _encode_png(out, dpi)
+
+
+def _cropped_png(
+    pixels: np.ndarray, box: tuple[int, int, int, int], fill: np.ndarray, dpi: int
+) -> bytes:
+    """The PNG of the `box` (left, top, width, height; pixels, from the top left) cut from the
+    RGBA `pixels`, `fill` (RGBA) where the box reaches beyond them; as :func:`_encode_png`
+    writes the cut image, without copying an opaque image more than once into the PNG's rows.
+    """
+    left, top, width, height = box
+    y0, x0 = max(top, 0), max(left, 0)
+    y1, x1 = min(top + height, pixels.shape[0]), min(left + width, pixels.shape[1])
+    inside = pixels[y0:y1, x0:x1]
+    where = (slice(y0 - top, y1 - top), slice(x0 - left, x1 - left))
+    covered = (y0, x0, y1, x1) == (top, left, top + height, left + width)
+    # opaque: every pixel's fourth byte (alpha) is 255, read as little-endian 32-bit words
+    opaque = fill[3] == 255 and bool((inside.view("<u4") >= 0xFF000000).all())
+    if not opaque:  # see-through: RGBA
+        out = np.empty((height, width, 4), dtype=np.uint8)
+        out[:] = fill
+        out[where] = inside
+        return _encode_png(out, dpi)
+    rows = _rgb_rows(height, width)
+    rgb = rows[:, 1:].reshape(height, width, 3)  # a view into the rows
+    if not covered:
+        rgb[:] = fill[:3]
+    for channel in range(3):  # one at a time: numpy copies long strided runs much faster
+        rgb[(*where, channel)] = inside[..., channel]
+    return _rgb_png_from_rows(rows, width, dpi)
 
 
 @contextmanager
@@ -258,17 +283,28 @@ def _rgb_png(pixels: np.ndarray, dpi: int) -> bytes:
     compress as well at the same zlib level (110 kB against Pillow's 118 kB for the demo's).
     """
     height, width, _ = pixels.shape
-    rows = np.empty((height, 1 + 3 * width), dtype=np.uint8)
-    rows[:, 0] = 0  # each row opens with its filter type: none
+    rows = _rgb_rows(height, width)
     rows[:, 1:] = pixels[..., :3].reshape(height, -1)  # opaque: the alpha channel is dropped
+    return _rgb_png_from_rows(rows, width, dpi)
+
+
+def _rgb_rows(height: int, width: int) -> np.ndarray:
+    """Room for the rows of an RGB PNG, each opening with its filter type: none (0)."""
+    rows = np.empty((height, 1 + 3 * width), dtype=np.uint8)
+    rows[:, 0] = 0
+    return rows
+
+
+def _rgb_png_from_rows(rows: np.ndarray, width: int, dpi: int) -> bytes:
+    """The 8-bit RGB PNG at `dpi` of the unfiltered `rows` (:func:`_rgb_rows`, filled in)."""
     per_metre = round(dpi / 0.0254)
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8 bits, RGB, no interlace
+    header = struct.pack(">IIBBBBB", width, len(rows), 8, 2, 0, 0, 0)  # 8 bits, RGB, no interlace
     return b"".join(
         (
             _PNG_SIGNATURE,
             _chunk(b"IHDR", header),
             _chunk(b"pHYs", struct.pack(">IIB", per_metre, per_metre, 1)),
-            _chunk(b"IDAT", zlib.compress(rows.tobytes(), PNG_COMPRESS_LEVEL)),
+            _chunk(b"IDAT", zlib.compress(rows, PNG_COMPRESS_LEVEL)),  # the array's buffer
             _chunk(b"IEND", b""),
         )
     )
@@ -309,7 +345,9 @@ class _Renderer(RendererAgg):
     ``_get_font_height_metrics`` (a hook matplotlib's PDF and PS renderers use); this one
     answers it from a cache with the numbers matplotlib's own fallback computes. Drawing a
     text, matplotlib 3.11 shapes it again (``FT2Font._layout``: a twelfth of a report's figure
-    time); here a text already drawn in a report reuses its glyphs' places.
+    time); here a text already drawn in a report reuses its glyphs' places, and a text's size,
+    its fonts and its glyphs' bitmaps are remembered across the report's figures
+    (:mod:`evaltools.report.agg_text`).
     """
 
     def __init__(self, width: float, height: float, dpi: float) -> None:
@@ -324,19 +362,24 @@ class _Renderer(RendererAgg):
         language = mtext.get_language() if mtext is not None else None
         flags = get_hinting_flag()
         size = prop.get_size_in_points()
-        fonts = tuple(fontManager._find_fonts_by_props(prop))
         hinting = mpl.rcParams["text.hinting_factor"]
-        key = (s, fonts, size, self.dpi, flags, hinting, repr(features), repr(language))
+        key = (s, font_files(prop), size, self.dpi, flags, hinting, repr(features), repr(language))
         items = _LAYOUTS.get(key)
         if items is None:
-            font = self._prepare_font(prop)
+            font = prepared_font(prop, self.dpi)
             items = font._layout(s, flags=flags, features=features, language=language)
             if len(_LAYOUTS) >= _MAX_LAYOUTS:
                 _LAYOUTS.clear()
             _LAYOUTS[key] = items
-        glyphs = ((item.ft_object, size, item.glyph_index, 0, 1, item.x, item.y) for item in items)
-        self._draw_text_glyphs_and_boxes(gc, x, y, angle, glyphs, [])
+        glyphs = ((item.ft_object, item.glyph_index, item.x, item.y) for item in items)
+        draw_glyphs(self, gc, x, y, angle, size, glyphs)
         return None
+
+    def get_text_width_height_descent(self, s, prop, ismath):
+        """As matplotlib's (3.11), a plain text's size remembered across a report's figures."""
+        if ismath or not _LAYOUT_HOOKS:
+            return super().get_text_width_height_descent(s, prop, ismath)
+        return text_metrics(self, s, prop)
 
 
 # The font tables matplotlib reads a font's height from, first found wins (text.Text._get_layout)
@@ -346,22 +389,26 @@ _HEIGHT_TABLES = (
 )
 
 
+# Ascent, descent and line gap by font files, size and dpi, for all of a report's figures
+_FONT_HEIGHTS: dict[tuple, tuple[float | None, float | None, float | None]] = {}
+
+
 class _FontHeights:
-    """Ascent, descent and line gap (pixels at `dpi`) per font, remembered; computed as
-    matplotlib computes them without the hook (``matplotlib.text.Text._get_layout``)."""
+    """Ascent, descent and line gap (pixels at `dpi`) per font and size, remembered across
+    figures; computed as matplotlib computes them without the hook
+    (``matplotlib.text.Text._get_layout``)."""
 
     def __init__(self, dpi: float) -> None:
         self.dpi = dpi
-        self._known: dict[tuple, tuple[float | None, float | None, float | None]] = {}
 
     def __call__(self, prop: FontProperties) -> tuple[float | None, float | None, float | None]:
-        key = tuple(prop.__dict__.values())  # what FontProperties hashes and compares
-        if key not in self._known:
-            self._known[key] = self._measure(prop)
-        return self._known[key]
+        key = (font_files(prop), prop.get_size_in_points(), self.dpi)
+        if key not in _FONT_HEIGHTS:  # a few fonts and sizes a report
+            _FONT_HEIGHTS[key] = self._measure(prop)
+        return _FONT_HEIGHTS[key]
 
     def _measure(self, prop: FontProperties) -> tuple[float | None, float | None, float | None]:
-        font = get_font(fontManager._find_fonts_by_props(prop))
+        font = get_font(list(font_files(prop)))
         for table_name, gap_key, ascent_key, descent_key in _HEIGHT_TABLES:
             table = font.get_sfnt_table(table_name)
             if table is None:
