@@ -47,7 +47,7 @@ from evaltools.render.pdf_styles import (
     split_styles,
     without_repeated_styles,
 )
-from evaltools.render.pdf_text import keep_text_layouts
+from evaltools.render.pdf_text import keep_text_layouts, share_pango_setup
 
 A4_WIDTH_MM = 210.0
 A4_HEIGHT_MM = 297.0
@@ -110,6 +110,7 @@ def _weasyprint() -> Any:
         ) from exc
     pass_png_through(weasyprint.images, pydyf)
     keep_text_layouts(weasyprint.text.line_break, weasyprint.text.ffi.pango)
+    share_pango_setup(weasyprint.text.line_break)
     return weasyprint
 
 
