@@ -15,6 +15,7 @@ ones each time.
 
 from __future__ import annotations
 
+from operator import itemgetter
 from typing import Any
 
 _KEPT = "_evaltools_keeps_layouts"  # marks WeasyPrint's Layout class as patched
@@ -109,21 +110,27 @@ def share_pango_setup(line_break: Any) -> None:
     setattr(layout_class, _SHARED, True)
 
 
+_FONT = itemgetter(  # what a font description is made of (fonts.get_font_description)
+    "font_family", "font_style", "font_stretch", "font_weight", "font_size",
+    "font_variant_caps", "font_variation_settings",
+)  # fmt: skip
+_FEATURES = itemgetter(  # the arguments of fonts.font_features, in its order
+    "font_kerning", "font_variant_ligatures", "font_variant_position", "font_variant_caps",
+    "font_variant_numeric", "font_variant_alternates", "font_variant_east_asian",
+    "font_feature_settings",
+)  # fmt: skip
+
+
 def _font_key(style: Any) -> tuple[Any, ...]:
-    """What a font description is made of (``fonts.get_font_description``)."""
-    key = ("font", tuple(style["font_family"]), style["font_style"], style["font_stretch"])
-    key += (style["font_weight"], style["font_size"], style["font_variant_caps"])
-    key += (style["font_variation_settings"],)
+    """The cache key of `style`'s font description (TypeError if it cannot be one)."""
+    key = ("font", *_FONT(style))
     hash(key)
     return key
 
 
 def _features_key(style: Any) -> tuple[Any, ...]:
-    """The arguments of ``fonts.font_features``, in its order."""
-    names = ("font_kerning", "font_variant_ligatures", "font_variant_position")
-    names += ("font_variant_caps", "font_variant_numeric", "font_variant_alternates")
-    names += ("font_variant_east_asian", "font_feature_settings")
-    key = ("features", *(style[name] for name in names))
+    """The cache key of `style`'s font features (TypeError if it cannot be one)."""
+    key = ("features", *_FEATURES(style))
     hash(key)
     return key
 
