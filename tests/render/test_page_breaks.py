@@ -204,7 +204,9 @@ def test_a_table_after_a_new_section_is_no_hole(tmp_path, monkeypatch) -> None:
     assert starts_after_forced_break(document.pages[0], document.pages[1])
     assert tables_after_holes(document) == {}
     layouts = []
-    monkeypatch.setattr(pdf, "_layout", lambda html: layouts.append(html) or _layout(html))
+    monkeypatch.setattr(
+        pdf, "_layout", lambda html, images=None: layouts.append(html) or _layout(html, images)
+    )
     render_pdf(_sections(TABLE), tmp_path / "report.pdf", meta=META)
     assert len(layouts) == 1  # the document, once (the probe that sizes tables is apart)
 
@@ -243,7 +245,9 @@ def test_a_table_taller_than_a_page_is_breakable_without_a_second_layout(
     assert fits["0"].font_pt == pytest.approx(8.0)
     assert fit_wide_tables(pdf_html(_html(3), META)) == {}  # the 12-row table: left alone
     layouts = []
-    monkeypatch.setattr(pdf, "_layout", lambda html: layouts.append(html) or _layout(html))
+    monkeypatch.setattr(
+        pdf, "_layout", lambda html, images=None: layouts.append(html) or _layout(html, images)
+    )
     output = render_pdf(html, tmp_path / "report.pdf", meta=META)
     assert len(layouts) == 1  # the document, once (the probe that sizes tables is apart)
     pages = [page.extract_text() for page in pypdf.PdfReader(output).pages]

@@ -496,7 +496,7 @@ def test_failed_pdf_keeps_the_previous_one(tmp_path, monkeypatch):
     target = tmp_path / "report.pdf"
     target.write_bytes(b"%PDF GOOD OLD")
 
-    def broken(_html):
+    def broken(_html, _images=None):
         raise ValueError("layout exploded")
 
     monkeypatch.setattr(pdf_module, "_layout", broken)

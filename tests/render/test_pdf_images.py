@@ -18,9 +18,10 @@ import pytest
 from matplotlib.figure import Figure
 from PIL import Image
 
+from evaltools.render import pdf
 from evaltools.render.meta import ReportMeta
 from evaltools.render.pdf import render_pdf
-from evaltools.render.pdf_images import rgb_png_data
+from evaltools.render.pdf_images import IMAGE_TOKEN, images_apart, rgb_png_data
 from evaltools.report.notebook import png_bytes
 
 pytest.importorskip("weasyprint", reason="the PDF path needs WeasyPrint")
@@ -103,3 +104,60 @@ def test_report_figures_are_opaque_rgb_pngs_unless_transparent() -> None:
     assert rgb_png_data(png_bytes(fig, dpi=80)) is not None
     fig.patch.set_alpha(0.0)  # a see-through background keeps its alpha channel
     assert Image.open(io.BytesIO(png_bytes(fig, dpi=80))).mode == "RGBA"
+
+
+def _figures_html() -> str:
+    """Two figures (one shown twice, quoted both ways), a JPEG, an SVG logo."""
+    rgb, rgba = (base64.b64encode(_png(_pixels(mode))).decode() for mode in ("RGB", "RGBA"))
+    jpeg = io.BytesIO()
+    _pixels("RGB").save(jpeg, format="jpeg")
+    svg = base64.b64encode(
+        b'<svg xmlns="http://www.w3.org/2000/svg" width="40" height="10">'
+        b'<text x="0" y="9" font-size="9">evaltools</text></svg>' + b" " * 300
+    ).decode()
+    figures = [
+        f'<img alt="logo" src="data:image/svg+xml;base64,{svg}">',
+        f'<img alt="Figur 1" src="data:image/png;base64,{rgb}">',
+        f"<img alt='Figur 2' src='data:image/png;base64,{rgba}'>",
+        f'<img alt="Figur 1 igen" src="data:image/png;base64,{rgb}">',
+        f'<img src="data:image/jpeg;base64,{base64.b64encode(jpeg.getvalue()).decode()}">',
+    ]
+    return (
+        "<html><head></head><body class='evaltools-report'><div class='report-page'>"
+        f"<main class='report-body jp-Notebook'><div class='jp-Cell'>{''.join(figures)}"
+        "</div></main></div></body></html>"
+    )
+
+
+def test_figures_are_held_apart_from_the_html() -> None:
+    html = _figures_html()
+    short, images = images_apart(html)
+    assert len(images) == 3  # the two PNGs (one twice) and the JPEG; the SVG stays
+    assert len(short) < len(html) - sum(map(len, images.values()))
+    for token, url in images.items():
+        assert token.startswith(IMAGE_TOKEN) and url in html and url not in short
+    assert "data:image/svg+xml;base64," in short
+    for token, url in images.items():
+        short = short.replace(f"{token}'", f"{url}'").replace(f'{token}"', f'{url}"')
+    assert short == html
+    styled = html.replace("<head>", "<head><style>img { image-orientation: none }</style>")
+    assert images_apart(styled) == (styled, {})
+
+
+def test_the_pdf_is_the_same_with_figures_apart(tmp_path, monkeypatch) -> None:
+    weasyprint = pdf._weasyprint()
+    parsed = []
+    html_class = weasyprint.HTML
+
+    def parsing(*args, **kwargs):
+        parsed.append(kwargs["string"])
+        return html_class(*args, **kwargs)
+
+    monkeypatch.setattr(weasyprint, "HTML", parsing)
+    html = _figures_html()
+    apart = render_pdf(html, tmp_path / "apart.pdf", meta=META).read_bytes()
+    assert parsed and not any("data:image/png;base64" in string for string in parsed)
+    monkeypatch.setattr(pdf, "images_apart", lambda html: (html, {}))
+    together = render_pdf(html, tmp_path / "together.pdf", meta=META).read_bytes()
+    assert any("data:image/png;base64" in string for string in parsed)
+    assert apart == together  # image names (hashes of the URLs) and all

@@ -45,7 +45,9 @@ def _probe(html: str, monkeypatch) -> tuple[dict, list, list]:
     sources, documents = [], []
     tree = pdf._box_tree
     laid_out = pdf._laid_out
-    monkeypatch.setattr(pdf, "_box_tree", lambda h: sources.append(h) or tree(h))
+    monkeypatch.setattr(
+        pdf, "_box_tree", lambda h, images=None: sources.append(h) or tree(h, images)
+    )
     monkeypatch.setattr(pdf, "_laid_out", lambda t: documents.append(laid_out(t)) or documents[-1])
     fits = fit_wide_tables(pdf_html(html, META))
     return fits, sources, documents
@@ -96,7 +98,7 @@ def test_the_sizes_are_the_laid_out_widths_and_bound_the_heights() -> None:
     html = pdf_html(_report(*tables), META)
     probe = []
     tree = pdf._box_tree
-    pdf._box_tree = lambda h: probe.append(h) or tree(h)
+    pdf._box_tree = lambda h, images=None: probe.append(h) or tree(h, images)
     try:
         fit_wide_tables(html)
     finally:

@@ -90,3 +90,41 @@ def _walk(box):
     yield box
     for child in getattr(box, "children", None) or []:
         yield from _walk(child)
+
+
+class _Counting:
+    """The Pango bindings, counting the Pango contexts made."""
+
+    def __init__(self, pango):
+        self._pango = pango
+        self.contexts = 0
+
+    def pango_font_map_create_context(self, font_map):
+        self.contexts += 1
+        return self._pango.pango_font_map_create_context(font_map)
+
+    def __getattr__(self, name):
+        return getattr(self._pango, name)
+
+
+def test_layouts_share_pango_contexts_and_fonts(monkeypatch) -> None:
+    weasyprint = _weasyprint()
+    line_break = weasyprint.text.line_break
+    counting = _Counting(line_break.pango)
+    monkeypatch.setattr(line_break, "pango", counting)
+    descriptions = []
+    describe = line_break.get_font_description
+
+    def counting_description(style):
+        descriptions.append(style)
+        return describe(style)
+
+    monkeypatch.setattr(line_break, "get_font_description", counting_description)
+    config = weasyprint.text.fonts.FontConfiguration()  # its own cache, empty
+    document = weasyprint.HTML(string=HTML).render(font_config=config)
+    document.write_pdf()
+    # Unpatched, every measured and drawn piece of text gets its own context and font
+    # description (hundreds here); patched, one per direction and language, one per font.
+    assert 1 <= counting.contexts <= 3  # Danish left to right, Arabic right to left
+    assert len(descriptions) <= 12
+    assert counting.contexts + len(descriptions) < 20

@@ -37,7 +37,7 @@ from typing import Any
 from evaltools.atomic import write_report_file
 from evaltools.errors import RenderError
 from evaltools.render.meta import ReportMeta
-from evaltools.render.pdf_images import pass_png_through
+from evaltools.render.pdf_images import image_cache, images_apart, pass_png_through
 from evaltools.render.pdf_probe import table_sizes
 from evaltools.render.pdf_styles import (
     STYLE_ELEMENT,
@@ -47,7 +47,7 @@ from evaltools.render.pdf_styles import (
     split_styles,
     without_repeated_styles,
 )
-from evaltools.render.pdf_text import keep_text_layouts
+from evaltools.render.pdf_text import keep_text_layouts, share_pango_setup
 
 A4_WIDTH_MM = 210.0
 A4_HEIGHT_MM = 297.0
@@ -110,6 +110,7 @@ def _weasyprint() -> Any:
         ) from exc
     pass_png_through(weasyprint.images, pydyf)
     keep_text_layouts(weasyprint.text.line_break, weasyprint.text.ffi.pango)
+    share_pango_setup(weasyprint.text.line_break)
     return weasyprint
 
 
@@ -325,7 +326,7 @@ def starts_after_forced_break(before: Any, page: Any) -> bool:
     return any(value in _FORCED_BREAKS for value in ending + starting)
 
 
-def fit_wide_tables(html: str) -> dict[str, TableFit]:
+def fit_wide_tables(html: str, images: dict[str, str] | None = None) -> dict[str, TableFit]:
     """How to set each table that is wider than the page's text width so that it fits.
 
     `html` is the output of :func:`pdf_html`. Only the tables are measured (a small document
@@ -340,7 +341,8 @@ def fit_wide_tables(html: str) -> dict[str, TableFit]:
     :data:`MIN_TABLE_FONT_PT`). A table that fits but is taller than a page's text
     (:data:`PAGE_TEXT_MM`) is made breakable: it breaks anyway, and this way it starts under
     its introduction without a second layout of the report (:func:`tables_after_holes`).
-    Empty when every table fits on a page.
+    Empty when every table fits on a page. `images`: the figures' URLs the HTML holds apart
+    (:func:`~evaltools.render.pdf_images.images_apart`).
     """
     tables = _TABLE_ELEMENT.findall(html)
     if not tables:
@@ -361,7 +363,7 @@ def fit_wide_tables(html: str) -> dict[str, TableFit]:
     portrait = (A4_WIDTH_MM - 2 * SIDE_MARGIN_MM) * PX_PER_MM
     landscape = (A4_HEIGHT_MM - 2 * SIDE_MARGIN_MM) * PX_PER_MM
     fits = {}
-    tree = _box_tree(probe)
+    tree = _box_tree(probe, images)
     sizes = {
         size.element.get(TABLE_ATTR): size
         for size in table_sizes(_weasyprint(), tree[1], tree[2], portrait, PAGE_TEXT_PX)
@@ -406,12 +408,13 @@ def _fetcher() -> Any:
     return _weasyprint().URLFetcher(allowed_protocols={"data"})
 
 
-def _box_tree(html: str) -> tuple[Any, Any, Any]:
+def _box_tree(html: str, images: dict[str, str] | None = None) -> tuple[Any, Any, Any]:
     """WeasyPrint's document, box tree and layout context of `html`, not laid out (as in
-    ``HTML.render``)."""
+    ``HTML.render``); `images` as for :func:`fit_wide_tables`."""
     weasyprint = _weasyprint()
     html, sheets, config = _prepared(html)
-    options = {**weasyprint.DEFAULT_OPTIONS, "stylesheets": sheets}
+    html, cache = image_cache(weasyprint, _fetcher(), html, images or {})
+    options = {**weasyprint.DEFAULT_OPTIONS, "stylesheets": sheets, "cache": cache}
     config = config or weasyprint.text.fonts.FontConfiguration()
     document = weasyprint.HTML(string=html, url_fetcher=_fetcher(), media_type="print")
     counters = weasyprint.css.counters.CounterStyle()
@@ -455,10 +458,11 @@ def _prepared(html: str) -> tuple[str, list[Any], Any]:
     return html, sheets + [_stylesheet(css) for css in texts], config
 
 
-def _layout(html: str) -> Any:
+def _layout(html: str, images: dict[str, str] | None = None) -> Any:
     html, sheets, config = _prepared(html)
+    html, cache = image_cache(_weasyprint(), _fetcher(), html, images or {})
     document = _weasyprint().HTML(string=html, url_fetcher=_fetcher(), media_type="print")
-    return document.render(stylesheets=sheets, font_config=config)
+    return document.render(stylesheets=sheets, font_config=config, cache=cache)
 
 
 @contextlib.contextmanager
@@ -505,14 +509,15 @@ def render_pdf(html: str | Path, output: Path, *, meta: ReportMeta) -> Path:
     """
     output = Path(output)
     source = Path(html).read_text(encoding="utf-8") if isinstance(html, Path) else html
+    source, images = images_apart(source)
     weasyprint_version()  # a clear RenderError when WeasyPrint cannot be loaded
     logger = logging.getLogger("weasyprint")
     level = logger.level
     logger.setLevel(logging.ERROR)  # unsupported screen-only CSS is expected; not news
     try:
         with gc_paused():
-            fits = fit_wide_tables(pdf_html(source, meta))
-            document = _layout(pdf_html(source, meta, fits=fits))
+            fits = fit_wide_tables(pdf_html(source, meta), images)
+            document = _layout(pdf_html(source, meta, fits=fits), images)
             holes = tables_after_holes(document)
             holes = {
                 key: pt for key, pt in holes.items() if key not in fits or not fits[key].breakable
@@ -520,7 +525,7 @@ def render_pdf(html: str | Path, output: Path, *, meta: ReportMeta) -> Path:
             if holes:  # lay out again, those tables breakable (a second pass only when needed)
                 for key, size_pt in holes.items():
                     fits[key] = replace(fits.get(key, TableFit(size_pt)), breakable=True)
-                document = _layout(pdf_html(source, meta, fits=fits))
+                document = _layout(pdf_html(source, meta, fits=fits), images)
             data = document.write_pdf()
     except RenderError:
         raise

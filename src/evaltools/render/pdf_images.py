@@ -11,11 +11,62 @@ image (alpha channel, palette, 16 bits, interlaced, JPEG, scaled down) goes Weas
 
 from __future__ import annotations
 
+import re
 import struct
 from typing import Any
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _PASSED = "_evaltools_png_passthrough"  # marks WeasyPrint's RasterImage as patched
+_DATA_IMAGE = re.compile(
+    r"""(<img(?:\s[^>]*?)?\ssrc=)(["'])(data:image/(?:png|jpeg);base64,[A-Za-z0-9+/=]{256,})\2""",
+    re.IGNORECASE,
+)
+IMAGE_TOKEN = "data:,evaltools-image-"  # a figure's URL while it is apart, and its number
+
+
+def images_apart(html: str) -> tuple[str, dict[str, str]]:
+    """`html` with the ``data:`` URL of each PNG or JPEG ``<img>`` (base64: a figure) replaced
+    by a short one (:data:`IMAGE_TOKEN` and a number), and the URLs each short one stands for.
+
+    A report's figures are most of its HTML (hundreds of kB of base64); apart, the text edits
+    and WeasyPrint's HTML parser skip them, and :func:`evaltools.render.pdf` gives WeasyPrint
+    the images ready, made from their own URLs (so the PDF is the same). Left as it is where
+    an image might be read otherwise: a style with ``image-orientation``.
+    """
+    if "image-orientation" in html.lower():
+        return html, {}
+    tokens: dict[str, str] = {}
+
+    def short(match: re.Match[str]) -> str:
+        token = tokens.setdefault(match.group(3), f"{IMAGE_TOKEN}{len(tokens)}")
+        return f"{match.group(1)}{match.group(2)}{token}{match.group(2)}"
+
+    html = _DATA_IMAGE.sub(short, html)
+    return html, {token: url for url, token in tokens.items()}
+
+
+def image_cache(
+    weasyprint: Any, fetcher: Any, html: str, images: dict[str, str]
+) -> tuple[str, dict[str, Any]]:
+    """`html`, and the image cache of WeasyPrint (module `weasyprint`) for its layout: the
+    images whose URLs it holds apart (`images`, from :func:`images_apart`), each under its
+    short URL, made from its own URL as WeasyPrint makes it (``images.get_image_from_uri``,
+    the same `fetcher`); an image that is not a raster image (SVG is made with the layout's
+    context) gets its URL back in `html`."""
+    cache: dict[str, Any] = {}
+    for token, url in images.items():
+        quoted = re.compile(f"(?<=[\"']){re.escape(token)}(?=[\"'])")
+        if not quoted.search(html):
+            continue
+        image = weasyprint.images.get_image_from_uri(
+            cache, fetcher, weasyprint.DEFAULT_OPTIONS, url
+        )
+        if isinstance(image, weasyprint.images.RasterImage):
+            cache[token] = image
+        else:
+            html = quoted.sub(lambda _match, url=url: url, html)
+            cache.pop(url, None)
+    return html, cache
 
 
 def rgb_png_data(data: bytes) -> tuple[int, int, bytes] | None:
