@@ -10,6 +10,7 @@ from evaltools.privacy.suppression import (
     Cell,
     Sum,
     _first_difference,
+    _partitions,
     format_count,
     is_small,
     protect_sums,
@@ -131,6 +132,45 @@ def test_missing_partition_values_form_their_own_partition():
     )
     out = suppress(table, n_col="n", min_cell_size=5, partition=["scale", "group_var"])
     assert out["suppressed"].tolist() == [False, True, True, False]
+
+
+def test_partitions_are_pandas_groups_with_missing_values_as_one():
+    # Keys of several types, missing as None, NaN and NA alike: the rows of each combination
+    # as pandas' groupby(dropna=False) finds them, in the order of first appearance.
+    rng = np.random.default_rng(5)
+    for _ in range(200):
+        n = int(rng.integers(1, 30))
+        table = pd.DataFrame(
+            {
+                "scale": rng.choice(["anx", "dep", "str"], n),
+                "group_var": pd.Series(
+                    rng.choice(np.array(["dep", "phase", None, np.nan, pd.NA], dtype=object), n),
+                    dtype=object,
+                ),
+                "occasion": rng.integers(1, 4, n),
+            }
+        )
+        columns = ["scale", "group_var", "occasion"][: int(rng.integers(1, 4))]
+        expected = table.groupby(columns, dropna=False, sort=False).indices.values()
+        got = _partitions(table, columns)
+        assert sorted(map(list, got)) == sorted(map(list, expected))
+        assert [p[0] for p in got] == sorted(p[0] for p in got)
+
+
+def test_suppress_reads_each_column_once_for_all_partitions(monkeypatch):
+    # 40 partitions: no pandas grouping, and the totals read once, not per partition.
+    table = pd.concat([_cells([3, 40, 12], scale=f"s{i}", total=55) for i in range(40)])
+    calls = []
+    to_numeric = pd.to_numeric
+    monkeypatch.setattr(pd, "to_numeric", lambda *a, **k: calls.append(1) or to_numeric(*a, **k))
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("pandas groupby")
+
+    monkeypatch.setattr(pd.DataFrame, "groupby", refuse)
+    out = suppress(table, n_col="n", min_cell_size=5, partition=["scale"], total_col="total")
+    assert out["suppressed"].tolist() == [True, False, True] * 40
+    assert len(calls) == 2  # the counts and the totals
 
 
 def test_existing_suppressed_flag_is_kept():

@@ -121,14 +121,17 @@ def suppress(
     if np.isnan(counts).any():
         raise ValueError(f"`{n_col}` has missing counts; give every cell a count (0 if empty)")
 
-    primary = np.array([is_small(n, min_cell_size) for n in counts], dtype=bool)
+    primary = (counts > 0) & (counts < min_cell_size)  # is_small: no count is missing here
     complementary = np.zeros(len(table), dtype=bool)
     if partition is not None:
+        totals = None
+        if total_col is not None:
+            totals = pd.to_numeric(table[total_col], errors="coerce").astype(float).to_numpy()
         for positions in _partitions(table, list(partition)):
             complementary[positions] = _complement(
                 counts[positions],
                 primary[positions],
-                _remainder(table, positions, counts, total_col),
+                _remainder(totals, positions, counts, total_col),
                 min_cell_size,
             )
 
@@ -475,26 +478,37 @@ def _first_difference(
 
 
 def _partitions(table: pd.DataFrame, columns: list[str]) -> list[np.ndarray]:
+    """The positions of the rows of each combination of values in `columns`, in the order of
+    first appearance; missing values (None, NaN, NA) are one value (as pandas' ``groupby``
+    with ``dropna=False``)."""
     if not columns:
         return [np.arange(len(table))]
-    keys = table[columns].reset_index(drop=True)
-    groups = keys.groupby(columns, dropna=False, sort=False).indices
-    return [np.asarray(p) for p in groups.values()]
+    values = []
+    for column in columns:
+        series = table[column]
+        missing = series.isna().to_numpy()
+        values.append([None if m else v for v, m in zip(series.tolist(), missing, strict=True)])
+    groups: dict[tuple, list[int]] = {}
+    for position, key in enumerate(zip(*values, strict=True)):
+        groups.setdefault(key, []).append(position)
+    return [np.asarray(p, dtype=np.intp) for p in groups.values()]
 
 
 def _remainder(
-    table: pd.DataFrame, positions: np.ndarray, counts: np.ndarray, total_col: str | None
+    totals: np.ndarray | None, positions: np.ndarray, counts: np.ndarray, total_col: str | None
 ) -> float:
-    if total_col is None:
+    """The people of a partition's total (`totals`: the `total_col` values as floats, NaN
+    where missing) in none of its cells."""
+    if totals is None:
         return 0.0
-    totals = pd.to_numeric(table[total_col].iloc[positions], errors="coerce").astype(float)
-    if totals.isna().any() or totals.nunique() != 1:
+    here = totals[positions]
+    if np.isnan(here).any() or len(np.unique(here)) != 1:
         raise ValueError(f"`{total_col}` must hold one known total per partition")
-    remainder = float(totals.iloc[0]) - float(counts[positions].sum())
+    remainder = float(here[0]) - float(counts[positions].sum())
     if remainder < 0:
         raise ValueError(
             f"the cells add up to more than `{total_col}` ({counts[positions].sum():g} > "
-            f"{totals.iloc[0]:g}); cells of a partition must not overlap"
+            f"{here[0]:g}); cells of a partition must not overlap"
         )
     return remainder
 
