@@ -13,7 +13,13 @@ from scipy import stats
 
 from evaltools.errors import DataError, ParamsError
 from evaltools.params.models import PrePost
-from evaltools.prepost.analysis import _pairs, _prepare, analyse_prepost
+from evaltools.prepost.analysis import (
+    _group_masks,
+    _pairs,
+    _prepare,
+    _sorted_values,
+    analyse_prepost,
+)
 from evaltools.prepost.result import RECORD_KEYS, TABLE_COLUMNS
 from evaltools.prepost.tables import scale_results_table
 
@@ -630,3 +636,31 @@ def test_pairs_are_the_merge_of_baseline_and_follow_up_rows(compare):
         pd.testing.assert_frame_equal(
             _pairs(scored, spec, spec.scales[0])[1], _pairs_by_merge(scored, spec, spec.scales[0])
         )
+
+
+def _group_columns() -> list[pd.Series]:
+    rng = np.random.default_rng(11)
+    words = rng.choice(["north", "south", "east"], 40)
+    holes = rng.random(40) < 0.2
+    return [
+        pd.Series(words),  # pandas' default text dtype
+        pd.Series(np.where(holes, None, words), dtype=object),
+        pd.Series(np.where(holes, None, words), dtype="string"),  # missing as NA
+        pd.Series(words, dtype="category"),
+        pd.Series(rng.integers(1, 4, 40)),
+        pd.Series(np.where(holes, np.nan, rng.integers(1, 4, 40))),
+        pd.Series(rng.integers(1, 4, 40)).astype("Int64").mask(pd.Series(holes)),
+        pd.Series(rng.random(40) < 0.5),
+    ]
+
+
+def test_group_values_and_masks_are_pandas_comparisons():
+    # Each group column is factorized once (not compared once per value): the same groups,
+    # values and rows as dropna().unique() and `column == value`, for every kind of column.
+    for column in _group_columns():
+        in_group = _group_masks(column)
+        expected = sorted(column.dropna().unique().tolist())
+        assert _sorted_values(column) == expected
+        for value in [*column.dropna().unique(), "west", 9]:
+            want = (column == value).fillna(False).to_numpy(bool)
+            assert in_group(value).tolist() == want.tolist(), (column.dtype, value)

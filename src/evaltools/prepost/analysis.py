@@ -15,7 +15,8 @@ no small group can be worked out by subtraction) and carries no person identifie
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from itertools import compress
 from typing import Any
 
 import numpy as np
@@ -350,8 +351,9 @@ def _change_rows(
     level: float,
 ) -> list[dict[str, Any]]:
     pre, post = pairs["_pre"].to_numpy(float), pairs["_post"].to_numpy(float)
-    pre_keys = list(zip(pairs["_id"], pairs["_occ_pre"], strict=True))
-    post_keys = list(zip(pairs["_id"], pairs["_occ_post"], strict=True))
+    ids = pairs["_id"].tolist()
+    pre_keys = list(zip(ids, pairs["_occ_pre"].tolist(), strict=True))
+    post_keys = list(zip(ids, pairs["_occ_post"].tolist(), strict=True))
     threshold, note = rci_threshold(pre, reliability, source)
     common = {
         "scale": scale.name,
@@ -375,8 +377,9 @@ def _change_rows(
     for var in spec.groups:
         # Every group with a baseline score gets a row, also one whose clients all lack the
         # later measurement (n_paired 0, with a note), so that no group silently disappears.
+        in_group = _group_masks(pairs[var])
         for value in _sorted_values(base[var]):
-            mask = (pairs[var] == value).to_numpy()
+            mask = in_group(value)
             empty = {"note": NO_PAIRS_NOTE} if not mask.any() else {}
             rows.append(
                 {
@@ -386,8 +389,8 @@ def _change_rows(
                     "group_value": _plain(value),
                     **change_stats(pre[mask], post[mask], threshold, scale.higher_is_better, level),
                     "_views": (
-                        frozenset(k for k, m in zip(pre_keys, mask, strict=True) if m),
-                        frozenset(k for k, m in zip(post_keys, mask, strict=True) if m),
+                        frozenset(compress(pre_keys, mask)),
+                        frozenset(compress(post_keys, mask)),
                     ),
                 }
             )
@@ -401,10 +404,9 @@ def _trajectory_rows(
     # Each group's rows found once over all occasions, as arrays (the per-occasion copies of
     # the table and per-occasion comparisons of text columns took most of this function)
     members = {
-        var: [
-            (value, (scored[var] == value).to_numpy(bool)) for value in _sorted_values(scored[var])
-        ]
+        var: [(value, in_group(value)) for value in _sorted_values(scored[var])]
         for var in spec.groups
+        for in_group in [_group_masks(scored[var])]
     }
     occasion_of = scored[spec.occasion].to_numpy()
     all_scores = scored[scale.name].to_numpy(float)
@@ -485,11 +487,20 @@ def _occasion_counts(frame: pd.DataFrame, spec: PrePost, occasions: list[int]) -
 
 
 def _sorted_values(values: pd.Series) -> list[Any]:
-    unique = [v for v in values.dropna().unique()]
+    """The distinct values that are not missing, sorted (by their text if they can't be)."""
+    missing = values.isna().to_numpy()
+    unique = list(dict.fromkeys(v for v, m in zip(values.tolist(), missing, strict=True) if not m))
     try:
         return sorted(unique)
     except TypeError:
         return sorted(unique, key=str)
+
+
+def _group_masks(column: pd.Series) -> Callable[[Any], np.ndarray]:
+    """``lambda value: (column == value).to_numpy()``, with the column factorized once."""
+    codes, uniques = pd.factorize(column)
+    position = {value: i for i, value in enumerate(uniques.tolist())}
+    return lambda value: codes == position.get(value, -2)
 
 
 def _plain(value: Any) -> Any:
