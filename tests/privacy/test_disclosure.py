@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 import pytest
 
+from evaltools.params.models import PrePost
+from evaltools.prepost.analysis import _analyse
+from evaltools.privacy.cross_table import _hide, suppress_attrition
 from evaltools.privacy.suppression import (
+    COMPLEMENTARY,
+    PRIMARY,
     Cell,
     Sum,
     _first_difference,
@@ -270,3 +277,80 @@ def test_first_difference_is_the_plain_loops_on_random_cells():
         for min_cell_size in (2, 5, 10):
             expected = _first_difference_by_loop(cells, groups, hidden, min_cell_size)
             assert _first_difference(cells, groups, hidden, min_cell_size) == expected
+
+
+def test_cells_hidden_across_tables_are_hidden_in_their_rows_at_once():
+    # _hide takes every cell found for all scales and sets each column once for its rows.
+    rng = np.random.default_rng(2)
+    rows = [
+        {"client_id": c, "measurement": o, "team": "ab"[c % 2], "sc": float(rng.integers(0, 50))}
+        for c in range(30)
+        for o in (1, 2)
+    ]
+    scale = {"name": "sc", "label": "Score", "score": "sc", "range": [0, 100]}
+    scale |= {"higher_is_better": True, "reliability": 0.8}
+    spec = PrePost.model_validate({"data": "x.csv", "groups": ["team"], "scales": [scale]})
+    _, (table, trajectories, attrition) = _analyse(pd.DataFrame(rows), spec, 5, 0.95, "en")
+    assert not table.frame["suppressed"].any() and not trajectories.frame["suppressed"].any()
+    hidden = {
+        ("table", 1): COMPLEMENTARY,
+        ("table", 2): PRIMARY,
+        ("trajectories", 0): COMPLEMENTARY,
+        ("attrition", 0, "followup"): COMPLEMENTARY,
+        ("attrition", 0, "baseline"): COMPLEMENTARY,
+    }
+    _hide(hidden, table, trajectories, attrition, 5)
+    frame = table.frame
+    assert frame["suppressed"].tolist() == [False, True, True]
+    assert frame.loc[1:, ["n_paired", "n_improved"]].isna().all().all()
+    assert frame.loc[1:, ["mean_change", "p_wilcoxon", "share_improved"]].isna().all().all()
+    assert frame.loc[0, ["n_paired", "mean_change"]].notna().all()
+    assert frame["note"].tolist()[1:] == [
+        "Hidden so that a small neighbouring cell can't be recomputed.",
+        "Hidden: fewer than 5 paired clients.",
+    ]
+    assert table.reasons == [None, COMPLEMENTARY, PRIMARY]
+    assert [str(t) for t in frame.dtypes] == [str(t) for t in table.frame.dtypes]
+    assert frame["n_paired"].dtype == "Int64" and frame["mean_change"].dtype == float
+    traj = trajectories.frame
+    assert traj["suppressed"].tolist() == [True] + [False] * (len(traj) - 1)
+    assert traj.loc[0, ["n", "mean", "sd", "ci_low", "ci_high"]].isna().all()
+    assert trajectories.reasons[0] == COMPLEMENTARY
+    att = attrition.frame.iloc[0]
+    assert pd.isna(att["n_followup"]) and pd.isna(att["mean_baseline_followup"])
+    assert pd.isna(att["n_baseline"]) and not pd.isna(att["n_lost"])
+    assert pd.isna(att["difference"]) and att["suppressed"]
+    assert attrition.reasons[0] == COMPLEMENTARY
+
+
+def test_attrition_rows_are_suppressed_by_their_parts_without_a_filter_per_row(monkeypatch):
+    # Baseline small (all hidden, primary); lost small (lost and followed-up hidden, and the
+    # comparison; primary); nothing small (shown); lost 0 (shown: an empty cell).
+    rows = pd.DataFrame(
+        {
+            "scale": ["a", "b", "c", "d"],
+            "n_baseline": [4, 30, 30, 30],
+            "n_followup": [3, 27, 20, 30],
+            "n_lost": [1, 3, 10, 0],
+            "mean_baseline_followup": [1.0, 2.0, 3.0, 4.0],
+            "mean_baseline_lost": [1.5, 2.5, 3.5, math.nan],
+            "difference": [0.5, 0.5, 0.5, math.nan],
+            "ci_low": [0.1] * 4,
+            "ci_high": [0.9] * 4,
+            "p_value": [0.2] * 4,
+        }
+    )
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a row at a time")
+
+    monkeypatch.setattr(pd.DataFrame, "iterrows", refuse)
+    out, reasons = suppress_attrition(rows, 5)
+    assert reasons == [PRIMARY, PRIMARY, None, None]
+    assert out["suppressed"].tolist() == [True, True, False, False]
+    assert out["n_baseline"].isna().tolist() == [True, False, False, False]
+    for part in ("followup", "lost"):
+        assert out[f"n_{part}"].isna().tolist() == [True, True, False, False]
+        assert out[f"mean_baseline_{part}"].isna().tolist()[:3] == [True, True, False]
+    assert out["p_value"].isna().tolist() == [True, True, False, False]
+    assert out["n_lost"].dtype == "Int64" and out["difference"].dtype == float

@@ -17,6 +17,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from evaltools.privacy.suppression import (
@@ -134,25 +135,43 @@ def suppress_attrition(rows: pd.DataFrame, min_cell_size: int) -> tuple[pd.DataF
     out = rows.copy()
     for column in ("n_baseline", "n_followup", "n_lost"):
         out[column] = out[column].astype("Int64")
+    # Each row's parts, as a filter of `cells` by the row's scale gives them (in cells' order)
+    parts_of: dict[Any, list[tuple[str, str | None]]] = {}
+    for scale, part, reason in zip(cells["scale"], cells["part"], cells["_reason"], strict=True):
+        parts_of.setdefault(scale, []).append((part, reason))
     reasons: list[str | None] = []
-    for i, row in rows.iterrows():
-        parts = cells[cells["scale"] == row["scale"]].set_index("part")["_reason"]
-        baseline_small = is_small(row["n_baseline"], min_cell_size)
-        for part, reason in parts.items():
-            if reason is not None or baseline_small:
-                out.at[i, f"n_{part}"] = pd.NA
-                out.at[i, f"mean_baseline_{part}"] = math.nan
-        if baseline_small:
-            out.at[i, "n_baseline"] = pd.NA
-        if baseline_small or parts.notna().any():
-            for column in ("difference", "ci_low", "ci_high", "p_value"):
-                out.at[i, column] = math.nan
-        if baseline_small or (parts == PRIMARY).any():
+    blank: dict[str, list[bool]] = {c: [] for c in (*_ATTRITION_PARTS, *ATTRITION_STATS)}
+    for scale, n_baseline in zip(rows["scale"], rows["n_baseline"], strict=True):
+        parts = parts_of.get(scale, [])
+        baseline_small = is_small(n_baseline, min_cell_size)
+        found = [part for part, reason in parts if reason is not None or baseline_small]
+        for part in ("followup", "lost"):
+            hide = part in found
+            blank[f"n_{part}"].append(hide)
+            blank[f"mean_baseline_{part}"].append(hide)
+        blank["n_baseline"].append(baseline_small)
+        any_reason = any(reason is not None for _, reason in parts)
+        for column in ATTRITION_STATS:
+            blank[column].append(baseline_small or any_reason)
+        if baseline_small or any(reason == PRIMARY for _, reason in parts):
             reasons.append(PRIMARY)
         else:
-            reasons.append(COMPLEMENTARY if parts.notna().any() else None)
+            reasons.append(COMPLEMENTARY if any_reason else None)
+    for column, hide in blank.items():
+        if any(hide):
+            out.loc[np.array(hide), column] = pd.NA if column.startswith("n_") else math.nan
     out["suppressed"] = [r is not None for r in reasons]
     return out, reasons
+
+
+#: The columns of an attrition row's parts (counts and baseline means).
+_ATTRITION_PARTS = (
+    "n_followup",
+    "mean_baseline_followup",
+    "n_lost",
+    "mean_baseline_lost",
+    "n_baseline",
+)
 
 
 @dataclass(frozen=True)
@@ -214,11 +233,13 @@ def protect_across_tables(
     baseline mean), the baseline as an occasion count. Hiding it there protects nothing,
     and a reader would wonder why the table hides what the next one shows.
     """
+    # A scale's cells are its own rows, so each scale's search reads none of the rows hidden
+    # for another: the rows are hidden at the end, all of a table's at once.
+    hidden: dict[tuple, str] = {}
     for scale in pd.unique(table.frame["scale"]):
         cells, families = scale_cells(scale, table, trajectories, attrition)
-        hidden = protect_differences(cells, min_cell_size=min_cell_size, families=families)
-        for key, reason in hidden.items():
-            _hide(key, reason, table, trajectories, attrition, min_cell_size)
+        hidden |= protect_differences(cells, min_cell_size=min_cell_size, families=families)
+    _hide(hidden, table, trajectories, attrition, min_cell_size)
     if attrition.raw is not None:
         _show_published(table, trajectories, attrition, counts, min_cell_size)
 
@@ -311,41 +332,54 @@ def _rows(frame: pd.DataFrame, *columns: str) -> list[tuple]:
 
 
 def _hide(
-    key: tuple,
-    reason: str,
+    hidden: dict[tuple, str],
     table: Published,
     trajectories: Published,
     attrition: Published,
     min_cell_size: int,
 ) -> None:
-    """Hide the cell `key` found by :func:`protect_across_tables` in its table."""
-    kind, i = key[0], key[1]
-    if kind == "table":
-        frame = table.frame
+    """Hide the cells `hidden` (key: reason) found by :func:`protect_across_tables` in
+    their tables: each column set once for all its hidden rows."""
+    rows: dict[str, list] = {"table": [], "trajectories": [], "attrition": []}
+    parts: dict[str, list] = {"followup": [], "lost": [], "baseline": []}
+    notes = []
+    for key, reason in hidden.items():
+        kind, i = key[0], key[1]
+        rows[kind].append(i)
+        if kind == "table":
+            table.reasons[i] = reason
+            notes.append(_NOTES[reason].format(min_cell_size=min_cell_size))
+        elif kind == "trajectories":
+            trajectories.reasons[i] = reason
+        else:
+            parts[key[2]].append(i)
+            if attrition.reasons[i] != PRIMARY:
+                attrition.reasons[i] = reason
+    if rows["table"]:
+        where = rows["table"]
         for column in ("n_paired", *CHANGE_STATS):
-            frame.loc[i, column] = pd.NA if column in CHANGE_COUNTS else math.nan
-        frame.loc[i, "suppressed"] = True
-        table.reasons[i] = reason
-        frame.loc[i, "note"] = _NOTES[reason].format(min_cell_size=min_cell_size)
-    elif kind == "trajectories":
-        frame = trajectories.frame
-        for column in TRAJECTORY_STATS:
-            frame.loc[i, column] = pd.NA if column == "n" else math.nan
-        frame.loc[i, "suppressed"] = True
-        trajectories.reasons[i] = reason
+            table.frame.loc[where, column] = pd.NA if column in CHANGE_COUNTS else math.nan
+        table.frame.loc[where, "suppressed"] = True
+        table.frame.loc[where, "note"] = pd.Series(notes, index=where, dtype=object)
+    if rows["trajectories"]:
         # Its count stays in the occasion counts: without the mean, a count only tells how
         # many more or fewer clients were measured (as item nonresponse does, see below),
         # and hiding it would hide a number the reader can work out from the row's clients.
-    else:
-        frame, part = attrition.frame, key[2]
-        frame.loc[i, f"n_{part}"] = pd.NA
-        if part != "baseline":
-            frame.loc[i, f"mean_baseline_{part}"] = math.nan
+        where = rows["trajectories"]
+        for column in TRAJECTORY_STATS:
+            trajectories.frame.loc[where, column] = pd.NA if column == "n" else math.nan
+        trajectories.frame.loc[where, "suppressed"] = True
+    if rows["attrition"]:
+        frame = attrition.frame
+        for part, where in parts.items():
+            if where:
+                frame.loc[where, f"n_{part}"] = pd.NA
+                if part != "baseline":
+                    frame.loc[where, f"mean_baseline_{part}"] = math.nan
+        where = list(dict.fromkeys(rows["attrition"]))
         for column in ATTRITION_STATS:
-            frame.loc[i, column] = math.nan
-        frame.loc[i, "suppressed"] = True
-        if attrition.reasons[i] != PRIMARY:
-            attrition.reasons[i] = reason
+            frame.loc[where, column] = math.nan
+        frame.loc[where, "suppressed"] = True
 
 
 #: What hiding a pre/post cell would take, when the indicator part is checked against the
