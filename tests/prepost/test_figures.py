@@ -195,6 +195,35 @@ def test_before_after_by_phase_draws_one_line_per_visible_group():
     assert "Economic stress (Phase 2)" in all_texts(fig)
 
 
+def test_before_after_interval_shows_even_when_shorter_than_the_dot():
+    """A confidence interval shorter than the 'after' dot (common: 0.1 points on a 1-4 scale)
+    must still show: it is drawn over the dot, which is white inside, and the note that
+    describes it is there only when an interval is drawn."""
+    narrow = change("anxiety_depression", pre=2.23, post=1.88, ci=(-0.40, -0.30))
+    fig = before_after_figure(
+        result_of(table=pd.DataFrame([narrow]), scales=SCALES, language="da"), palette=PALETTE
+    )
+    (ax,) = fig.axes
+    (dot,) = ax.get_lines()
+    whisker, caps = ax.collections[1:]  # after the white inside of the dot
+    opening = ax.collections[0]
+    assert to_hex(opening.get_facecolor()[0]) == "#ffffff"
+    np.testing.assert_allclose(opening.get_offsets(), [[1.0, 1.88]])
+    assert dot.get_zorder() < opening.get_zorder() < whisker.get_zorder() == caps.get_zorder()
+    np.testing.assert_allclose(whisker.get_segments()[0][:, 1], [1.83, 1.93])
+    assert [seg[0][1] for seg in caps.get_segments()] == pytest.approx([1.83, 1.93])
+    note = text("prepost_fig_note_change_ci", "da")
+    assert note in all_texts(fig) and "åbne punkt" in note
+
+    no_interval = {**narrow, "ci_low": np.nan, "ci_high": np.nan}
+    fig = before_after_figure(
+        result_of(table=pd.DataFrame([no_interval]), scales=SCALES, language="da"),
+        palette=PALETTE,
+    )
+    assert len(fig.axes[0].collections) == 0
+    assert note not in all_texts(fig)
+
+
 def test_progression_bars_have_the_tables_shares_and_semantic_colours():
     fig = progression_figure(
         result_of(table=make_table(), scales=SCALES, language="da"), palette=PALETTE

@@ -62,6 +62,7 @@ from evaltools.report.table import fmt_ci, require_columns
 
 CAPTIONS = ("before_after", "progression", "trajectory", "group")
 
+_OPEN_DOT, _CAP = 3.2, 0.035  # 'after' dot's white inside (pt; dot 6 pt), caps' half width (x)
 _CHANGE_COLUMNS = ("scale", "group_var", "group_value", "mean_change", "ci_low", "ci_high")
 
 _SHARES = (
@@ -180,6 +181,14 @@ def _offsets(n: int, spread: float) -> list[float]:
     return [0.0] if n == 1 else list(np.linspace(-spread / 2, spread / 2, n))
 
 
+def _interval_at_after(ax: Axes, x: float, post: float, low: float, high: float, c: str) -> None:
+    """The change's interval at 'after' (x): a line with caps over the dot, opened (white
+    inside) so that an interval shorter than the dot still shows."""
+    ax.scatter([x], [post], s=_OPEN_DOT**2, color="white", linewidths=0, zorder=3.5)
+    ax.vlines(x, low, high, color=c, lw=1.4, zorder=4)
+    ax.hlines([low, high], x - _CAP, x + _CAP, color=c, lw=1.4, zorder=4)
+
+
 def _scales(table: pd.DataFrame, scales: Sequence[Scale], language: str) -> list[Scale]:
     return scale_order(list(scales_by_name(table, scales).values()), language)
 
@@ -194,8 +203,9 @@ def before_after_figure(
 ) -> Figure:
     """Mean before and after, one panel per scale on the scale's own range.
 
-    The vertical line at 'after' is the 95% confidence interval of the mean change, measured
-    from the mean before (so it shows whether 'after' differs reliably from 'before'). With
+    The vertical line through the open dot at 'after' is the 95% confidence interval of the
+    mean change, measured from the mean before (so it shows whether 'after' differs reliably
+    from 'before'). With
     `by`, one line per group (`group_labels` names and orders them); else all clients.
     Returns a Figure with one axes per scale.
     """
@@ -208,6 +218,7 @@ def before_after_figure(
     series = [(value, rows_by_scale(rows)) for value, rows in _series(table, by, group_labels)]
     name_of = _namer(by, language, group_labels, by_label)
     hidden: list[str] = []
+    intervals = 0
     with figure_style():
         fig, axes = panels(len(ordered))
         for ax, scale in zip(axes, ordered, strict=False):
@@ -236,7 +247,8 @@ def before_after_figure(
                 )  # fmt: skip
                 if not (is_missing(row["ci_low"]) or is_missing(row["ci_high"])):
                     low, high = pre + float(row["ci_low"]), pre + float(row["ci_high"])
-                    ax.vlines(1 + dx, low, high, color=colour, lw=1.4, zorder=2)
+                    _interval_at_after(ax, 1 + dx, post, low, high, colour)
+                    intervals += 1
                 if len(series) == 1:
                     for x, y, ha in ((-0.1, pre, "right"), (1.1, post, "left")):
                         shown = fmt_score(y, scale, language)
@@ -257,7 +269,7 @@ def before_after_figure(
             fig,
             text("prepost_fig_title_before_after", language),
             [
-                text("prepost_fig_note_change_ci", language),
+                text("prepost_fig_note_change_ci", language) if intervals else "",
                 _hidden_note(hidden, language, min_cell_size),
             ],
         )
