@@ -47,7 +47,7 @@ from evaltools.render.pdf_styles import (
     split_styles,
     without_repeated_styles,
 )
-from evaltools.render.pdf_text import keep_text_layouts, share_pango_setup
+from evaltools.render.pdf_text import keep_text_layouts, remember_text_widths, share_pango_setup
 
 A4_WIDTH_MM = 210.0
 A4_HEIGHT_MM = 297.0
@@ -103,6 +103,7 @@ def _weasyprint() -> Any:
         import weasyprint  # with its document, css, layout and text submodules
         import weasyprint.formatting_structure.boxes
         import weasyprint.images
+        import weasyprint.layout.preferred
         import weasyprint.text.fonts
     except (ImportError, OSError) as exc:  # OSError: Pango missing
         raise RenderError(
@@ -111,6 +112,7 @@ def _weasyprint() -> Any:
     pass_png_through(weasyprint.images, pydyf)
     keep_text_layouts(weasyprint.text.line_break, weasyprint.text.ffi.pango)
     share_pango_setup(weasyprint.text.line_break)
+    remember_text_widths(weasyprint.layout.preferred)
     return weasyprint
 
 
