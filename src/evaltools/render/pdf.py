@@ -38,6 +38,7 @@ from evaltools.atomic import write_report_file
 from evaltools.errors import RenderError
 from evaltools.render.meta import ReportMeta
 from evaltools.render.pdf_images import image_cache, images_apart, pass_png_through
+from evaltools.render.pdf_parse import keep_tokenizer_patterns
 from evaltools.render.pdf_probe import table_sizes
 from evaltools.render.pdf_styles import (
     STYLE_ELEMENT,
@@ -100,6 +101,7 @@ def _weasyprint() -> Any:
     # may be missing; the HTML report must not need it, only report.pdf does.
     try:
         import pydyf  # WeasyPrint's PDF writer
+        import tinyhtml5.inputstream  # WeasyPrint's HTML parser
         import weasyprint  # with its document, css, layout and text submodules
         import weasyprint.formatting_structure.boxes
         import weasyprint.images
@@ -110,6 +112,7 @@ def _weasyprint() -> Any:
             f"WeasyPrint is needed for report.pdf and could not be loaded: {exc}"
         ) from exc
     pass_png_through(weasyprint.images, pydyf)
+    keep_tokenizer_patterns(tinyhtml5.inputstream)
     keep_text_layouts(weasyprint.text.line_break, weasyprint.text.ffi.pango)
     share_pango_setup(weasyprint.text.line_break)
     remember_text_widths(weasyprint.layout.preferred)
