@@ -64,7 +64,13 @@ LOCAL_IMPORTS_ALLOWED: tuple[tuple[str, str, str], ...] = (
     ("evaltools.render.pdf", "weasyprint.formatting_structure.boxes", _PANGO),
     ("evaltools.render.pdf", "weasyprint.text.fonts", _PANGO),
     ("evaltools.render.pdf", "weasyprint.images", _PANGO),
+    ("evaltools.render.pdf", "weasyprint.layout.preferred", _PANGO),
     ("evaltools.render.pdf", "pydyf", _PANGO + " (pydyf comes with WeasyPrint)"),
+    (
+        "evaltools.render.pdf",
+        "tinyhtml5.inputstream",
+        _PANGO + " (tinyhtml5 comes with WeasyPrint)",
+    ),
     ("evaltools.prepost.client_sheet", "weasyprint", _PANGO),
     ("evaltools.run.kernel_server", "numpy", _FORKED + " (reseeds numpy only if preloaded)"),
     ("evaltools.run.kernel_server", "ipykernel.kernelapp", _FORKED),

@@ -13,6 +13,7 @@ import textwrap
 import pytest
 
 from evaltools.render.pdf import _weasyprint
+from evaltools.render.pdf_text import LINE_STYLE
 
 pytest.importorskip("weasyprint", reason="the PDF path needs WeasyPrint")
 
@@ -128,3 +129,77 @@ def test_layouts_share_pango_contexts_and_fonts(monkeypatch) -> None:
     assert 1 <= counting.contexts <= 3  # Danish left to right, Arabic right to left
     assert len(descriptions) <= 12
     assert counting.contexts + len(descriptions) < 20
+
+
+def test_text_widths_for_tables_are_measured_once(monkeypatch) -> None:
+    weasyprint = _weasyprint()
+    line_break = weasyprint.text.line_break
+    measured = []
+    create = line_break.create_layout
+
+    def counting_create(text, *args, **kwargs):
+        measured.append(text)
+        return create(text, *args, **kwargs)
+
+    monkeypatch.setattr(line_break, "create_layout", counting_create)
+    config = weasyprint.text.fonts.FontConfiguration()  # one for both layouts, as a report's
+    weasyprint.HTML(string=HTML).render(font_config=config)
+    first = len(measured)
+    measured.clear()
+    weasyprint.HTML(string=HTML).render(font_config=config)
+    # The cells' min- and max-content widths are set with Pango in the first layout only;
+    # the lines of the second layout are laid out again (each line once).
+    assert "Gruppeforløb" in measured  # laid out as a line
+    assert len(measured) < first - 8, (first, len(measured))
+    cells = ("Rådgivning", "Gruppeforløb", "2,18", "−0,26")
+    assert all(measured.count(cell) <= 1 for cell in cells), measured
+
+
+class _Recording(dict):
+    """A computed style that records the properties read from it."""
+
+    def __init__(self, style, read):
+        super().__init__()
+        self._style, self._read = style, read
+        self.font_config, self.cache = style.font_config, style.cache
+
+    def __missing__(self, key):
+        self._read.add(key)
+        return self._style[key]
+
+    def copy(self):
+        return _Recording(self._style.copy(), self._read)
+
+
+@pytest.mark.parametrize(
+    "text", ["Gruppeforløb", "Ændring 0,46 point (95 % CI 0,21 til 0,71)", "a\tb\nc", "sel\u00adv"]
+)
+def test_widths_are_remembered_by_every_property_that_sets_the_text(text) -> None:
+    # Pins WeasyPrint's split_first_line: if an upgrade makes it read a property that is
+    # not in the key of the remembered widths (LINE_STYLE), this fails.
+    weasyprint = _weasyprint()
+    document = weasyprint.HTML(string=HTML).render()
+    style = next(
+        box.style
+        for page in document.pages
+        for box in _walk(page._page_box)
+        if isinstance(box, weasyprint.formatting_structure.boxes.TextBox)
+    )
+    context = document.pages[0]._page_box  # any object: only hyphenation reads the context
+    read: set[str] = set()
+    split = weasyprint.text.line_break.split_first_line
+    for max_width in (0, None, 40):
+        for start in (True, False):
+            split(text, _Recording(style, read), context, max_width, 0, start, True)
+    recording = _Recording(style, read)
+    recording.update(hyphens="auto", white_space="pre-wrap")  # the hyphenation path
+    split(text, recording, _Context(), 0, 0, True, True)
+    assert read <= set(LINE_STYLE), read - set(LINE_STYLE)
+    assert {"font_size", "hyphenate_limit_chars", "lang", "letter_spacing"} <= read, read
+
+
+class _Context:
+    """A layout context as far as hyphenation reads it."""
+
+    def __init__(self):
+        self.dictionaries = {}

@@ -38,6 +38,7 @@ from evaltools.atomic import write_report_file
 from evaltools.errors import RenderError
 from evaltools.render.meta import ReportMeta
 from evaltools.render.pdf_images import image_cache, images_apart, pass_png_through
+from evaltools.render.pdf_parse import keep_tokenizer_patterns
 from evaltools.render.pdf_probe import table_sizes
 from evaltools.render.pdf_styles import (
     STYLE_ELEMENT,
@@ -47,7 +48,7 @@ from evaltools.render.pdf_styles import (
     split_styles,
     without_repeated_styles,
 )
-from evaltools.render.pdf_text import keep_text_layouts, share_pango_setup
+from evaltools.render.pdf_text import keep_text_layouts, remember_text_widths, share_pango_setup
 
 A4_WIDTH_MM = 210.0
 A4_HEIGHT_MM = 297.0
@@ -100,17 +101,21 @@ def _weasyprint() -> Any:
     # may be missing; the HTML report must not need it, only report.pdf does.
     try:
         import pydyf  # WeasyPrint's PDF writer
+        import tinyhtml5.inputstream  # WeasyPrint's HTML parser
         import weasyprint  # with its document, css, layout and text submodules
         import weasyprint.formatting_structure.boxes
         import weasyprint.images
+        import weasyprint.layout.preferred
         import weasyprint.text.fonts
     except (ImportError, OSError) as exc:  # OSError: Pango missing
         raise RenderError(
             f"WeasyPrint is needed for report.pdf and could not be loaded: {exc}"
         ) from exc
     pass_png_through(weasyprint.images, pydyf)
+    keep_tokenizer_patterns(tinyhtml5.inputstream)
     keep_text_layouts(weasyprint.text.line_break, weasyprint.text.ffi.pango)
     share_pango_setup(weasyprint.text.line_break)
+    remember_text_widths(weasyprint.layout.preferred)
     return weasyprint
 
 

@@ -10,7 +10,8 @@ The PDFs are byte-identical; a report's layouts stay in memory until its documen
 
 And every layout is made from a Pango context and font description shared with the other
 layouts of the same direction, language and font (:func:`share_pango_setup`), instead of new
-ones each time.
+ones each time; and the widths of text measured for tables' column widths are remembered
+across the process's layouts (:func:`remember_text_widths`).
 """
 
 from __future__ import annotations
@@ -178,3 +179,68 @@ def _set_decoration_metrics(layout: Any, line_break: Any, context: Any, descript
     layout.strikethrough_thickness = units * (
         pango.pango_font_metrics_get_strikethrough_thickness(metrics)
     )
+
+
+_REMEMBERED = "_evaltools_remembers_widths"  # marks WeasyPrint's preferred module as patched
+_WIDTHS = "_evaltools_text_widths"  # a font configuration's remembered lines
+_WIDTHS_SIZE = 65536
+LINE_STYLE = (  # every property WeasyPrint's split_first_line and its Layout read
+    "direction", "font_family", "font_feature_settings", "font_kerning",
+    "font_language_override", "font_size", "font_stretch", "font_style",
+    "font_variant_alternates", "font_variant_caps", "font_variant_east_asian",
+    "font_variant_ligatures", "font_variant_numeric", "font_variant_position",
+    "font_variation_settings", "font_weight", "hyphenate_character", "hyphenate_limit_chars",
+    "hyphenate_limit_zone", "hyphens", "lang", "letter_spacing", "line_height",
+    "overflow_wrap", "tab_size", "text_decoration_line", "white_space", "word_break",
+    "word_spacing",
+)  # fmt: skip
+_LINE_STYLE = itemgetter(*LINE_STYLE)
+
+
+def remember_text_widths(preferred: Any) -> None:
+    """Make WeasyPrint's min- and max-content widths of text (module `preferred`) remember
+    each measured line across layouts; once per process.
+
+    To size a table's columns, WeasyPrint (70) sets every cell's text with Pango twice (its
+    min- and its max-content width), in the probe that sizes wide tables and again in the
+    report's layout, the same labels and numbers in every report. Only a line's width and
+    where the next line starts are used there; here they are kept with the font
+    configuration (the report's fonts, loaded once per process), keyed by the text, the
+    arguments and every style property that setting the text reads (:data:`LINE_STYLE`), and
+    reused: the same text in the same fonts and style breaks the same way.
+    """
+    if getattr(preferred, _REMEMBERED, False):
+        return
+    split = preferred.split_first_line
+
+    def split_first_line(
+        text: str,
+        style: Any,
+        context: Any,
+        max_width: Any,
+        justification_spacing: Any,
+        is_line_start: bool = True,
+        minimum: bool = False,
+    ) -> tuple[Any, ...]:
+        config = style.font_config
+        found = getattr(config, _WIDTHS, None)
+        if found is None or len(found) > _WIDTHS_SIZE:
+            found = {}
+            setattr(config, _WIDTHS, found)
+        key: tuple[Any, ...] | None
+        try:
+            key = (text, max_width, justification_spacing, is_line_start, minimum)
+            key += _LINE_STYLE(style)
+            measured = found.get(key)
+        except TypeError:  # something unhashable: measure, as WeasyPrint does
+            key, measured = None, None
+        if measured is None:
+            line = split(text, style, context, max_width, justification_spacing,
+                         is_line_start, minimum)  # fmt: skip
+            if key is None:
+                return line
+            measured = found[key] = (line[2], line[3])
+        return None, None, measured[0], measured[1], None, None
+
+    preferred.split_first_line = split_first_line
+    setattr(preferred, _REMEMBERED, True)
