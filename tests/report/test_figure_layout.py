@@ -159,5 +159,5 @@ def test_each_axis_measures_its_tick_labels_once_per_place_with_the_same_pixels(
     calls.clear()
     monkeypatch.setattr(layout, "_boxes_once", lambda axis: functools.partial(counted, axis))
     plain = _pixels(png_bytes(_panels(fixed=True, layout=ReportLayout()), dpi=100))
-    assert len(calls) > 4 * len(axes)  # matplotlib measures them four to eight times
+    assert len(calls) >= 4 * len(axes)  # matplotlib measures them four times or more
     assert once.shape == plain.shape and (once == plain).all()

@@ -130,7 +130,7 @@ def _once(update: Callable[[], list]) -> Callable[[], list]:
 
 def _boxes_once(axis: Axis) -> Callable[[list, Any], tuple[list, list]]:
     """`axis`'s ``_get_ticklabel_bboxes`` (matplotlib 3.11), measured once per place of its
-    panel: matplotlib measures an axis's tick labels four to eight times a drawing (the
+    panel: matplotlib measures an axis's tick labels four times or more a drawing (the
     layout, the label's and the title's places, the drawing), each time where the last left
     them, since the ticks are worked out once (:func:`_once`) and only the layout moves the
     panel. The memo is keyed by the ticks, the renderer, the dpi and the panel's place."""
