@@ -19,7 +19,7 @@ import pytest
 
 from evaltools.errors import DataError
 from evaltools.params.models import Scale
-from evaltools.prepost.labels import group_values, scale_label
+from evaltools.prepost.labels import group_values, rows_by_scale, scale_label
 from evaltools.prepost.result import PrePostResult
 from evaltools.prepost.tables import (
     attrition_table,
@@ -489,3 +489,36 @@ def test_two_rows_for_one_scale_and_group_are_an_error():
     table = pd.concat([table, table.iloc[[0]]], ignore_index=True)
     with pytest.raises(DataError, match="2 rows for scale 'anxiety_depression' and all clients"):
         steering_table(result_of(table=table, scales=SCALES, language="da"), by="phase")
+
+
+def test_rows_by_scale_reads_the_rows_as_to_dict_records_would_without_it(monkeypatch):
+    frame = pd.DataFrame(
+        {
+            "scale": ["a", "b", "a", "b"],
+            "group_value": pd.Series([np.int64(2), None, np.nan, "x"], dtype=object),
+            "n": pd.array([5, pd.NA, 3, 7], dtype="Int64"),
+            "mean": [1.5, np.nan, 2.0, 3.25],
+            "kept": [True, False, True, True],
+            "name": pd.array(["u", None, "w", "z"], dtype="string"),
+            "when": pd.to_datetime(["2025-01-01", None, "2025-03-01", "2025-04-01"]),
+            "kind": pd.Categorical(["p", "q", "p", None]),
+        },
+        index=[10, 11, 13, 17],
+    )
+    plain = frame.to_dict("records")
+    expected = [{**r, "_index": i} for i, r in zip(frame.index, plain, strict=True)]
+
+    def refused(*args, **kwargs):
+        raise AssertionError("pandas' to_dict reads every column through iloc per call")
+
+    monkeypatch.setattr(pd.DataFrame, "to_dict", refused)
+    by_scale = rows_by_scale(frame)
+    assert list(by_scale) == ["a", "b"]
+    got = [*by_scale["a"], *by_scale["b"]]
+    expected = [expected[0], expected[2], expected[1], expected[3]]
+    assert [list(r) for r in got] == [list(r) for r in expected]
+    for row, want in zip(got, expected, strict=True):
+        for key, value in want.items():
+            assert type(row[key]) is type(value), key
+            same = row[key] is value or row[key] == value
+            assert same or (value != value and row[key] != row[key]), key  # NaN, NaT

@@ -4,6 +4,7 @@ pass where the ticks don't depend on the panels' size, lands where matplotlib's 
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 
 import matplotlib
@@ -19,7 +20,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 from PIL import Image
 
-from evaltools.report import notebook
+from evaltools.report import layout, notebook
 from evaltools.report.layout import ReportLayout, size_independent, ticks_worked_out_once
 from evaltools.report.notebook import png_bytes
 from evaltools.report.style import finish, panels
@@ -137,3 +138,26 @@ def test_ticks_that_depend_on_the_axis_length_are_worked_out_as_matplotlib_does(
     fig = _panels(fixed=False, layout=ReportLayout())
     with ticks_worked_out_once(fig):
         assert not any("_update_ticks" in vars(ax.xaxis) for ax in fig.axes)
+
+
+def test_each_axis_measures_its_tick_labels_once_per_place_with_the_same_pixels(monkeypatch):
+    calls: list[Axis] = []
+    measure = Axis._get_ticklabel_bboxes
+
+    def counted(self: Axis, ticks: list, renderer: object) -> tuple[list, list]:
+        calls.append(self)
+        return measure(self, ticks, renderer)
+
+    monkeypatch.setattr(Axis, "_get_ticklabel_bboxes", counted)
+    fig = _panels(fixed=True, layout=ReportLayout())
+    once = _pixels(png_bytes(fig, dpi=100))
+    axes = [axis for ax in fig.axes for axis in (ax.xaxis, ax.yaxis)]
+    # once at the panels' first places (the layout), once where the layout put them
+    assert set(calls) == set(axes) and len(calls) == 2 * len(axes)
+    assert not any("_get_ticklabel_bboxes" in vars(axis) for axis in axes)
+
+    calls.clear()
+    monkeypatch.setattr(layout, "_boxes_once", lambda axis: functools.partial(counted, axis))
+    plain = _pixels(png_bytes(_panels(fixed=True, layout=ReportLayout()), dpi=100))
+    assert len(calls) >= 4 * len(axes)  # matplotlib measures them four times or more
+    assert once.shape == plain.shape and (once == plain).all()

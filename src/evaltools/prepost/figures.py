@@ -370,7 +370,7 @@ def trajectory_figure(
     _check(trajectories, by, columns)
     colours = semantic_colours(palette)["series"]
     ordered = _scales(trajectories, scales, language)
-    series = _series(trajectories, by, group_labels)
+    series = [(v, rows_by_scale(rows)) for v, rows in _series(trajectories, by, group_labels)]
     name_of = _namer(by, language, group_labels, by_label)
     occasions = sorted(pd.unique(trajectories["occasion"].dropna()), key=_occasion_key)
     position = {o: i for i, o in enumerate(occasions)}
@@ -391,9 +391,8 @@ def trajectory_figure(
             ):
                 colour = colours[i % len(colours)]
                 points = []  # (x, mean, low, high); NaN where hidden
-                rows = rows[rows["scale"].astype(str) == scale.name]
-                for index, record in zip(rows.index, rows.to_dict("records"), strict=True):
-                    k = position[record["occasion"]]
+                for record in rows.get(scale.name, []):
+                    index, k = record["_index"], position[record["occasion"]]
                     if _hidden(record, min_cell_size, "n"):
                         where = text(
                             "prepost_tab_occasion_n", language,

@@ -69,7 +69,8 @@ class _YAxis(_NoMinorTicksAxis, maxis.YAxis):
 
 
 class ReportAxes(Axes):
-    """Axes whose axes have no minor tick while they have no minor locator."""
+    """Axes whose axes have no minor tick while they have no minor locator, and whose titles
+    are placed without measuring a y axis that has no offset text again."""
 
     def _init_axis(self) -> None:
         # matplotlib 3.11's Axes._init_axis, with the axes above
@@ -79,3 +80,38 @@ class ReportAxes(Axes):
         self.yaxis = _YAxis(self, clear=False)
         self.spines.left.register_axis(self.yaxis)
         self.spines.right.register_axis(self.yaxis)
+
+    def _update_title_position(self, renderer: Any) -> None:
+        """As matplotlib's (3.11), which measures each panel's whole y axis (tick labels, label)
+        before placing a title, only to update the y axis's offset text ("1e3") that the title
+        must clear. A visible y axis whose ticks have no offset text (every report figure's)
+        only gets its offset text set, as that measure would set it: the title lands in the
+        same place, and the axis label is placed where the axis is measured or drawn anyway.
+        """
+        figure = self.get_figure(root=False)
+        axes = [ax for ax in figure.axes if "get_tightbbox" not in vars(ax.yaxis)]
+        for ax in axes:
+            ax.yaxis.get_tightbbox = _offset_only(ax.yaxis)  # this axis only, for this call
+        try:
+            super()._update_title_position(renderer)
+        finally:
+            for ax in axes:
+                del ax.yaxis.get_tightbbox
+
+
+def _offset_only(axis: maxis.Axis) -> Any:
+    """`axis`'s ``get_tightbbox`` as ``Axes._update_title_position`` calls it (matplotlib 3.11):
+    without an offset, what it would change (the offset text) and no measure."""
+    measure = type(axis).get_tightbbox
+
+    def measured(renderer: Any = None, *, for_layout_only: bool = False) -> Any:
+        if not axis.get_visible() or (for_layout_only and not axis.get_in_layout()):
+            return None  # as matplotlib's: nothing measured, nothing set
+        axis._update_ticks()  # as matplotlib's: the offset follows the ticks
+        offset = axis.major.formatter.get_offset()
+        if offset:
+            return measure(axis, renderer, for_layout_only=for_layout_only)
+        axis.offsetText.set_text(offset)
+        return None
+
+    return measured

@@ -107,11 +107,12 @@ def ticks_worked_out_once(fig: Figure) -> Iterator[None]:
     axes = [axis for ax in fig.axes for axis in ax._axis_map.values()]
     for axis in axes:
         axis._update_ticks = _once(axis._update_ticks)  # shadows the method on this axis only
+        axis._get_ticklabel_bboxes = _boxes_once(axis)
     try:
         yield
     finally:
         for axis in axes:
-            del axis._update_ticks
+            del axis._update_ticks, axis._get_ticklabel_bboxes
 
 
 def _once(update: Callable[[], list]) -> Callable[[], list]:
@@ -125,6 +126,27 @@ def _once(update: Callable[[], list]) -> Callable[[], list]:
         return list(done[0])
 
     return update_once
+
+
+def _boxes_once(axis: Axis) -> Callable[[list, Any], tuple[list, list]]:
+    """`axis`'s ``_get_ticklabel_bboxes`` (matplotlib 3.11), measured once per place of its
+    panel: matplotlib measures an axis's tick labels four times or more a drawing (the
+    layout, the label's and the title's places, the drawing), each time where the last left
+    them, since the ticks are worked out once (:func:`_once`) and only the layout moves the
+    panel. The memo is keyed by the ticks, the renderer, the dpi and the panel's place."""
+    measure = type(axis)._get_ticklabel_bboxes
+    memo: dict[tuple, tuple[list, list]] = {}
+
+    def boxes_once(ticks: list, renderer: Any) -> tuple[list, list]:
+        figure = axis.get_figure(root=True)
+        place = axis.axes.bbox.bounds
+        key = (tuple(map(id, ticks)), id(renderer), figure.dpi, place)
+        if key not in memo:
+            memo[key] = measure(axis, ticks, renderer)
+        first, second = memo[key]
+        return list(first), list(second)
+
+    return boxes_once
 
 
 class ReportFigure(Figure):
