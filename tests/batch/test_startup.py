@@ -22,6 +22,7 @@ from evaltools.batch.jobs import JobOutcome, ReportJob
 from evaltools.batch.local_pool import LocalPool
 from evaltools.batch.planning import GranteeRun
 from evaltools.batch.round import preload_modules, report_notebooks
+from evaltools.batch.siblings import child_subreaper
 from evaltools.params.loading import batch_defaults, load_params
 from evaltools.run import check as check_module
 
@@ -122,6 +123,49 @@ def test_pool_workers_share_one_kernel_server(tmp_path: Path) -> None:
         assert folder.is_dir()
     assert _children(os.getpid(), server) == []
     assert not folder.exists()
+
+
+def _parent(pid: int) -> int:
+    """The pid of a process's parent."""
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+
+
+def test_a_pool_starts_one_worker_process_and_forks_the_others_from_it_once_ready(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The workers' imports and warm-up (about a second of CPU each) are done once: the pool
+    # starts one worker process, which forks the second when it is ready. The forked worker
+    # is this process's child (its subreaper), in a session of its own, and runs jobs.
+    monkeypatch.setenv("EVALTOOLS_NOTEBOOKS_DIR", str(FIXTURE_NOTEBOOKS))
+    params = tiny_grantees(tmp_path, ["a", "b"], faults={"a": "sleep 3"})
+    jobs = [
+        ReportJob(
+            params_file=str(params / f"{slug}.yml"),
+            slug=slug,
+            out_dir=str(tmp_path / "reports"),
+            renderer="nbconvert",
+            timeout=120,
+            formats=("html",),
+        )
+        for slug in ("a", "b")
+    ]
+    outcomes: list[JobOutcome] = []
+    with LocalPool(2, preload=(), log_file=tmp_path / "log") as pool:
+        pool.start()
+        assert len(pool._workers) == 2
+        started = [w for w in pool._workers if isinstance(w.process, subprocess.Popen)]
+        assert len(started) == 1  # the other is forked from it
+        pool.run(jobs, on_state=lambda *_: None, on_done=lambda _j, o: outcomes.append(o))
+        pids = [w.pid for w in pool._workers]
+        assert len(set(pids)) == 2 and None not in pids
+        for pid in pids:
+            assert _parent(pid) == os.getpid()
+            assert os.getsid(pid) == pid  # stopping one worker's group stops no other
+    assert sorted(o.status for o in outcomes) == ["done", "done"], outcomes
+    assert sorted(o.worker.rsplit(":", 1)[1] for o in outcomes) == sorted(map(str, pids))
+    for pid in pids:  # waited for: no process left, not even an ended one
+        assert not Path(f"/proc/{pid}").exists()
+    assert child_subreaper(False) is False  # this process is as it was
 
 
 def test_workers_fall_back_on_their_own_kernels_when_the_shared_server_dies(

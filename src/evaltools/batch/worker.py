@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from evaltools.batch.jobs import JobOutcome, ReportJob, step_state
+from evaltools.batch.siblings import fork_siblings
 from evaltools.errors import EvaltoolsError, RenderError
 from evaltools.run.failure import error_file
 from evaltools.run.kernels import kernel_name
@@ -163,6 +164,7 @@ def worker_main(
     pdf: bool = True,
     renderer: str = "auto",
     brands: tuple[str, ...] = (),
+    siblings: tuple[int, ...] = (),
 ) -> None:
     """The loop of a local worker process: take jobs from `conn`, send back outcomes.
 
@@ -174,6 +176,8 @@ def worker_main(
     its workers), else by a server of its own. With `pdf` it loads the PDF renderer before
     its first job; when the round's reports go through nbconvert (`renderer`), it renders a
     small report with each of `brands` first (:func:`evaltools.render.report.warm_up`).
+    Then, ready, it forks one more worker for each connection (file descriptor) in `siblings`
+    (:func:`evaltools.batch.siblings.fork_siblings`): they start as ready as it is.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _stop)
@@ -201,6 +205,12 @@ def worker_main(
             with contextlib.suppress(Exception):
                 warm_up(("html", "pdf") if pdf else ("html",), brands=brands)
         freeze_imports()
+        if siblings:
+            own = conn.fileno()
+            served = fork_siblings(own, siblings)
+            if served != own:  # a forked worker: its own connection to the parent
+                conn.close()  # the first worker's
+                conn = Connection(served)
 
         conn.send(("ready", os.getpid()))
         while True:
@@ -226,7 +236,8 @@ def main(argv: list[str]) -> None:
     """Entry point of ``python -m evaltools.batch.worker FD SETTINGS-JSON``.
 
     `FD` is this end of a socket pair to the parent; the settings hold ``preload``,
-    ``warm_kernels``, ``log_file``, ``kernel_server``, ``pdf``, ``renderer`` and ``brands``.
+    ``warm_kernels``, ``log_file``, ``kernel_server``, ``pdf``, ``renderer``, ``brands`` and
+    ``siblings`` (the file descriptors of the workers to fork when ready).
     """
     settings = json.loads(argv[1])
     worker_main(
@@ -238,6 +249,7 @@ def main(argv: list[str]) -> None:
         pdf=bool(settings.get("pdf", True)),
         renderer=str(settings.get("renderer", "auto")),
         brands=tuple(settings.get("brands", ())),
+        siblings=tuple(settings.get("siblings", ())),
     )
 
 
