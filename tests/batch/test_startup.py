@@ -268,3 +268,48 @@ def test_a_worker_warms_up_the_renderer_with_the_rounds_brands_before_its_first_
             signal.signal(sig, handler)
     assert calls == expected
     assert sent == [("ready", os.getpid())]
+
+
+def test_kernel_server_imports_with_the_collector_off_then_collects_once() -> None:
+    # Automatic collections while the preloaded modules pile up scanned them again and again
+    # (about a sixth of the imports' CPU); only the full collection before the freeze runs.
+    code = (
+        "import gc, json\n"
+        "from evaltools.run.kernel_server import preload\n"
+        "starts = []\n"
+        "gc.callbacks.append(lambda phase, info: phase == 'start' and starts.append(info))\n"
+        "preload(['json'])\n"
+        "print(json.dumps([len(starts), starts[-1]['generation'], gc.isenabled()]))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == [1, 2, True]
+
+
+def test_a_pool_worker_imports_with_the_collector_off_until_it_freezes_its_imports(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each collection the worker process runs is written down (sitecustomize, seen by the
+    # worker through PYTHONPATH) with whether its imports were done; before WORKER_COMMAND,
+    # dozens ran while they were still being imported.
+    log = tmp_path / "collections.txt"
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(
+        "import gc, os, sys\n"
+        "def _note(phase, info):\n"
+        "    if phase == 'start':\n"
+        "        with open(os.environ['EVALTOOLS_TEST_GC_LOG'], 'a') as f:\n"
+        "            f.write(f\"{'evaltools.run.pipeline' in sys.modules}\\n\")\n"
+        "gc.callbacks.append(_note)\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("EVALTOOLS_TEST_GC_LOG", str(log))
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")]))
+    with LocalPool(1, warm_kernels=False, pdf=False, log_file=tmp_path / "log") as pool:
+        pool.start()
+        assert pool._workers[0].conn.poll(120), "the worker did not get ready"
+        assert pool._workers[0].conn.recv()[0] == "ready"
+    notes = log.read_text(encoding="utf-8").split()
+    assert notes and set(notes) == {"True"}, notes

@@ -3,14 +3,15 @@
 Each worker is a Python process in a session and process group of its own, talking to the
 parent over a socket pair (no ``fork`` of the parent, no re-import of the caller's main module),
 that imports papermill, nbformat and the renderers once. On Linux the pool starts one
-(``python -m evaltools.batch.worker``), which forks the others once it is ready
-(:mod:`evaltools.batch.siblings`), so that they are imported and warmed up once. One warm-kernel server (:mod:`evaltools.run.warm_kernels`), started by the
-pool with its first worker, in a session of its own, imports the round's notebook modules once
-and forks the kernels of every worker's reports. The parent hands out jobs,
-relays each worker's progress, and enforces a hard wall-clock limit per job as a backstop to
-the worker's own notebook timeout: a worker over it is killed with everything it started and
-replaced (its kernel goes with it: the server kills a kernel whose client is gone). A worker
-that dies is noticed at once; its job is reported failed.
+(:data:`evaltools.batch.worker.WORKER_COMMAND`), which forks the others once it is ready
+(:mod:`evaltools.batch.siblings`), so that they are imported and warmed up once. One
+warm-kernel server (:mod:`evaltools.run.warm_kernels`), started by the pool with its first
+worker, in a session of its own, imports the round's notebook modules once and forks the
+kernels of every worker's reports. The parent hands out jobs, relays each worker's progress,
+and enforces a hard wall-clock limit per job as a backstop to the worker's own notebook
+timeout: a worker over it is killed with everything it started and replaced (its kernel goes
+with it: the server kills a kernel whose client is gone). A worker that dies is noticed at
+once; its job is reported failed.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from pathlib import Path
 
 from evaltools.batch.jobs import JobOutcome, ReportJob
 from evaltools.batch.siblings import ForkedWorker, child_subreaper
+from evaltools.batch.worker import WORKER_COMMAND
 from evaltools.run.kernels import kernel_name
 from evaltools.run.warm_kernels import WarmKernels
 
@@ -161,8 +163,8 @@ class LocalPool:
             process = subprocess.Popen(
                 [
                     sys.executable,
-                    "-m",
-                    "evaltools.batch.worker",
+                    "-c",
+                    WORKER_COMMAND,
                     str(pairs[0][1].fileno()),
                     json.dumps(settings),
                 ],

@@ -32,6 +32,7 @@ from evaltools.batch.jobs import JobOutcome, ReportJob, step_state
 from evaltools.batch.siblings import fork_siblings
 from evaltools.errors import EvaltoolsError, RenderError
 from evaltools.run.failure import error_file
+from evaltools.run.kernel_server import exit_at_once
 from evaltools.run.kernels import kernel_name
 from evaltools.run.warm_kernels import WarmKernels, shared_warm_kernels
 
@@ -136,11 +137,20 @@ def freeze_imports() -> None:
 
     A worker lives for the whole batch; after its imports, ``gc.freeze()`` keeps every full
     collection from scanning those objects again (PDF layout and plotting set off many).
-    They are handed back at exit, so that they are finalised as usual.
+    They are handed back at exit, so that they are finalised as usual. The collector is on
+    afterwards, also when the process imported with it off (:data:`WORKER_COMMAND`).
     """
     gc.collect()
     gc.freeze()
     atexit.register(gc.unfreeze)
+    gc.enable()
+
+
+#: How a batch's parent starts a worker process (``python -c WORKER_COMMAND FD SETTINGS``):
+#: with the garbage collector off until :func:`freeze_imports`, so that its imports (about a
+#: second of CPU) are not scanned again and again by automatic collections while they pile up
+#: (0.1-0.2 s of CPU); then as ``python -m evaltools.batch.worker`` (:func:`start`).
+WORKER_COMMAND = "import gc, sys; gc.disable(); from evaltools.batch.worker import start; start()"
 
 
 def _log_to(path: str | None) -> None:
@@ -253,11 +263,19 @@ def main(argv: list[str]) -> None:
     )
 
 
+def start() -> None:
+    """Run :func:`main` on this process's arguments, then end it at once.
+
+    Nothing is left to finalise; the batch's end need not wait for the interpreter's
+    clean-up (:func:`evaltools.run.kernel_server.exit_at_once`).
+    """
+    main(sys.argv[1:])
+    exit_at_once()
+
+
 if __name__ == "__main__":
     # Run the module's own copy, not this __main__ one, so that the outcomes sent to the
     # parent are pickled as evaltools.batch.worker.JobOutcome.
-    from evaltools.batch.worker import main as _main
-    from evaltools.run.kernel_server import exit_at_once
+    from evaltools.batch.worker import start as _start
 
-    _main(sys.argv[1:])
-    exit_at_once()  # nothing left to finalise; the batch's end need not wait for it
+    _start()

@@ -83,7 +83,12 @@ def preload(modules: list[str]) -> None:
     them first: objects still frozen at exit are never freed, and extension modules that count
     theirs (DuckDB's nanobind) print a "leaked instances" report. The server itself ends with
     :func:`exit_at_once`, without any clean-up.
+    The collector is off while importing (only the final full collection runs): the imports'
+    objects live on, and the automatic collections that scanned them while they piled up
+    took about a sixth of the imports' CPU (1.9 -> 1.6 s, plus 0.08 s more for the final one).
     """
+    enabled = gc.isenabled()
+    gc.disable()
     os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
     for name in [*KERNEL_MODULES, *modules]:
         with contextlib.suppress(Exception):
@@ -96,6 +101,8 @@ def preload(modules: list[str]) -> None:
     gc.collect()
     gc.freeze()
     atexit.register(gc.unfreeze)
+    if enabled:
+        gc.enable()
 
 
 def _become_kernel(conn: socket.socket, request: dict, server_cwd: str) -> None:
