@@ -18,6 +18,7 @@ from ruamel.yaml import YAML
 
 import evaltools.render.report as report_module
 from evaltools.batch import planning, worker
+from evaltools.batch import round as round_module
 from evaltools.batch.jobs import JobOutcome, ReportJob
 from evaltools.batch.local_pool import LocalPool
 from evaltools.batch.planning import GranteeRun
@@ -25,6 +26,8 @@ from evaltools.batch.round import preload_modules, report_notebooks
 from evaltools.batch.siblings import child_subreaper
 from evaltools.params.loading import batch_defaults, load_params
 from evaltools.run import check as check_module
+from evaltools.run.kernels import kernel_name
+from evaltools.run.warm_kernels import WarmKernels
 
 DEMO = Path(__file__).resolve().parents[2] / "params" / "demo" / "familiehuset_nord.yml"
 NOT_FOR_PLANNING = (
@@ -313,3 +316,46 @@ def test_a_pool_worker_imports_with_the_collector_off_until_it_freezes_its_impor
         assert pool._workers[0].conn.recv()[0] == "ready"
     notes = log.read_text(encoding="utf-8").split()
     assert notes and set(notes) == {"True"}, notes
+
+
+def test_a_kernel_server_told_to_wait_for_more_modules_listens_only_once_told() -> None:
+    server = WarmKernels(kernel=kernel_name(), modules=["json"], more=True)
+    try:
+        assert server.start()
+        time.sleep(2)  # it has imported what it was given; now it waits
+        assert not os.path.exists(server.socket_path) and not server.ended()
+        server.preload_more(["email.mime.text"])
+        assert server.ready(timeout=120)
+        assert server.modules == ["json", "email.mime.text"]
+    finally:
+        server.close()
+
+
+def test_a_batch_starts_its_kernel_server_before_it_reads_the_parameter_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The parent reads and checks the files on one core; the server imports on the other
+    # meanwhile. Stopped before the pool exists, the batch stops its server too.
+    params = tiny_grantees(tmp_path, ["a"])
+    events: list[str] = []
+    servers: list[WarmKernels] = []
+    real_start = WarmKernels.start
+
+    def start(self: WarmKernels) -> bool:
+        events.append("server started")
+        servers.append(self)
+        return real_start(self)
+
+    def load_each(runs: list[GranteeRun]) -> dict:
+        events.append("parameter files read")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(WarmKernels, "start", start)
+    monkeypatch.setattr(round_module, "load_each", load_each)
+    with pytest.raises(KeyboardInterrupt):
+        round_module.run_batch([params], out_dir=tmp_path / "reports")
+    assert events == ["server started", "parameter files read"]
+    assert servers[0].ended()
+    assert servers[0].modules[: len(round_module.common_modules())] == (
+        round_module.common_modules()
+    )

@@ -101,7 +101,10 @@ class LocalPool:
         pdf: bool = True,
         renderer: str = "auto",
         brands: Iterable[str] = (),
+        server: WarmKernels | None = None,
     ) -> None:
+        """`server`: the kernel server the workers share, started by the caller (it is
+        stopped with the pool); default: one started with the first worker."""
         self.size = max(1, workers)
         self.renderer = renderer
         self.brands = tuple(brands)
@@ -110,7 +113,7 @@ class LocalPool:
         self.log_file = str(log_file) if log_file is not None else None
         self.pdf = pdf
         self._workers: list[_Worker] = []
-        self._server: WarmKernels | None = None
+        self._server: WarmKernels | None = server if warm_kernels else None
         self._out_dirs: set[str] = set()
         self._pids: set[int] = set()
         self._subreaper: bool | None = None  # what this process was before forked workers
