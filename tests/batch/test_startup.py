@@ -18,12 +18,16 @@ from ruamel.yaml import YAML
 
 import evaltools.render.report as report_module
 from evaltools.batch import planning, worker
+from evaltools.batch import round as round_module
 from evaltools.batch.jobs import JobOutcome, ReportJob
 from evaltools.batch.local_pool import LocalPool
 from evaltools.batch.planning import GranteeRun
 from evaltools.batch.round import preload_modules, report_notebooks
+from evaltools.batch.siblings import child_subreaper
 from evaltools.params.loading import batch_defaults, load_params
 from evaltools.run import check as check_module
+from evaltools.run.kernels import kernel_name
+from evaltools.run.warm_kernels import WarmKernels
 
 DEMO = Path(__file__).resolve().parents[2] / "params" / "demo" / "familiehuset_nord.yml"
 NOT_FOR_PLANNING = (
@@ -122,6 +126,49 @@ def test_pool_workers_share_one_kernel_server(tmp_path: Path) -> None:
         assert folder.is_dir()
     assert _children(os.getpid(), server) == []
     assert not folder.exists()
+
+
+def _parent(pid: int) -> int:
+    """The pid of a process's parent."""
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+
+
+def test_a_pool_starts_one_worker_process_and_forks_the_others_from_it_once_ready(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The workers' imports and warm-up (about a second of CPU each) are done once: the pool
+    # starts one worker process, which forks the second when it is ready. The forked worker
+    # is this process's child (its subreaper), in a session of its own, and runs jobs.
+    monkeypatch.setenv("EVALTOOLS_NOTEBOOKS_DIR", str(FIXTURE_NOTEBOOKS))
+    params = tiny_grantees(tmp_path, ["a", "b"], faults={"a": "sleep 3"})
+    jobs = [
+        ReportJob(
+            params_file=str(params / f"{slug}.yml"),
+            slug=slug,
+            out_dir=str(tmp_path / "reports"),
+            renderer="nbconvert",
+            timeout=120,
+            formats=("html",),
+        )
+        for slug in ("a", "b")
+    ]
+    outcomes: list[JobOutcome] = []
+    with LocalPool(2, preload=(), log_file=tmp_path / "log") as pool:
+        pool.start()
+        assert len(pool._workers) == 2
+        started = [w for w in pool._workers if isinstance(w.process, subprocess.Popen)]
+        assert len(started) == 1  # the other is forked from it
+        pool.run(jobs, on_state=lambda *_: None, on_done=lambda _j, o: outcomes.append(o))
+        pids = [w.pid for w in pool._workers]
+        assert len(set(pids)) == 2 and None not in pids
+        for pid in pids:
+            assert _parent(pid) == os.getpid()
+            assert os.getsid(pid) == pid  # stopping one worker's group stops no other
+    assert sorted(o.status for o in outcomes) == ["done", "done"], outcomes
+    assert sorted(o.worker.rsplit(":", 1)[1] for o in outcomes) == sorted(map(str, pids))
+    for pid in pids:  # waited for: no process left, not even an ended one
+        assert not Path(f"/proc/{pid}").exists()
+    assert child_subreaper(False) is False  # this process is as it was
 
 
 def test_workers_fall_back_on_their_own_kernels_when_the_shared_server_dies(
@@ -224,3 +271,91 @@ def test_a_worker_warms_up_the_renderer_with_the_rounds_brands_before_its_first_
             signal.signal(sig, handler)
     assert calls == expected
     assert sent == [("ready", os.getpid())]
+
+
+def test_kernel_server_imports_with_the_collector_off_then_collects_once() -> None:
+    # Automatic collections while the preloaded modules pile up scanned them again and again
+    # (about a sixth of the imports' CPU); only the full collection before the freeze runs.
+    code = (
+        "import gc, json\n"
+        "from evaltools.run.kernel_server import preload\n"
+        "starts = []\n"
+        "gc.callbacks.append(lambda phase, info: phase == 'start' and starts.append(info))\n"
+        "preload(['json'])\n"
+        "print(json.dumps([len(starts), starts[-1]['generation'], gc.isenabled()]))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == [1, 2, True]
+
+
+def test_a_pool_worker_imports_with_the_collector_off_until_it_freezes_its_imports(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each collection the worker process runs is written down (sitecustomize, seen by the
+    # worker through PYTHONPATH) with whether its imports were done; before WORKER_COMMAND,
+    # dozens ran while they were still being imported.
+    log = tmp_path / "collections.txt"
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(
+        "import gc, os, sys\n"
+        "def _note(phase, info):\n"
+        "    if phase == 'start':\n"
+        "        with open(os.environ['EVALTOOLS_TEST_GC_LOG'], 'a') as f:\n"
+        "            f.write(f\"{'evaltools.run.pipeline' in sys.modules}\\n\")\n"
+        "gc.callbacks.append(_note)\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("EVALTOOLS_TEST_GC_LOG", str(log))
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")]))
+    with LocalPool(1, warm_kernels=False, pdf=False, log_file=tmp_path / "log") as pool:
+        pool.start()
+        assert pool._workers[0].conn.poll(120), "the worker did not get ready"
+        assert pool._workers[0].conn.recv()[0] == "ready"
+    notes = log.read_text(encoding="utf-8").split()
+    assert notes and set(notes) == {"True"}, notes
+
+
+def test_a_kernel_server_told_to_wait_for_more_modules_listens_only_once_told() -> None:
+    server = WarmKernels(kernel=kernel_name(), modules=["json"], more=True)
+    try:
+        assert server.start()
+        time.sleep(2)  # it has imported what it was given; now it waits
+        assert not os.path.exists(server.socket_path) and not server.ended()
+        server.preload_more(["email.mime.text"])
+        assert server.ready(timeout=120)
+        assert server.modules == ["json", "email.mime.text"]
+    finally:
+        server.close()
+
+
+def test_a_batch_starts_its_kernel_server_before_it_reads_the_parameter_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The parent reads and checks the files on one core; the server imports on the other
+    # meanwhile. Stopped before the pool exists, the batch stops its server too.
+    params = tiny_grantees(tmp_path, ["a"])
+    events: list[str] = []
+    servers: list[WarmKernels] = []
+    real_start = WarmKernels.start
+
+    def start(self: WarmKernels) -> bool:
+        events.append("server started")
+        servers.append(self)
+        return real_start(self)
+
+    def load_each(runs: list[GranteeRun]) -> dict:
+        events.append("parameter files read")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(WarmKernels, "start", start)
+    monkeypatch.setattr(round_module, "load_each", load_each)
+    with pytest.raises(KeyboardInterrupt):
+        round_module.run_batch([params], out_dir=tmp_path / "reports")
+    assert events == ["server started", "parameter files read"]
+    assert servers[0].ended()
+    assert servers[0].modules[: len(round_module.common_modules())] == (
+        round_module.common_modules()
+    )

@@ -1,15 +1,17 @@
 """Local worker processes for ``evaltools batch``: one report at a time per worker.
 
-Each worker is a fresh Python process (``python -m evaltools.batch.worker``, in a session
-and process group of its own, talking to the parent over a socket pair; no ``fork`` of the
-parent, no re-import of the caller's main module) that imports papermill, nbformat and the
-renderers once. One warm-kernel server (:mod:`evaltools.run.warm_kernels`), started by the
-pool with its first worker, in a session of its own, imports the round's notebook modules once
-and forks the kernels of every worker's reports. The parent hands out jobs,
-relays each worker's progress, and enforces a hard wall-clock limit per job as a backstop to
-the worker's own notebook timeout: a worker over it is killed with everything it started and
-replaced (its kernel goes with it: the server kills a kernel whose client is gone). A worker
-that dies is noticed at once; its job is reported failed.
+Each worker is a Python process in a session and process group of its own, talking to the
+parent over a socket pair (no ``fork`` of the parent, no re-import of the caller's main module),
+that imports papermill, nbformat and the renderers once. On Linux the pool starts one
+(:data:`evaltools.batch.worker.WORKER_COMMAND`), which forks the others once it is ready
+(:mod:`evaltools.batch.siblings`), so that they are imported and warmed up once. One
+warm-kernel server (:mod:`evaltools.run.warm_kernels`), started by the pool with its first
+worker, in a session of its own, imports the round's notebook modules once and forks the
+kernels of every worker's reports. The parent hands out jobs, relays each worker's progress,
+and enforces a hard wall-clock limit per job as a backstop to the worker's own notebook
+timeout: a worker over it is killed with everything it started and replaced (its kernel goes
+with it: the server kills a kernel whose client is gone). A worker that dies is noticed at
+once; its job is reported failed.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 
 from evaltools.batch.jobs import JobOutcome, ReportJob
+from evaltools.batch.siblings import ForkedWorker, child_subreaper
+from evaltools.batch.worker import WORKER_COMMAND
 from evaltools.run.kernels import kernel_name
 from evaltools.run.warm_kernels import WarmKernels
 
@@ -42,19 +46,31 @@ OnDone = Callable[[ReportJob, JobOutcome], None]
 
 @dataclass
 class _Worker:
-    process: subprocess.Popen[bytes]
+    process: subprocess.Popen[bytes] | ForkedWorker
     conn: Connection
     ready_seen: bool = False
     job: ReportJob | None = None
     started: float = 0.0
 
     @property
-    def pid(self) -> int:
+    def pid(self) -> int | None:
+        """None for a forked worker that has not said it is ready (it may not exist yet)."""
         return self.process.pid
 
     @property
     def ready(self) -> bool:
         return self.ready_seen and self.job is None
+
+
+def _await_pid(worker: _Worker, deadline: float) -> None:
+    """Read a forked worker's messages until it says it is ready (its pid), ends, or `deadline`."""
+    with contextlib.suppress(EOFError, OSError):
+        while isinstance(worker.process, ForkedWorker) and worker.process.pid is None:
+            if not worker.conn.poll(max(0.0, deadline - time.monotonic())):
+                return
+            message = worker.conn.recv()
+            if message[0] == "ready":
+                worker.process.pid = message[1]
 
 
 def hard_limit(job: ReportJob) -> float | None:
@@ -85,7 +101,10 @@ class LocalPool:
         pdf: bool = True,
         renderer: str = "auto",
         brands: Iterable[str] = (),
+        server: WarmKernels | None = None,
     ) -> None:
+        """`server`: the kernel server the workers share, started by the caller (it is
+        stopped with the pool); default: one started with the first worker."""
         self.size = max(1, workers)
         self.renderer = renderer
         self.brands = tuple(brands)
@@ -94,9 +113,10 @@ class LocalPool:
         self.log_file = str(log_file) if log_file is not None else None
         self.pdf = pdf
         self._workers: list[_Worker] = []
-        self._server: WarmKernels | None = None
+        self._server: WarmKernels | None = server if warm_kernels else None
         self._out_dirs: set[str] = set()
         self._pids: set[int] = set()
+        self._subreaper: bool | None = None  # what this process was before forked workers
 
     def __enter__(self) -> LocalPool:
         return self
@@ -123,7 +143,8 @@ class LocalPool:
         except RuntimeError:  # no forking here: each worker falls back on its own
             return None
 
-    def _spawn(self) -> _Worker:
+    def _spawn(self, siblings: int = 0) -> _Worker:
+        """Start a worker process; it forks `siblings` more workers when it is ready."""
         settings = {
             "preload": list(self.preload),
             "warm_kernels": self.warm_kernels,
@@ -133,30 +154,52 @@ class LocalPool:
             "renderer": self.renderer,
             "brands": list(self.brands),
         }
-        ours, theirs = socket.socketpair()
+        if settings["kernel_server"] is None and self.warm_kernels:
+            siblings = 0  # each worker starts a kernel server of its own: none to share
+        if siblings and self._subreaper is None:
+            self._subreaper = child_subreaper(True)
+            if self._subreaper is None:  # the forked workers could not be waited for
+                siblings = 0
+        pairs = [socket.socketpair() for _ in range(1 + siblings)]
+        settings["siblings"] = [theirs.fileno() for _ours, theirs in pairs[1:]]
         try:
             process = subprocess.Popen(
                 [
                     sys.executable,
-                    "-m",
-                    "evaltools.batch.worker",
-                    str(theirs.fileno()),
+                    "-c",
+                    WORKER_COMMAND,
+                    str(pairs[0][1].fileno()),
                     json.dumps(settings),
                 ],
-                pass_fds=[theirs.fileno()],
+                pass_fds=[theirs.fileno() for _ours, theirs in pairs],
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,
             )
+        except BaseException:
+            for ours, _theirs in pairs:
+                ours.close()
+            raise
         finally:
-            theirs.close()
-        worker = _Worker(process, Connection(ours.detach()))
+            for _ours, theirs in pairs:
+                theirs.close()
+        worker = _Worker(process, Connection(pairs[0][0].detach()))
         self._pids.add(process.pid)
         self._workers.append(worker)
+        for ours, _theirs in pairs[1:]:
+            self._workers.append(_Worker(ForkedWorker(), Connection(ours.detach())))
         return worker
 
     def start(self, count: int | None = None) -> None:
-        """Start the workers now (they import while the parent plans the batch)."""
-        for _ in range(min(self.size, count or self.size) - len(self._workers)):
+        """Start the workers now (they import while the parent plans the batch).
+
+        On Linux one worker process is started and forks the others once it is ready
+        (:mod:`evaltools.batch.siblings`): the workers' imports and warm-up are done once.
+        """
+        missing = min(self.size, count or self.size) - len(self._workers)
+        if missing > 1 and sys.platform.startswith("linux"):
+            self._spawn(siblings=missing - 1)
+            return
+        for _ in range(missing):
             self._spawn()
 
     def run(
@@ -180,7 +223,8 @@ class LocalPool:
             if more is not None:
                 queue.extend(more())
             if queue and len(self._workers) < self.size:
-                self.start(len(self._workers) + len(queue))
+                # All of them while more jobs may come: forked together, they cost one start.
+                self.start(self.size if expected() else len(self._workers) + len(queue))
             for worker in self._workers:
                 if worker.ready and queue:
                     job = queue.popleft()
@@ -217,6 +261,9 @@ class LocalPool:
                 kind = message[0]
                 if kind == "ready":
                     worker.ready_seen = True
+                    if isinstance(worker.process, ForkedWorker):
+                        worker.process.pid = message[1]
+                        self._pids.add(message[1])
                 elif kind == "state":
                     on_state(message[1], message[2])
                 elif kind == "done" and worker.job is not None:
@@ -269,14 +316,17 @@ class LocalPool:
 
     def _kill(self, worker: _Worker) -> None:
         """Kill the worker's process group (the worker, its kernel server and kernels)."""
+        pid = worker.pid
         with contextlib.suppress(OSError):
-            os.killpg(worker.pid, signal.SIGKILL)
+            if pid is not None:  # else a forked worker not yet born: it ends on end of file
+                os.killpg(pid, signal.SIGKILL)
         with contextlib.suppress(OSError):
             worker.process.kill()
         with contextlib.suppress(subprocess.TimeoutExpired):
             worker.process.wait(timeout=STOP_GRACE)
         worker.conn.close()
-        self._remove_workdirs(worker.pid)
+        if pid is not None:
+            self._remove_workdirs(pid)
 
     def _remove_workdirs(self, pid: int) -> None:
         """Remove the hidden working folders a killed worker left in the output folders."""
@@ -303,6 +353,8 @@ class LocalPool:
                         worker.process.terminate()
             deadline = time.monotonic() + STOP_GRACE
             for worker in self._workers:
+                if worker.pid is None:  # forked, not ready yet: its pid comes when it is
+                    _await_pid(worker, deadline)
                 with contextlib.suppress(subprocess.TimeoutExpired):
                     worker.process.wait(timeout=max(0.0, deadline - time.monotonic()))
             for worker in self._workers:
@@ -311,6 +363,9 @@ class LocalPool:
             if self._server is not None:
                 self._server.close()
                 self._server = None
+            if self._subreaper is not None:  # every forked worker has been waited for
+                child_subreaper(self._subreaper)
+                self._subreaper = None
         finally:
             with contextlib.suppress(ValueError):
                 signal.signal(signal.SIGINT, previous)

@@ -41,8 +41,9 @@ from evaltools.params.loading import batch_defaults
 from evaltools.params.models import Params
 from evaltools.paths import notebooks_dir
 from evaltools.run.check import CYCLE_NOTEBOOK, FORMATS, NOTEBOOKS, THEORY_OF_CHANGE_NOTEBOOK
+from evaltools.run.kernels import kernel_name
 from evaltools.run.publish import writable_folder
-from evaltools.run.warm_kernels import notebook_modules
+from evaltools.run.warm_kernels import WarmKernels, notebook_modules
 
 LOG_FILE = ".evaltools-batch.log"  # in the output folder: what workers and kernels print
 WARM_UP_BRANDS = 3  # brands a worker renders a small report with before its first report
@@ -156,6 +157,16 @@ def preload_modules(notebooks: Iterable[str] | None = None) -> list[str]:
     if notebooks is None:
         notebooks = [*NOTEBOOKS.values(), THEORY_OF_CHANGE_NOTEBOOK, CYCLE_NOTEBOOK]
     return notebook_modules(folder / name for name in dict.fromkeys(notebooks))
+
+
+def common_modules() -> list[str]:
+    """The modules every notebook a report may run imports: what a round's kernel server can
+    import before the round's parameter files are read."""
+    lists = [
+        preload_modules([name])
+        for name in [*NOTEBOOKS.values(), THEORY_OF_CHANGE_NOTEBOOK, CYCLE_NOTEBOOK]
+    ]
+    return [m for m in lists[0] if all(m in other for other in lists[1:])]
 
 
 def report_notebooks(params: Params) -> list[str]:
@@ -281,29 +292,50 @@ def run_batch(
                 run.reason += f" (details: {outcome.error_file})"
         notify(runs)
 
-    states = {run.params_file: file_state(run.params_file) for run in runs}
-    loaded = load_each(runs)
-    shared = refuse_shared_slugs(runs, loaded)
-    if not warm_kernels:
-        preload: tuple[str, ...] = ()
-    elif scheduler is not None:  # a Dask worker's kernel server serves every round it gets
-        preload = tuple(preload_modules())
-    else:  # the pool's server imports what this round's notebooks import, not every notebook's
-        preload = tuple(preload_modules(n for p in loaded.values() for n in report_notebooks(p)))
-    planner = Planner(
-        [r for r in runs if r not in shared],
-        out=out,
-        renderer=renderer,
-        timeout=timeout,
-        force=force,
-        warm_kernels=warm_kernels,
-        preload=preload,
-        formats=tuple(formats),
-        levels=chosen_levels,
-        update=update,
-        loaded=loaded,
-        states=states,
-    )
+    server = None
+    if warm_kernels and scheduler is None:
+        # The local pool's kernel server starts now, on a core the parent leaves idle while it
+        # reads the parameter files; the round's own modules follow (preload_more).
+        server = WarmKernels(
+            kernel=kernel_name(),
+            modules=common_modules(),
+            session=True,
+            log_file=str(out / LOG_FILE),
+            more=True,
+        )
+        server.start()
+    try:
+        states = {run.params_file: file_state(run.params_file) for run in runs}
+        loaded = load_each(runs)
+        shared = refuse_shared_slugs(runs, loaded)
+        if not warm_kernels:
+            preload: tuple[str, ...] = ()
+        elif scheduler is not None:  # a Dask worker's kernel server serves every round it gets
+            preload = tuple(preload_modules())
+        else:  # the pool's server imports what this round's notebooks import, not every notebook's
+            preload = tuple(
+                preload_modules(n for p in loaded.values() for n in report_notebooks(p))
+            )
+        if server is not None:
+            server.preload_more(preload)
+        planner = Planner(
+            [r for r in runs if r not in shared],
+            out=out,
+            renderer=renderer,
+            timeout=timeout,
+            force=force,
+            warm_kernels=warm_kernels,
+            preload=preload,
+            formats=tuple(formats),
+            levels=chosen_levels,
+            update=update,
+            loaded=loaded,
+            states=states,
+        )
+    except BaseException:  # the pool that would stop the kernel server is not made
+        if server is not None:
+            server.close()
+        raise
     notify(runs)
     result = BatchResult(runs, out_dir=out)
     try:
@@ -321,6 +353,7 @@ def run_batch(
                 pdf="pdf" in formats,
                 renderer=renderer,
                 brands=list(dict.fromkeys(p.brand for p in loaded.values()))[:WARM_UP_BRANDS],
+                server=server,
             )
         with pool:
             pool.run(

@@ -29,8 +29,10 @@ from pathlib import Path
 from typing import Any
 
 from evaltools.batch.jobs import JobOutcome, ReportJob, step_state
+from evaltools.batch.siblings import fork_siblings
 from evaltools.errors import EvaltoolsError, RenderError
 from evaltools.run.failure import error_file
+from evaltools.run.kernel_server import exit_at_once
 from evaltools.run.kernels import kernel_name
 from evaltools.run.warm_kernels import WarmKernels, shared_warm_kernels
 
@@ -135,11 +137,20 @@ def freeze_imports() -> None:
 
     A worker lives for the whole batch; after its imports, ``gc.freeze()`` keeps every full
     collection from scanning those objects again (PDF layout and plotting set off many).
-    They are handed back at exit, so that they are finalised as usual.
+    They are handed back at exit, so that they are finalised as usual. The collector is on
+    afterwards, also when the process imported with it off (:data:`WORKER_COMMAND`).
     """
     gc.collect()
     gc.freeze()
     atexit.register(gc.unfreeze)
+    gc.enable()
+
+
+#: How a batch's parent starts a worker process (``python -c WORKER_COMMAND FD SETTINGS``):
+#: with the garbage collector off until :func:`freeze_imports`, so that its imports (about a
+#: second of CPU) are not scanned again and again by automatic collections while they pile up
+#: (0.1-0.2 s of CPU); then as ``python -m evaltools.batch.worker`` (:func:`start`).
+WORKER_COMMAND = "import gc, sys; gc.disable(); from evaltools.batch.worker import start; start()"
 
 
 def _log_to(path: str | None) -> None:
@@ -163,6 +174,7 @@ def worker_main(
     pdf: bool = True,
     renderer: str = "auto",
     brands: tuple[str, ...] = (),
+    siblings: tuple[int, ...] = (),
 ) -> None:
     """The loop of a local worker process: take jobs from `conn`, send back outcomes.
 
@@ -174,6 +186,8 @@ def worker_main(
     its workers), else by a server of its own. With `pdf` it loads the PDF renderer before
     its first job; when the round's reports go through nbconvert (`renderer`), it renders a
     small report with each of `brands` first (:func:`evaltools.render.report.warm_up`).
+    Then, ready, it forks one more worker for each connection (file descriptor) in `siblings`
+    (:func:`evaltools.batch.siblings.fork_siblings`): they start as ready as it is.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _stop)
@@ -201,6 +215,12 @@ def worker_main(
             with contextlib.suppress(Exception):
                 warm_up(("html", "pdf") if pdf else ("html",), brands=brands)
         freeze_imports()
+        if siblings:
+            own = conn.fileno()
+            served = fork_siblings(own, siblings)
+            if served != own:  # a forked worker: its own connection to the parent
+                conn.close()  # the first worker's
+                conn = Connection(served)
 
         conn.send(("ready", os.getpid()))
         while True:
@@ -226,7 +246,8 @@ def main(argv: list[str]) -> None:
     """Entry point of ``python -m evaltools.batch.worker FD SETTINGS-JSON``.
 
     `FD` is this end of a socket pair to the parent; the settings hold ``preload``,
-    ``warm_kernels``, ``log_file``, ``kernel_server``, ``pdf``, ``renderer`` and ``brands``.
+    ``warm_kernels``, ``log_file``, ``kernel_server``, ``pdf``, ``renderer``, ``brands`` and
+    ``siblings`` (the file descriptors of the workers to fork when ready).
     """
     settings = json.loads(argv[1])
     worker_main(
@@ -238,14 +259,23 @@ def main(argv: list[str]) -> None:
         pdf=bool(settings.get("pdf", True)),
         renderer=str(settings.get("renderer", "auto")),
         brands=tuple(settings.get("brands", ())),
+        siblings=tuple(settings.get("siblings", ())),
     )
+
+
+def start() -> None:
+    """Run :func:`main` on this process's arguments, then end it at once.
+
+    Nothing is left to finalise; the batch's end need not wait for the interpreter's
+    clean-up (:func:`evaltools.run.kernel_server.exit_at_once`).
+    """
+    main(sys.argv[1:])
+    exit_at_once()
 
 
 if __name__ == "__main__":
     # Run the module's own copy, not this __main__ one, so that the outcomes sent to the
     # parent are pickled as evaltools.batch.worker.JobOutcome.
-    from evaltools.batch.worker import main as _main
-    from evaltools.run.kernel_server import exit_at_once
+    from evaltools.batch.worker import start as _start
 
-    _main(sys.argv[1:])
-    exit_at_once()  # nothing left to finalise; the batch's end need not wait for it
+    _start()

@@ -30,6 +30,7 @@ from typing import Any
 
 from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
 
+from evaltools.run.kernel_server import MORE
 from evaltools.run.kernels import FreshKernels, report_kernel_manager
 
 START_TIMEOUT = 300.0  # seconds the server may take to import everything (slow, busy machines)
@@ -92,15 +93,19 @@ class WarmKernels:
         socket: str | None = None,
         session: bool = False,
         log_file: str | None = None,
+        more: bool = False,
     ) -> None:
         """`socket`: use the server another process started and listens on `socket` (its
         :attr:`socket_path`); this object then never starts or stops a server. `session`:
         start the server in a session of its own, out of reach of the terminal's Ctrl-C (a
         server shared by several worker processes, started by their parent). `log_file`:
         what the server and its kernels print goes to the end of this file (default: this
-        process's standard output and error)."""
+        process's standard output and error). `more`: the server imports `modules`, then waits
+        for more from :meth:`preload_more` before it accepts connections (a batch starts it
+        before it has read which notebooks its round runs)."""
         self.kernel = kernel
         self.modules = list(modules)
+        self._more = more
         self._socket = socket
         self._session = session
         self._log_file = log_file
@@ -148,7 +153,14 @@ class WarmKernels:
                     with contextlib.suppress(OSError):
                         log = files.enter_context(open(self._log_file, "ab"))
                 self._process = subprocess.Popen(
-                    [*prefix, "-m", "evaltools.run.kernel_server", self.socket_path, *self.modules],
+                    [
+                        *prefix,
+                        "-m",
+                        "evaltools.run.kernel_server",
+                        self.socket_path,
+                        *self.modules,
+                        *([MORE] if self._more else []),
+                    ],
                     stdin=subprocess.PIPE,
                     stdout=log,
                     stderr=log,
@@ -167,6 +179,17 @@ class WarmKernels:
             metadata=dict(spec.metadata or {}),
         )
         return True
+
+    def preload_more(self, modules: Iterable[str]) -> None:
+        """Tell a server started with `more` the rest of the modules to import (once)."""
+        process = self._process
+        if not self._more or process is None or process.stdin is None:
+            return
+        self._more = False
+        self.modules += [m for m in modules if m not in self.modules]
+        with contextlib.suppress(OSError, ValueError):
+            process.stdin.write(json.dumps(self.modules).encode() + b"\n")
+            process.stdin.flush()
 
     def ready(self, timeout: float = START_TIMEOUT) -> bool:
         """Wait until the server accepts connections; False if it failed or took too long."""
