@@ -62,7 +62,7 @@ from evaltools.report.table import fmt_ci, require_columns
 
 CAPTIONS = ("before_after", "progression", "trajectory", "group")
 
-_OPEN_DOT, _CAP = 3.2, 0.035  # 'after' dot's white inside (pt; dot 6 pt), caps' half width (x)
+_OPEN_DOT = 4.2  # points across: the white inside of the 'after' dot (7 points with its edge)
 _CHANGE_COLUMNS = ("scale", "group_var", "group_value", "mean_change", "ci_low", "ci_high")
 
 _SHARES = (
@@ -182,11 +182,10 @@ def _offsets(n: int, spread: float) -> list[float]:
 
 
 def _interval_at_after(ax: Axes, x: float, post: float, low: float, high: float, c: str) -> None:
-    """The change's interval at 'after' (x): a line with caps over the dot, opened (white
-    inside) so that an interval shorter than the dot still shows."""
+    """The change's interval at 'after' (x): a line over the dot, opened (white inside) so
+    that an interval shorter than the dot still shows."""
     ax.scatter([x], [post], s=_OPEN_DOT**2, color="white", linewidths=0, zorder=3.5)
-    ax.vlines(x, low, high, color=c, lw=1.4, zorder=4)
-    ax.hlines([low, high], x - _CAP, x + _CAP, color=c, lw=1.4, zorder=4)
+    ax.vlines(x, low, high, color=c, lw=1.2, zorder=4)
 
 
 def _scales(table: pd.DataFrame, scales: Sequence[Scale], language: str) -> list[Scale]:
