@@ -14,8 +14,7 @@ Colours and layout are the shared report style (:mod:`evaltools.report.style`).
 
 from __future__ import annotations
 
-import textwrap
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -24,22 +23,31 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from evaltools.choices import Language, check_choice
-from evaltools.errors import DataError
-from evaltools.params.models import Scale
+from evaltools.prepost.figure_panels import (
+    cell_hidden,
+    check_table,
+    complement_note,
+    direction,
+    group_namer,
+    group_naming,
+    hidden_note,
+    mark_panel_hidden,
+    offsets,
+    ordered_scales,
+    panel_title,
+    scale_axis,
+    scale_row,
+    series_of,
+)
 from evaltools.prepost.labels import (
-    check_by,
     fmt_score,
-    group_header,
-    group_values,
     group_var_label,
     rows_by_scale,
     scale_label,
-    scale_order,
-    scales_by_name,
     score_decimals,
 )
 from evaltools.prepost.result import PrePostResult
-from evaltools.privacy.suppression import COMPLEMENTARY, row_hidden
+from evaltools.privacy.suppression import COMPLEMENTARY
 from evaltools.report.i18n import fmt_int, fmt_percent, is_missing, text
 from evaltools.report.layout import report_figure
 from evaltools.report.style import (
@@ -58,7 +66,7 @@ from evaltools.report.style import (
     panels,
     semantic_colours,
 )
-from evaltools.report.table import fmt_ci, require_columns
+from evaltools.report.table import fmt_ci
 
 CAPTIONS = ("before_after", "progression", "trajectory", "group")
 
@@ -78,118 +86,11 @@ def caption(key: str, language: Language, **values: Any) -> str:
     return text(f"prepost_fig_caption_{key}", language, **values)
 
 
-def _complement_note(items: Sequence[str], language: str) -> str:
-    """Points hidden although not small, so that a small group can't be worked out."""
-    if not items:
-        return ""
-    return text("prepost_fig_hidden_complement", language, items=", ".join(items))
-
-
-def _hidden_note(items: Sequence[str], language: str, min_cell_size: int) -> str:
-    if not items:
-        return ""
-    return text("prepost_fig_hidden_n", language, items=", ".join(items), min=min_cell_size)
-
-
-def _title(ax: Axes, scale: Scale, language: str, subtitle: str) -> None:
-    """The scale's label (wrapped to the panel's width) with a small grey subtitle."""
-    ncols = ax.get_subplotspec().get_gridspec().ncols
-    chars = max(16, int((WIDTH - 0.6) / ncols * 12.5))
-    label = textwrap.fill(
-        scale_label(scale, language), chars, break_long_words=False, break_on_hyphens=False
-    )
-    ax.set_title(label, loc="left", pad=14)
-    ax.text(0, 1.01, subtitle, transform=ax.transAxes, va="bottom", ha="left", **SMALL)
-
-
-def _direction(scale: Scale, language: str) -> str:
-    key = "prepost_fig_higher_better" if scale.higher_is_better else "prepost_fig_lower_better"
-    return text(key, language)
-
-
-def _scale_axis(ax: Axes, scale: Scale, language: str) -> None:
-    """The y axis spans the scale's range, ticks in the language's number format."""
-    low, high = scale.range
-    pad = 0.04 * (high - low)
-    ax.set_ylim(low - pad, high + pad)
-    ax.yaxis.set_major_locator(nice_ticks(6))
-    ax.yaxis.set_major_formatter(number_formatter(language))
-
-
-def _panel_hidden(ax: Axes, language: str) -> None:
-    ax.text(
-        0.5, 0.5, text("prepost_fig_panel_hidden", language), transform=ax.transAxes,
-        ha="center", va="center", style="italic", **SMALL,
-    )  # fmt: skip
-
-
-def _hidden(row: Mapping[str, Any] | None, min_cell_size: int, n_column: str) -> bool:
-    return row is None or row_hidden(row, min_cell_size, n_column)
-
-
-def _check(table: pd.DataFrame, by: str | None, columns: Sequence[str]) -> None:
-    require_columns(table, [*columns, "suppressed"], "the table")
-    check_by(table, by)
-
-
-def _labels(
-    result: PrePostResult,
-    by: str | None,
-    group_labels: Mapping[Any, str] | None,
-    by_label: str | None,
-) -> tuple[Mapping[Any, str] | None, str | None]:
-    """The group values' and the group column's names: as given, else from the result."""
-    if by is None:
-        return group_labels, by_label
-    return (
-        result.value_names(by) if group_labels is None else group_labels,
-        result.group_name(by) if by_label is None else by_label,
-    )
-
-
-def _series(
-    table: pd.DataFrame, by: str | None, labels: Mapping[Any, str] | None
-) -> list[tuple[Any, pd.DataFrame]]:
-    """(group value, rows) pairs: the table's overall rows, or one pair per group of `by`."""
-    if by is None:
-        return [(None, table[table["group_var"].isna()])]
-    rows = table[table["group_var"] == by]
-    return [(v, rows[rows["group_value"] == v]) for v in group_values(rows, labels)]
-
-
-def _namer(
-    by: str | None, language: str, labels: Mapping[Any, str] | None, by_label: str | None
-) -> Any:
-    """A function giving a group value's name (None for the overall series)."""
-
-    def name(value: Any) -> str | None:
-        if value is None or by is None:
-            return None
-        return group_header(by, value, language, labels, by_label)
-
-    return name
-
-
-def _row(rows: dict[str, list[dict[str, Any]]], scale: str) -> dict[str, Any] | None:
-    found = rows.get(scale, [])
-    if len(found) > 1:
-        raise DataError(f"{len(found)} rows for scale '{scale}' in one group; expected one")
-    return found[0] if found else None
-
-
-def _offsets(n: int, spread: float) -> list[float]:
-    return [0.0] if n == 1 else list(np.linspace(-spread / 2, spread / 2, n))
-
-
 def _interval_at_after(ax: Axes, x: float, post: float, low: float, high: float, c: str) -> None:
     """The change's interval at 'after' (x): a line over the dot, opened (white inside) so
     that an interval shorter than the dot still shows."""
     ax.scatter([x], [post], s=_OPEN_DOT**2, color="white", linewidths=0, zorder=3.5)
     ax.vlines(x, low, high, color=c, lw=1.2, zorder=4)
-
-
-def _scales(table: pd.DataFrame, scales: Sequence[Scale], language: str) -> list[Scale]:
-    return scale_order(list(scales_by_name(table, scales).values()), language)
 
 
 def before_after_figure(
@@ -210,19 +111,19 @@ def before_after_figure(
     """
     table, scales = result.table, result.scales
     language, min_cell_size = result.language, result.min_cell_size
-    group_labels, by_label = _labels(result, by, group_labels, by_label)
-    _check(table, by, [*_CHANGE_COLUMNS, "mean_pre", "mean_post"])
+    group_labels, by_label = group_naming(result, by, group_labels, by_label)
+    check_table(table, by, [*_CHANGE_COLUMNS, "mean_pre", "mean_post"])
     colours = semantic_colours(palette)["series"]
-    ordered = _scales(table, scales, language)
-    series = [(value, rows_by_scale(rows)) for value, rows in _series(table, by, group_labels)]
-    name_of = _namer(by, language, group_labels, by_label)
+    ordered = ordered_scales(table, scales, language)
+    series = [(value, rows_by_scale(rows)) for value, rows in series_of(table, by, group_labels)]
+    name_of = group_namer(by, language, group_labels, by_label)
     hidden: list[str] = []
     intervals = 0
     with figure_style():
         fig, axes = panels(len(ordered))
         for ax, scale in zip(axes, ordered, strict=False):
-            _title(ax, scale, language, _direction(scale, language))
-            _scale_axis(ax, scale, language)
+            panel_title(ax, scale, language, direction(scale, language))
+            scale_axis(ax, scale, language)
             ax.set_xlim(-0.45, 1.45)
             ticks = [text(f"prepost_tab_col_{k}", language) for k in ("before", "after")]
             ax.set_xticks([0, 1], ticks)
@@ -230,10 +131,10 @@ def before_after_figure(
             label = scale_label(scale, language, with_range=False)
             drawn = 0
             for i, ((value, rows), dx) in enumerate(
-                zip(series, _offsets(len(series), 0.16), strict=True)
+                zip(series, offsets(len(series), 0.16), strict=True)
             ):
-                row = _row(rows, scale.name)
-                if _hidden(row, min_cell_size, "n_paired"):
+                row = scale_row(rows, scale.name)
+                if cell_hidden(row, min_cell_size, "n_paired"):
                     if row is not None or by is None:
                         group = name_of(value)
                         hidden.append(label if group is None else f"{label} ({group})")
@@ -259,7 +160,7 @@ def before_after_figure(
                     ax.set_xlabel(text("prepost_fig_change", language, change=change), **SMALL)
                 drawn += 1
             if drawn == 0:
-                _panel_hidden(ax, language)
+                mark_panel_hidden(ax, language)
         for ax in first_column(axes):
             ax.set_ylabel(text("prepost_fig_mean", language))
         if by is not None:
@@ -269,7 +170,7 @@ def before_after_figure(
             text("prepost_fig_title_before_after", language),
             [
                 text("prepost_fig_note_change_ci", language) if intervals else "",
-                _hidden_note(hidden, language, min_cell_size),
+                hidden_note(hidden, language, min_cell_size),
             ],
         )
     return fig
@@ -288,10 +189,10 @@ def progression_figure(
     """
     table, scales = result.table, result.scales
     language, min_cell_size = result.language, result.min_cell_size
-    _check(table, None, ["scale", "group_var", "n_paired", *(c for c, *_ in _SHARES)])
+    check_table(table, None, ["scale", "group_var", "n_paired", *(c for c, *_ in _SHARES)])
     colours = semantic_colours(palette)
     overall = table[table["group_var"].isna()]
-    ordered = _scales(overall, scales, language)
+    ordered = ordered_scales(overall, scales, language)
     by_scale = rows_by_scale(overall)
     hidden: list[str] = []
     with figure_style():
@@ -300,9 +201,9 @@ def progression_figure(
         ax = fig.subplots()
         labels = []
         for y, scale in enumerate(ordered):
-            row = _row(by_scale, scale.name)
+            row = scale_row(by_scale, scale.name)
             name = scale_label(scale, language, with_range=False)
-            if _hidden(row, min_cell_size, "n_paired"):
+            if cell_hidden(row, min_cell_size, "n_paired"):
                 labels.append(name)
                 hidden.append(name)
                 note = text("prepost_fig_bar_hidden", language)
@@ -343,7 +244,7 @@ def progression_figure(
         finish(
             fig,
             text("prepost_fig_title_progression", language),
-            [text("prepost_fig_note_rci", language), _hidden_note(hidden, language, min_cell_size)],
+            [text("prepost_fig_note_rci", language), hidden_note(hidden, language, min_cell_size)],
         )
     return fig
 
@@ -365,12 +266,12 @@ def trajectory_figure(
     columns = ["scale", "group_var", "group_value", "occasion", "n", "mean", "ci_low", "ci_high"]
     trajectories, scales = result.trajectories, result.scales
     language, min_cell_size = result.language, result.min_cell_size
-    group_labels, by_label = _labels(result, by, group_labels, by_label)
-    _check(trajectories, by, columns)
+    group_labels, by_label = group_naming(result, by, group_labels, by_label)
+    check_table(trajectories, by, columns)
     colours = semantic_colours(palette)["series"]
-    ordered = _scales(trajectories, scales, language)
-    series = [(v, rows_by_scale(rows)) for v, rows in _series(trajectories, by, group_labels)]
-    name_of = _namer(by, language, group_labels, by_label)
+    ordered = ordered_scales(trajectories, scales, language)
+    series = [(v, rows_by_scale(rows)) for v, rows in series_of(trajectories, by, group_labels)]
+    name_of = group_namer(by, language, group_labels, by_label)
     occasions = sorted(pd.unique(trajectories["occasion"].dropna()), key=_occasion_key)
     position = {o: i for i, o in enumerate(occasions)}
     hidden: list[str] = []
@@ -380,19 +281,19 @@ def trajectory_figure(
     with figure_style():
         fig, axes = panels(len(ordered))
         for ax, scale in zip(axes, ordered, strict=False):
-            _title(ax, scale, language, _direction(scale, language))
-            _scale_axis(ax, scale, language)
+            panel_title(ax, scale, language, direction(scale, language))
+            scale_axis(ax, scale, language)
             label = scale_label(scale, language, with_range=False)
             ticks = [_occasion_tick(o) for o in occasions]
             drawn = 0
             for i, ((value, rows), dx) in enumerate(
-                zip(series, _offsets(len(series), 0.12 * (len(series) - 1)), strict=True)
+                zip(series, offsets(len(series), 0.12 * (len(series) - 1)), strict=True)
             ):
                 colour = colours[i % len(colours)]
                 points = []  # (x, mean, low, high); NaN where hidden
                 for record in rows.get(scale.name, []):
                     index, k = record["_index"], position[record["occasion"]]
-                    if _hidden(record, min_cell_size, "n"):
+                    if cell_hidden(record, min_cell_size, "n"):
                         where = text(
                             "prepost_tab_occasion_n", language,
                             occasion=_occasion_tick(record["occasion"]),
@@ -427,7 +328,7 @@ def trajectory_figure(
             ax.set_xlabel(text("prepost_tab_col_occasion", language))
             ax.grid(axis="x", visible=False)
             if drawn == 0:
-                _panel_hidden(ax, language)
+                mark_panel_hidden(ax, language)
         for ax in first_column(axes):
             ax.set_ylabel(text("prepost_fig_mean", language))
         if by is not None:
@@ -442,8 +343,8 @@ def trajectory_figure(
             text("prepost_fig_title_trajectory", language),
             [
                 note,
-                _hidden_note(hidden, language, min_cell_size),
-                _complement_note(complements, language),
+                hidden_note(hidden, language, min_cell_size),
+                complement_note(complements, language),
             ],
         )
     return fig
@@ -483,13 +384,13 @@ def group_figure(
     """
     table, scales = result.table, result.scales
     language, min_cell_size = result.language, result.min_cell_size
-    group_labels, by_label = _labels(result, by, group_labels, by_label)
-    _check(table, by, _CHANGE_COLUMNS)
+    group_labels, by_label = group_naming(result, by, group_labels, by_label)
+    check_table(table, by, _CHANGE_COLUMNS)
     colour = semantic_colours(palette)["series"][0]
-    ordered = _scales(table, scales, language)
-    groups = [*_series(table, by, group_labels), (None, table[table["group_var"].isna()])]
+    ordered = ordered_scales(table, scales, language)
+    groups = [*series_of(table, by, group_labels), (None, table[table["group_var"].isna()])]
     series = [(value, rows_by_scale(rows)) for value, rows in groups]
-    name_of = _namer(by, language, group_labels, by_label)
+    name_of = group_namer(by, language, group_labels, by_label)
     everyone = text("prepost_tab_all_clients", language)
     names = [name_of(v) or everyone for v, _ in series]
     hidden: list[str] = []
@@ -497,13 +398,13 @@ def group_figure(
         fig, axes = panels(len(ordered), sharey=True)
         for ax, scale in zip(axes, ordered, strict=False):
             better = "right" if scale.higher_is_better else "left"
-            _title(ax, scale, language, text(f"prepost_fig_improvement_{better}", language))
+            panel_title(ax, scale, language, text(f"prepost_fig_improvement_{better}", language))
             label = scale_label(scale, language, with_range=False)
             xs = [0.0]
             for y, (value, rows) in enumerate(series):
-                row = _row(rows, scale.name)
+                row = scale_row(rows, scale.name)
                 ink = INK if value is None else colour
-                if _hidden(row, min_cell_size, "n_paired"):
+                if cell_hidden(row, min_cell_size, "n_paired"):
                     if row is not None or value is None:
                         hidden.append(f"{label} ({names[y]})")
                     ax.annotate(
@@ -542,7 +443,7 @@ def group_figure(
             text("prepost_fig_title_group", language, group=group),
             [
                 text("prepost_fig_note_hlines", language),
-                _hidden_note(hidden, language, min_cell_size),
+                hidden_note(hidden, language, min_cell_size),
             ],
         )
     return fig
