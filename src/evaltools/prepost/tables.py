@@ -16,16 +16,11 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from evaltools.choices import Language, check_choice
+from evaltools.choices import check_choice
 from evaltools.errors import DataError
-from evaltools.params.models import Scale
 from evaltools.prepost.hidden import complementary_counts, hidden_note, row_reason
 from evaltools.prepost.labels import (
-    check_by,
     fmt_score,
-    group_header,
-    group_values,
-    group_var_label,
     row_headers,
     rows_by_scale,
     scale_label,
@@ -33,6 +28,14 @@ from evaltools.prepost.labels import (
     score_decimals,
 )
 from evaltools.prepost.result import PrePostResult
+from evaltools.prepost.steering import steering_table as steering_table  # offered here too
+from evaltools.prepost.table_rows import (
+    TABLE_COLUMNS,
+    all_clients_rows,
+    occasions_note,
+    one_row,
+    table_settings,
+)
 from evaltools.privacy.suppression import COMPLEMENTARY, PRIMARY, row_hidden
 from evaltools.report.i18n import (
     MISSING,
@@ -52,171 +55,6 @@ from evaltools.report.table import (
 )
 
 
-def _settings(result: PrePostResult) -> tuple[pd.DataFrame, tuple[Scale, ...], Language, int]:
-    """The change table, scales, language and minimum cell size a table is made with."""
-    return result.table, result.scales, result.language, result.min_cell_size
-
-
-def _overall_rows(table: pd.DataFrame) -> pd.DataFrame:
-    return table[table["group_var"].isna()]
-
-
-def _one_row(rows: dict[str, list[dict[str, Any]]], scale: str, what: str) -> dict[str, Any] | None:
-    found = rows.get(scale, [])
-    if len(found) > 1:
-        many = f"the table has {len(found)} rows for scale '{scale}' and {what}"
-        raise DataError(f"{many}; expected one")
-    return found[0] if found else None
-
-
-def _occasion_note(rows: pd.DataFrame, language: str) -> str | None:
-    """'Before = first measurement, after = last measurement' when all rows agree."""
-    if rows.empty or "from_occasion" not in rows or "to_occasion" not in rows:
-        return None
-    froms = {str(v) for v in rows["from_occasion"] if not is_missing(v)}
-    tos = {str(v) for v in rows["to_occasion"] if not is_missing(v)}
-    if len(froms) != 1 or len(tos) != 1:
-        return None
-    first = rows["from_occasion"].dropna().iloc[0]
-    last = rows["to_occasion"].dropna().iloc[0]
-    return text(
-        "prepost_tab_note_occasions",
-        language,
-        before=occasion_name(first, language),
-        after=occasion_name(last, language),
-    )
-
-
-_TABLE_COLUMNS = ("scale", "group_var", "group_value", "n_paired", "mean_pre", "mean_post",
-                  "mean_change", "share_improved", "suppressed")  # fmt: skip
-
-
-def steering_table(
-    result: PrePostResult,
-    *,
-    by: str | None = "phase",
-    show_n: bool = True,
-    group_labels: Mapping[Any, str] | None = None,
-    by_label: str | None = None,
-    caption: str | None = None,
-) -> ReportTable:
-    """The steering group's table: before, after, difference and share improved per group.
-
-    Rows are the scales, grouped by outcome area and labelled with their range. For each value
-    of the grouping column `by` (e.g. each phase) come four columns: mean before, mean after,
-    difference (after minus before, in scale points) and the share of clients with a reliable
-    improvement (percent); with `show_n` (default) first the number of clients with both
-    measurements, so that every share shows what it rests on. Then the whole course
-    (``group_var`` empty) with the same columns. With `by` None only the whole course is
-    shown.
-
-    Cells over fewer than `min_cell_size` clients show ``–`` (counts ``< 5``).
-    `group_labels` maps a group value to its header (default: the parameters' value labels,
-    else ``Fase 1`` for phase 1, else the value itself); its order is the order of the group
-    columns (values not in it follow in table order). `by_label` names the grouping column
-    (default: the parameters' group label, else the catalogue's, e.g. ``Fase``).
-    """
-    table, scales, language, min_cell_size = _settings(result)
-    if by is not None:
-        group_labels = result.value_names(by) if group_labels is None else group_labels
-        by_label = result.group_name(by) if by_label is None else by_label
-    require_columns(table, _TABLE_COLUMNS, "the pre/post table")
-    check_by(table, by)
-    present = scales_by_name(table, scales)
-    names, row_heads, ordered = row_headers(list(present.values()), language)
-
-    n = ["n"] if show_n else []
-    stats = [*n, "before", "after", "difference", "improved"]
-    overall = _overall_rows(table)
-    spans: list[tuple[str, list[str], pd.DataFrame, Any]] = []  # header, columns, rows, value
-    if by is None:
-        spans.append((text("prepost_tab_whole_course", language), stats, overall, None))
-    else:
-        grouped = table[table["group_var"] == by]
-        for value in group_values(grouped, group_labels):
-            header = group_header(by, value, language, group_labels, by_label)
-            spans.append((header, stats, grouped[grouped["group_value"] == value], value))
-        whole = "prepost_tab_whole_course" if by == "phase" else "prepost_tab_all_clients"
-        spans.append((text(whole, language), stats, overall, None))
-
-    columns: list[tuple[str, str]] = []
-    numeric: list[bool] = []
-    for header, keys, _, _ in spans:
-        for key in keys:
-            columns.append((header, text(f"prepost_tab_col_{key}", language)))
-            numeric.append(True)
-
-    cells: list[tuple[str, ...]] = []
-    reasons: set[str] = set()
-    span_rows = [rows_by_scale(rows) for _, _, rows, _ in spans]
-    for s in ordered:
-        line: list[str] = []
-        for (_, keys, _, value), rows in zip(spans, span_rows, strict=True):
-            row = _one_row(rows, s.name, f"group {value!r}" if value is not None else "all clients")
-            hidden = row is None or row_hidden(row, min_cell_size)
-            reason = row_reason(result, row) if hidden and row is not None else None
-            if reason is not None:
-                reasons.add(reason)
-            for key in keys:
-                if key == "n" and reason == COMPLEMENTARY:
-                    line.append(MISSING)
-                    continue
-                line.append(_steering_cell(key, row, s, language, min_cell_size, hidden))
-        cells.append(tuple(line))
-
-    notes = [text("prepost_tab_note_improved", language)]
-    if any(not s.higher_is_better for s in ordered):
-        notes.append(text("prepost_tab_note_lower_better", language))
-    occasions = _occasion_note(overall, language)
-    if occasions and by is None:
-        notes.append(occasions)
-    notes += hidden_note(reasons, language, min_cell_size)
-    if caption is None:
-        caption = (
-            text(
-                "prepost_tab_steering_caption_by",
-                language,
-                group=(by_label or group_var_label(by, language)).lower(),
-            )
-            if by is not None
-            else text("prepost_tab_steering_caption", language)
-        )
-    return ReportTable(
-        caption,
-        names,
-        tuple(row_heads),
-        tuple(columns),
-        tuple(cells),
-        tuple(numeric),
-        tuple(notes),
-        "steering",
-    )
-
-
-def _steering_cell(
-    key: str,
-    row: dict[str, Any] | None,
-    scale: Scale,
-    language: str,
-    min_cell_size: int,
-    hidden: bool,
-) -> str:
-    if key == "n":
-        value = None if row is None else row.get("n_paired")
-        return fmt_count(
-            value, language, min_cell_size=min_cell_size, hidden=hidden and row is not None
-        )
-    if hidden or row is None:
-        return MISSING
-    if key == "before":
-        return fmt_score(row["mean_pre"], scale, language)
-    if key == "after":
-        return fmt_score(row["mean_post"], scale, language)
-    if key == "difference":
-        return fmt_score(row["mean_change"], scale, language)
-    return fmt_percent(row["share_improved"], language)
-
-
 def scale_results_table(
     result: PrePostResult,
     *,
@@ -233,11 +71,11 @@ def scale_results_table(
     and the reliability to the shares.
     """
     check_choice("part", part, ("all", "change", "reliable_change"))
-    table, scales, language, min_cell_size = _settings(result)
+    table, scales, language, min_cell_size = table_settings(result)
     require_columns(
         table,
         [
-            *_TABLE_COLUMNS,
+            *TABLE_COLUMNS,
             "ci_low",
             "ci_high",
             "p_value",
@@ -250,7 +88,7 @@ def scale_results_table(
         ],
         "the pre/post table",
     )
-    overall = _overall_rows(table)
+    overall = all_clients_rows(table)
     present = scales_by_name(overall, scales)
     names, row_heads, ordered = row_headers(list(present.values()), language)
     t = lambda key: text(f"prepost_tab_col_{key}", language)  # noqa: E731
@@ -273,7 +111,7 @@ def scale_results_table(
     undefined: dict[str, list[str]] = {}  # why a statistic is not given -> scale labels
     overall_rows = rows_by_scale(overall)
     for s in ordered:
-        row = _one_row(overall_rows, s.name, "all clients") or {}
+        row = one_row(overall_rows, s.name, "all clients") or {}
         hidden = row_hidden(row, min_cell_size)
         n = fmt_count(row["n_paired"], language, min_cell_size=min_cell_size, hidden=hidden)
         if hidden:
@@ -308,7 +146,7 @@ def scale_results_table(
         "change": [text("prepost_tab_note_results", language)],
         "reliable_change": [text("prepost_tab_note_rci", language)],
     }[part]
-    occasions = _occasion_note(overall, language)
+    occasions = occasions_note(overall, language)
     if occasions:
         notes.append(occasions)
     if any(not s.higher_is_better for s in ordered):
@@ -396,7 +234,7 @@ def attrition_table(result: PrePostResult, *, caption: str | None = None) -> Rep
     95% confidence interval, and its p-value. Counts hidden as complements
     (:meth:`PrePostResult.hidden_counts`) show ``–``, not ``< 5``.
     """
-    _, scales, language, min_cell_size = _settings(result)
+    _, scales, language, min_cell_size = table_settings(result)
     attrition, hidden_counts = result.attrition, result.hidden_counts("attrition")
     require_columns(
         attrition,
@@ -499,7 +337,7 @@ def occasion_counts_table(result: PrePostResult, *, caption: str | None = None) 
     count column per scale (``n_<scale>`` or ``<scale>``). Counts below the minimum cell
     size (or hidden, NaN) show as ``< 5``; counts hidden as complements as ``–``.
     """
-    _, scales, language, min_cell_size = _settings(result)
+    _, scales, language, min_cell_size = table_settings(result)
     counts, hidden_counts = result.occasion_counts, result.hidden_counts("occasion_counts")
     require_columns(counts, ["occasion", "n_clients"], "the occasion counts")
     columns_of = {s.name: _count_column(counts, s.name) for s in scales}
