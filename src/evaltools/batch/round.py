@@ -46,6 +46,8 @@ from evaltools.run.publish import writable_folder
 from evaltools.run.warm_kernels import WarmKernels, notebook_modules
 
 LOG_FILE = ".evaltools-batch.log"  # in the output folder: what workers and kernels print
+#: Every notebook a report may run (file names).
+ALL_NOTEBOOKS = (*NOTEBOOKS.values(), THEORY_OF_CHANGE_NOTEBOOK, CYCLE_NOTEBOOK)
 WARM_UP_BRANDS = 3  # brands a worker renders a small report with before its first report
 
 
@@ -155,17 +157,14 @@ def preload_modules(notebooks: Iterable[str] | None = None) -> list[str]:
     """
     folder = notebooks_dir()
     if notebooks is None:
-        notebooks = [*NOTEBOOKS.values(), THEORY_OF_CHANGE_NOTEBOOK, CYCLE_NOTEBOOK]
+        notebooks = ALL_NOTEBOOKS
     return notebook_modules(folder / name for name in dict.fromkeys(notebooks))
 
 
 def common_modules() -> list[str]:
     """The modules every notebook a report may run imports: what a round's kernel server can
     import before the round's parameter files are read."""
-    lists = [
-        preload_modules([name])
-        for name in [*NOTEBOOKS.values(), THEORY_OF_CHANGE_NOTEBOOK, CYCLE_NOTEBOOK]
-    ]
+    lists = [preload_modules([name]) for name in ALL_NOTEBOOKS]
     return [m for m in lists[0] if all(m in other for other in lists[1:])]
 
 
