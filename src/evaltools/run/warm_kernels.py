@@ -186,9 +186,10 @@ class WarmKernels:
         if not self._more or process is None or process.stdin is None:
             return
         self._more = False
-        self.modules += [m for m in modules if m not in self.modules]
-        with contextlib.suppress(OSError, ValueError):
-            process.stdin.write(json.dumps(self.modules).encode() + b"\n")
+        new = [m for m in dict.fromkeys(modules) if m not in self.modules]
+        self.modules += new
+        with contextlib.suppress(OSError, ValueError):  # the server imported the others
+            process.stdin.write(json.dumps(new).encode() + b"\n")
             process.stdin.flush()
 
     def ready(self, timeout: float = START_TIMEOUT) -> bool:
