@@ -16,12 +16,17 @@ import time
 from queue import Empty
 from typing import Any, Protocol
 
+import zmq
+import zmq.asyncio
 from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import Type
 
 KERNEL_NAME = "evaltools"
+#: Milliseconds between a report kernel client's attempts to connect a socket to a kernel that
+#: has not bound it yet (ZeroMQ's default is 100 ms; see :class:`ReportKernelClient`).
+RECONNECT_MS = 5
 
 
 class KernelProvider(Protocol):
@@ -39,12 +44,22 @@ def kernel_name() -> str:
 
 
 class ReportKernelClient(AsyncKernelClient):
-    """jupyter_client's kernel client, ready without the idle wait after the kernel answered.
+    """jupyter_client's kernel client, ready without idle waits while the kernel starts.
 
     jupyter_client's ``wait_for_ready`` ends by reading IOPub until nothing comes for 0.2 s,
     on every kernel start. Here it takes what IOPub already holds and returns: nbclient reads
     only the messages of the cell it runs, so a late status message of the start is ignored.
+
+    The client connects its sockets while the kernel is still starting; a socket whose
+    kernel end is not bound yet tries again after ZeroMQ's reconnect interval, 100 ms by
+    default, which every kernel start waited for about once (forked kernels bind theirs about
+    60 ms after the client connects). Here it tries every :data:`RECONNECT_MS`.
     """
+
+    def _context_default(self) -> zmq.asyncio.Context:
+        context = super()._context_default()
+        context.setsockopt(zmq.RECONNECT_IVL, RECONNECT_MS)  # for the sockets it makes
+        return context
 
     async def wait_for_ready(self, timeout: float | None = None) -> None:  # type: ignore[override]
         """Wait until the kernel answers ``kernel_info`` on shell and IOPub is connected."""
