@@ -67,6 +67,16 @@ def _processes_running(folder: str, *, wait: float = 10.0) -> list[str]:
         time.sleep(0.5)
 
 
+def _ctrl_c_as_in_a_terminal() -> None:
+    """SIGINT back to its default in the batch process, as in a command typed at a terminal.
+
+    A process started in the background by a shell without job control (``pytest ... &`` in a
+    script) inherits SIGINT ignored; Python then installs no KeyboardInterrupt handler, and the
+    batch rightly ignores the test's Ctrl-C, as a background job should.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @contextlib.contextmanager
 def _batch_process(*args: str) -> Iterator[subprocess.Popen[str]]:
     process = subprocess.Popen(
@@ -75,6 +85,7 @@ def _batch_process(*args: str) -> Iterator[subprocess.Popen[str]]:
         stderr=subprocess.PIPE,
         text=True,
         env=cli_env(),
+        preexec_fn=_ctrl_c_as_in_a_terminal,
     )
     try:
         yield process
