@@ -29,11 +29,11 @@ from evaltools.render import (
     ReportMeta,
     find_quarto,
     format_long_date,
-    nbconvert_html,
     render_html,
     render_quarto,
     render_report,
 )
+from evaltools.render import exporter as exporter_module
 from evaltools.render import quarto as quarto_module
 from evaltools.render import report as report_module
 from evaltools.render.nbconvert_html import heading_id, is_numeric_text
@@ -376,13 +376,13 @@ def test_one_exporter_renders_every_report_of_a_process_alike(
     # another (English, another notebook) comes out as the first one did
     made = []
 
-    class Counted(nbconvert_html.HTMLExporter):
+    class Counted(exporter_module.ReportExporter):
         def __init__(self, **kwargs):
             made.append(self)
             super().__init__(**kwargs)
 
-    monkeypatch.setattr(nbconvert_html, "HTMLExporter", Counted)
-    monkeypatch.setattr(nbconvert_html, "_THREAD", threading.local())
+    monkeypatch.setattr(exporter_module, "ReportExporter", Counted)
+    monkeypatch.setattr(exporter_module, "_THREAD", threading.local())
     other = new_notebook(cells=[new_markdown_cell("# Andet\n\n## Afsnit\n\nTekst.")])
     nbformat.write(other, tmp_path / "other.ipynb")
     render_html(notebook_file, tmp_path / "en.html", brand=brand, meta=_meta("en"))

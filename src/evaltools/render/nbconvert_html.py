@@ -16,25 +16,22 @@ import base64
 import itertools
 import mimetypes
 import re
-import threading
 import unicodedata
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import nbformat
 from bs4 import BeautifulSoup, Tag
-from nbconvert import HTMLExporter
 
 from evaltools import __version__
 from evaltools.atomic import write_report_file
 from evaltools.errors import RenderError
+from evaltools.render.exporter import NO_ALT, TEMPLATE_NAME, report_exporter, templates_dir  # noqa: F401  (importable here, as before)
 from evaltools.render.meta import ReportMeta
 from evaltools.render.prepare import prepare_notebook
 from evaltools.report.brand import Brand
 from evaltools.report.i18n import text
 
-TEMPLATE_NAME = "evaltools"
 TOC_LEVELS = ("h2", "h3")  # h1/h2 when there are several h1 sections (toc_levels)
 WIDE_TABLE_COLUMNS = 9  # from this many columns a table is set smaller and tighter
 TOC_COLUMNS_FROM = 6  # more top-level entries than this: two columns
@@ -46,11 +43,6 @@ _NUMERIC = re.compile(
     rf"^(?:[<>≤≥]\s*)?{_NUMBER}\s*(?:%|‰|pp|pct\.?|kr\.?)?$"
     rf"|^[\[(]\s*{_NUMBER}\s*[;,–—-]\s*{_NUMBER}\s*[\])]$"
 )
-
-
-def templates_dir() -> Path:
-    """The folder holding evaltools' nbconvert templates (package data)."""
-    return Path(str(resources.files("evaltools") / "templates" / "nbconvert"))
 
 
 def data_uri(path: Path) -> str:
@@ -97,38 +89,13 @@ def export_html(
     notebook: nbformat.NotebookNode, *, brand: Brand, meta: ReportMeta, path: Path
 ) -> str:
     """The finished report HTML for an (executed) notebook node; `path` is its folder."""
-    exporter = _exporter()
+    exporter = report_exporter()
     res = {"evaltools": _frame(brand, meta), "metadata": {"path": str(path), "name": "report"}}
     try:
         body, _ = exporter.from_notebook_node(prepare_notebook(notebook), resources=res)
     except Exception as exc:
         raise RenderError(f"nbconvert could not render the notebook: {exc}") from exc
     return finish_html(body)
-
-
-_THREAD = threading.local()
-
-
-def _exporter() -> HTMLExporter:
-    """This thread's nbconvert exporter with the ``evaltools`` template.
-
-    Made once per thread and kept: a new exporter has a new Jinja environment, which compiles
-    the template and the ten it extends again (a third of an HTML report's time). Its
-    settings are the same for every report; what differs comes with each notebook and its
-    resources.
-    """
-    exporter = getattr(_THREAD, "exporter", None)
-    if exporter is None:
-        exporter = _THREAD.exporter = HTMLExporter(
-            template_name=TEMPLATE_NAME,
-            extra_template_basedirs=[str(templates_dir())],
-            exclude_input=True,
-            exclude_input_prompt=True,
-            exclude_output_prompt=True,
-            exclude_anchor_links=True,
-            embed_images=True,
-        )
-    return exporter
 
 
 def render_html(notebook: Path, output: Path, *, brand: Brand, meta: ReportMeta) -> Path:
@@ -167,6 +134,9 @@ def render_html(notebook: Path, output: Path, *, brand: Brand, meta: ReportMeta)
 def finish_html(html: str) -> str:
     """Add heading ids, the table of contents, numeric table cells and figure captions."""
     soup = BeautifulSoup(html, "html.parser")
+    for image in soup.find_all("img"):  # as nbconvert's exporter does (see ReportExporter)
+        if not image.has_attr("alt"):
+            image["alt"] = NO_ALT
     main = soup.select_one("main.report-body")
     if main is None:
         raise RenderError("the nbconvert template produced no <main class='report-body'>")
