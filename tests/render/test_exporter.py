@@ -14,7 +14,13 @@ from matplotlib.figure import Figure
 from nbconvert import HTMLExporter
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from evaltools.render.exporter import NO_ALT, ReportExporter, report_exporter, templates_dir
+from evaltools.render.exporter import (
+    NO_ALT,
+    SETTINGS,
+    ReportExporter,
+    report_exporter,
+    templates_dir,
+)
 from evaltools.render.meta import ReportMeta
 from evaltools.render.nbconvert_html import _frame, finish_html
 from evaltools.render.prepare import prepare_notebook
@@ -59,15 +65,8 @@ def _export(exporter: HTMLExporter) -> str:
 
 
 def _settings() -> dict:
-    return {
-        "template_name": "evaltools",
-        "extra_template_basedirs": [str(templates_dir())],
-        "exclude_input": True,
-        "exclude_input_prompt": True,
-        "exclude_output_prompt": True,
-        "exclude_anchor_links": True,
-        "embed_images": True,
-    }
+    """The settings the reports' exporter is made with."""
+    return {"extra_template_basedirs": [str(templates_dir())], **SETTINGS}
 
 
 def test_the_report_exporter_leaves_the_page_as_the_template_wrote_it() -> None:

@@ -26,6 +26,15 @@ def templates_dir() -> Path:
     return Path(str(resources.files("evaltools") / "templates" / "nbconvert"))
 
 
+#: The exporter's settings for every report (no code, no prompts, images embedded).
+SETTINGS: dict[str, Any] = {
+    "template_name": TEMPLATE_NAME,
+    "exclude_input": True,
+    "exclude_input_prompt": True,
+    "exclude_output_prompt": True,
+    "exclude_anchor_links": True,
+    "embed_images": True,
+}
 _THREAD = threading.local()
 #: What nbconvert's HTMLExporter gives an image without alternative text (kept the same here).
 NO_ALT = "No description has been provided for this image"
@@ -70,12 +79,6 @@ def report_exporter() -> ReportExporter:
     exporter = getattr(_THREAD, "exporter", None)
     if exporter is None:
         exporter = _THREAD.exporter = ReportExporter(
-            template_name=TEMPLATE_NAME,
-            extra_template_basedirs=[str(templates_dir())],
-            exclude_input=True,
-            exclude_input_prompt=True,
-            exclude_output_prompt=True,
-            exclude_anchor_links=True,
-            embed_images=True,
+            extra_template_basedirs=[str(templates_dir())], **SETTINGS
         )
     return exporter

@@ -26,7 +26,9 @@ from bs4 import BeautifulSoup, Tag
 from evaltools import __version__
 from evaltools.atomic import write_report_file
 from evaltools.errors import RenderError
-from evaltools.render.exporter import NO_ALT, TEMPLATE_NAME, report_exporter, templates_dir  # noqa: F401  (importable here, as before)
+from evaltools.render.exporter import NO_ALT, report_exporter
+from evaltools.render.exporter import TEMPLATE_NAME as TEMPLATE_NAME  # importable here too
+from evaltools.render.exporter import templates_dir as templates_dir  # importable here too
 from evaltools.render.meta import ReportMeta
 from evaltools.render.prepare import prepare_notebook
 from evaltools.report.brand import Brand
