@@ -380,3 +380,32 @@ def test_a_scale_with_two_rows_in_one_group_is_refused():
         before_after_figure(result, palette=PALETTE)
     with pytest.raises(DataError, match="2 rows for scale 'economic_stress' in one group"):
         group_figure(result, by="phase", palette=PALETTE)
+
+
+def _trajectories_hidden(reason: str) -> PrePostResult:
+    """make_trajectories() with every occasion of 'independence' hidden for `reason`."""
+    table = make_trajectories()
+    mine = table["scale"] == "independence"
+    table.loc[mine, ["mean", "ci_low", "ci_high"]] = np.nan
+    table.loc[mine, "n"] = pd.NA
+    table.loc[mine, "suppressed"] = True
+    reasons = pd.DataFrame({"n": [reason if m else None for m in mine]}, index=table.index)
+    return PrePostResult(
+        table=pd.DataFrame(), trajectories=table, attrition=pd.DataFrame(),
+        occasion_counts=pd.DataFrame(), scales=tuple(SCALES), language="da",
+        min_cell_size=5, _hidden={"trajectories": reasons},
+    )  # fmt: skip
+
+
+def test_a_trajectory_panel_hidden_as_a_complement_does_not_say_too_few_clients():
+    # A panel whose points are hidden only so that another, small number can't be worked
+    # out has enough clients: it must not claim there are too few (first seen on a report of
+    # two measurements without groups, where four of six panels said so).
+    complement = all_texts(
+        trajectory_figure(_trajectories_hidden("complementary"), palette=PALETTE)
+    )
+    assert text("prepost_fig_panel_hidden", "da") not in complement
+    assert text("prepost_fig_panel_hidden_complement", "da") in complement
+    small = all_texts(trajectory_figure(_trajectories_hidden("primary"), palette=PALETTE))
+    assert text("prepost_fig_panel_hidden", "da") in small
+    assert text("prepost_fig_panel_hidden_complement", "da") not in small

@@ -71,10 +71,12 @@ def scale_axis(ax: Axes, scale: Scale, language: str) -> None:
     ax.yaxis.set_major_formatter(number_formatter(language))
 
 
-def mark_panel_hidden(ax: Axes, language: str) -> None:
-    """Say in the middle of a panel that nothing in it can be shown."""
+def mark_panel_hidden(ax: Axes, language: str, *, small: bool = True) -> None:
+    """Say in the middle of a panel that nothing in it can be shown, and why: too few clients
+    (`small`), else hidden so that another, small number can't be worked out."""
+    key = "prepost_fig_panel_hidden" if small else "prepost_fig_panel_hidden_complement"
     ax.text(
-        0.5, 0.5, text("prepost_fig_panel_hidden", language), transform=ax.transAxes,
+        0.5, 0.5, text(key, language), transform=ax.transAxes,
         ha="center", va="center", style="italic", **SMALL,
     )  # fmt: skip
 

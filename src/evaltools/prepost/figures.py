@@ -286,6 +286,7 @@ def trajectory_figure(
             label = scale_label(scale, language, with_range=False)
             ticks = [_occasion_tick(o) for o in occasions]
             drawn = 0
+            small = complement = False  # a point of this panel hidden as small / as a complement
             for i, ((value, rows), dx) in enumerate(
                 zip(series, offsets(len(series), 0.12 * (len(series) - 1)), strict=True)
             ):
@@ -302,8 +303,10 @@ def trajectory_figure(
                         item = f"{label} ({where}{'' if group is None else ', ' + group})"
                         if reasons is not None and reasons.get(index) == COMPLEMENTARY:
                             complements.append(item)
+                            complement = True
                         else:
                             hidden.append(item)
+                            small = True
                         points.append((k + dx, np.nan, np.nan, np.nan))
                         continue
                     points.append(
@@ -328,7 +331,8 @@ def trajectory_figure(
             ax.set_xlabel(text("prepost_tab_col_occasion", language))
             ax.grid(axis="x", visible=False)
             if drawn == 0:
-                mark_panel_hidden(ax, language)
+                # too few clients, unless every point hidden here was hidden as a complement
+                mark_panel_hidden(ax, language, small=small or not complement)
         for ax in first_column(axes):
             ax.set_ylabel(text("prepost_fig_mean", language))
         if by is not None:
