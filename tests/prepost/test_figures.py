@@ -16,7 +16,8 @@ from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 
 from evaltools.errors import DataError
-from evaltools.params.models import Scale
+from evaltools.params.models import PrePost, Scale
+from evaltools.prepost.analysis import analyse_prepost
 from evaltools.prepost.figures import (
     before_after_figure,
     caption,
@@ -409,3 +410,70 @@ def test_a_trajectory_panel_hidden_as_a_complement_does_not_say_too_few_clients(
     small = all_texts(trajectory_figure(_trajectories_hidden("primary"), palette=PALETTE))
     assert text("prepost_fig_panel_hidden", "da") in small
     assert text("prepost_fig_panel_hidden_complement", "da") not in small
+
+
+def _two_departments() -> PrePostResult:
+    """33 clients measured twice, 30 in department A and 3 in B, through analyse_prepost: B's
+    rows are hidden as small, and A's (30 clients) as complements, since A = all 33 - B."""
+    scale = {"name": "sc", "label": "Score", "score": "sc", "range": [0, 100],
+             "higher_is_better": True, "reliability": 0.8}  # fmt: skip
+    spec = PrePost.model_validate(
+        {"data": "unused.csv", "groups": ["dept"], "compare": ["first", "last"], "scales": [scale]}
+    )
+    rows = [
+        {"client_id": f"c{i:02d}", "measurement": k, "dept": "A" if i < 30 else "B",
+         "sc": 40.0 + i % 7 + (5 + i % 3) * (k - 1)}
+        for i in range(33) for k in (1, 2)
+    ]  # fmt: skip
+    return analyse_prepost(pd.DataFrame(rows), spec=spec, language="en")
+
+
+def _notes(fig: Figure, start: str = "Not shown") -> list[str]:
+    """The figure's notes on hidden points (each begins with `start`), each as one line:
+    finish() wraps them, and they are joined again here."""
+    notes = fig.get_supxlabel().replace("\n", " ")
+    return [start + n for n in notes.split(start)[1:]]
+
+
+def test_a_group_hidden_as_a_complement_is_not_said_to_have_too_few_clients():
+    # The before/after and group figures hid every hidden change-table row as "fewer than 5
+    # clients", also department A's 30 clients, hidden only so that B's 3 can't be worked
+    # out; the change table shows A as "–", not "< 5". Seen reading the figures' rule against
+    # the trajectory figure's (which says why) on a two-measurement report.
+    result = _two_departments()
+    reasons = result.hidden_counts("table")["n_paired"].tolist()
+    assert reasons == [None, "complementary", "primary"]  # all, A, B: the premise
+    small_note = text("prepost_fig_hidden_n", "en", items="Score (B)", min=5)
+    for fig in (
+        before_after_figure(result, by="dept", palette=PALETTE),
+        group_figure(result, by="dept", palette=PALETTE),
+    ):
+        notes = [note.strip() for note in _notes(fig)]
+        assert notes[0] == small_note  # was "...fewer than 5 clients: Score (A), Score (B)."
+        assert len(notes) == 2 and "can't be worked out" in notes[1]
+        assert notes[1].endswith("Score (A).")
+    texts = all_texts(group_figure(result, by="dept", palette=PALETTE))
+    assert texts.count(text("prepost_fig_point_hidden", "en")) == 1  # B only
+    assert texts.count(text("prepost_fig_point_hidden_complement", "en")) == 1  # A
+
+
+def test_a_bar_hidden_as_a_complement_is_not_said_to_have_too_few_clients():
+    table = make_table()
+    reasons = pd.DataFrame(
+        {"n_paired": ["complementary" if s == "independence" and pd.isna(g) else None
+                      for s, g in zip(table["scale"], table["group_var"], strict=True)]},
+        index=table.index,
+    )  # fmt: skip
+    result = PrePostResult(
+        table=table, trajectories=pd.DataFrame(), attrition=pd.DataFrame(),
+        occasion_counts=pd.DataFrame(), scales=tuple(SCALES), language="da",
+        min_cell_size=5, _hidden={"table": reasons},
+    )  # fmt: skip
+    fig = progression_figure(result, palette=PALETTE)
+    texts = all_texts(fig)
+    assert text("prepost_fig_bar_hidden", "da") not in texts
+    assert text("prepost_fig_bar_hidden_complement", "da") in texts
+    (note,) = _notes(fig, "Ikke vist")
+    assert note.strip() == text(
+        "prepost_fig_hidden_complement", "da", items="Uafhængighed af ekspartner", min=5
+    )

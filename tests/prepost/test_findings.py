@@ -17,6 +17,7 @@ from evaltools.params.models import Scale
 from evaltools.prepost.findings import key_findings
 from evaltools.prepost.result import PrePostResult
 from evaltools.prepost.tables import scale_results_table
+from evaltools.report.i18n import text
 
 SCALES = [
     Scale(name="anxiety_depression", label={"da": "Angst/depression", "en": "Anxiety/depression"},
@@ -206,3 +207,21 @@ def test_bad_options():
         key_findings(
             result_of(table=make_table(), scales=SCALES, language="da", min_cell_size=5), alpha=5
         )
+
+
+def test_a_scale_hidden_as_a_complement_is_not_said_to_have_too_few_clients():
+    # The key results said "too few clients (fewer than 5)" for every hidden scale; a scale
+    # hidden only so that another, small number can't be worked out has enough clients.
+    table = make_table()
+    reasons = ["complementary" if s == "independence" else None for s in table["scale"]]
+    result = PrePostResult(
+        table=table, trajectories=pd.DataFrame(), attrition=pd.DataFrame(),
+        occasion_counts=pd.DataFrame(), scales=tuple(SCALES), language="da",
+        min_cell_size=5, _hidden={"table": pd.DataFrame({"n_paired": reasons})},
+    )  # fmt: skip
+    last = key_findings(result)[-1]
+    label = "Uafhængighed af ekspartner"
+    assert "for få klienter" not in last  # was: "Der var for få klienter (færre end 5) ..."
+    assert last == text("prepost_find_hidden_complement", "da", scale=label, min=5)
+    small = result_of(scales=SCALES, language="da", table=table)  # no reasons: too few
+    assert key_findings(small)[-1] == text("prepost_find_hidden", "da", scale=label, min=5)

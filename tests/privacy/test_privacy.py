@@ -852,9 +852,12 @@ def test_trajectory_figure_says_why_a_complement_point_is_missing():
     values |= {"late": {2: 70.0, 3: 72.0}}
     result = analyse_prepost(_rows(values), spec=_spec(), language="en")
     figure = trajectory_figure(result, palette=["#1F3A5F"])
-    notes = [t.get_text() for t in figure.findobj(Text) if "Not shown" in t.get_text()]
-    sentences = [s for n in notes for s in n.split("\n")]
-    small = " ".join(s for s in sentences if "fewer than" in s)
+    notes = " ".join(
+        t.get_text().replace("\n", " ") for t in figure.findobj(Text) if "Not shown" in t.get_text()
+    )
+    # each note starts "Not shown" (finish() wraps them; the lines are joined again here)
+    sentences = ["Not shown" + s for s in notes.split("Not shown")[1:]]
+    small = " ".join(s for s in sentences if "because there are fewer than" in s)
     complement = " ".join(s for s in sentences if "can't be worked out" in s)
     assert "measurement 3" in small and "measurement 1" not in small  # 1 client at occasion 3
     assert "measurement 1" in complement

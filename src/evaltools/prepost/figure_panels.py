@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -25,17 +26,19 @@ from evaltools.prepost.labels import (
     scales_by_name,
 )
 from evaltools.prepost.result import PrePostResult
-from evaltools.privacy.suppression import row_hidden
+from evaltools.privacy.suppression import COMPLEMENTARY, PRIMARY
 from evaltools.report.i18n import text
 from evaltools.report.style import SMALL, WIDTH, nice_ticks, number_formatter
 from evaltools.report.table import require_columns
 
 
-def complement_note(items: Sequence[str], language: str) -> str:
-    """Points hidden although not small, so that a small group can't be worked out."""
+def complement_note(items: Sequence[str], language: str, min_cell_size: int) -> str:
+    """Points hidden although not small, so that a small group's scores can't be worked out."""
     if not items:
         return ""
-    return text("prepost_fig_hidden_complement", language, items=", ".join(items))
+    return text(
+        "prepost_fig_hidden_complement", language, items=", ".join(items), min=min_cell_size
+    )
 
 
 def hidden_note(items: Sequence[str], language: str, min_cell_size: int) -> str:
@@ -81,9 +84,38 @@ def mark_panel_hidden(ax: Axes, language: str, *, small: bool = True) -> None:
     )  # fmt: skip
 
 
-def cell_hidden(row: Mapping[str, Any] | None, min_cell_size: int, n_column: str) -> bool:
-    """Whether a row is missing or hidden by the privacy rules (its count in `n_column`)."""
-    return row is None or row_hidden(row, min_cell_size, n_column)
+@dataclass
+class Hidden:
+    """What a figure leaves out, by why (:func:`evaltools.prepost.hidden.why_hidden`): its
+    notes name the points with too few clients and those hidden as complements apart, and a
+    panel says too few clients only when one of its points is small."""
+
+    small: list[str] = field(default_factory=list)
+    complements: list[str] = field(default_factory=list)
+    #: The reasons met in the current panel (see :meth:`panel`).
+    here: set[str] = field(default_factory=set)
+
+    def add(self, reason: str, item: str | None) -> None:
+        """A point hidden for `reason`; `item` names it in the notes (None: not named)."""
+        self.here.add(reason)
+        if item is not None:
+            (self.complements if reason == COMPLEMENTARY else self.small).append(item)
+
+    def panel(self) -> None:
+        """Start a new panel."""
+        self.here = set()
+
+    def panel_small(self) -> bool:
+        """Whether the current panel, if nothing in it is drawn, says too few clients: unless
+        every point hidden in it was hidden as a complement."""
+        return PRIMARY in self.here or COMPLEMENTARY not in self.here
+
+    def notes(self, language: str, min_cell_size: int) -> list[str]:
+        """The figure's notes on what it leaves out (empty strings where nothing is)."""
+        return [
+            hidden_note(self.small, language, min_cell_size),
+            complement_note(self.complements, language, min_cell_size),
+        ]
 
 
 def check_table(table: pd.DataFrame, by: str | None, columns: Sequence[str]) -> None:

@@ -24,13 +24,11 @@ from matplotlib.figure import Figure
 
 from evaltools.choices import Language, check_choice
 from evaltools.prepost.figure_panels import (
-    cell_hidden,
+    Hidden,
     check_table,
-    complement_note,
     direction,
     group_namer,
     group_naming,
-    hidden_note,
     mark_panel_hidden,
     offsets,
     ordered_scales,
@@ -39,6 +37,7 @@ from evaltools.prepost.figure_panels import (
     scale_row,
     series_of,
 )
+from evaltools.prepost.hidden import why_hidden
 from evaltools.prepost.labels import (
     fmt_score,
     group_var_label,
@@ -117,11 +116,13 @@ def before_after_figure(
     ordered = ordered_scales(table, scales, language)
     series = [(value, rows_by_scale(rows)) for value, rows in series_of(table, by, group_labels)]
     name_of = group_namer(by, language, group_labels, by_label)
-    hidden: list[str] = []
+    why = why_hidden(result, "table", "n_paired")
+    hidden = Hidden()
     intervals = 0
     with figure_style():
         fig, axes = panels(len(ordered))
         for ax, scale in zip(axes, ordered, strict=False):
+            hidden.panel()
             panel_title(ax, scale, language, direction(scale, language))
             scale_axis(ax, scale, language)
             ax.set_xlim(-0.45, 1.45)
@@ -134,10 +135,12 @@ def before_after_figure(
                 zip(series, offsets(len(series), 0.16), strict=True)
             ):
                 row = scale_row(rows, scale.name)
-                if cell_hidden(row, min_cell_size, "n_paired"):
-                    if row is not None or by is None:
-                        group = name_of(value)
-                        hidden.append(label if group is None else f"{label} ({group})")
+                reason = why(row)
+                if reason is not None:
+                    group = name_of(value)
+                    named = row is not None or by is None
+                    item = label if group is None else f"{label} ({group})"
+                    hidden.add(reason, item if named else None)
                     continue
                 colour = colours[i % len(colours)]
                 pre, post = float(row["mean_pre"]), float(row["mean_post"])
@@ -160,7 +163,7 @@ def before_after_figure(
                     ax.set_xlabel(text("prepost_fig_change", language, change=change), **SMALL)
                 drawn += 1
             if drawn == 0:
-                mark_panel_hidden(ax, language)
+                mark_panel_hidden(ax, language, small=hidden.panel_small())
         for ax in first_column(axes):
             ax.set_ylabel(text("prepost_fig_mean", language))
         if by is not None:
@@ -170,7 +173,7 @@ def before_after_figure(
             text("prepost_fig_title_before_after", language),
             [
                 text("prepost_fig_note_change_ci", language) if intervals else "",
-                hidden_note(hidden, language, min_cell_size),
+                *hidden.notes(language, min_cell_size),
             ],
         )
     return fig
@@ -194,7 +197,8 @@ def progression_figure(
     overall = table[table["group_var"].isna()]
     ordered = ordered_scales(overall, scales, language)
     by_scale = rows_by_scale(overall)
-    hidden: list[str] = []
+    why = why_hidden(result, "table", "n_paired")
+    hidden = Hidden()
     with figure_style():
         height = min(4.5, 1.5 + 0.5 * max(len(ordered), 1))
         fig = report_figure(WIDTH, height)
@@ -203,10 +207,12 @@ def progression_figure(
         for y, scale in enumerate(ordered):
             row = scale_row(by_scale, scale.name)
             name = scale_label(scale, language, with_range=False)
-            if cell_hidden(row, min_cell_size, "n_paired"):
+            reason = why(row)
+            if reason is not None:
                 labels.append(name)
-                hidden.append(name)
-                note = text("prepost_fig_bar_hidden", language)
+                hidden.add(reason, name)
+                complement = "_complement" if reason == COMPLEMENTARY else ""
+                note = text(f"prepost_fig_bar_hidden{complement}", language)
                 ax.text(0.01, y, note, va="center", ha="left", style="italic", **SMALL)
                 continue
             n = text("prepost_fig_n", language, n=fmt_int(row["n_paired"], language))
@@ -244,7 +250,7 @@ def progression_figure(
         finish(
             fig,
             text("prepost_fig_title_progression", language),
-            [text("prepost_fig_note_rci", language), hidden_note(hidden, language, min_cell_size)],
+            [text("prepost_fig_note_rci", language), *hidden.notes(language, min_cell_size)],
         )
     return fig
 
@@ -274,39 +280,34 @@ def trajectory_figure(
     name_of = group_namer(by, language, group_labels, by_label)
     occasions = sorted(pd.unique(trajectories["occasion"].dropna()), key=_occasion_key)
     position = {o: i for i, o in enumerate(occasions)}
-    hidden: list[str] = []
-    complements: list[str] = []  # hidden so that a small group can't be worked out
-    why = result.hidden_counts("trajectories")
-    reasons = None if why is None else why["n"].to_dict()
+    why = why_hidden(result, "trajectories", "n")
+    hidden = Hidden()
     with figure_style():
         fig, axes = panels(len(ordered))
         for ax, scale in zip(axes, ordered, strict=False):
+            hidden.panel()
             panel_title(ax, scale, language, direction(scale, language))
             scale_axis(ax, scale, language)
             label = scale_label(scale, language, with_range=False)
             ticks = [_occasion_tick(o) for o in occasions]
             drawn = 0
-            small = complement = False  # a point of this panel hidden as small / as a complement
             for i, ((value, rows), dx) in enumerate(
                 zip(series, offsets(len(series), 0.12 * (len(series) - 1)), strict=True)
             ):
                 colour = colours[i % len(colours)]
                 points = []  # (x, mean, low, high); NaN where hidden
                 for record in rows.get(scale.name, []):
-                    index, k = record["_index"], position[record["occasion"]]
-                    if cell_hidden(record, min_cell_size, "n"):
+                    k = position[record["occasion"]]
+                    reason = why(record)
+                    if reason is not None:
                         where = text(
                             "prepost_tab_occasion_n", language,
                             occasion=_occasion_tick(record["occasion"]),
                         )  # fmt: skip
                         group = name_of(value)
-                        item = f"{label} ({where}{'' if group is None else ', ' + group})"
-                        if reasons is not None and reasons.get(index) == COMPLEMENTARY:
-                            complements.append(item)
-                            complement = True
-                        else:
-                            hidden.append(item)
-                            small = True
+                        hidden.add(
+                            reason, f"{label} ({where}{'' if group is None else ', ' + group})"
+                        )
                         points.append((k + dx, np.nan, np.nan, np.nan))
                         continue
                     points.append(
@@ -331,8 +332,7 @@ def trajectory_figure(
             ax.set_xlabel(text("prepost_tab_col_occasion", language))
             ax.grid(axis="x", visible=False)
             if drawn == 0:
-                # too few clients, unless every point hidden here was hidden as a complement
-                mark_panel_hidden(ax, language, small=small or not complement)
+                mark_panel_hidden(ax, language, small=hidden.panel_small())
         for ax in first_column(axes):
             ax.set_ylabel(text("prepost_fig_mean", language))
         if by is not None:
@@ -345,11 +345,7 @@ def trajectory_figure(
         finish(
             fig,
             text("prepost_fig_title_trajectory", language),
-            [
-                note,
-                hidden_note(hidden, language, min_cell_size),
-                complement_note(complements, language),
-            ],
+            [note, *hidden.notes(language, min_cell_size)],
         )
     return fig
 
@@ -397,7 +393,8 @@ def group_figure(
     name_of = group_namer(by, language, group_labels, by_label)
     everyone = text("prepost_tab_all_clients", language)
     names = [name_of(v) or everyone for v, _ in series]
-    hidden: list[str] = []
+    why = why_hidden(result, "table", "n_paired")
+    hidden = Hidden()
     with figure_style():
         fig, axes = panels(len(ordered), sharey=True)
         for ax, scale in zip(axes, ordered, strict=False):
@@ -408,11 +405,14 @@ def group_figure(
             for y, (value, rows) in enumerate(series):
                 row = scale_row(rows, scale.name)
                 ink = INK if value is None else colour
-                if cell_hidden(row, min_cell_size, "n_paired"):
-                    if row is not None or value is None:
-                        hidden.append(f"{label} ({names[y]})")
+                reason = why(row)
+                if reason is not None:
+                    named = row is not None or value is None
+                    hidden.add(reason, f"{label} ({names[y]})" if named else None)
+                    complement = "_complement" if reason == COMPLEMENTARY else ""
                     ax.annotate(
-                        text("prepost_fig_point_hidden", language), (0, y), xytext=(4, 0),
+                        text(f"prepost_fig_point_hidden{complement}", language), (0, y),
+                        xytext=(4, 0),
                         textcoords="offset points", ha="left", va="center", style="italic",
                         **SMALL,
                     )  # fmt: skip
@@ -447,7 +447,7 @@ def group_figure(
             text("prepost_fig_title_group", language, group=group),
             [
                 text("prepost_fig_note_hlines", language),
-                hidden_note(hidden, language, min_cell_size),
+                *hidden.notes(language, min_cell_size),
             ],
         )
     return fig

@@ -10,6 +10,7 @@ string shown in the table.
 from __future__ import annotations
 
 from evaltools.params.models import Scale
+from evaltools.prepost.hidden import Why, why_hidden
 from evaltools.prepost.labels import (
     fmt_score,
     lower_first,
@@ -19,7 +20,7 @@ from evaltools.prepost.labels import (
     score_decimals,
 )
 from evaltools.prepost.result import PrePostResult
-from evaltools.privacy.suppression import row_hidden
+from evaltools.privacy.suppression import COMPLEMENTARY
 from evaltools.report.i18n import fmt_int, fmt_number, fmt_p, fmt_percent, is_missing, text
 from evaltools.report.table import require_columns
 
@@ -32,7 +33,9 @@ def key_findings(result: PrePostResult, *, alpha: float = 0.05) -> list[str]:
     from what to what, the change with its 95% confidence interval (scale points), which
     direction is an improvement on the scale, and whether the change is statistically
     significant at level `alpha` (paired t-test). A scale over fewer than `min_cell_size`
-    clients gets a sentence saying there were too few clients to report.
+    clients gets a sentence saying there were too few clients to report; one hidden as a
+    complement (:func:`~evaltools.prepost.hidden.why_hidden`), a sentence saying it is not
+    shown so that another, small number can't be worked out.
 
     Returns
     -------
@@ -63,17 +66,23 @@ def key_findings(result: PrePostResult, *, alpha: float = 0.05) -> list[str]:
     )
     overall = table[table["group_var"].isna()]
     present = scales_by_name(overall, scales)
+    why = why_hidden(result, "table", "n_paired")
     findings: list[str] = []
     for scale in scale_order(list(present.values()), language):
-        row = overall[overall["scale"].astype(str) == scale.name].iloc[0].to_dict()
-        findings.append(_finding(row, scale, language, min_cell_size, alpha))
+        rows = overall[overall["scale"].astype(str) == scale.name]
+        row = {**rows.iloc[0].to_dict(), "_index": rows.index[0]}
+        findings.append(_finding(row, scale, language, min_cell_size, alpha, why))
     return findings
 
 
-def _finding(row: dict, scale: Scale, language: str, min_cell_size: int, alpha: float) -> str:
+def _finding(
+    row: dict, scale: Scale, language: str, min_cell_size: int, alpha: float, why: Why
+) -> str:
     label = scale_label(scale, language, with_range=False)
-    if row_hidden(row, min_cell_size):
-        return text("prepost_find_hidden", language, scale=label, min=min_cell_size)
+    reason = why(row)
+    if reason is not None:
+        complement = "_complement" if reason == COMPLEMENTARY else ""
+        return text(f"prepost_find_hidden{complement}", language, scale=label, min=min_cell_size)
     inline = lower_first(label)
     sentences: list[str] = []
     n = fmt_int(row["n_paired"], language)
