@@ -12,6 +12,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 
@@ -412,9 +413,10 @@ def test_a_trajectory_panel_hidden_as_a_complement_does_not_say_too_few_clients(
     assert text("prepost_fig_panel_hidden_complement", "da") not in small
 
 
-def _two_departments() -> PrePostResult:
+def _two_departments(step: float = 1.0, language: str = "en") -> PrePostResult:
     """33 clients measured twice, 30 in department A and 3 in B, through analyse_prepost: B's
-    rows are hidden as small, and A's (30 clients) as complements, since A = all 33 - B."""
+    rows are hidden as small, and A's (30 clients) as complements, since A = all 33 - B.
+    The scores change by about 5-7 points times `step` (negative: they fall)."""
     scale = {"name": "sc", "label": "Score", "score": "sc", "range": [0, 100],
              "higher_is_better": True, "reliability": 0.8}  # fmt: skip
     spec = PrePost.model_validate(
@@ -422,10 +424,10 @@ def _two_departments() -> PrePostResult:
     )
     rows = [
         {"client_id": f"c{i:02d}", "measurement": k, "dept": "A" if i < 30 else "B",
-         "sc": 40.0 + i % 7 + (5 + i % 3) * (k - 1)}
+         "sc": 40.0 + i % 7 + step * (5 + i % 3) * (k - 1)}
         for i in range(33) for k in (1, 2)
     ]  # fmt: skip
-    return analyse_prepost(pd.DataFrame(rows), spec=spec, language="en")
+    return analyse_prepost(pd.DataFrame(rows), spec=spec, language=language)
 
 
 def _notes(fig: Figure, start: str = "Not shown") -> list[str]:
@@ -452,7 +454,8 @@ def test_a_group_hidden_as_a_complement_is_not_said_to_have_too_few_clients():
         assert notes[0] == small_note  # was "...fewer than 5 clients: Score (A), Score (B)."
         assert len(notes) == 2 and "can't be worked out" in notes[1]
         assert notes[1].endswith("Score (A).")
-    texts = all_texts(group_figure(result, by="dept", palette=PALETTE))
+    # (a point's note may be wrapped onto two lines)
+    texts = all_texts(group_figure(result, by="dept", palette=PALETTE)).replace("\n", " ")
     assert texts.count(text("prepost_fig_point_hidden", "en")) == 1  # B only
     assert texts.count(text("prepost_fig_point_hidden_complement", "en")) == 1  # A
 
@@ -477,3 +480,22 @@ def test_a_bar_hidden_as_a_complement_is_not_said_to_have_too_few_clients():
     assert note.strip() == text(
         "prepost_fig_hidden_complement", "da", items="Uafhængighed af ekspartner", min=5
     )
+
+
+@pytest.mark.parametrize("language", ["da", "en"])
+@pytest.mark.parametrize("step", [1.0, -1.0])
+def test_a_hidden_group_says_why_inside_its_panel(step, language):
+    # The group figure wrote "not shown (confidentiality)" / "too few clients" from the zero
+    # line rightwards; where every change is negative, the zero line is the panel's right
+    # edge, and the words ran out of the panel towards the next one. Seen on the department
+    # figure of a report with departments of 30 and 3 clients (Danish and English).
+    fig = group_figure(_two_departments(step, language), by="dept", palette=PALETTE)
+    notes = {text(f"prepost_fig_point_hidden{k}", language) for k in ("", "_complement")}
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    (ax,) = fig.axes
+    box = ax.get_window_extent(renderer)
+    labels = [t for t in ax.texts if " ".join(t.get_text().split()) in notes]
+    assert len(labels) == 2  # department A (a complement) and B (small)
+    for label in labels:
+        extent = label.get_window_extent(renderer)
+        assert box.x0 <= extent.x0 and extent.x1 <= box.x1, label.get_text()

@@ -84,6 +84,17 @@ def mark_panel_hidden(ax: Axes, language: str, *, small: bool = True) -> None:
     )  # fmt: skip
 
 
+def mark_point_hidden(ax: Axes, y: float, note: str) -> None:
+    """Say on row `y` of a panel why its point is not drawn (`note`): from the panel's left
+    edge, wherever the zero line is (at the right edge when every change is negative),
+    wrapped to stay inside a narrow panel, on the panel's ground so no line crosses it."""
+    ax.text(
+        0.03, y, textwrap.fill(note, 16, break_long_words=False),
+        transform=ax.get_yaxis_transform(), ha="left", va="center", style="italic", zorder=4,
+        bbox={"facecolor": ax.get_facecolor(), "edgecolor": "none", "pad": 1.0}, **SMALL,
+    )  # fmt: skip
+
+
 @dataclass
 class Hidden:
     """What a figure leaves out, by why (:func:`evaltools.prepost.hidden.why_hidden`): its

@@ -30,6 +30,7 @@ from evaltools.prepost.figure_panels import (
     group_namer,
     group_naming,
     mark_panel_hidden,
+    mark_point_hidden,
     offsets,
     ordered_scales,
     panel_title,
@@ -410,12 +411,8 @@ def group_figure(
                     named = row is not None or value is None
                     hidden.add(reason, f"{label} ({names[y]})" if named else None)
                     complement = "_complement" if reason == COMPLEMENTARY else ""
-                    ax.annotate(
-                        text(f"prepost_fig_point_hidden{complement}", language), (0, y),
-                        xytext=(4, 0),
-                        textcoords="offset points", ha="left", va="center", style="italic",
-                        **SMALL,
-                    )  # fmt: skip
+                    note = text(f"prepost_fig_point_hidden{complement}", language)
+                    mark_point_hidden(ax, y, note)
                     continue
                 estimate = float(row["mean_change"])
                 if not (is_missing(row["ci_low"]) or is_missing(row["ci_high"])):
