@@ -619,7 +619,8 @@ def test_notebook_opens_the_report_with_diagram_and_table(tmp_path):
     toc["outcomes"][0]["leads_to"] = ["unmeasured"]
     data["theory_of_change"] = toc
     params_file = tmp_path / "params.yml"
-    yaml.dump(data, params_file.open("w", encoding="utf-8"))
+    with params_file.open("w", encoding="utf-8") as handle:  # closed: written out
+        yaml.dump(data, handle)
     records = {
         "prepost": [_prepost("anxiety_depression", mean_pre=2.2, mean_post=1.8, share_improved=0.2)]
     }

@@ -238,7 +238,7 @@ def _existing_front_matter(nb: nbformat.NotebookNode) -> dict[str, Any]:
 
 
 def _yaml_cell(options: dict[str, Any]) -> nbformat.NotebookNode:
-    yaml = YAML(typ="safe")
+    yaml = YAML(typ="safe", pure=True)  # ruamel's own emitter, not libyaml's (ruamel.yaml.clib)
     yaml.default_flow_style = False
     yaml.allow_unicode = True
     buf = StringIO()
