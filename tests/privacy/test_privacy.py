@@ -490,7 +490,7 @@ def test_executed_notebooks_hold_no_table_of_persons(demo: Path, demo_people: Pe
 def test_report_states_the_disclosure_rule(demo: Path) -> None:
     for html in sorted(demo.rglob("report.html")):
         text = BeautifulSoup(html.read_text(encoding="utf-8"), "html.parser").get_text(" ")
-        rule = re.search(r"(Diskretion|Disclosure control)\.?\s+(.{0,300})", text)
+        rule = re.search(r"(Fortrolighed|Confidentiality)\.?\s+(.{0,300})", text)
         assert rule, f"{html}: no disclosure note in the method notes"
         assert re.search(r"færre end \d+|fewer than \d+", rule.group(2))
 
