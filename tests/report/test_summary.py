@@ -244,6 +244,30 @@ def test_register_effect_is_the_headline_estimator_with_one_sentence_on_certaint
     assert "ligner" in text or "lignede deltagerne" in text  # the register caveat
 
 
+@pytest.mark.parametrize("matching", ["propensity", "random", "none", None])
+def test_the_register_summary_says_whom_the_participants_are_compared_with(matching) -> None:
+    params = Params.model_validate(
+        {
+            "grantee": "G",
+            "intervention": "I",
+            "period": "2025",
+            "language": "en",
+            "analyses": ["register_panel"],
+            "register_panel": REGISTER,
+        }
+    )
+    records = {"register_panel": [_register("in_education", "did", 0.06, 0.03, 0.09, 0.001)]}
+    sample = {"never_started": "empty", "missing": "drop", "panel": "balanced", "estimators": []}
+    text = _markdown(params, records, register_panel_sample={**sample, "matching": matching})
+    matched = matching in ("propensity", "random", None)  # None: a file from before the field
+    assert ("the matched comparison group" in text) == matched
+    assert ("the comparison pool" in text) == (not matched)
+    assert ("resembled the participants on the background measured" in text) == (
+        matching in ("propensity", None)
+    )
+    assert ("drawn at random" in text) == (matching == "random")
+
+
 def test_register_only_falls_back_to_the_next_headline_estimator() -> None:
     params = Params.model_validate(
         {

@@ -175,6 +175,7 @@ def trends_figure(
     language: str = "da",
     label: str = "",
     percent: bool = False,
+    matched: bool = True,
 ) -> Figure:
     """Mean outcome of participants and matched comparison persons by year since start.
 
@@ -187,17 +188,24 @@ def trends_figure(
         Brand colours: participants in the first series colour, comparison in grey.
     percent
         Means of a 0/1 outcome: show them as percentages.
+    matched
+        Whether the comparison persons were matched (False: the whole pool, so named).
 
     Returns
     -------
     matplotlib.figure.Figure
     """
     with figure_style():  # the type sizes of every report figure
-        return _trends_figure(rows, palette, language, label, percent)
+        return _trends_figure(rows, palette, language, label, percent, matched)
+
+
+def _pool(group: str, matched: bool) -> str:
+    """The suffix of the comparison group's name when it is the whole pool (no matching)."""
+    return "_pool" if group == "comparison" and not matched else ""
 
 
 def _trends_figure(
-    rows: pd.DataFrame, palette: Any, language: str, label: str, percent: bool
+    rows: pd.DataFrame, palette: Any, language: str, label: str, percent: bool, matched: bool
 ) -> Figure:
     colours = semantic_colours(palette)["series"]
     fig = Figure(figsize=(WIDTH, 4.0), layout="constrained")
@@ -212,7 +220,7 @@ def _trends_figure(
             lw=1.8,
             marker="o",
             ms=4,
-            label=text(f"register_group_{group}", language),
+            label=text(f"register_group_{group}{_pool(group, matched)}", language),
         )
     ax.axvline(-0.5, color=MUTED, lw=0.9, ls=":")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))

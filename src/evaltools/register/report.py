@@ -7,7 +7,8 @@ so the words and the tables agree.
 
 from __future__ import annotations
 
-from typing import Any
+import math
+from typing import Any, Literal
 
 import pandas as pd
 
@@ -143,6 +144,7 @@ def register_findings(result: RegisterPanelResult) -> list[str]:
         if not es.empty:
             last = es.loc[es["event_time"].idxmax()]
             key = "regrep_find_event_hidden" if bool(last["suppressed"]) else "regrep_find_event"
+            key = compared_with(result, key)
             parts.append(
                 text(
                     key,
@@ -177,7 +179,7 @@ def _headline_sentences(
     row = rows[headline]
     sentences = [
         text(
-            f"regrep_find_{headline}",
+            compared_with(result, f"regrep_find_{headline}"),
             language,
             effect=fmt_effect_ci(row, binary=binary, language=language),
             unit=unit,
@@ -230,6 +232,88 @@ def counts_table(result: RegisterPanelResult) -> ReportTable:
     )
 
 
+MatchingKind = Literal["propensity", "random", "none"]
+SMALL_SMD = 0.1  # a standardized difference below this counts as small (Austin 2009)
+
+
+def matching_kind(result: RegisterPanelResult) -> MatchingKind:
+    """How the comparison group was built, as the report must say it.
+
+    ``propensity``: each participant's nearest pool person by propensity score, among those
+    with its start year; ``random``: the same without covariates, where every score is equal,
+    so the match is drawn at random among them (the seeded tie-break of
+    :func:`~evaltools.register.matching.match_comparisons`); ``none``: no matching, the whole
+    pool.
+    """
+    if result.spec.matching.method == "none":
+        return "none"
+    return "propensity" if result.spec.covariates else "random"
+
+
+#: Texts that name the matched comparison group, with a ``_pool`` variant for no matching
+POOL_VARIANTS = frozenset({"regrep_find_event", "regrep_find_did", "regrep_caption_trends"})
+
+
+def compared_with(result: RegisterPanelResult, key: str) -> str:
+    """`key`, or its variant naming the whole pool when there is no matching
+    (:data:`POOL_VARIANTS`): a text never speaks of a matched group that was not matched."""
+    if key in POOL_VARIANTS and result.spec.matching.method == "none":
+        return f"{key}_pool"
+    return key
+
+
+def trends_caption(result: RegisterPanelResult, outcome: str, *, language: str) -> str:
+    """The caption of an outcome's trends figure (participants against the comparison)."""
+    label = result.outcome_label(outcome, language).lower()
+    return text(compared_with(result, "regrep_caption_trends"), language, outcome=label)
+
+
+def intro_text(result: RegisterPanelResult, *, intervention: str, language: str) -> str:
+    """The register part's opening sentence: whom the participants are compared with."""
+    kind = matching_kind(result)
+    key = "regrep_intro" if kind == "propensity" else f"regrep_intro_{kind}"
+    return text(key, language, intervention=intervention)
+
+
+def population_text(result: RegisterPanelResult, *, language: str) -> str:
+    """The opening of the report's population section: how the comparison group was built."""
+    kind = matching_kind(result)
+    key = "regrep_population_intro" if kind == "propensity" else f"regrep_population_intro_{kind}"
+    return text(key, language)
+
+
+def balance_text(result: RegisterPanelResult, *, language: str) -> str:
+    """The opening of the balance section, built from the balance table: the largest
+    standardized difference of a covariate before and after matching (or, without matching,
+    between the participants and the whole pool), against the 0.1 that counts as small; without
+    covariates, that there is no balance to check."""
+    if not result.spec.covariates:
+        return text("regrep_balance_no_covariates", language)
+    before = result.balance.max_abs_smd(after=False)
+    after = result.balance.max_abs_smd(after=True)
+    small = fmt_number(SMALL_SMD, language, 1)
+    if math.isnan(before) or (result.spec.matching.method != "none" and math.isnan(after)):
+        return text("regrep_balance_intro_hidden", language, small=small)
+    values = {"before": fmt_number(before, language, 2), "small": small}
+    if result.spec.matching.method == "none":
+        return text("regrep_balance_intro_none", language, **values)
+    return text("regrep_balance_intro", language, after=fmt_number(after, language, 2), **values)
+
+
+def matching_method_text(result: RegisterPanelResult, *, language: str) -> str:
+    """The method note on matching, for the way the comparison group was built."""
+    kind = matching_kind(result)
+    if kind == "none":
+        return text("regrep_method_no_matching", language)
+    m = result.spec.matching
+    with_replacement = "regrep_with_replacement" if m.replace else "regrep_without_replacement"
+    replace = text(with_replacement, language)
+    if kind == "random":
+        return text("regrep_method_matching_random", language, ratio=m.ratio, replace=replace)
+    caliper = fmt_number(m.caliper, language, 2)
+    return text("regrep_method_matching", language, caliper=caliper, ratio=m.ratio, replace=replace)
+
+
 def conventions_text(result: RegisterPanelResult, *, language: str) -> str:
     """The rules used for never-started persons, missing values and the panel, in words."""
     spec = result.spec
@@ -264,7 +348,8 @@ def sample_summary(result: RegisterPanelResult) -> dict[str, Any]:
         ``n_late_units``, and for the pre-trend tests ``pretrend_rank`` and
         ``pretrend_note`` (why no statistic, when the covariance is singular). Counts
         between 0 and ``min_cell_size`` are None. ``binary_outcomes``: the 0/1 outcomes,
-        whose effects the report shows in percentage points.
+        whose effects the report shows in percentage points. ``matching``: how the comparison
+        group was built (:func:`matching_kind`).
     """
     spec, k = result.spec, result.min_cell_size
     entries: list[dict[str, Any]] = []
@@ -315,6 +400,7 @@ def sample_summary(result: RegisterPanelResult) -> dict[str, Any]:
         "n_excluded_pool": _small(result.matching.n_pool_excluded, k),
         "estimators": entries,
         "binary_outcomes": [o for o in spec.outcomes if _is_binary(result, o)],
+        "matching": matching_kind(result),
     }
 
 

@@ -202,6 +202,7 @@ class RegisterPanelResult(TidyResult):
             language=lang,
             label=self.outcome_label(outcome, lang),
             percent=binary,
+            matched=self.spec.matching.method != "none",
         )
 
     def love_plot(
@@ -225,7 +226,8 @@ class RegisterPanelResult(TidyResult):
     # ------------------------------------------------------------------ display
 
     def _display_title(self, language: str) -> str:
-        return text("register_title", language)
+        pool = "_pool" if self.spec.matching.method == "none" else ""
+        return text(f"register_title{pool}", language)
 
     def _display_lines(self, language: str) -> list[str]:
         m = self.matching

@@ -232,7 +232,9 @@ def register_section(document: ResultsDocument) -> SummarySection | None:
     lead = ""
     if len(used) == 1:
         (headline,) = used
-        lead = text(f"sum_headline_{headline}", language)
+        sample = document.register_panel_sample
+        pool = headline == "did" and sample is not None and sample.matching == "none"
+        lead = text(f"sum_headline_{headline}{'_pool' if pool else ''}", language)
         if others:
             names = [
                 text(f"sum_estimator_{e}", language) for e in HEADLINE_ESTIMATORS if e in others
@@ -350,7 +352,10 @@ def limits_section(params: Params, document: ResultsDocument) -> SummarySection 
                 )
             )
     if document.register_panel:
-        bullets.append(text("sum_limit_register", language))
+        sample = document.register_panel_sample
+        kind = sample.matching if sample is not None else None
+        suffix = f"_{kind}" if kind in ("random", "none") else ""
+        bullets.append(text(f"sum_limit_register{suffix}", language))
         bullets.extend(_pretrend_limits(document, language))
     if not bullets:
         return None

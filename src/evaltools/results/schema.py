@@ -283,6 +283,12 @@ class RegisterSample(_Entry):
         "shares, which the reports show in percentage points (×100). Null in files written "
         "before this field.",
     )
+    matching: Literal["propensity", "random", "none"] | None = Field(
+        default=None,
+        description="How the comparison group was built: propensity (nearest score), random "
+        "(no covariates: drawn among pool persons with the same start year) or none (the whole "
+        "pool). Null in files written before this field.",
+    )
 
 
 #: One value of an indicator table's row: text, number, true/false, or null (hidden).

@@ -1,0 +1,109 @@
+"""The register report says how its comparison group was built, true for the data's shape:
+matched on a propensity score, drawn at random (no covariates), or not matched at all."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from evaltools.params.models import RegisterPanel
+from evaltools.register import analyse_register_panel, write_register_demo
+from evaltools.register.balance import PROPENSITY
+from evaltools.register.report import (
+    balance_text,
+    matching_kind,
+    matching_method_text,
+    population_text,
+    register_findings,
+    sample_summary,
+    trends_caption,
+)
+from evaltools.register.results import RegisterPanelResult
+from evaltools.report.i18n import fmt_number
+
+
+@pytest.fixture(scope="module")
+def demo_file(tmp_path_factory: pytest.TempPathFactory):
+    return write_register_demo(tmp_path_factory.mktemp("demo"))[1]  # the small CSV
+
+
+def _result(path, **kw) -> RegisterPanelResult:
+    spec = {"data": path, "outcomes": ["in_education"], "estimators": ["did"], **kw}
+    return analyse_register_panel(RegisterPanel.model_validate(spec), language="en")
+
+
+@pytest.fixture(scope="module")
+def with_covariates(demo_file) -> RegisterPanelResult:
+    return _result(demo_file, covariates=["age", "children", "prior_education"])
+
+
+@pytest.fixture(scope="module")
+def without_covariates(demo_file) -> RegisterPanelResult:
+    return _result(demo_file)
+
+
+@pytest.fixture(scope="module")
+def not_matched(demo_file) -> RegisterPanelResult:
+    return _result(demo_file, covariates=["age"], matching={"method": "none"})
+
+
+def test_the_kind_of_matching(with_covariates, without_covariates, not_matched) -> None:
+    assert matching_kind(with_covariates) == "propensity"
+    assert matching_kind(without_covariates) == "random"
+    assert matching_kind(not_matched) == "none"
+
+
+def test_without_covariates_every_score_is_equal_so_the_match_is_random(without_covariates):
+    # the premise of the "random" texts: one propensity score for everyone
+    scores = without_covariates.matching.candidates["propensity"].to_numpy(float)
+    assert np.unique(scores).size == 1
+    for language in ("en", "da"):
+        intro = population_text(without_covariates, language=language)
+        method = matching_method_text(without_covariates, language=language)
+        assert ("drawn at random" in intro) if language == "en" else ("tilfældigt" in intro)
+        assert "propensity score) was closest" not in intro
+        assert "logistic regression" not in method and "logistisk regression" not in method
+    assert "can't be checked" in balance_text(without_covariates, language="en")
+
+
+def test_with_covariates_the_balance_sentence_quotes_the_balance_table(with_covariates):
+    before = with_covariates.balance.max_abs_smd(after=False)
+    after = with_covariates.balance.max_abs_smd(after=True)
+    # independent: the largest |SMD| read off the balance table's own columns
+    rows = with_covariates.balance.table
+    rows = rows[rows["variable"] != PROPENSITY]
+    assert before == pytest.approx(np.nanmax(np.abs(rows["smd_before"].astype(float))))
+    sentence = balance_text(with_covariates, language="en")
+    assert f"is {fmt_number(before, 'en', 2)} before matching" in sentence
+    assert f"and {fmt_number(after, 'en', 2)} after" in sentence
+    da = balance_text(with_covariates, language="da")
+    assert fmt_number(before, "da", 2) in da and "," in fmt_number(before, "da", 2)
+    assert "logistic regression" in matching_method_text(with_covariates, language="en")
+
+
+def test_without_matching_no_sentence_speaks_of_a_match(not_matched):
+    for text_of in (population_text, balance_text, matching_method_text):
+        sentence = text_of(not_matched, language="en")
+        assert "no matching" in sentence.lower(), sentence
+        assert "matched with" not in sentence and "after matching" not in sentence
+
+
+def test_without_matching_the_findings_caption_and_legend_name_the_pool(not_matched, demo_file):
+    matched = _result(demo_file, covariates=["age"])
+    for result, word in ((not_matched, "comparison pool"), (matched, "matched comparison group")):
+        findings = " ".join(register_findings(result))
+        caption = trends_caption(result, "in_education", language="en")
+        assert word in findings and word in caption, (findings, caption)
+        figure = result.trends_figure("in_education", palette=["#1B7F79", "#C4572F"], language="en")
+        legends = [*figure.legends, *(ax.get_legend() for ax in figure.axes if ax.get_legend())]
+        legend = [t.get_text() for lg in legends for t in lg.get_texts()]
+        assert legend[1] == (
+            "Comparison pool" if result is not_matched else "Matched comparison group"
+        )
+    assert "matched" not in " ".join(register_findings(not_matched)).lower()
+    assert "matchede" not in trends_caption(not_matched, "in_education", language="da")
+
+
+def test_results_json_says_how_the_comparison_group_was_built(not_matched, with_covariates):
+    assert sample_summary(not_matched)["matching"] == "none"
+    assert sample_summary(with_covariates)["matching"] == "propensity"
