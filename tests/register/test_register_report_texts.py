@@ -11,6 +11,7 @@ from evaltools.register import analyse_register_panel, write_register_demo
 from evaltools.register.balance import PROPENSITY
 from evaltools.register.report import (
     balance_text,
+    counts_table,
     matching_kind,
     matching_method_text,
     population_text,
@@ -107,3 +108,12 @@ def test_without_matching_the_findings_caption_and_legend_name_the_pool(not_matc
 def test_results_json_says_how_the_comparison_group_was_built(not_matched, with_covariates):
     assert sample_summary(not_matched)["matching"] == "none"
     assert sample_summary(with_covariates)["matching"] == "propensity"
+
+
+def test_without_matching_the_counts_table_counts_no_matches(not_matched, with_covariates):
+    def heads(result: RegisterPanelResult) -> list[str]:
+        return [row[0] for row in counts_table(result).row_headers]
+
+    assert "Participants with a match" in heads(with_covariates)
+    assert not any("match" in head for head in heads(not_matched)), heads(not_matched)
+    assert "Participants left out (no year before start or missing data)" in heads(not_matched)

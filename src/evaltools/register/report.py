@@ -207,15 +207,15 @@ def counts_table(result: RegisterPanelResult) -> ReportTable:
     k = result.min_cell_size
     shown = suppress_match_counts(counts, k)
     reasons = match_count_reasons(counts, k)
-    heads = [(text(f"register_count_{g}", language),) for g in counts["group"]]
-    cells = [
-        (
-            MISSING
-            if reason == COMPLEMENTARY
-            else fmt_count(n, language, min_cell_size=k, hidden=n is None),
-        )
-        for n, reason in zip(shown, reasons, strict=True)
-    ]
+    unmatched = matching_kind(result) == "none"  # no match to count, nothing left out of one
+    heads, cells = [], []
+    for group, n, reason in zip(counts["group"], shown, reasons, strict=True):
+        if unmatched and group in ("matched", "unmatched"):
+            continue  # every participant counts, none is matched: the rows would mislead
+        suffix = "_none" if unmatched and group == "excluded" else ""
+        heads.append((text(f"register_count_{group}{suffix}", language),))
+        hidden = MISSING if reason == COMPLEMENTARY else None
+        cells.append((hidden or fmt_count(n, language, min_cell_size=k, hidden=n is None),))
     notes = hidden_notes(reasons, language, k)
     for label, n in sample_rows(result, language=language):
         heads.append((label,))
