@@ -81,6 +81,7 @@ benchmarks: $(VENV)/.installed-test $(PEERS_VENV)/.installed
 	$(BIN)/python benchmarks/register_scale.py --peers-python $(PEERS_VENV)/bin/python
 	$(BIN)/python benchmarks/batch_throughput.py --grantees 24
 	$(BIN)/python benchmarks/batch_scale.py
+	$(BIN)/python benchmarks/params_loading.py
 
 clean:
 	rm -rf reports data/demo .pytest_cache
