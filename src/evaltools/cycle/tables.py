@@ -1,4 +1,8 @@
-"""The cycle's tables as they appear in a report: localized numbers, hidden cells as "–".
+"""The cycle's tables as they appear in a report: localized numbers, hidden cells.
+
+A count of clients hidden because it is small shows ``< 5``, one hidden as a complement (so
+that a small one can't be worked out) ``–``; the change table's statistics show ``–`` when
+hidden or when there is no one to compute them over.
 
 Every table is a pandas Styler with its text escaped (group values and labels come from
 untrusted files) and no index.
@@ -16,6 +20,7 @@ from pandas.io.formats.style import Styler
 from evaltools.cycle.status import MeasurementStatus
 from evaltools.cycle.trend import TrendResult
 from evaltools.params.models import Scale
+from evaltools.privacy.suppression import PRIMARY, format_count
 from evaltools.report.i18n import MISSING, fmt_int, fmt_number, fmt_percent, text
 
 __all__ = ["change_table", "flow_table", "helped_table", "round_table", "status_table"]
@@ -23,6 +28,14 @@ __all__ = ["change_table", "flow_table", "helped_table", "round_table", "status_
 
 def _count(value: Any, language: str) -> str:
     return MISSING if value is None or pd.isna(value) else fmt_int(value, language)
+
+
+def _trend_count(trend: TrendResult, key: tuple, value: Any, language: str) -> str:
+    """A flow or helped count: ``< 5`` when hidden as small, ``–`` when hidden as a complement
+    (:func:`evaltools.privacy.reasons.hidden_reason`: never ``< 5`` for a count that isn't)."""
+    if trend.reasons.get(key) == PRIMARY:
+        return format_count(None, trend.min_cell_size, language)
+    return _count(value, language)
 
 
 def _styled(
@@ -52,14 +65,12 @@ def _escape(value: str) -> str:
 def flow_table(trend: TrendResult, *, language: str, last: int | None = None) -> Styler:
     """Clients started, active and closed per period (the last `last` periods)."""
     flow = trend.flow if last is None else trend.flow.tail(last)
-    frame = pd.DataFrame(
-        {
-            text("cycle_col_period", language): flow["period"],
-            text("cycle_col_started", language): [_count(v, language) for v in flow["started"]],
-            text("cycle_col_active", language): [_count(v, language) for v in flow["active"]],
-            text("cycle_col_closed", language): [_count(v, language) for v in flow["closed"]],
-        }
-    )
+    frame = pd.DataFrame({text("cycle_col_period", language): flow["period"]})
+    for column in ("started", "active", "closed"):
+        frame[text(f"cycle_col_{column}", language)] = [
+            _trend_count(trend, ("flow", period, column), v, language)
+            for period, v in zip(flow["period"], flow[column], strict=True)
+        ]
     return _styled(frame, nowrap=[text("cycle_col_period", language)])
 
 
@@ -69,7 +80,8 @@ def helped_table(trend: TrendResult, *, language: str) -> Styler:
         {
             text("cycle_col_year", language): trend.helped["year"].astype(str),
             text("cycle_col_helped", language): [
-                _count(v, language) for v in trend.helped["helped"]
+                _trend_count(trend, ("helped", int(year)), v, language)
+                for year, v in zip(trend.helped["year"], trend.helped["helped"], strict=True)
             ],
         }
     )

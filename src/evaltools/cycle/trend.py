@@ -17,56 +17,40 @@ out from the trend and the report together.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
+from evaltools.cycle.closed import (
+    CHANGE_COLUMNS,
+    CHANGE_STATS,
+    change_by_period,
+    paired_sets,
+    period_label,
+)
 from evaltools.cycle.disclosure import protect_cells
 from evaltools.cycle.periods import CycleView
 from evaltools.params.models import PrePost
-from evaltools.prepost.analysis import analyse_prepost
-from evaltools.prepost.scales import score_scales
 
 __all__ = [
     "CHANGE_COLUMNS",
     "FLOW_COLUMNS",
+    "Published",
+    "TrendCells",
     "TrendResult",
     "analyse_trend",
     "period_label",
+    "protect_published",
+    "suppressed_trend",
+    "trend_cells",
 ]
 
 TrendBy = Literal["quarter", "month", "year"]
 _FREQ = {"quarter": "Q", "month": "M", "year": "Y"}
 FLOW_COLUMNS = ("period", "start", "end", "started", "active", "closed")
-CHANGE_COLUMNS = (
-    "period",
-    "scale",
-    "group_var",
-    "group_value",
-    "n_paired",
-    "mean_pre",
-    "mean_post",
-    "mean_change",
-    "ci_low",
-    "ci_high",
-    "share_improved",
-    "share_unchanged",
-    "share_deteriorated",
-    "suppressed",
-)
-_CHANGE_STATS = CHANGE_COLUMNS[5:13]
-
-
-def period_label(period: pd.Period) -> str:
-    """``2024-Q3`` for a quarter, ``2024-05`` for a month, ``2024`` for a year."""
-    freq = period.freqstr[0]
-    if freq == "Q":
-        return f"{period.year}-Q{period.quarter}"
-    if freq == "M":
-        return f"{period.year}-{period.month:02d}"
-    return str(period.year)
 
 
 @dataclass(frozen=True, eq=False)
@@ -89,6 +73,9 @@ class TrendResult:
         The smallest count shown.
     as_of
         The as-of date (ISO text).
+    reasons
+        Why each hidden flow and helped count is hidden (``"primary"``: small,
+        ``"complementary"``), by ``("flow", period, column)`` and ``("helped", year)``.
     """
 
     by: str
@@ -97,6 +84,7 @@ class TrendResult:
     change: pd.DataFrame
     min_cell_size: int
     as_of: str
+    reasons: Mapping[tuple, str] = field(default_factory=dict)
 
     def records(self) -> dict[str, Any]:
         """The ``trend`` section of results.json (see :func:`trend_records`)."""
@@ -115,6 +103,10 @@ def analyse_trend(
     last: int | None = None,
 ) -> TrendResult:
     """Flow of clients, clients helped per year, and the change of closed clients per period.
+
+    The tables of one report, audited on their own; the tables of a round's reports (the
+    report's trend and the reports per level) are audited together by
+    :func:`evaltools.cycle.joint.round_trends`.
 
     Parameters
     ----------
@@ -139,92 +131,229 @@ def analyse_trend(
         Only the last `last` periods up to the as-of date (those a report shows: the
         suppression audits the cells published, not the whole history); None: every period.
     """
+    cells = trend_cells(
+        view,
+        spec,
+        by=by,
+        min_cell_size=min_cell_size,
+        groups=groups,
+        with_change=with_change,
+        last=last,
+    )
+    part = Published(cells, keep_last=keep_last)
+    reasons = protect_published([part], spec, min_cell_size=min_cell_size)
+    return suppressed_trend(part, reasons, min_cell_size=min_cell_size)
+
+
+@dataclass(frozen=True, eq=False)
+class TrendCells:
+    """The trend tables before suppression, with the clients behind every count.
+
+    For suppression only: the sets never leave the package. ``flow``, ``helped`` and
+    ``change`` are as in :class:`TrendResult`, unsuppressed (``change`` keeps what the
+    pre/post analysis hid in each period); ``report_sets`` are the report's own paired
+    clients per (scale, group_var, group_value), published by the report itself.
+    """
+
+    by: str
+    flow: pd.DataFrame
+    flow_sets: list[dict[str, frozenset]]
+    helped: pd.DataFrame
+    helped_sets: list[frozenset]
+    change: pd.DataFrame
+    change_sets: list[frozenset]
+    report_sets: dict[tuple, frozenset]
+    as_of: str
+
+
+def trend_cells(
+    view: CycleView,
+    spec: PrePost,
+    *,
+    by: TrendBy = "quarter",
+    min_cell_size: int = 5,
+    groups: list[str] | None = None,
+    with_change: bool = True,
+    last: int | None = None,
+) -> TrendCells:
+    """The counts of :func:`analyse_trend` and their clients, before suppression."""
     courses = view.courses
     as_of = pd.Timestamp(view.as_of)
-    freq = _FREQ[by]
-    periods = pd.period_range(courses["started"].min(), as_of, freq=freq)
+    periods = pd.period_range(courses["started"].min(), as_of, freq=_FREQ[by])
     if last is not None:
         periods = periods[-last:]
     flow_rows, flow_sets = _flow(courses, periods)
     helped_rows, helped_sets = _helped(courses, as_of)
     groups = list(spec.groups if groups is None else groups)
     if with_change:
-        change, change_sets = _change(view, spec, periods, groups, min_cell_size)
-        overall_sets = _paired_sets(view.data, spec, groups)
+        change, change_sets = change_by_period(view, spec, periods, groups, min_cell_size)
+        report_sets = paired_sets(view.data, spec, groups)
     else:
-        change, change_sets = _change(view, spec, periods[:0], groups, min_cell_size)
-        overall_sets = {}
+        change, change_sets = change_by_period(view, spec, periods[:0], groups, min_cell_size)
+        report_sets = {}
+    return TrendCells(
+        by=by,
+        flow=pd.DataFrame(flow_rows, columns=list(FLOW_COLUMNS)),
+        flow_sets=flow_sets,
+        helped=pd.DataFrame(helped_rows, columns=["year", "helped"]),
+        helped_sets=helped_sets,
+        change=change,
+        change_sets=change_sets,
+        report_sets=report_sets,
+        as_of=view.as_of.isoformat(),
+    )
 
-    # Courses: the flow and the clients helped per year, audited together.
-    keys: list[tuple] = []
-    sets: list[frozenset] = []
-    rank: list[int] = []
-    recent = len(flow_rows) - keep_last
-    for i in range(len(flow_rows)):
-        for column in ("started", "active", "closed"):
-            keys.append(("flow", i, column))
-            sets.append(flow_sets[i][column])
-            rank.append(0 if keep_last and i >= recent else 2)
-    for i in range(len(helped_rows)):
-        keys.append(("helped", i))
-        sets.append(helped_sets[i])
-        rank.append(1)
-    families = [[("flow", i, c) for i in range(len(flow_rows))] for c in ("started", "closed")]
-    hidden = set(
-        protect_cells(keys, sets, min_cell_size=min_cell_size, families=families, priority=rank)
+
+@dataclass(frozen=True, eq=False)
+class Published:
+    """One report's trend tables, for :func:`protect_published`.
+
+    Attributes
+    ----------
+    cells
+        The report's :func:`trend_cells`.
+    tables
+        The tables the report shows (of ``flow``, ``helped``, ``change``); the others are
+        neither audited nor kept (:func:`suppressed_trend` hides them).
+    keep_last
+        The flow cells of the last `keep_last` periods are hidden last (see
+        :func:`analyse_trend`).
+    rank
+        0 for the main report; higher: its cells are hidden first when one of several must go.
+    tag
+        Reports on the same view (as-of date) share a tag: their cells of the same period are
+        the same cell.
+    """
+
+    cells: TrendCells
+    tables: tuple[str, ...] = ("flow", "helped", "change")
+    keep_last: int = 0
+    rank: int = 0
+    tag: str = ""
+
+
+def protect_published(
+    parts: Sequence[Published], spec: PrePost, *, min_cell_size: int
+) -> dict[Hashable, str]:
+    """Why each hidden cell of `parts` is hidden, all reports audited together.
+
+    Every count any of the reports shows is a cell of one audit
+    (:func:`evaltools.cycle.disclosure.protect_cells`): the flow and the clients helped per
+    year together (a year's count is the sum of its quarters and months, and active = active
+    before + started - closed before, across columns and reports), the change per scale with
+    the report's own paired clients (fixed). Keys: ``(tag, "flow", period, column)``,
+    ``(tag, "helped", year)``, ``(tag, "change", period, scale, group_var, group_value)``.
+    """
+    counts: dict[Hashable, tuple[frozenset, int]] = {}
+    families: dict[tuple, None] = {}
+
+    def add(key: Hashable, members: frozenset, rank: int) -> None:
+        known = counts.get(key)
+        counts[key] = (members, rank if known is None else min(rank, known[1]))
+
+    for part in parts:
+        cells, tag, base = part.cells, part.tag, 3 * part.rank
+        labels = list(cells.flow["period"])
+        if "flow" in part.tables:
+            recent = len(labels) - part.keep_last
+            for i, label in enumerate(labels):
+                for column in ("started", "active", "closed"):
+                    kept = part.keep_last and i >= recent
+                    add(
+                        (tag, "flow", label, column),
+                        cells.flow_sets[i][column],
+                        base + 2 * (not kept),
+                    )
+            for column in ("started", "closed"):
+                families[tuple((tag, "flow", label, column) for label in labels)] = None
+        if "helped" in part.tables:
+            for year, members in zip(cells.helped["year"], cells.helped_sets, strict=True):
+                add((tag, "helped", int(year)), members, base + 1)
+    keys = list(counts)
+    reasons = protect_cells(
+        keys,
+        [counts[k][0] for k in keys],
+        min_cell_size=min_cell_size,
+        families=[list(f) for f in families],
+        priority=[counts[k][1] for k in keys],
     )
     # Change: per scale (as in the pre/post analysis, counts that differ only by skipped
     # questionnaires are not protected), together with the report's own cells of the scale,
     # which stay published.
     for scale in spec.scales:
-        rows = [i for i in range(len(change)) if change.at[i, "scale"] == scale.name]
-        keys = [("change", i) for i in rows]
-        sets = [change_sets[i] for i in rows]
-        rank = [3 if change.at[i, "group_var"] is not None else 2 for i in rows]
-        fixed = [False] * len(rows)
-        for key, members in overall_sets.items():
-            if key[0] == scale.name:
-                keys.append(("report", *key))
-                sets.append(members)
-                rank.append(0)
-                fixed.append(True)
-        by_series: dict[tuple, list[tuple]] = {}
-        for i in rows:
-            series = (change.at[i, "group_var"], change.at[i, "group_value"])
-            by_series.setdefault(series, []).append(("change", i))
-        by_period: dict[tuple, list[tuple]] = {}
-        for i in rows:
-            if change.at[i, "group_var"] is not None:
-                by_period.setdefault(
-                    (change.at[i, "period"], change.at[i, "group_var"]), []
-                ).append(("change", i))
-        families = [f for f in (*by_series.values(), *by_period.values()) if len(f) >= 2]
-        hidden |= set(
-            protect_cells(
-                keys,
-                sets,
-                min_cell_size=min_cell_size,
-                families=families,
-                priority=rank,
-                fixed=fixed,
-            )
+        counts, families = {}, {}
+        report: dict[Hashable, frozenset] = {}
+        for part in parts:
+            if "change" not in part.tables:
+                continue
+            change, tag, base = part.cells.change, part.tag, 3 * part.rank
+            series: dict[tuple, list[Hashable]] = {}
+            periods: dict[tuple, list[Hashable]] = {}
+            for i in range(len(change)):
+                if change.at[i, "scale"] != scale.name:
+                    continue
+                group = (change.at[i, "group_var"], change.at[i, "group_value"])
+                key = (tag, "change", change.at[i, "period"], scale.name, *group)
+                add(key, part.cells.change_sets[i], base + 2 + (group[0] is not None))
+                series.setdefault(group, []).append(key)
+                if group[0] is not None:
+                    periods.setdefault((change.at[i, "period"], group[0]), []).append(key)
+            for family in (*series.values(), *periods.values()):
+                if len(family) >= 2:
+                    families[tuple(family)] = None
+            for key, members in part.cells.report_sets.items():
+                if key[0] == scale.name:
+                    report[(tag, "report", *key)] = members
+        keys = [*counts, *report]
+        reasons |= protect_cells(
+            keys,
+            [*(c[0] for c in counts.values()), *report.values()],
+            min_cell_size=min_cell_size,
+            families=[list(f) for f in families],
+            priority=[*(c[1] for c in counts.values()), *[0] * len(report)],
+            fixed=[False] * len(counts) + [True] * len(report),
         )
+    return reasons
 
-    flow = pd.DataFrame(flow_rows, columns=list(FLOW_COLUMNS))
+
+def suppressed_trend(
+    part: Published, reasons: Mapping[Hashable, str], *, min_cell_size: int
+) -> TrendResult:
+    """The :class:`TrendResult` of `part` with the cells of `reasons` hidden (and the tables
+    it does not show: nothing unaudited leaves)."""
+    cells, tag = part.cells, part.tag
+    flow = cells.flow.copy()
+    why: dict[tuple, str] = {}
     for column in ("started", "active", "closed"):
-        values = [
-            pd.NA if ("flow", i, column) in hidden else flow.at[i, column] for i in range(len(flow))
-        ]
+        values = []
+        for i, label in enumerate(flow["period"]):
+            reason = reasons.get((tag, "flow", label, column))
+            if reason is not None:
+                why[("flow", label, column)] = reason
+            hide = reason is not None or "flow" not in part.tables
+            values.append(pd.NA if hide else flow.at[i, column])
         flow[column] = pd.array(values, dtype="Int64")
-    helped = pd.DataFrame(helped_rows, columns=["year", "helped"])
-    helped["helped"] = pd.array(
-        [pd.NA if ("helped", i) in hidden else helped.at[i, "helped"] for i in range(len(helped))],
-        dtype="Int64",
+    helped = cells.helped.copy()
+    values = []
+    for i, year in enumerate(helped["year"]):
+        reason = reasons.get((tag, "helped", int(year)))
+        if reason is not None:
+            why[("helped", int(year))] = reason
+        hide = reason is not None or "helped" not in part.tables
+        values.append(pd.NA if hide else helped.at[i, "helped"])
+    helped["helped"] = pd.array(values, dtype="Int64")
+    change = cells.change.copy()
+    hide = np.array(
+        [
+            "change" not in part.tables
+            or (tag, "change", r.period, r.scale, r.group_var, r.group_value) in reasons
+            for r in change.itertuples()
+        ],
+        dtype=bool,
     )
-    hide = np.array([("change", i) in hidden for i in range(len(change))], dtype=bool)
     change["suppressed"] = change["suppressed"].astype(bool) | hide
-    change.loc[change["suppressed"], ["n_paired", *_CHANGE_STATS]] = np.nan
-    return TrendResult(by, flow, helped, change, min_cell_size, view.as_of.isoformat())
+    change.loc[change["suppressed"], ["n_paired", *CHANGE_STATS]] = np.nan
+    return TrendResult(cells.by, flow, helped, change, min_cell_size, cells.as_of, why)
 
 
 def _flow(courses: pd.DataFrame, periods: pd.PeriodIndex) -> tuple[list[dict], list[dict]]:
@@ -262,105 +391,6 @@ def _helped(courses: pd.DataFrame, as_of: pd.Timestamp) -> tuple[list[dict], lis
         rows.append({"year": year, "helped": len(members)})
         sets.append(members)
     return rows, sets
-
-
-def _change(
-    view: CycleView,
-    spec: PrePost,
-    periods: pd.PeriodIndex,
-    groups: list[str],
-    min_cell_size: int,
-) -> tuple[pd.DataFrame, list[frozenset]]:
-    """The pre/post analysis of the clients closed in each period; rows and paired sets."""
-    courses = view.courses
-    closed_on = courses["closed_on"]
-    # One reliability per scale for every period (the whole data's), so shares compare.
-    whole = analyse_prepost(view.dated, spec=spec, min_cell_size=1)
-    fixed = whole.table[whole.table["group_var"].isna()].set_index("scale")["reliability"]
-    scales = [
-        s.model_copy(update={"reliability": float(fixed[s.name])})
-        if s.name in fixed.index and pd.notna(fixed[s.name])
-        else s
-        for s in spec.scales
-    ]
-    sub_spec = spec.model_copy(update={"scales": scales, "groups": groups})
-    rows: list[dict[str, Any]] = []
-    sets: list[frozenset] = []
-    for period in periods:
-        first, last = period.start_time.normalize(), period.end_time.normalize()
-        ids = courses.index[(courses["closed"] & (closed_on >= first) & (closed_on <= last))]
-        part = view.dated.loc[view.dated[spec.id].isin(ids)]
-        paired = _paired_sets(part, sub_spec, groups)
-        table = _table_or_empty(part, sub_spec, min_cell_size)
-        for key, members in paired.items():
-            scale, group_var, group_value = key
-            match = table[
-                (table["scale"] == scale)
-                & _same(table["group_var"], group_var)
-                & _same(table["group_value"], group_value)
-            ]
-            row = match.iloc[0].to_dict() if len(match) else {}
-            rows.append(
-                {
-                    "period": period_label(period),
-                    "scale": scale,
-                    "group_var": group_var,
-                    "group_value": group_value,
-                    "n_paired": len(members),
-                    **{c: row.get(c, np.nan) for c in _CHANGE_STATS},
-                    "suppressed": bool(row.get("suppressed", False)),
-                }
-            )
-            sets.append(members)
-    frame = pd.DataFrame(rows, columns=list(CHANGE_COLUMNS))
-    frame["suppressed"] = frame["suppressed"].astype(bool)
-    frame[["group_var", "group_value"]] = frame[["group_var", "group_value"]].astype(object)
-    return frame.reset_index(drop=True), sets
-
-
-def _same(column: pd.Series, value: Any) -> pd.Series:
-    return column.isna() if value is None else column == value
-
-
-def _table_or_empty(part: pd.DataFrame, spec: PrePost, min_cell_size: int) -> pd.DataFrame:
-    if part.empty or part[spec.occasion].nunique() < 2:
-        return pd.DataFrame(columns=["scale", "group_var", "group_value", "suppressed"])
-    return analyse_prepost(part, spec=spec, min_cell_size=min_cell_size).table
-
-
-def _paired_sets(
-    data: pd.DataFrame, spec: PrePost, groups: list[str]
-) -> dict[tuple[str, str | None, Any], frozenset]:
-    """The clients paired on each scale, overall and per group value (for suppression only).
-
-    A client is paired as in :func:`evaltools.prepost.analysis.analyse_prepost`: a score at
-    the 'from' and the 'to' occasion of ``spec.compare``, 'from' before 'to'; the group value
-    is the one at the 'from' occasion.
-    """
-    out: dict[tuple[str, str | None, Any], frozenset] = {}
-    if data.empty:
-        for scale in spec.scales:
-            out[(scale.name, None, None)] = frozenset()
-        return out
-    scored = score_scales(data, spec.scales)
-    scored[spec.occasion] = pd.to_numeric(scored[spec.occasion]).astype("int64")
-    start, end = spec.compare
-    for scale in spec.scales:
-        rows = scored.loc[scored[scale.name].notna()].sort_values(
-            [spec.id, spec.occasion], kind="stable"
-        )
-        by_client = rows.groupby(spec.id, sort=False)
-        base = by_client.head(1) if start == "first" else rows[rows[spec.occasion] == start]
-        post = by_client.tail(1) if end == "last" else rows[rows[spec.occasion] == end]
-        merged = base[[spec.id, spec.occasion, *groups]].merge(
-            post[[spec.id, spec.occasion]], on=spec.id, suffixes=("_pre", "_post")
-        )
-        merged = merged[merged[f"{spec.occasion}_pre"] < merged[f"{spec.occasion}_post"]]
-        out[(scale.name, None, None)] = frozenset(merged[spec.id])
-        for group in groups:
-            for value, part in merged.groupby(group, sort=True):
-                out[(scale.name, group, value)] = frozenset(part[spec.id])
-    return out
 
 
 def trend_records(result: TrendResult) -> dict[str, Any]:

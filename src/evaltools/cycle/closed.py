@@ -1,0 +1,149 @@
+"""The change of the clients closed in each period, for the trend (:mod:`evaltools.cycle.trend`).
+
+:func:`change_by_period` runs the pre/post analysis of
+:func:`evaltools.prepost.analysis.analyse_prepost` on the rows of the clients whose course
+closed in each period; :func:`paired_sets` gives the clients behind each count, for
+suppression only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from evaltools.cycle.periods import CycleView
+from evaltools.params.models import PrePost
+from evaltools.prepost.analysis import analyse_prepost
+from evaltools.prepost.scales import score_scales
+
+__all__ = ["CHANGE_COLUMNS", "CHANGE_STATS", "change_by_period", "paired_sets", "period_label"]
+
+CHANGE_COLUMNS = (
+    "period",
+    "scale",
+    "group_var",
+    "group_value",
+    "n_paired",
+    "mean_pre",
+    "mean_post",
+    "mean_change",
+    "ci_low",
+    "ci_high",
+    "share_improved",
+    "share_unchanged",
+    "share_deteriorated",
+    "suppressed",
+)
+CHANGE_STATS = CHANGE_COLUMNS[5:13]
+CHANGE_STATS = CHANGE_COLUMNS[5:13]
+
+
+def period_label(period: pd.Period) -> str:
+    """``2024-Q3`` for a quarter, ``2024-05`` for a month, ``2024`` for a year."""
+    freq = period.freqstr[0]
+    if freq == "Q":
+        return f"{period.year}-Q{period.quarter}"
+    if freq == "M":
+        return f"{period.year}-{period.month:02d}"
+    return str(period.year)
+
+
+def change_by_period(
+    view: CycleView,
+    spec: PrePost,
+    periods: pd.PeriodIndex,
+    groups: list[str],
+    min_cell_size: int,
+) -> tuple[pd.DataFrame, list[frozenset]]:
+    """The pre/post analysis of the clients closed in each period; rows and paired sets."""
+    courses = view.courses
+    closed_on = courses["closed_on"]
+    # One reliability per scale for every period (the whole data's), so shares compare.
+    whole = analyse_prepost(view.dated, spec=spec, min_cell_size=1)
+    fixed = whole.table[whole.table["group_var"].isna()].set_index("scale")["reliability"]
+    scales = [
+        s.model_copy(update={"reliability": float(fixed[s.name])})
+        if s.name in fixed.index and pd.notna(fixed[s.name])
+        else s
+        for s in spec.scales
+    ]
+    sub_spec = spec.model_copy(update={"scales": scales, "groups": groups})
+    rows: list[dict[str, Any]] = []
+    sets: list[frozenset] = []
+    for period in periods:
+        first, last = period.start_time.normalize(), period.end_time.normalize()
+        ids = courses.index[(courses["closed"] & (closed_on >= first) & (closed_on <= last))]
+        part = view.dated.loc[view.dated[spec.id].isin(ids)]
+        paired = paired_sets(part, sub_spec, groups)
+        table = _table_or_empty(part, sub_spec, min_cell_size)
+        for key, members in paired.items():
+            scale, group_var, group_value = key
+            match = table[
+                (table["scale"] == scale)
+                & _same(table["group_var"], group_var)
+                & _same(table["group_value"], group_value)
+            ]
+            row = match.iloc[0].to_dict() if len(match) else {}
+            rows.append(
+                {
+                    "period": period_label(period),
+                    "scale": scale,
+                    "group_var": group_var,
+                    "group_value": group_value,
+                    "n_paired": len(members),
+                    **{c: row.get(c, np.nan) for c in CHANGE_STATS},
+                    "suppressed": bool(row.get("suppressed", False)),
+                }
+            )
+            sets.append(members)
+    frame = pd.DataFrame(rows, columns=list(CHANGE_COLUMNS))
+    frame["suppressed"] = frame["suppressed"].astype(bool)
+    frame[["group_var", "group_value"]] = frame[["group_var", "group_value"]].astype(object)
+    return frame.reset_index(drop=True), sets
+
+
+def _same(column: pd.Series, value: Any) -> pd.Series:
+    return column.isna() if value is None else column == value
+
+
+def _table_or_empty(part: pd.DataFrame, spec: PrePost, min_cell_size: int) -> pd.DataFrame:
+    if part.empty or part[spec.occasion].nunique() < 2:
+        return pd.DataFrame(columns=["scale", "group_var", "group_value", "suppressed"])
+    return analyse_prepost(part, spec=spec, min_cell_size=min_cell_size).table
+
+
+def paired_sets(
+    data: pd.DataFrame, spec: PrePost, groups: list[str]
+) -> dict[tuple[str, str | None, Any], frozenset]:
+    """The clients paired on each scale, overall and per group value (for suppression only).
+
+    A client is paired as in :func:`evaltools.prepost.analysis.analyse_prepost`: a score at
+    the 'from' and the 'to' occasion of ``spec.compare``, 'from' before 'to'; the group value
+    is the one at the 'from' occasion.
+    """
+    out: dict[tuple[str, str | None, Any], frozenset] = {}
+    if data.empty:
+        for scale in spec.scales:
+            out[(scale.name, None, None)] = frozenset()
+        return out
+    scored = score_scales(data, spec.scales)
+    scored[spec.occasion] = pd.to_numeric(scored[spec.occasion]).astype("int64")
+    start, end = spec.compare
+    for scale in spec.scales:
+        rows = scored.loc[scored[scale.name].notna()].sort_values(
+            [spec.id, spec.occasion], kind="stable"
+        )
+        by_client = rows.groupby(spec.id, sort=False)
+        base = by_client.head(1) if start == "first" else rows[rows[spec.occasion] == start]
+        post = by_client.tail(1) if end == "last" else rows[rows[spec.occasion] == end]
+        merged = base[[spec.id, spec.occasion, *groups]].merge(
+            post[[spec.id, spec.occasion]], on=spec.id, suffixes=("_pre", "_post")
+        )
+        merged = merged[merged[f"{spec.occasion}_pre"] < merged[f"{spec.occasion}_post"]]
+        out[(scale.name, None, None)] = frozenset(merged[spec.id])
+        for group in groups:
+            for value, part in merged.groupby(group, sort=True):
+                out[(scale.name, group, value)] = frozenset(part[spec.id])
+    return out
