@@ -211,3 +211,17 @@ def test_hidden_counts_say_why(round_data):
             seen.add(cell if cell in ("< 5", "–") else "n")
     assert seen == {"< 5", "–", "n"}
     assert "< 5" not in helped_table(trends["board"], language="da").data.to_string()
+
+
+@pytest.mark.parametrize("level", ["trend", "board", "steering", "team"])
+def test_one_level_alone_is_the_same_as_in_the_whole_round(round_data, level):
+    """A notebook asks for its own level only: the others are audited without their change
+    statistics, and its trend must be exactly the one the whole round's audit gives."""
+    data, params = round_data
+    alone = round_trends(data, params, min_cell_size=K, level=level)
+    assert list(alone) == [level]
+    whole = round_trends(data, params, min_cell_size=K)[level]
+    pd.testing.assert_frame_equal(alone[level].flow, whole.flow)
+    pd.testing.assert_frame_equal(alone[level].helped, whole.helped)
+    pd.testing.assert_frame_equal(alone[level].change, whole.change)
+    assert alone[level].reasons == whole.reasons

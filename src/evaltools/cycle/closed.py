@@ -56,19 +56,27 @@ def change_by_period(
     periods: pd.PeriodIndex,
     groups: list[str],
     min_cell_size: int,
+    *,
+    stats: bool = True,
 ) -> tuple[pd.DataFrame, list[frozenset]]:
-    """The pre/post analysis of the clients closed in each period; rows and paired sets."""
+    """The pre/post analysis of the clients closed in each period; rows and paired sets.
+
+    `stats` False: the rows and paired sets only, their statistics missing (for a report
+    that is audited with this one but not shown: the audit needs who is counted, not the
+    analysis, which is most of the time).
+    """
     courses = view.courses
     closed_on = courses["closed_on"]
-    # One reliability per scale for every period (the whole data's), so shares compare.
-    whole = analyse_prepost(view.dated, spec=spec, min_cell_size=1)
-    fixed = whole.table[whole.table["group_var"].isna()].set_index("scale")["reliability"]
-    scales = [
-        s.model_copy(update={"reliability": float(fixed[s.name])})
-        if s.name in fixed.index and pd.notna(fixed[s.name])
-        else s
-        for s in spec.scales
-    ]
+    scales = list(spec.scales)
+    if stats:  # one reliability per scale for every period (the whole data's): shares compare
+        whole = analyse_prepost(view.dated, spec=spec, min_cell_size=1)
+        fixed = whole.table[whole.table["group_var"].isna()].set_index("scale")["reliability"]
+        scales = [
+            s.model_copy(update={"reliability": float(fixed[s.name])})
+            if s.name in fixed.index and pd.notna(fixed[s.name])
+            else s
+            for s in spec.scales
+        ]
     sub_spec = spec.model_copy(update={"scales": scales, "groups": groups})
     rows: list[dict[str, Any]] = []
     sets: list[frozenset] = []
@@ -77,7 +85,7 @@ def change_by_period(
         ids = courses.index[(courses["closed"] & (closed_on >= first) & (closed_on <= last))]
         part = view.dated.loc[view.dated[spec.id].isin(ids)]
         paired = paired_sets(part, sub_spec, groups)
-        table = _table_or_empty(part, sub_spec, min_cell_size)
+        table = _table_or_empty(part if stats else part.iloc[:0], sub_spec, min_cell_size)
         for key, members in paired.items():
             scale, group_var, group_value = key
             match = table[

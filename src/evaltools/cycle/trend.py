@@ -175,8 +175,10 @@ def trend_cells(
     groups: list[str] | None = None,
     with_change: bool = True,
     last: int | None = None,
+    stats: bool = True,
 ) -> TrendCells:
-    """The counts of :func:`analyse_trend` and their clients, before suppression."""
+    """The counts of :func:`analyse_trend` and their clients, before suppression; with `stats`
+    False, the change rows without their statistics (enough to audit them)."""
     courses = view.courses
     as_of = pd.Timestamp(view.as_of)
     periods = pd.period_range(courses["started"].min(), as_of, freq=_FREQ[by])
@@ -186,7 +188,9 @@ def trend_cells(
     helped_rows, helped_sets = _helped(courses, as_of)
     groups = list(spec.groups if groups is None else groups)
     if with_change:
-        change, change_sets = change_by_period(view, spec, periods, groups, min_cell_size)
+        change, change_sets = change_by_period(
+            view, spec, periods, groups, min_cell_size, stats=stats
+        )
         report_sets = paired_sets(view.data, spec, groups)
     else:
         change, change_sets = change_by_period(view, spec, periods[:0], groups, min_cell_size)
