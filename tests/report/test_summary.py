@@ -244,9 +244,9 @@ def test_register_effect_is_the_headline_estimator_with_one_sentence_on_certaint
     assert "ligner" in text or "lignede deltagerne" in text  # the register caveat
 
 
-@pytest.mark.parametrize("matching", ["propensity", "random", "none", None])
-def test_the_register_summary_says_whom_the_participants_are_compared_with(matching) -> None:
-    params = Params.model_validate(
+def _register_only() -> Params:
+    """English parameters of a register panel analysis alone."""
+    return Params.model_validate(
         {
             "grantee": "G",
             "intervention": "I",
@@ -256,6 +256,11 @@ def test_the_register_summary_says_whom_the_participants_are_compared_with(match
             "register_panel": REGISTER,
         }
     )
+
+
+@pytest.mark.parametrize("matching", ["propensity", "random", "none", None])
+def test_the_register_summary_says_whom_the_participants_are_compared_with(matching) -> None:
+    params = _register_only()
     records = {"register_panel": [_register("in_education", "did", 0.06, 0.03, 0.09, 0.001)]}
     sample = {"never_started": "empty", "missing": "drop", "panel": "balanced", "estimators": []}
     text = _markdown(params, records, register_panel_sample={**sample, "matching": matching})
@@ -269,16 +274,7 @@ def test_the_register_summary_says_whom_the_participants_are_compared_with(match
 
 
 def test_register_only_falls_back_to_the_next_headline_estimator() -> None:
-    params = Params.model_validate(
-        {
-            "grantee": "G",
-            "intervention": "I",
-            "period": "2025",
-            "language": "en",
-            "analyses": ["register_panel"],
-            "register_panel": REGISTER,
-        }
-    )
+    params = _register_only()
     records = {
         "register_panel": [
             _register("in_education", "twfe", 0.5, 0.2, 0.8, 0.01),
