@@ -112,6 +112,13 @@ def test_run_writes_only_the_formats_asked_for(tmp_path: Path) -> None:
     assert not (folder / "report.pdf").exists()
 
 
+def test_python_dash_m_runs_the_same_command() -> None:
+    command = [sys.executable, "-m", "evaltools", "--version"]
+    module = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert module.returncode == 0, module.stderr
+    assert module.stdout.strip() == evaltools("--version").stdout.strip() != ""
+
+
 def test_short_help_version_and_readable_metavars() -> None:
     # issue 13, item 13: -h, --version, and no type names such as <path> or <str> as metavars
     assert evaltools("--version").stdout.strip() == evaltools("version").stdout.strip() != ""
