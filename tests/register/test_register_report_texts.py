@@ -12,7 +12,6 @@ from evaltools.register.balance import PROPENSITY
 from evaltools.register.report import (
     balance_text,
     counts_table,
-    matching_kind,
     matching_method_text,
     population_text,
     register_findings,
@@ -49,9 +48,9 @@ def not_matched(demo_file) -> RegisterPanelResult:
 
 
 def test_the_kind_of_matching(with_covariates, without_covariates, not_matched) -> None:
-    assert matching_kind(with_covariates) == "propensity"
-    assert matching_kind(without_covariates) == "random"
-    assert matching_kind(not_matched) == "none"
+    assert with_covariates.matching_kind == "propensity"
+    assert without_covariates.matching_kind == "random"
+    assert not_matched.matching_kind == "none"
 
 
 def test_without_covariates_every_score_is_equal_so_the_match_is_random(without_covariates):

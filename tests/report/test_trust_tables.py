@@ -26,11 +26,9 @@ MATCH_COUNTS = pd.DataFrame(
 
 def _register_stub(language: str) -> SimpleNamespace:
     matching = SimpleNamespace(counts=lambda: MATCH_COUNTS.copy(), n_excluded=0, n_pool_excluded=0)
-    spec = SimpleNamespace(
-        never_started="empty", missing="drop", panel="balanced", outcomes=[], covariates=["age"],
-        matching=SimpleNamespace(method="propensity"),
-    )  # fmt: skip
+    spec = SimpleNamespace(never_started="empty", missing="drop", panel="balanced", outcomes=[])
     return SimpleNamespace(
+        matching_kind="propensity",
         matching=matching,
         spec=spec,
         did=None,

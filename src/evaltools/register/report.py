@@ -8,7 +8,7 @@ so the words and the tables agree.
 from __future__ import annotations
 
 import math
-from typing import Any, Literal
+from typing import Any
 
 import pandas as pd
 
@@ -207,7 +207,7 @@ def counts_table(result: RegisterPanelResult) -> ReportTable:
     k = result.min_cell_size
     shown = suppress_match_counts(counts, k)
     reasons = match_count_reasons(counts, k)
-    unmatched = matching_kind(result) == "none"  # no match to count, nothing left out of one
+    unmatched = result.matching_kind == "none"  # no match to count, nothing left out of one
     heads, cells = [], []
     for group, n, reason in zip(counts["group"], shown, reasons, strict=True):
         if unmatched and group in ("matched", "unmatched"):
@@ -232,22 +232,7 @@ def counts_table(result: RegisterPanelResult) -> ReportTable:
     )
 
 
-MatchingKind = Literal["propensity", "random", "none"]
 SMALL_SMD = 0.1  # a standardized difference below this counts as small (Austin 2009)
-
-
-def matching_kind(result: RegisterPanelResult) -> MatchingKind:
-    """How the comparison group was built, as the report must say it.
-
-    ``propensity``: each participant's nearest pool person by propensity score, among those
-    with its start year; ``random``: the same without covariates, where every score is equal,
-    so the match is drawn at random among them (the seeded tie-break of
-    :func:`~evaltools.register.matching.match_comparisons`); ``none``: no matching, the whole
-    pool.
-    """
-    if result.spec.matching.method == "none":
-        return "none"
-    return "propensity" if result.spec.covariates else "random"
 
 
 #: Texts that name the matched comparison group, with a ``_pool`` variant for no matching
@@ -257,7 +242,7 @@ POOL_VARIANTS = frozenset({"regrep_find_event", "regrep_find_did", "regrep_capti
 def compared_with(result: RegisterPanelResult, key: str) -> str:
     """`key`, or its variant naming the whole pool when there is no matching
     (:data:`POOL_VARIANTS`): a text never speaks of a matched group that was not matched."""
-    if key in POOL_VARIANTS and result.spec.matching.method == "none":
+    if key in POOL_VARIANTS and result.matching_kind == "none":
         return f"{key}_pool"
     return key
 
@@ -268,18 +253,20 @@ def trends_caption(result: RegisterPanelResult, outcome: str, *, language: str) 
     return text(compared_with(result, "regrep_caption_trends"), language, outcome=label)
 
 
+def _by_kind(result: RegisterPanelResult, key: str) -> str:
+    """`key` for propensity matching, else its ``_random`` or ``_none`` variant."""
+    kind = result.matching_kind
+    return key if kind == "propensity" else f"{key}_{kind}"
+
+
 def intro_text(result: RegisterPanelResult, *, intervention: str, language: str) -> str:
     """The register part's opening sentence: whom the participants are compared with."""
-    kind = matching_kind(result)
-    key = "regrep_intro" if kind == "propensity" else f"regrep_intro_{kind}"
-    return text(key, language, intervention=intervention)
+    return text(_by_kind(result, "regrep_intro"), language, intervention=intervention)
 
 
 def population_text(result: RegisterPanelResult, *, language: str) -> str:
     """The opening of the report's population section: how the comparison group was built."""
-    kind = matching_kind(result)
-    key = "regrep_population_intro" if kind == "propensity" else f"regrep_population_intro_{kind}"
-    return text(key, language)
+    return text(_by_kind(result, "regrep_population_intro"), language)
 
 
 def balance_text(result: RegisterPanelResult, *, language: str) -> str:
@@ -292,17 +279,18 @@ def balance_text(result: RegisterPanelResult, *, language: str) -> str:
     before = result.balance.max_abs_smd(after=False)
     after = result.balance.max_abs_smd(after=True)
     small = fmt_number(SMALL_SMD, language, 1)
-    if math.isnan(before) or (result.spec.matching.method != "none" and math.isnan(after)):
+    unmatched = result.matching_kind == "none"
+    if math.isnan(before) or (not unmatched and math.isnan(after)):
         return text("regrep_balance_intro_hidden", language, small=small)
     values = {"before": fmt_number(before, language, 2), "small": small}
-    if result.spec.matching.method == "none":
+    if unmatched:
         return text("regrep_balance_intro_none", language, **values)
     return text("regrep_balance_intro", language, after=fmt_number(after, language, 2), **values)
 
 
 def matching_method_text(result: RegisterPanelResult, *, language: str) -> str:
     """The method note on matching, for the way the comparison group was built."""
-    kind = matching_kind(result)
+    kind = result.matching_kind
     if kind == "none":
         return text("regrep_method_no_matching", language)
     m = result.spec.matching
@@ -349,7 +337,7 @@ def sample_summary(result: RegisterPanelResult) -> dict[str, Any]:
         ``pretrend_note`` (why no statistic, when the covariance is singular). Counts
         between 0 and ``min_cell_size`` are None. ``binary_outcomes``: the 0/1 outcomes,
         whose effects the report shows in percentage points. ``matching``: how the comparison
-        group was built (:func:`matching_kind`).
+        group was built (:attr:`RegisterPanelResult.matching_kind`).
     """
     spec, k = result.spec, result.min_cell_size
     entries: list[dict[str, Any]] = []
@@ -400,7 +388,7 @@ def sample_summary(result: RegisterPanelResult) -> dict[str, Any]:
         "n_excluded_pool": _small(result.matching.n_pool_excluded, k),
         "estimators": entries,
         "binary_outcomes": [o for o in spec.outcomes if _is_binary(result, o)],
-        "matching": matching_kind(result),
+        "matching": result.matching_kind,
     }
 
 

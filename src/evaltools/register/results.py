@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 from matplotlib.figure import Figure
@@ -54,6 +54,10 @@ ESTIMATORS: tuple[str, ...] = (
 _STATS = ["estimate", "se", "ci_low", "ci_high", "p_value", "pretrend_stat", "pretrend_p"]
 
 
+#: How a comparison group was built (:attr:`RegisterPanelResult.matching_kind`)
+MatchingKind = Literal["propensity", "random", "none"]
+
+
 @dataclass(frozen=True)
 class RegisterPanelResult(TidyResult):
     """Everything the register panel analysis found, for one parameter section.
@@ -86,6 +90,20 @@ class RegisterPanelResult(TidyResult):
     naive: pd.DataFrame
     min_cell_size: int = 5
     language: str = "da"
+
+    @property
+    def matching_kind(self) -> MatchingKind:
+        """How the comparison group was built, as the report must say it.
+
+        ``propensity``: each participant's nearest pool person by propensity score, among
+        those with its start year; ``random``: the same without covariates, where every score
+        is equal, so the match is drawn at random among them (the seeded tie-break of
+        :func:`~evaltools.register.matching.match_comparisons`); ``none``: no matching, the
+        whole pool.
+        """
+        if self.spec.matching.method == "none":
+            return "none"
+        return "propensity" if self.spec.covariates else "random"
 
     # ------------------------------------------------------------------ tidy results
 
@@ -202,7 +220,7 @@ class RegisterPanelResult(TidyResult):
             language=lang,
             label=self.outcome_label(outcome, lang),
             percent=binary,
-            matched=self.spec.matching.method != "none",
+            matched=self.matching_kind != "none",
         )
 
     def love_plot(
@@ -226,7 +244,7 @@ class RegisterPanelResult(TidyResult):
     # ------------------------------------------------------------------ display
 
     def _display_title(self, language: str) -> str:
-        pool = "_pool" if self.spec.matching.method == "none" else ""
+        pool = "_pool" if self.matching_kind == "none" else ""
         return text(f"register_title{pool}", language)
 
     def _display_lines(self, language: str) -> list[str]:
