@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from ruamel.yaml import YAML
 
+from evaltools.cycle.closed import change_by_period, paired_sets
 from evaltools.cycle.comments import comment_html, load_comments
 from evaltools.cycle.disclosure import derivable, membership_matrix
 from evaltools.cycle.periods import apply_as_of, client_courses, covered_clients, cycle_view
@@ -21,6 +22,7 @@ from evaltools.data.demo_cycle import planted_department, redate
 from evaltools.data.demo_prepost import GRANTEES, generate_indicator_data
 from evaltools.errors import DataError, ParamsError
 from evaltools.params.models import Comments, CourseRules, Params, ReportingPeriod
+from evaltools.prepost.analysis import analyse_prepost
 
 SCALE = {
     "name": "mood",
@@ -225,6 +227,37 @@ def test_suppression_holds_in_every_trend_cell(trend):
     hidden = result.change["suppressed"]
     assert result.change.loc[hidden, ["mean_change", "share_improved"]].isna().all().all()
     assert result.helped["helped"].dropna().ge(5).all()
+
+
+def test_change_per_period_pairs_each_periods_clients_alone(demo, demo_params):
+    """change_by_period pairs everyone once and takes each period's clients: the same sets
+    and counts as pairing each quarter's closed clients on their own rows (the definition),
+    and the shown rows' counts equal analyse_prepost run on those rows."""
+    view = cycle_view(demo, demo_params)
+    spec = demo_params.prepost
+    groups = list(spec.groups)
+    periods = pd.period_range(view.courses["started"].min(), view.as_of, freq="Q")
+    frame, sets = change_by_period(view, spec, periods, groups, 5)
+    courses = view.courses
+    checked = 0
+    for period in periods:
+        first, last = period.start_time.normalize(), period.end_time.normalize()
+        closed = courses["closed"] & courses["closed_on"].between(first, last)
+        part = view.dated[view.dated[spec.id].isin(courses.index[closed])]
+        alone = paired_sets(part, spec.model_copy(update={"groups": groups}), groups)
+        label = f"{period.year}-Q{period.quarter}"
+        rows = frame.index[frame["period"] == label]
+        keys = frame.loc[rows, ["scale", "group_var", "group_value"]].astype(object)
+        keys = keys.where(keys.notna(), None).itertuples(index=False, name=None)
+        got = dict(zip(keys, (sets[i] for i in rows), strict=True))
+        assert got == alone, label
+        if part[spec.occasion].nunique() >= 2:
+            table = analyse_prepost(part, spec=spec, min_cell_size=5).table
+            shown = table[~table["suppressed"] & table["group_var"].isna()]
+            for row in shown.itertuples():
+                assert len(alone[(row.scale, None, None)]) == row.n_paired
+                checked += 1
+    assert checked > 10
 
 
 def test_linear_audit_finds_a_sum():

@@ -37,7 +37,6 @@ CHANGE_COLUMNS = (
     "suppressed",
 )
 CHANGE_STATS = CHANGE_COLUMNS[5:13]
-CHANGE_STATS = CHANGE_COLUMNS[5:13]
 
 
 def period_label(period: pd.Period) -> str:
@@ -80,20 +79,30 @@ def change_by_period(
     sub_spec = spec.model_copy(update={"scales": scales, "groups": groups})
     rows: list[dict[str, Any]] = []
     sets: list[frozenset] = []
+    # A client's pairing and group value depend on their own rows alone, and all of a
+    # client's rows fall in the period their course closed in: pair everyone once, then
+    # take each period's clients (a group value without clients in the period is no row).
+    everyone = paired_sets(view.dated, sub_spec, groups) if len(periods) else {}
     for period in periods:
         first, last = period.start_time.normalize(), period.end_time.normalize()
         ids = courses.index[(courses["closed"] & (closed_on >= first) & (closed_on <= last))]
-        part = view.dated.loc[view.dated[spec.id].isin(ids)]
-        paired = paired_sets(part, sub_spec, groups)
-        table = _table_or_empty(part if stats else part.iloc[:0], sub_spec, min_cell_size)
+        closed = frozenset(ids)
+        paired = {
+            key: members & closed
+            for key, members in everyone.items()
+            if key[1] is None or not members.isdisjoint(closed)
+        }
+        if stats and paired:
+            part = view.dated.loc[view.dated[spec.id].isin(ids)]
+            table = _table_or_empty(part, sub_spec, min_cell_size)
+            found: dict[tuple, dict[str, Any]] = {}
+            for r in table.to_dict("records"):
+                found.setdefault((r["scale"], _key(r["group_var"]), _key(r["group_value"])), r)
+        else:
+            found = {}
         for key, members in paired.items():
             scale, group_var, group_value = key
-            match = table[
-                (table["scale"] == scale)
-                & _same(table["group_var"], group_var)
-                & _same(table["group_value"], group_value)
-            ]
-            row = match.iloc[0].to_dict() if len(match) else {}
+            row = found.get(key, {})
             rows.append(
                 {
                     "period": period_label(period),
@@ -112,8 +121,9 @@ def change_by_period(
     return frame.reset_index(drop=True), sets
 
 
-def _same(column: pd.Series, value: Any) -> pd.Series:
-    return column.isna() if value is None else column == value
+def _key(value: Any) -> Any:
+    """None for a missing group (the overall row), else the value itself."""
+    return None if value is None or (isinstance(value, float) and np.isnan(value)) else value
 
 
 def _table_or_empty(part: pd.DataFrame, spec: PrePost, min_cell_size: int) -> pd.DataFrame:
