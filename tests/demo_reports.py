@@ -8,7 +8,9 @@ Not a test module (no ``test_`` prefix).
 
 from __future__ import annotations
 
+import fcntl
 import functools
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -51,12 +53,25 @@ def _demo_run(factory: pytest.TempPathFactory) -> tuple[Path, str]:
 
 @functools.cache
 def _demo_run_in(basetemp: Path) -> tuple[Path, str]:
-    """Run the demo once per session (one session, one pytest base temporary folder)."""
-    out = basetemp / "demo" / "reports"
-    result = evaltools("demo", "--out", str(out), "--renderer", "nbconvert")
-    if result.returncode != 0:
-        return out, f"evaltools demo failed ({result.returncode}):\n{result.stderr}"
-    return out, ""
+    """Run the demo once per session (one session, one pytest base temporary folder).
+
+    Under pytest-xdist every worker's base folder (``.../popen-gwN``) sits in the session's
+    own: the first worker to ask runs the demo there while the others wait on a lock, and all
+    read the same reports (the tests only read them). Two workers each running their own demo
+    on two cores took about twice as long as one.
+    """
+    folder = (basetemp.parent if os.environ.get("PYTEST_XDIST_WORKER") else basetemp) / "demo"
+    folder.mkdir(parents=True, exist_ok=True)
+    out, outcome = folder / "reports", folder / "outcome.txt"
+    with (folder / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file is closed
+        if not outcome.exists():
+            result = evaltools("demo", "--out", str(out), "--renderer", "nbconvert")
+            failure = ""
+            if result.returncode != 0:
+                failure = f"evaltools demo failed ({result.returncode}):\n{result.stderr}"
+            outcome.write_text(failure, encoding="utf-8")
+        return out, outcome.read_text(encoding="utf-8")
 
 
 def run_report(params_file: Path, out: Path) -> Path:
