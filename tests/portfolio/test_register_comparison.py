@@ -117,3 +117,11 @@ def test_only_a_mixed_round_says_per_grantee_whom_it_compares_with(grantee_folde
     da = register_table(portfolio, language="da").to_frame()
     assert set(da["Sammenlignet med"]) == {"Matchet gruppe", "Hele puljen", ""}  # "": pooled
     assert list(portfolio.register_effects["matched"]) == [False, True, True]  # none, old, random
+
+
+def test_the_notebook_opens_the_register_section_with_the_rounds_intro() -> None:
+    notebook = Path(__file__).resolve().parents[2] / "notebooks" / "portfolio.ipynb"
+    cells = json.loads(notebook.read_text("utf-8"))["cells"]
+    sources = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+    assert "md(register_intro(portfolio, language=lang))" in sources
+    assert '"portfolio_register_intro"' not in sources
