@@ -13,7 +13,7 @@ computed over the rows shown only.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 import numpy as np
 import pandas as pd
@@ -28,6 +28,8 @@ POOL_MIN_GRANTEES = 3
 REGISTER_ESTIMATORS: tuple[str, ...] = HEADLINE_ESTIMATORS
 BY_GRANTEE = "grantee"
 BY_PORTFOLIO = "portfolio"
+#: Whom a round's register effects compare with (:func:`register_comparison`)
+RegisterComparison = Literal["matched", "pool", "mixed"]
 
 _SCALE_STATS = (
     "mean_pre",
@@ -392,7 +394,7 @@ def register_effects(portfolio: RoundView) -> pd.DataFrame:
     return table.drop(columns="n_smaller")
 
 
-def register_comparison(matched: Iterable[bool]) -> str | None:
+def register_comparison(matched: Iterable[bool]) -> RegisterComparison | None:
     """How register effects compare, from whether each was against a matched group:
     ``matched`` (all were), ``pool`` (none: each against the whole comparison pool), ``mixed``
     (some of each); None when there are none."""

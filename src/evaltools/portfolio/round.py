@@ -35,7 +35,7 @@ from evaltools import __version__
 from evaltools.choices import LANGUAGES, check_choice
 from evaltools.errors import DataError
 from evaltools.portfolio import frames
-from evaltools.portfolio.frames import POOL_MIN_GRANTEES
+from evaltools.portfolio.frames import POOL_MIN_GRANTEES, RegisterComparison
 from evaltools.portfolio.grantees import (
     RESULTS_FILE,
     GranteeResults,
@@ -305,7 +305,7 @@ class Portfolio(TidyResult):
         return frames.register_effects(self)
 
     @cached_property
-    def register_comparison(self) -> str | None:
+    def register_comparison(self) -> RegisterComparison | None:
         """Whom this round's register effects compare the participants with: ``matched`` (every
         grantee a matched group), ``pool`` (every grantee the whole comparison pool, without
         matching) or ``mixed``; None without register effects. The report's register texts

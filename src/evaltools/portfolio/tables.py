@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from evaltools.choices import LANGUAGES, check_choice
-from evaltools.portfolio.frames import register_comparison
+from evaltools.portfolio.frames import RegisterComparison, register_comparison
 from evaltools.privacy.suppression import format_count
 from evaltools.report.i18n import MISSING, fmt_number, fmt_p, fmt_percent, is_missing, text
 from evaltools.report.table import ReportTable, fmt_ci, occasion_name
@@ -217,7 +217,7 @@ def effect_ci(estimate: Any, low: Any, high: Any, binary: bool, lang: str) -> st
     return f"{value} ({ends[0]}{sep}{ends[1]})"
 
 
-def by_comparison(key: str, comparison: str | None) -> str:
+def by_comparison(key: str, comparison: RegisterComparison | None) -> str:
     """`key` for register effects that all compare with a matched group (`comparison`
     ``matched``, see :func:`~evaltools.portfolio.frames.register_comparison`), else its
     ``_pool`` (none does: the whole comparison pool) or ``_mixed`` (some do) variant: the one
