@@ -3,6 +3,10 @@ matched on a propensity score, drawn at random (no covariates), or not matched a
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -11,6 +15,7 @@ from evaltools.register import analyse_register_panel, write_register_demo
 from evaltools.register.balance import PROPENSITY
 from evaltools.register.report import (
     balance_text,
+    compared_with,
     counts_table,
     matching_method_text,
     population_text,
@@ -19,7 +24,9 @@ from evaltools.register.report import (
     trends_caption,
 )
 from evaltools.register.results import RegisterPanelResult
-from evaltools.report.i18n import fmt_number
+from evaltools.report.i18n import fmt_number, text
+
+NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "register_panel.ipynb"
 
 
 @pytest.fixture(scope="module")
@@ -116,3 +123,30 @@ def test_without_matching_the_counts_table_counts_no_matches(not_matched, with_c
     assert "Participants with a match" in heads(with_covariates)
     assert not any("match" in head for head in heads(not_matched)), heads(not_matched)
     assert "Participants left out (no year before start or missing data)" in heads(not_matched)
+
+
+@pytest.mark.parametrize("language", ["en", "da"])
+def test_the_population_heading_and_counts_title_speak_of_matching_only_when_matched(
+    with_covariates, without_covariates, not_matched, language
+) -> None:
+    matched = {"en": "Population and matching", "da": "Population og matchning"}[language]
+    pool = {"en": "Participants and comparison pool", "da": "Deltagere og sammenligningspulje"}
+    expected = {"propensity": matched, "random": matched, "none": pool[language]}
+    for result in (with_covariates, without_covariates, not_matched):
+        result = replace(result, language=language)
+        heading = text(compared_with(result, "regrep_population"), language)  # as the notebook
+        caption = counts_table(result).caption
+        view = result.summary(language=language)  # the interactive display's tables
+        want = expected[result.matching_kind]
+        assert heading == caption == want, (result.matching_kind, heading, caption)
+        assert want in view.splitlines(), view
+        if result.matching_kind == "none":
+            assert "match" not in heading.lower() and "match" not in caption.lower()
+            assert matched not in view
+
+
+def test_the_notebook_heads_the_population_section_by_the_kind_of_matching() -> None:
+    cells = json.loads(NOTEBOOK.read_text("utf-8"))["cells"]
+    sources = ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
+    assert any('heading(compared_with(result, "regrep_population"), lang)' in s for s in sources)
+    assert not any('heading("regrep_population"' in s for s in sources)

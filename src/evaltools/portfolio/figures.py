@@ -30,7 +30,7 @@ from matplotlib.patches import Polygon
 from matplotlib.ticker import MaxNLocator
 
 from evaltools.choices import LANGUAGES, check_choice
-from evaltools.portfolio.tables import hidden_limit
+from evaltools.portfolio.tables import by_comparison, hidden_limit
 from evaltools.report.i18n import fmt_number, fmt_percent, is_missing, text
 from evaltools.report.style import (
     DEFAULT_PALETTE,
@@ -150,7 +150,9 @@ def register_figure(
         palette=palette,
         title=text("portfolio_fig_register_title", language),
         axis=axes_labels,
-        note=text("portfolio_fig_register_note", language),
+        note=text(
+            by_comparison("portfolio_fig_register_note", portfolio.register_comparison), language
+        ),
         share_x=False,
         fmt=lambda v: fmt_number(v, language, 1 if all(binaries) else 2, sign=True),
     )

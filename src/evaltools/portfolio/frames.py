@@ -12,8 +12,8 @@ computed over the rows shown only.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any, Protocol
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Literal, Protocol
 
 import numpy as np
 import pandas as pd
@@ -28,6 +28,8 @@ POOL_MIN_GRANTEES = 3
 REGISTER_ESTIMATORS: tuple[str, ...] = HEADLINE_ESTIMATORS
 BY_GRANTEE = "grantee"
 BY_PORTFOLIO = "portfolio"
+#: Whom a round's register effects compare with (:func:`register_comparison`)
+RegisterComparison = Literal["matched", "pool", "mixed"]
 
 _SCALE_STATS = (
     "mean_pre",
@@ -336,10 +338,12 @@ def register_effects(portfolio: RoundView) -> pd.DataFrame:
 
     Per grantee and outcome the headline estimator, the one the grantee's own report leads
     with (:mod:`evaltools.results.headline`: ``did``, else ``staggered_simple``, else ``twfe``):
-    ``outcome``, ``slug``, ``grantee``, ``estimator``, ``binary`` (a 0/1 outcome, shown in
-    percentage points; None when the file does not say), ``estimate``, ``se``, ``ci_low``,
-    ``ci_high``, ``p_value``, ``pretrend_p``, ``n_treated``, ``n_comparison``,
-    ``suppressed``, ``suppressed_by``. Empty when no grantee has register results.
+    ``outcome``, ``slug``, ``grantee``, ``estimator``, ``matched`` (compared with a matched
+    group, not the whole comparison pool: :attr:`GranteeResults.register_matched`), ``binary``
+    (a 0/1 outcome, shown in percentage points; None when the file does not say), ``estimate``,
+    ``se``, ``ci_low``, ``ci_high``, ``p_value``, ``pretrend_p``, ``n_treated``,
+    ``n_comparison``, ``suppressed``, ``suppressed_by``. Empty when no grantee has register
+    results.
     """
     rows = []
     for g in portfolio.grantees:
@@ -360,6 +364,7 @@ def register_effects(portfolio: RoundView) -> pd.DataFrame:
                 "slug": g.slug,
                 "grantee": portfolio.grantee_names[g.slug],
                 "estimator": estimator,
+                "matched": g.register_matched,
                 "binary": None if g.binary_outcomes is None else outcome in g.binary_outcomes,
                 "n_treated": np.nan if hidden else float(r["n_treated"]),
                 "n_comparison": np.nan if hidden else float(r["n_comparison"]),
@@ -374,6 +379,7 @@ def register_effects(portfolio: RoundView) -> pd.DataFrame:
         "slug",
         "grantee",
         "estimator",
+        "matched",
         "binary",
         *_REGISTER_STATS,
         "n_treated",
@@ -386,6 +392,18 @@ def register_effects(portfolio: RoundView) -> pd.DataFrame:
     stats = [*_REGISTER_STATS, "n_treated", "n_comparison"]
     table = suppress_rows(table, "n_smaller", stats, min_cell_size=portfolio.min_cell_size)
     return table.drop(columns="n_smaller")
+
+
+def register_comparison(matched: Iterable[bool]) -> RegisterComparison | None:
+    """How register effects compare, from whether each was against a matched group:
+    ``matched`` (all were), ``pool`` (none: each against the whole comparison pool), ``mixed``
+    (some of each); None when there are none."""
+    found = {bool(m) for m in matched}
+    if not found:
+        return None
+    if len(found) > 1:
+        return "mixed"
+    return "matched" if True in found else "pool"
 
 
 def register_pooled(portfolio: RoundView) -> pd.DataFrame:

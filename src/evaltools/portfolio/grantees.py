@@ -83,6 +83,10 @@ class GranteeResults:
     binary_outcomes
         The register outcomes that are 0/1, whose effects the grantee's report shows in
         percentage points (None when the file does not say: written before the field).
+    register_matching
+        How the register comparison group was built (``register_panel_sample.matching``:
+        ``propensity``, ``random`` or ``none``); None when the file does not say (written
+        before the field). :attr:`register_matched` reads it.
     sha256
         The file's SHA-256 (recorded in ``portfolio.json``).
     document
@@ -105,8 +109,18 @@ class GranteeResults:
     scales: Mapping[str, ScaleInfo] = field(default_factory=dict)
     outcome_labels: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     binary_outcomes: frozenset[str] | None = None
+    register_matching: str | None = None
     sha256: str = ""
     document: ResultsDocument | None = None
+
+    @property
+    def register_matched(self) -> bool:
+        """Whether the register effects compare with a matched group (not the whole pool)."""
+        # A file written before register_panel_sample.matching counts as matched: matching is
+        # the default, and those versions' reports spoke only of a matched comparison group,
+        # so the portfolio says what the grantee's own report said (a `method: none` run of
+        # such a version can't be told apart from its results.json).
+        return self.register_matching != "none"
 
 
 def read_results(path: str | Path) -> GranteeResults:
@@ -127,6 +141,7 @@ def read_results(path: str | Path) -> GranteeResults:
     document = read_document(path)
     sample = document.register_panel_sample
     binary = sample.binary_outcomes if sample is not None else None
+    matching = sample.matching if sample is not None else None
     return GranteeResults(
         slug=path.parent.name,
         path=path,
@@ -155,6 +170,7 @@ def read_results(path: str | Path) -> GranteeResults:
             o.name: o.label.model_dump() for o in document.outcomes or () if o.label is not None
         },
         binary_outcomes=None if binary is None else frozenset(binary),
+        register_matching=matching,
         sha256=sha256(path),
         document=document,
     )

@@ -35,7 +35,7 @@ from evaltools import __version__
 from evaltools.choices import LANGUAGES, check_choice
 from evaltools.errors import DataError
 from evaltools.portfolio import frames
-from evaltools.portfolio.frames import POOL_MIN_GRANTEES
+from evaltools.portfolio.frames import POOL_MIN_GRANTEES, RegisterComparison
 from evaltools.portfolio.grantees import (
     RESULTS_FILE,
     GranteeResults,
@@ -296,14 +296,21 @@ class Portfolio(TidyResult):
 
         Per grantee and outcome the headline estimator, the one the grantee's report leads
         with (:mod:`evaltools.results.headline`: ``did``, else ``staggered_simple``, else
-        ``twfe``):
-        ``outcome``, ``slug``, ``grantee``, ``estimator``, ``binary`` (a 0/1 outcome: the
-        report shows it in percentage points; None when the file does not say), ``estimate``,
-        ``se``, ``ci_low``, ``ci_high``, ``p_value``, ``pretrend_p``, ``n_treated``,
-        ``n_comparison``, ``suppressed``, ``suppressed_by``. Empty when no grantee has
-        register results.
+        ``twfe``): ``outcome``, ``slug``, ``grantee``, ``estimator``, ``matched`` (against a
+        matched group, not the whole comparison pool), ``binary`` (a 0/1 outcome: the report
+        shows it in percentage points; None when the file does not say), ``estimate``, ``se``,
+        ``ci_low``, ``ci_high``, ``p_value``, ``pretrend_p``, ``n_treated``, ``n_comparison``,
+        ``suppressed``, ``suppressed_by``. Empty when no grantee has register results.
         """
         return frames.register_effects(self)
+
+    @cached_property
+    def register_comparison(self) -> RegisterComparison | None:
+        """Whom this round's register effects compare the participants with: ``matched`` (every
+        grantee a matched group), ``pool`` (every grantee the whole comparison pool, without
+        matching) or ``mixed``; None without register effects. The report's register texts
+        follow it (:func:`evaltools.portfolio.tables.by_comparison`)."""
+        return frames.register_comparison(self.register_effects["matched"])
 
     def outcome_binary(self, name: str) -> bool:
         """Whether register outcome `name` is 0/1 (shown in percentage points): so some

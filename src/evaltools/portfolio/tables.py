@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from evaltools.choices import LANGUAGES, check_choice
+from evaltools.portfolio.frames import RegisterComparison, register_comparison
 from evaltools.privacy.suppression import format_count
 from evaltools.report.i18n import MISSING, fmt_number, fmt_p, fmt_percent, is_missing, text
 from evaltools.report.table import ReportTable, fmt_ci, occasion_name
@@ -109,8 +110,10 @@ def reach_table(portfolio: Portfolio, *, language: str) -> ReportTable:
     elif paired.any():
         names = ", ".join(table.loc[paired, "grantee"].astype(str))
         notes.append(text("portfolio_note_basis_paired_some", lang, names=names))
-    if (table["basis"] == "n_treated").any():
-        notes.append(text("portfolio_note_basis_treated", lang))
+    treated = table.loc[table["basis"] == "n_treated", "slug"]
+    if len(treated):
+        comparison = register_comparison(portfolio.by_slug[s].register_matched for s in treated)
+        notes.append(text(by_comparison("portfolio_note_basis_treated", comparison), lang))
     notes.append(_hidden_note(portfolio, lang))
     numeric = [False] * (2 if periods else 1) + [True] * (2 if register else 1)
     return ReportTable(
@@ -214,15 +217,33 @@ def effect_ci(estimate: Any, low: Any, high: Any, binary: bool, lang: str) -> st
     return f"{value} ({ends[0]}{sep}{ends[1]})"
 
 
+def by_comparison(key: str, comparison: RegisterComparison | None) -> str:
+    """`key` for register effects that all compare with a matched group (`comparison`
+    ``matched``, see :func:`~evaltools.portfolio.frames.register_comparison`), else its
+    ``_pool`` (none does: the whole comparison pool) or ``_mixed`` (some do) variant: the one
+    place the portfolio's register texts follow the grantees' comparisons."""
+    return key if comparison in (None, "matched") else f"{key}_{comparison}"
+
+
+def register_intro(portfolio: Portfolio, *, language: str) -> str:
+    """The register section's opening: whom the grantees' register effects compare with."""
+    check_choice("language", language, LANGUAGES)
+    return text(by_comparison("portfolio_register_intro", portfolio.register_comparison), language)
+
+
 def register_table(portfolio: Portfolio, *, language: str) -> ReportTable | None:
     """Register-based effects per outcome and grantee (None when there are none): the
     estimator, the effect with its 95% CI, participants, comparison persons and the p-value
-    of the pre-trend test; the pooled effect closes an outcome where there is one."""
+    of the pre-trend test; the pooled effect closes an outcome where there is one. When some
+    grantees compare with a matched group and others with the whole comparison pool, a column
+    says which for each."""
     check_choice("language", language, LANGUAGES)
     lang = language
     table = portfolio.register_effects
     if table.empty:
         return None
+    # the comparison column only when it differs between grantees: else the intro says it
+    mixed = portfolio.register_comparison == "mixed"
     pooled = portfolio.register_pooled.set_index("outcome")
     rows, cells = [], []
     for outcome in dict.fromkeys(table["outcome"]):
@@ -230,37 +251,41 @@ def register_table(portfolio: Portfolio, *, language: str) -> ReportTable | None
         label = outcome_heading(portfolio, str(outcome), lang)
         for _, row in table[table["outcome"] == outcome].iterrows():
             rows.append((label, str(row["grantee"])))
-            cells.append(
-                (
-                    text(f"portfolio_estimator_{row['estimator']}", lang),
-                    effect_ci(row["estimate"], row["ci_low"], row["ci_high"], binary, lang),
-                    _count(portfolio, row, "n_treated", lang),
-                    _count(portfolio, row, "n_comparison", lang),
-                    fmt_p(row["pretrend_p"], lang),
-                )
-            )
+            line = [
+                text(f"portfolio_estimator_{row['estimator']}", lang),
+                effect_ci(row["estimate"], row["ci_low"], row["ci_high"], binary, lang),
+                _count(portfolio, row, "n_treated", lang),
+                _count(portfolio, row, "n_comparison", lang),
+                fmt_p(row["pretrend_p"], lang),
+            ]
+            if mixed:
+                compared = "matched" if row["matched"] else "pool"
+                line.insert(1, text(f"portfolio_compared_{compared}", lang))
+            cells.append(tuple(line))
         if outcome in pooled.index:
             p = pooled.loc[outcome]
             rows.append((label, text("portfolio_row_pooled", lang, k=int(p["k"]))))
             effect = effect_ci(p["random"], p["random_ci_low"], p["random_ci_high"], binary, lang)
             total = format_count(p["n_treated"], portfolio.min_cell_size, lang)
-            cells.append(("", effect, total, MISSING, MISSING))
+            cells.append(("", *([""] if mixed else []), effect, total, MISSING, MISSING))
+    headers = [
+        "portfolio_col_estimator",
+        "portfolio_col_effect",
+        "portfolio_col_treated",
+        "portfolio_col_comparison",
+        "portfolio_col_pretrend",
+    ]
+    numeric = [False, True, True, True, True]
+    if mixed:
+        headers.insert(1, "portfolio_col_compared_with")
+        numeric.insert(1, False)
     return ReportTable(
         caption=text("portfolio_register", lang),
         row_header_names=(text("portfolio_col_outcome", lang), text("portfolio_col_grantee", lang)),
         row_headers=tuple(rows),
-        columns=tuple(
-            ("", text(k, lang))
-            for k in (
-                "portfolio_col_estimator",
-                "portfolio_col_effect",
-                "portfolio_col_treated",
-                "portfolio_col_comparison",
-                "portfolio_col_pretrend",
-            )
-        ),
+        columns=tuple(("", text(k, lang)) for k in headers),
         cells=tuple(cells),
-        numeric=(False, True, True, True, True),
+        numeric=tuple(numeric),
         notes=(text("portfolio_note_register_units", lang), _hidden_note(portfolio, lang)),
         kind="portfolio-register",
     )

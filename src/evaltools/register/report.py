@@ -17,7 +17,7 @@ from evaltools.privacy.suppression import (
     match_count_reasons,
     suppress_match_counts,
 )
-from evaltools.register.results import RegisterPanelResult
+from evaltools.register.results import RegisterPanelResult, compared_with
 from evaltools.report.i18n import MISSING, fmt_number, fmt_p, p_text, text
 from evaltools.report.table import ReportTable, fmt_count, hidden_notes
 from evaltools.results.headline import HEADLINE_ESTIMATORS, format_effect, headline_estimator
@@ -221,7 +221,7 @@ def counts_table(result: RegisterPanelResult) -> ReportTable:
         heads.append((label,))
         cells.append((fmt_count(n, language, min_cell_size=k, hidden=False),))
     return ReportTable(
-        text("register_counts_title", language),
+        text(compared_with(result, "register_counts_title"), language),
         ("",),
         tuple(heads),
         (("", text("regrep_col_persons", language)),),
@@ -233,18 +233,6 @@ def counts_table(result: RegisterPanelResult) -> ReportTable:
 
 
 SMALL_SMD = 0.1  # a standardized difference below this counts as small (Austin 2009)
-
-
-#: Texts that name the matched comparison group, with a ``_pool`` variant for no matching
-POOL_VARIANTS = frozenset({"regrep_find_event", "regrep_find_did", "regrep_caption_trends"})
-
-
-def compared_with(result: RegisterPanelResult, key: str) -> str:
-    """`key`, or its variant naming the whole pool when there is no matching
-    (:data:`POOL_VARIANTS`): a text never speaks of a matched group that was not matched."""
-    if key in POOL_VARIANTS and result.matching_kind == "none":
-        return f"{key}_pool"
-    return key
 
 
 def trends_caption(result: RegisterPanelResult, outcome: str, *, language: str) -> str:

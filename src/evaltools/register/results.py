@@ -57,6 +57,31 @@ _STATS = ["estimate", "se", "ci_low", "ci_high", "p_value", "pretrend_stat", "pr
 #: How a comparison group was built (:attr:`RegisterPanelResult.matching_kind`)
 MatchingKind = Literal["propensity", "random", "none"]
 
+#: Texts that speak of matching or of the matched comparison group, each with a ``_pool``
+#: variant for no matching (:func:`compared_with`)
+POOL_VARIANTS = frozenset(
+    {
+        "register_title",
+        "register_counts_title",
+        "regrep_population",
+        "regrep_find_event",
+        "regrep_find_did",
+        "regrep_caption_trends",
+    }
+)
+
+
+def compared_with(result: RegisterPanelResult, key: str) -> str:
+    """`key`, or its variant naming the whole pool when there is no matching
+    (:data:`POOL_VARIANTS`): a text never speaks of a matched group that was not matched.
+
+    The one place that picks these keys, for the report's texts
+    (:mod:`evaltools.register.report`, which imports this module) and the interactive view.
+    """
+    if key in POOL_VARIANTS and result.matching_kind == "none":
+        return f"{key}_pool"
+    return key
+
 
 @dataclass(frozen=True)
 class RegisterPanelResult(TidyResult):
@@ -244,8 +269,7 @@ class RegisterPanelResult(TidyResult):
     # ------------------------------------------------------------------ display
 
     def _display_title(self, language: str) -> str:
-        pool = "_pool" if self.matching_kind == "none" else ""
-        return text(f"register_title{pool}", language)
+        return text(compared_with(self, "register_title"), language)
 
     def _display_lines(self, language: str) -> list[str]:
         m = self.matching
@@ -287,7 +311,7 @@ class RegisterPanelResult(TidyResult):
         labels["n"] = text("register_col_n", language)
         return [
             TableView(
-                title=text("register_counts_title", language),
+                title=text(compared_with(self, "register_counts_title"), language),
                 frame=counts,
                 count_cols=("n",),
                 reasons=count_reasons,
