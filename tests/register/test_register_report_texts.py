@@ -150,3 +150,59 @@ def test_the_notebook_heads_the_population_section_by_the_kind_of_matching() -> 
     sources = ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
     assert any('heading(compared_with(result, "regrep_population"), lang)' in s for s in sources)
     assert not any('heading("regrep_population"' in s for s in sources)
+
+
+@pytest.mark.parametrize("language", ["en", "da"])
+def test_without_matching_balance_shows_participants_against_the_pool_once(
+    not_matched, with_covariates, language
+) -> None:
+    """Without matching, "after" repeats "before": the balance table shows one set of
+    columns under a title without matching, and the love plot one point per covariate."""
+    for result in (not_matched, with_covariates):
+        balance = result.balance
+        view = balance._display_views(language)[0]
+        title = balance._display_title(language)
+        palette = ["#1B7F79", "#C4572F"]
+        figure = result.love_plot(palette=palette, language=language)
+        points = [len(c.get_offsets()) for c in figure.axes[0].collections]
+        caption = text(compared_with(result, "regrep_caption_love"), language)
+        if result is not_matched:
+            assert list(view.frame.columns) == [
+                "variable",
+                "mean_treated_before",
+                "mean_comparison_before",
+                "smd_before",
+                "variance_ratio_before",
+            ]
+            # the pool's statistics, read off the table's own "before" columns
+            rows = balance.table.set_index("variable")
+            shown = view.frame.set_index("variable")
+            assert shown["smd_before"].to_list() == rows["smd_before"].to_list()
+            assert "match" not in title.lower() and "after" not in " ".join(view.labels.values())
+            assert points == [len(balance.table)] and not figure.legends
+            assert "(no matching)" in caption or "(ingen matchning)" in caption
+        else:
+            assert "smd_after" in view.frame.columns and "match" in title.lower()
+            assert points == [len(balance.table) - 1] * 2 and figure.legends  # score excluded
+            assert "before and after" in caption or "før og efter" in caption
+
+
+def test_the_notebook_captions_the_love_plot_by_the_kind_of_matching() -> None:
+    cells = json.loads(NOTEBOOK.read_text("utf-8"))["cells"]
+    sources = ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
+    assert any('text(compared_with(result, "regrep_caption_love"), lang)' in s for s in sources)
+
+
+def test_the_interactive_view_says_how_the_comparison_group_was_built(
+    with_covariates, without_covariates, not_matched
+) -> None:
+    lines = {
+        "propensity": "Matching: propensity, caliper 0.05 (propensity score), 1:1",
+        "random": "Matching: at random among pool persons with the same start year",
+        "none": "Matching: none; the participants are compared with the whole comparison pool.",
+    }
+    for result in (with_covariates, without_covariates, not_matched):
+        view = result.summary(language="en")
+        assert lines[result.matching_kind] in view, (result.matching_kind, view)
+        assert ("Participants with a match" in view) == (result.matching_kind != "none"), view
+    assert "propensity" not in not_matched.summary(language="en").split("\n\n")[0].lower()

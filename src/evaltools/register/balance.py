@@ -72,12 +72,17 @@ class BalanceTable(TidyResult):
         than `min_cell_size` persons, or, for a 0/1 covariate, fewer than `min_cell_size`
         persons with (or without) the trait. Without covariates (and without matching)
         the table has no rows.
+    matched
+        False without matching (``matching: {method: none}``): "after" is then the same as
+        "before", and the table, its title and the love plot show participants against the
+        whole pool once.
     """
 
     table: pd.DataFrame
     min_cell_size: int = 5
     language: str = "da"
     names: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    matched: bool = True
 
     estimate_column: ClassVar[str] = "smd_after"
     se_column: ClassVar[str | None] = None
@@ -113,20 +118,31 @@ class BalanceTable(TidyResult):
         return self.table.empty
 
     def _display_title(self, language: str) -> str:
-        return text("register_balance_title", language)
+        return text("register_balance_title" + ("" if self.matched else "_pool"), language)
 
     def _display_views(self, language: str) -> list[TableView]:
-        cols = [
-            "variable",
-            "mean_treated_before",
-            "mean_comparison_before",
-            "smd_before",
-            "mean_treated_after",
-            "mean_comparison_after",
-            "smd_after",
-            "variance_ratio_after",
-        ]
-        labels = {c: text(f"register_balance_col_{c}", language) for c in cols}
+        if self.matched:
+            cols = [
+                "variable",
+                "mean_treated_before",
+                "mean_comparison_before",
+                "smd_before",
+                "mean_treated_after",
+                "mean_comparison_after",
+                "smd_after",
+                "variance_ratio_after",
+            ]
+            labels = {c: text(f"register_balance_col_{c}", language) for c in cols}
+        else:  # nothing was matched: participants against the whole pool, once
+            cols = [
+                "variable",
+                "mean_treated_before",
+                "mean_comparison_before",
+                "smd_before",
+                "variance_ratio_before",
+            ]
+            labels = {c: text(f"register_balance_col_{c}_pool", language) for c in cols[1:]}
+            labels["variable"] = text("register_balance_col_variable", language)
         frame = self.table[cols].copy()
         frame["variable"] = [self.variable_name(v, language) for v in frame["variable"]]
         return [TableView(title="", frame=frame, decimals=2, labels=labels)]
@@ -191,12 +207,14 @@ def balance_table(
             )
             rec[f"_hide_{phase}"] = hide
         records.append(rec)
+    matched = match.method != "none"
     if not records:  # no covariates and no propensity score: nothing to balance
         return BalanceTable(
             table=pd.DataFrame(columns=TABLE_COLUMNS),
             min_cell_size=min_cell_size,
             language=language,
             names=dict(names or {}),
+            matched=matched,
         )
     table = pd.DataFrame.from_records(records)
     table["suppressed"] = table["_hide_before"] | table["_hide_after"]
@@ -210,7 +228,11 @@ def balance_table(
         ):
             table.loc[hide, col] = np.nan
     return BalanceTable(
-        table=table, min_cell_size=min_cell_size, language=language, names=dict(names or {})
+        table=table,
+        min_cell_size=min_cell_size,
+        language=language,
+        names=dict(names or {}),
+        matched=matched,
     )
 
 
@@ -222,7 +244,9 @@ def love_plot(
     labels: Mapping[str, str] | None = None,
     threshold: float = 0.1,
 ) -> Figure:
-    """Absolute standardized mean differences before and after matching, one row per covariate.
+    """Absolute standardized mean differences before and after matching, one row per covariate
+    (without matching, :attr:`BalanceTable.matched` False: participants against the whole pool,
+    one point per covariate, no legend).
 
     Parameters
     ----------
@@ -266,6 +290,9 @@ def _love_plot(
     ax = fig.subplots()
     before = np.abs(rows["smd_before"].to_numpy(float))
     after = np.abs(rows["smd_after"].to_numpy(float))
+    if not balance.matched:  # one difference per covariate: participants against the pool
+        ax.scatter(before, y, color=colours["series"][0], s=36, zorder=3)
+        return _love_axes(fig, ax, y, names, language, threshold, legend=False)
     for i in range(len(rows)):
         if np.isfinite(before[i]) and np.isfinite(after[i]):
             ax.plot([before[i], after[i]], [y[i], y[i]], color=NEUTRAL, lw=1, zorder=1)
@@ -286,6 +313,20 @@ def _love_plot(
         zorder=3,
         label=text("register_love_after", language),
     )
+    return _love_axes(fig, ax, y, names, language, threshold, legend=True)
+
+
+def _love_axes(
+    fig: Figure,
+    ax: Any,
+    y: np.ndarray,
+    names: list[str],
+    language: str,
+    threshold: float,
+    *,
+    legend: bool,
+) -> Figure:
+    """The love plot's reference lines, axes, title and (with `legend`) its legend."""
     ax.axvline(threshold, color=INK, lw=0.8, ls="--", zorder=0)
     ax.axvline(0, color=MUTED, lw=0.6, zorder=0)
     ax.set_yticks(y, names)
@@ -294,8 +335,8 @@ def _love_plot(
     ax.set_xlim(left=0)
     ax.grid(axis="y", visible=False)
     ax.spines[["top", "right"]].set_visible(False)
-    # above the panel, never over the points
-    fig.legend(loc="outside upper right", ncols=2, frameon=False)
+    if legend:  # above the panel, never over the points
+        fig.legend(loc="outside upper right", ncols=2, frameon=False)
     ax.set_title(text("register_love_title", language), loc="left", fontweight="bold")
     return fig
 

@@ -67,6 +67,7 @@ POOL_VARIANTS = frozenset(
         "regrep_find_event",
         "regrep_find_did",
         "regrep_caption_trends",
+        "regrep_caption_love",
     }
 )
 
@@ -273,9 +274,10 @@ class RegisterPanelResult(TidyResult):
 
     def _display_lines(self, language: str) -> list[str]:
         m = self.matching
+        kind = self.matching_kind
         return [
             text(
-                "register_matching_line",
+                "register_matching_line" + ("" if kind == "propensity" else f"_{kind}"),
                 language,
                 method=m.method,
                 caliper=m.caliper,
@@ -285,11 +287,19 @@ class RegisterPanelResult(TidyResult):
         ]
 
     def _display_views(self, language: str) -> list[TableView]:
-        counts = self.matching.counts()
-        counts["label"] = [text(f"register_count_{g}", language) for g in counts["group"]]
-        counts = counts[["label", "n"]]
-        counts["n"] = suppress_match_counts(self.matching.counts(), self.min_cell_size)
-        count_reasons = match_count_reasons(self.matching.counts(), self.min_cell_size)
+        raw = self.matching.counts()
+        counts = raw.assign(
+            n=suppress_match_counts(raw, self.min_cell_size),
+            reason=match_count_reasons(raw, self.min_cell_size),
+        )
+        if self.matching_kind == "none":  # as the report's counts table: no match to count
+            counts = counts[~counts["group"].isin(["matched", "unmatched"])]
+        suffix = {"excluded": "_none"} if self.matching_kind == "none" else {}
+        counts["label"] = [
+            text(f"register_count_{g}{suffix.get(g, '')}", language) for g in counts["group"]
+        ]
+        count_reasons = counts["reason"].to_list()
+        counts = counts[["label", "n"]].reset_index(drop=True)
         est = self.table
         est = est[est["event_time"].isna() | (est["estimator"] == "event_study")].copy()
         est["outcome"] = [self.outcome_label(o, language) for o in est["outcome"]]
