@@ -206,3 +206,18 @@ def test_the_interactive_view_says_how_the_comparison_group_was_built(
         assert lines[result.matching_kind] in view, (result.matching_kind, view)
         assert ("Participants with a match" in view) == (result.matching_kind != "none"), view
     assert "propensity" not in not_matched.summary(language="en").split("\n\n")[0].lower()
+
+
+def test_a_0_1_outcome_is_in_percentage_points_without_the_event_study(
+    with_covariates, demo_file
+) -> None:
+    """The rule (every value 0 or 1) is read off the data, not off the event study: a run of
+    the difference-in-differences alone shows a share's effects in percentage points too."""
+    import pandas as pd
+
+    assert with_covariates.event_study is None  # estimators: [did]
+    values = pd.read_csv(demo_file, sep=";", decimal=",")["in_education"].dropna()
+    assert set(values.unique()) == {0, 1}  # independent: the file's own values
+    assert with_covariates.is_binary("in_education")
+    assert sample_summary(with_covariates)["binary_outcomes"] == ["in_education"]
+    assert "percentage points" in " ".join(register_findings(with_covariates))

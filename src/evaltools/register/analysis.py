@@ -30,6 +30,7 @@ from evaltools.register.did import did_2x2, twfe
 from evaltools.register.event_study import event_study
 from evaltools.register.matching import MatchResult, build_candidates, match_comparisons
 from evaltools.register.results import RegisterPanelResult
+from evaltools.register.sample import binary_outcomes
 from evaltools.register.staggered import staggered_att
 
 
@@ -159,6 +160,7 @@ def analyse_register_panel(
             sample, outcomes=outcomes, window=spec.event_window, min_cell_size=min_cell_size
         ),
         naive=naive_comparison(spec, sample, min_cell_size=min_cell_size),
+        binary=binary_outcomes(sample, outcomes),
         **common,
     )
 

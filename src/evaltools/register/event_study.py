@@ -27,7 +27,13 @@ from evaltools.choices import Backend, CovType
 from evaltools.errors import DataError
 from evaltools.register._display import shown
 from evaltools.register.fixed_effects import FixedEffectsFit, fit_fixed_effects
-from evaltools.register.sample import Missing, NeverStarted, complete_rows, start_years
+from evaltools.register.sample import (
+    Missing,
+    NeverStarted,
+    binary_outcomes,
+    complete_rows,
+    start_years,
+)
 from evaltools.register.wald import singular_note
 from evaltools.register.within import group_codes
 from evaltools.report.display import TableView
@@ -295,7 +301,7 @@ def event_study(
     person_codes = group_codes(frame[person].to_numpy(), len(frame), "person")
     persons, n_persons = person_codes.codes, person_codes.n_levels
     table, pre, counts = [], [], []
-    binary = tuple(o for o in outcomes if np.isin(ys[o][~np.isnan(ys[o])], [0.0, 1.0]).all())
+    binary = binary_outcomes(frame, outcomes)
     for o in outcomes:
         fit, mask = fits[o], rows_mask[o]
         n_by_event = _treated_per_event(

@@ -25,10 +25,6 @@ from evaltools.results.headline import HEADLINE_ESTIMATORS, format_effect, headl
 OVERALL_ESTIMATORS = ("did", "twfe", "staggered_simple", "staggered_group", "staggered_dynamic")
 
 
-def _is_binary(result: RegisterPanelResult, outcome: str) -> bool:
-    return result.event_study is not None and outcome in result.event_study.binary
-
-
 def fmt_effect_ci(row: pd.Series, *, binary: bool, language: str) -> str:
     """``+6,6 (3,5; 9,6)`` in Danish, ``+6.6 (3.5 to 9.6)`` in English."""
     estimate = format_effect(row["estimate"], binary=binary, language=language)
@@ -41,7 +37,7 @@ def fmt_effect_ci(row: pd.Series, *, binary: bool, language: str) -> str:
 
 
 def _unit(result: RegisterPanelResult, outcome: str, language: str) -> str:
-    key = "regrep_unit_pp" if _is_binary(result, outcome) else "regrep_unit_units"
+    key = "regrep_unit_pp" if result.is_binary(outcome) else "regrep_unit_units"
     return text(key, language)
 
 
@@ -53,7 +49,7 @@ def overall_table(result: RegisterPanelResult) -> ReportTable:
     k = result.min_cell_size
     heads, cells = [], []
     for outcome in result.spec.outcomes:
-        binary = _is_binary(result, outcome)
+        binary = result.is_binary(outcome)
         label = result.outcome_label(outcome, language)
         for estimator in OVERALL_ESTIMATORS:
             match = rows[(rows["outcome"] == outcome) & (rows["estimator"] == estimator)]
@@ -101,7 +97,7 @@ def event_time_table(result: RegisterPanelResult) -> ReportTable:
     estimators = [e for e in ("event_study", "staggered_dynamic") if e in set(rows["estimator"])]
     heads, cells = [], []
     for outcome in result.spec.outcomes:
-        binary = _is_binary(result, outcome)
+        binary = result.is_binary(outcome)
         label = f"{result.outcome_label(outcome, language)} ({_unit(result, outcome, language)})"
         mine = rows[rows["outcome"] == outcome]
         for event_time in sorted(int(e) for e in mine["event_time"].unique()):
@@ -135,7 +131,7 @@ def register_findings(result: RegisterPanelResult) -> list[str]:
     table = result.table
     lines = []
     for outcome in result.spec.outcomes:
-        binary = _is_binary(result, outcome)
+        binary = result.is_binary(outcome)
         label = result.outcome_label(outcome, language)
         mine = table[table["outcome"] == outcome]
         parts = []
@@ -375,7 +371,7 @@ def sample_summary(result: RegisterPanelResult) -> dict[str, Any]:
         "n_excluded_participants": _small(result.matching.n_excluded, k),
         "n_excluded_pool": _small(result.matching.n_pool_excluded, k),
         "estimators": entries,
-        "binary_outcomes": [o for o in spec.outcomes if _is_binary(result, o)],
+        "binary_outcomes": [o for o in spec.outcomes if result.is_binary(o)],
         "matching": result.matching_kind,
     }
 

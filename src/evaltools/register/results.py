@@ -104,6 +104,9 @@ class RegisterPanelResult(TidyResult):
     naive
         Participants after start against the whole pool in the same years, per outcome:
         ``mean_participants``, ``mean_pool``, ``difference`` (no adjustment at all).
+    binary
+        The 0/1 outcomes of the estimation sample, shown in percentage points
+        (:meth:`is_binary`).
     """
 
     spec: RegisterPanel
@@ -116,6 +119,12 @@ class RegisterPanelResult(TidyResult):
     naive: pd.DataFrame
     min_cell_size: int = 5
     language: str = "da"
+    binary: tuple[str, ...] = ()
+
+    def is_binary(self, outcome: str) -> bool:
+        """Whether `outcome` is 0/1 (:func:`~evaltools.register.sample.binary_outcomes`):
+        its effects are shown in percentage points, whichever estimators ran."""
+        return outcome in self.binary
 
     @property
     def matching_kind(self) -> MatchingKind:
@@ -226,7 +235,7 @@ class RegisterPanelResult(TidyResult):
             & table["estimator"].isin(list(estimators))
             & table["event_time"].notna()
         ]
-        binary = self.event_study is not None and outcome in self.event_study.binary
+        binary = self.is_binary(outcome)
         return effect_figure(
             rows,
             palette=palette,
@@ -239,7 +248,7 @@ class RegisterPanelResult(TidyResult):
     def trends_figure(self, outcome: str, *, palette: Any, language: str | None = None) -> Figure:
         """Mean outcome of participants and matched comparison by year since (pseudo) start."""
         lang = language or self.language
-        binary = self.event_study is not None and outcome in self.event_study.binary
+        binary = self.is_binary(outcome)
         return trends_figure(
             self.trends[self.trends["outcome"] == outcome],
             palette=palette,

@@ -4,6 +4,8 @@
   with ``never_started="zero"`` a 0 means the same (R ``did``'s coding). With the default
   ``"empty"``, a 0 is an error rather than a start in year 0. :func:`start_years` applies
   the rule.
+* *0/1 outcomes.* An outcome whose every value is 0 or 1 is a share: its effects are
+  shown in percentage points. :func:`binary_outcomes` applies the rule, for every estimator.
 * *Missing values.* A row with a missing value in a column an estimator needs (outcome,
   treatment, control, weight) is left out of that estimator and counted
   (``missing="drop"``, as pyfixest and R ``fixest`` do), or stops the analysis
@@ -109,3 +111,13 @@ def complete_rows(
             "leave them out and count them (`missing: drop`)."
         )
     return mask, int((~mask).sum())
+
+
+def binary_outcomes(frame: pd.DataFrame, outcomes: Sequence[str]) -> tuple[str, ...]:
+    """The `outcomes` whose every value in `frame` (missing ones aside) is 0 or 1."""
+    found = []
+    for outcome in outcomes:
+        values = pd.to_numeric(frame[outcome], errors="coerce").to_numpy(dtype=float)
+        if np.isin(values[~np.isnan(values)], [0.0, 1.0]).all():
+            found.append(outcome)
+    return tuple(found)
