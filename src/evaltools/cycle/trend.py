@@ -28,12 +28,14 @@ from evaltools.cycle.closed import (
     CHANGE_COLUMNS,
     CHANGE_STATS,
     change_by_period,
+    group_key,
     paired_sets,
     period_label,
 )
 from evaltools.cycle.disclosure import protect_cells
 from evaltools.cycle.periods import CycleView
 from evaltools.params.models import PrePost
+from evaltools.privacy.suppression import COMPLEMENTARY, PRIMARY, is_small
 
 __all__ = [
     "CHANGE_COLUMNS",
@@ -74,8 +76,10 @@ class TrendResult:
     as_of
         The as-of date (ISO text).
     reasons
-        Why each hidden flow and helped count is hidden (``"primary"``: small,
-        ``"complementary"``), by ``("flow", period, column)`` and ``("helped", year)``.
+        Why each hidden count is hidden (``"primary"``: small, ``"complementary"``), by
+        ``("flow", period, column)``, ``("helped", year)`` and, for ``n_paired`` of a change
+        row, ``("change", period, scale, group_var, group_value)`` (None for the overall
+        row's group); the statistics of a hidden change row are hidden with it.
     """
 
     by: str
@@ -347,6 +351,8 @@ def suppressed_trend(
         values.append(pd.NA if hide else helped.at[i, "helped"])
     helped["helped"] = pd.array(values, dtype="Int64")
     change = cells.change.copy()
+    if "change" in part.tables:
+        why |= _change_reasons(change, tag, reasons, min_cell_size)
     hide = np.array(
         [
             "change" not in part.tables
@@ -358,6 +364,23 @@ def suppressed_trend(
     change["suppressed"] = change["suppressed"].astype(bool) | hide
     change.loc[change["suppressed"], ["n_paired", *CHANGE_STATS]] = np.nan
     return TrendResult(cells.by, flow, helped, change, min_cell_size, cells.as_of, why)
+
+
+def _change_reasons(
+    change: pd.DataFrame, tag: str, reasons: Mapping[Hashable, str], min_cell_size: int
+) -> dict[tuple, str]:
+    """Why each hidden change count is hidden: the round's audit's reason, or for a row that
+    only the analysis of its period hid (``suppressed``), small or not by its count."""
+    why: dict[tuple, str] = {}
+    for r in change.itertuples():
+        reason = reasons.get((tag, "change", r.period, r.scale, r.group_var, r.group_value))
+        if reason is None and r.suppressed:
+            reason = PRIMARY if is_small(r.n_paired, min_cell_size) else COMPLEMENTARY
+        if reason is not None:
+            why[("change", r.period, r.scale, group_key(r.group_var), group_key(r.group_value))] = (
+                reason
+            )
+    return why
 
 
 def _flow(courses: pd.DataFrame, periods: pd.PeriodIndex) -> tuple[list[dict], list[dict]]:
