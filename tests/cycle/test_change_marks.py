@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from evaltools.cycle.figures import trend_figure
 from evaltools.cycle.periods import cycle_view
 from evaltools.cycle.tables import change_notes, change_table, flow_notes, flow_table
 from evaltools.cycle.trend import (
@@ -34,9 +35,9 @@ CLOSED = [("2023-06-10", 7), ("2023-02-18", 1), ("2024-06-10", 12), ("2025-06-10
 FIRST = {"2023-02-18": "2022-12-20"}  # the client who started in 2022
 
 
-def _data() -> pd.DataFrame:
+def _data(closed_on: list[tuple[str, int]] = CLOSED) -> pd.DataFrame:
     rows, i = [], 0
-    for closed, n in CLOSED:
+    for closed, n in closed_on:
         for _ in range(n):
             i += 1
             start = FIRST.get(closed, str((pd.Timestamp(closed) - pd.Timedelta(days=60)).date()))
@@ -70,14 +71,18 @@ def _params(data: Path) -> Params:
     )
 
 
-@pytest.fixture(scope="module")
-def case(tmp_path_factory):
-    data = _data()
-    path = tmp_path_factory.mktemp("marks") / "data.csv"
+def _trend(folder: Path, closed_on: list[tuple[str, int]] = CLOSED):
+    data = _data(closed_on)
+    path = folder / "data.csv"
     data.to_csv(path, index=False)
     params = _params(path)
     trend = analyse_trend(cycle_view(data, params), params.prepost, by="year", min_cell_size=K)
     return data, params, trend
+
+
+@pytest.fixture(scope="module")
+def case(tmp_path_factory):
+    return _trend(tmp_path_factory.mktemp("marks"))
 
 
 def _paired_per_year(data: pd.DataFrame) -> dict[str, int]:
@@ -177,3 +182,18 @@ def test_a_row_hidden_by_its_periods_analysis_alone_says_whether_it_is_small():
         ("change", "2024", "mood", "department", "A"): PRIMARY,
         ("change", "2024", "mood", "department", "B"): COMPLEMENTARY,
     }
+
+
+@pytest.mark.parametrize(
+    ("closed_on", "key"),
+    [
+        # 2025's 3 are small and 2024's 8 hidden with them (else 11 - 8): not "too few"
+        ([("2024-06-10", 8), ("2025-06-10", 3)], "cycle_fig_hidden"),
+        ([("2025-06-10", 3)], "cycle_fig_no_data"),
+    ],
+)
+def test_an_empty_trend_figure_says_why(tmp_path, closed_on, key):
+    _, params, trend = _trend(tmp_path, closed_on)
+    assert trend.change["mean_change"].isna().all()
+    figure = trend_figure(trend, params.prepost.scales[0], language="da")
+    assert [t.get_text() for t in figure.axes[0].texts] == [text(key, "da")]
