@@ -16,7 +16,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from evaltools.cycle.disclosure import membership_matrix, protect_cells
 from evaltools.cycle.figures import trend_figure
+from evaltools.cycle.joint import round_trends
 from evaltools.cycle.periods import cycle_view
 from evaltools.cycle.tables import change_notes, change_table, flow_notes, flow_table
 from evaltools.cycle.trend import (
@@ -27,6 +29,7 @@ from evaltools.cycle.trend import (
     suppressed_trend,
 )
 from evaltools.params.models import Params
+from evaltools.prepost.analysis import analyse_prepost
 from evaltools.privacy.suppression import COMPLEMENTARY, PRIMARY
 from evaltools.report.i18n import text
 
@@ -197,3 +200,119 @@ def test_an_empty_trend_figure_says_why(tmp_path, closed_on, key):
     assert trend.change["mean_change"].isna().all()
     figure = trend_figure(trend, params.prepost.scales[0], language="da")
     assert [t.get_text() for t in figure.axes[0].texts] == [text(key, "da")]
+
+
+# 30 clients in department A and 3 in H, all closing in 2025 (as the QA round's data):
+# Q1 3 A + 2 H, Q2 15 A + 1 H, Q3 8 A, Q4 4 A.
+ROUND = [
+    ("2025-02-10", "A", 3),
+    ("2025-02-11", "H", 2),
+    ("2025-05-10", "A", 15),
+    ("2025-05-12", "H", 1),
+    ("2025-08-10", "A", 8),
+    ("2025-11-10", "A", 4),
+]
+
+
+@pytest.fixture(scope="module")
+def round_case(tmp_path_factory):
+    parts = []
+    for closed, department, n in ROUND:
+        part = _data([(closed, n)])
+        part["client_id"] = part["client_id"] + f"{department}{closed}"
+        parts.append(part.assign(department=department))
+    data = pd.concat(parts, ignore_index=True)
+    path = tmp_path_factory.mktemp("round") / "data.csv"
+    data.to_csv(path, index=False)
+    params = _params(path)
+    params = params.model_copy(
+        update={"prepost": params.prepost.model_copy(update={"groups": ["department"]})}
+    )
+    return data, params, round_trends(data, params, min_cell_size=K)
+
+
+def test_a_years_change_over_the_reports_own_clients_is_shown(round_case):
+    """2025's change is over exactly the 33 clients of the report's own overall row, which
+    the report shows: hiding it protects nothing (it was hidden as a complement). 2025's
+    department A (30) is the report's own A, which the report hides so that H's 3 can't be
+    worked out from 33 - 30: hidden with it."""
+    data, params, trends = round_case
+    report = analyse_prepost(data, spec=params.prepost, min_cell_size=K).table
+    assert report.loc[report["group_var"].isna(), "n_paired"].tolist() == [33]
+    for level in ("trend", "board"):
+        change = trends[level].change.set_index(["period", "group_value"])
+        assert change.loc[("2025", np.nan), "n_paired"] == 33
+        assert pd.isna(change.loc[("2025", "A"), "n_paired"])
+        reasons = trends[level].reasons
+        assert reasons[("change", "2025", "mood", "department", "A")] == COMPLEMENTARY
+        assert reasons[("change", "2025", "mood", "department", "H")] == PRIMARY
+
+
+def test_no_small_change_count_follows_from_the_round(round_case):
+    """A reader's check of the change counts: every change row the round's reports publish
+    and the report's own rows, as sums over clients counted by hand (pandas); no hidden
+    count of 1 to 4 clients is a linear combination of the published ones."""
+    data, params, trends = round_case
+    second = data[data["measurement"] == 2].set_index("client_id")
+    closed = pd.to_datetime(second["date"])
+    periods = {"year": closed.dt.to_period("Y"), "quarter": closed.dt.to_period("Q")}
+    cells: dict[tuple, frozenset] = {}
+    published: set[tuple] = set()
+    for trend in trends.values():
+        for row in trend.change.itertuples():
+            in_period = periods[trend.by].astype(str).str.replace("Q", "-Q") == row.period
+            if isinstance(row.group_value, str):
+                in_period &= second["department"] == row.group_value
+            key = (
+                trend.by,
+                row.period,
+                row.group_value if isinstance(row.group_value, str) else None,
+            )
+            cells[key] = frozenset(second.index[in_period])
+            if pd.notna(row.n_paired):
+                assert row.n_paired == len(cells[key]), key  # what is shown is the truth
+                published.add(key)
+    report = analyse_prepost(data, spec=params.prepost, min_cell_size=K).table
+    for row in report.itertuples():
+        value = row.group_value if isinstance(row.group_value, str) else None
+        members = second.index if value is None else second.index[second["department"] == value]
+        cells[("report", value)] = frozenset(members)
+        if pd.notna(row.n_paired):
+            published.add(("report", value))
+    keys = list(cells)
+    matrix = membership_matrix([cells[k] for k in keys])
+    shown = matrix[[keys.index(k) for k in published]]
+    rank = np.linalg.matrix_rank(shown)
+    found = [
+        key
+        for i, key in enumerate(keys)
+        if key not in published
+        and 0 < len(cells[key]) < K
+        and np.linalg.matrix_rank(np.vstack([shown, matrix[i]])) == rank
+    ]
+    assert found == []
+    assert ("quarter", "2025-Q4", None) not in published  # 4 clients: there was one to find
+
+
+def test_a_copy_of_a_report_cell_is_shown_or_hidden_with_it():
+    """Cells over the same clients as one of the report's own publish the same number:
+    hidden with it (as the report hid it), or kept when the report shows it, though
+    another cell ranks it first to go (the report's copy would still give it away)."""
+    report, copy = frozenset(range(20)), frozenset(range(20))
+    small, first, second = frozenset({0, 1}), frozenset(range(2, 11)), frozenset(range(11, 20))
+    kept = protect_cells(
+        ["report", "copy", "small", "first", "second"],
+        [report, copy, small, first, second],
+        min_cell_size=K,
+        priority=[0, 5, 0, 0, 0],
+        fixed=[True, False, False, False, False],
+    )
+    assert kept == {"small": PRIMARY, "first": COMPLEMENTARY}  # small = report - 9 - 9
+    hidden = protect_cells(
+        ["report", "copy"],
+        [report, copy],
+        min_cell_size=K,
+        fixed=[True, False],
+        given={"report": COMPLEMENTARY},
+    )
+    assert hidden == {"report": COMPLEMENTARY, "copy": COMPLEMENTARY}

@@ -35,6 +35,7 @@ from evaltools.cycle.closed import (
 from evaltools.cycle.disclosure import protect_cells
 from evaltools.cycle.periods import CycleView
 from evaltools.params.models import PrePost
+from evaltools.prepost.analysis import analyse_prepost
 from evaltools.privacy.suppression import COMPLEMENTARY, PRIMARY, is_small
 
 __all__ = [
@@ -46,6 +47,7 @@ __all__ = [
     "analyse_trend",
     "period_label",
     "protect_published",
+    "report_hidden",
     "suppressed_trend",
     "trend_cells",
 ]
@@ -156,7 +158,8 @@ class TrendCells:
     For suppression only: the sets never leave the package. ``flow``, ``helped`` and
     ``change`` are as in :class:`TrendResult`, unsuppressed (``change`` keeps what the
     pre/post analysis hid in each period); ``report_sets`` are the report's own paired
-    clients per (scale, group_var, group_value), published by the report itself.
+    clients per (scale, group_var, group_value), published by the report itself, and
+    ``report_hidden`` why the report hides those of them it hides (:func:`report_hidden`).
     """
 
     by: str
@@ -168,6 +171,7 @@ class TrendCells:
     change_sets: list[frozenset]
     report_sets: dict[tuple, frozenset]
     as_of: str
+    report_hidden: Mapping[tuple, str] = field(default_factory=dict)
 
 
 def trend_cells(
@@ -180,9 +184,11 @@ def trend_cells(
     with_change: bool = True,
     last: int | None = None,
     stats: bool = True,
+    hidden_in_report: Mapping[tuple, str] | None = None,
 ) -> TrendCells:
     """The counts of :func:`analyse_trend` and their clients, before suppression; with `stats`
-    False, the change rows without their statistics (enough to audit them)."""
+    False, the change rows without their statistics (enough to audit them).
+    `hidden_in_report`: :func:`report_hidden` of `view` (computed when not given)."""
     courses = view.courses
     as_of = pd.Timestamp(view.as_of)
     periods = pd.period_range(courses["started"].min(), as_of, freq=_FREQ[by])
@@ -196,9 +202,11 @@ def trend_cells(
             view, spec, periods, groups, min_cell_size, stats=stats
         )
         report_sets = paired_sets(view.data, spec, groups)
+        if hidden_in_report is None:
+            hidden_in_report = report_hidden(view, spec, groups, min_cell_size)
     else:
         change, change_sets = change_by_period(view, spec, periods[:0], groups, min_cell_size)
-        report_sets = {}
+        report_sets, hidden_in_report = {}, {}
     return TrendCells(
         by=by,
         flow=pd.DataFrame(flow_rows, columns=list(FLOW_COLUMNS)),
@@ -209,7 +217,31 @@ def trend_cells(
         change_sets=change_sets,
         report_sets=report_sets,
         as_of=view.as_of.isoformat(),
+        report_hidden=dict(hidden_in_report),
     )
+
+
+def report_hidden(
+    view: CycleView, spec: PrePost, groups: list[str], min_cell_size: int
+) -> dict[tuple, str]:
+    """Why the report hides each of its own change rows' counts that it hides, by (scale,
+    group_var, group_value) (None for the overall row's group): the report's pre/post
+    analysis of `view`'s data, as the report runs it."""
+    data = view.data
+    if data.empty or data[spec.occasion].nunique() < 2:
+        return {}
+    sub_spec = spec.model_copy(update={"groups": list(groups)})
+    result = analyse_prepost(data, spec=sub_spec, min_cell_size=min_cell_size)
+    why = result.hidden_counts("table")
+    out: dict[tuple, str] = {}
+    for i, row in result.table.iterrows():
+        reason = why.at[i, "n_paired"] if why is not None else None
+        if reason is None and pd.isna(row["n_paired"]):
+            reason = PRIMARY
+        if reason is not None:
+            key = (row["scale"], group_key(row["group_var"]), group_key(row["group_value"]))
+            out[key] = reason
+    return out
 
 
 @dataclass(frozen=True, eq=False)
@@ -287,10 +319,11 @@ def protect_published(
     )
     # Change: per scale (as in the pre/post analysis, counts that differ only by skipped
     # questionnaires are not protected), together with the report's own cells of the scale,
-    # which stay published.
+    # which stay as the report shows them (shown, or hidden by the report itself).
     for scale in spec.scales:
         counts, families = {}, {}
         report: dict[Hashable, frozenset] = {}
+        given: dict[Hashable, str] = {}
         for part in parts:
             if "change" not in part.tables:
                 continue
@@ -312,6 +345,8 @@ def protect_published(
             for key, members in part.cells.report_sets.items():
                 if key[0] == scale.name:
                     report[(tag, "report", *key)] = members
+                    if key in part.cells.report_hidden:
+                        given[(tag, "report", *key)] = part.cells.report_hidden[key]
         keys = [*counts, *report]
         reasons |= protect_cells(
             keys,
@@ -320,6 +355,7 @@ def protect_published(
             families=[list(f) for f in families],
             priority=[*(c[1] for c in counts.values()), *[0] * len(report)],
             fixed=[False] * len(counts) + [True] * len(report),
+            given=given,
         )
     return reasons
 
