@@ -25,7 +25,7 @@ from cycle_support import (
     write_cycle_grantee,
 )
 
-from evaltools.report.i18n import fmt_percent, text
+from evaltools.report.i18n import catalogue, fmt_percent, text
 
 CYCLE = """\
 cycle:
@@ -153,3 +153,72 @@ def test_nothing_below_the_minimum_cell_size_in_any_level_table(runs: dict[str, 
                         checked += 1
                         assert not 0 < int(value) < MIN_CELL_SIZE, (level, names[i], cells)
     assert checked >= 10  # the tables were found and read
+
+
+def _marks(names: list[str], cells: list[str]) -> set[str]:
+    """The marks a cycle table's row shows: ``small`` (``< k``) and ``complement`` (``–``) in a
+    count column; in the change table also ``zero`` (a count of 0) and ``undefined`` (``–``
+    beside a count that is shown)."""
+    below = f"< {MIN_CELL_SIZE}"
+    counts = [c for n, c in zip(names, cells, strict=True) if n in _COUNT_HEADERS]
+    found = {"small" for c in counts if c == below} | {"complement" for c in counts if c == "–"}
+    n_header = text("cycle_col_n", "da")
+    if n_header in names and not found:
+        n = cells[names.index(n_header)]
+        stats = cells[names.index(n_header) + 1 :]
+        if n == "0":
+            found.add("zero")
+        elif "–" in stats:
+            found.add("undefined")
+    return found
+
+
+_COUNT_HEADERS = {text(key, "da") for key in COUNT_COLUMNS}
+
+
+def test_each_mark_is_explained_once_below_the_tables_that_show_it(runs: dict[str, Path]) -> None:
+    """Below each cycle table, a note for each mark it shows and none for another; no other
+    note on the page explains them again (the pre/post tables carry their own footnotes)."""
+    column = text("cycle_col_n", "da")
+    seen: set[str] = set()
+    for level in ("board", "steering", "team"):
+        html = (runs["late"] / "levels" / level / "report.html").read_text("utf-8")
+        soup = BeautifulSoup(html, "html.parser")
+        expected: dict[str, int] = {}
+        for table in soup.find_all("table"):
+            if "evaltools-table" in (table.get("class") or []):
+                continue
+            names = [th.get_text(" ", strip=True) for th in table.find("tr").find_all("th")]
+            marks: set[str] = set()
+            for row in table.find_all("tr")[1:]:
+                cells = [c.get_text(" ", strip=True) for c in row.find_all(["td", "th"])]
+                marks |= _marks(names, cells)
+            prefix = "cycle_change_note" if column in names else "cycle_note"
+            below = table.find_next("p")
+            below_text = below.get_text(" ", strip=True) if below else ""
+            for mark in ("small", "complement", "zero", "undefined"):
+                key = f"{prefix}_{mark}"
+                if key not in catalogue():
+                    continue
+                note = text(key, "da", k=MIN_CELL_SIZE, column=column)
+                assert (note in below_text) == (mark in marks), (level, names, mark)
+                expected[note] = expected.get(note, 0) + (mark in marks)
+            seen |= {f"{prefix}_{m}" for m in marks}
+        # no other paragraph explains a mark: none quotes one (»< 3«, »–«), and each that
+        # says "< 3" is the notes below a table
+        below_tables = {id(t.find_next("p")) for t in soup.find_all("table")}
+        for paragraph in soup.find_all("p"):
+            said = paragraph.get_text(" ", strip=True)
+            assert "»–«" not in said and f"»< {MIN_CELL_SIZE}" not in said, (level, said)
+            if f"< {MIN_CELL_SIZE}" in said:
+                assert id(paragraph) in below_tables, (level, said)
+        page = soup.get_text(" ", strip=True)
+        for note, times in expected.items():
+            assert page.count(note) == times, (level, note)
+        rule = text("level_privacy", "da", k=MIN_CELL_SIZE).replace("**", "")
+        assert page.count(rule.split(". ", 1)[1]) == 1, level  # the rule, once, at the end
+    assert {
+        "cycle_note_complement",
+        "cycle_change_note_zero",
+        "cycle_change_note_undefined",
+    } <= seen

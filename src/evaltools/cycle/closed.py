@@ -18,7 +18,14 @@ from evaltools.params.models import PrePost
 from evaltools.prepost.analysis import analyse_prepost
 from evaltools.prepost.scales import score_scales
 
-__all__ = ["CHANGE_COLUMNS", "CHANGE_STATS", "change_by_period", "paired_sets", "period_label"]
+__all__ = [
+    "CHANGE_COLUMNS",
+    "CHANGE_STATS",
+    "change_by_period",
+    "group_key",
+    "paired_sets",
+    "period_label",
+]
 
 CHANGE_COLUMNS = (
     "period",
@@ -97,7 +104,9 @@ def change_by_period(
             table = _table_or_empty(part, sub_spec, min_cell_size)
             found: dict[tuple, dict[str, Any]] = {}
             for r in table.to_dict("records"):
-                found.setdefault((r["scale"], _key(r["group_var"]), _key(r["group_value"])), r)
+                found.setdefault(
+                    (r["scale"], group_key(r["group_var"]), group_key(r["group_value"])), r
+                )
         else:
             found = {}
         for key, members in paired.items():
@@ -121,7 +130,7 @@ def change_by_period(
     return frame.reset_index(drop=True), sets
 
 
-def _key(value: Any) -> Any:
+def group_key(value: Any) -> Any:
     """None for a missing group (the overall row), else the value itself."""
     return None if value is None or (isinstance(value, float) and np.isnan(value)) else value
 

@@ -12,11 +12,18 @@ until no hidden count is a linear combination of the published ones.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 
 import numpy as np
 
-from evaltools.privacy.suppression import COMPLEMENTARY, PRIMARY, Cell, protect_differences
+from evaltools.privacy.cross_table import FIXED_COST
+from evaltools.privacy.suppression import (
+    COMPLEMENTARY,
+    PRIMARY,
+    Cell,
+    is_small,
+    protect_differences,
+)
 
 __all__ = ["derivable", "membership_matrix", "protect_cells", "protect_linear"]
 
@@ -104,27 +111,46 @@ def protect_cells(
     families: Sequence[Sequence[Hashable]] = (),
     priority: Sequence[int] | None = None,
     fixed: Sequence[bool] | None = None,
+    given: Mapping[Hashable, str] | None = None,
 ) -> dict[Hashable, str]:
     """Small cells, small differences and linear ties, checked together until none is left.
 
-    `fixed` cells are published elsewhere: they get the lowest priority and are never
-    chosen by the linear check while another cell can go. Returns the keys of hidden cells
-    with ``"primary"`` or ``"complementary"``.
+    `fixed` cells are published elsewhere as they are (e.g. the report's own change rows):
+    shown, or hidden when `given` names them (with the reason their own report recorded).
+    They are never hidden here while another cell can go (the linear check never picks them,
+    and hiding one costs :data:`~evaltools.privacy.cross_table.FIXED_COST` in the check of
+    differences, as :func:`~evaltools.privacy.cross_table.protect_against` does). A cell over
+    the same members as a fixed one publishes the same number: it is hidden with the fixed
+    one (small or not by its count), and shown with it, as fixed itself (hiding it would
+    protect nothing). Returns the keys of hidden cells with ``"primary"`` or
+    ``"complementary"``, `given` ones included.
     """
     rank = list(priority) if priority is not None else [0] * len(keys)
-    hidden = [False] * len(keys)
-    reasons: dict[Hashable, str] = {}
+    keep = list(fixed) if fixed is not None else [False] * len(keys)
+    reasons: dict[Hashable, str] = dict(given or {})
+    hidden = [k in reasons for k in keys]
+    elsewhere = {s: h for s, k, h in zip(sets, keep, hidden, strict=True) if k and s}
+    for i, members in enumerate(sets):
+        if keep[i] or members not in elsewhere:
+            continue
+        if elsewhere[members]:
+            hidden[i] = True
+            small = is_small(len(members), min_cell_size)
+            reasons[keys[i]] = PRIMARY if small else COMPLEMENTARY
+        else:
+            keep[i] = True
+    cost = [FIXED_COST if k else 1 for k in keep]
     while True:
         cells = [
-            Cell(key=k, views=(s,), priority=r, hidden=h)
-            for k, s, r, h in zip(keys, sets, rank, hidden, strict=True)
+            Cell(key=k, views=(s,), priority=r, hidden=h, cost=c)
+            for k, s, r, h, c in zip(keys, sets, rank, hidden, cost, strict=True)
         ]
         found = protect_differences(cells, min_cell_size=min_cell_size, families=families)
         for key, reason in found.items():
             reasons.setdefault(key, reason)
         hidden = [h or k in found for k, h in zip(keys, hidden, strict=True)]
         primary = [reasons.get(k) == PRIMARY for k in keys]
-        after = protect_linear(sets, hidden, primary, priority=rank, fixed=fixed)
+        after = protect_linear(sets, hidden, primary, priority=rank, fixed=keep)
         more = [i for i, (a, b) in enumerate(zip(hidden, after, strict=True)) if b and not a]
         if not more:
             return reasons

@@ -6,8 +6,10 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from evaltools.cycle.closed import group_key
 from evaltools.cycle.trend import TrendResult
 from evaltools.params.models import Scale
+from evaltools.privacy.suppression import COMPLEMENTARY
 from evaltools.report.i18n import fmt_number, text
 from evaltools.report.style import DEFAULT_PALETTE, WIDTH, Palette, semantic_colours
 
@@ -26,8 +28,9 @@ def trend_figure(
     """Mean change of `scale` per period for the clients closed in it, with 95 % intervals.
 
     The overall line in the palette's first colour; with `group_var`, one line per group
-    value in the following colours. Hidden periods are gaps. The y axis is in scale units,
-    with an arrow saying which way is better.
+    value in the following colours. Hidden periods are gaps; with no point at all, a text says
+    why (too few clients, or hidden so that a small number can't be worked out). The y axis
+    is in scale units, with an arrow saying which way is better.
     """
     colours = semantic_colours(palette)
     change = trend.change[trend.change["scale"] == scale.name]
@@ -70,8 +73,26 @@ def trend_figure(
     ax.yaxis.set_major_formatter(lambda v, _pos: fmt_number(v, language, 2))
     ax.spines[["top", "right"]].set_visible(False)
     if drawn == 0:
-        ax.text(0.5, 0.5, text("cycle_fig_no_data", language), transform=ax.transAxes, ha="center")
+        ax.text(
+            0.5,
+            0.5,
+            text(_empty_text(trend, pd.concat([rows for _, rows in series])), language),
+            transform=ax.transAxes,
+            ha="center",
+        )
     if len(series) > 1:
         ax.legend(frameon=False, fontsize=8, ncols=min(len(series), 4), loc="best")
     ax.set_title(scale.label.get(language), loc="left", fontsize=11)
     return fig
+
+
+def _empty_text(trend: TrendResult, change: pd.DataFrame) -> str:
+    """Why a figure shows no point: too few clients, unless a period was hidden as a
+    complement (then not for being small: never "too few" for a count that isn't)."""
+    keys = (
+        ("change", r.period, r.scale, group_key(r.group_var), group_key(r.group_value))
+        for r in change.itertuples()
+    )
+    if any(trend.reasons.get(key) == COMPLEMENTARY for key in keys):
+        return "cycle_fig_hidden"
+    return "cycle_fig_no_data"

@@ -28,12 +28,15 @@ from evaltools.cycle.closed import (
     CHANGE_COLUMNS,
     CHANGE_STATS,
     change_by_period,
+    group_key,
     paired_sets,
     period_label,
 )
 from evaltools.cycle.disclosure import protect_cells
 from evaltools.cycle.periods import CycleView
 from evaltools.params.models import PrePost
+from evaltools.prepost.analysis import analyse_prepost
+from evaltools.privacy.suppression import COMPLEMENTARY, PRIMARY, is_small
 
 __all__ = [
     "CHANGE_COLUMNS",
@@ -44,6 +47,7 @@ __all__ = [
     "analyse_trend",
     "period_label",
     "protect_published",
+    "report_hidden",
     "suppressed_trend",
     "trend_cells",
 ]
@@ -74,8 +78,10 @@ class TrendResult:
     as_of
         The as-of date (ISO text).
     reasons
-        Why each hidden flow and helped count is hidden (``"primary"``: small,
-        ``"complementary"``), by ``("flow", period, column)`` and ``("helped", year)``.
+        Why each hidden count is hidden (``"primary"``: small, ``"complementary"``), by
+        ``("flow", period, column)``, ``("helped", year)`` and, for ``n_paired`` of a change
+        row, ``("change", period, scale, group_var, group_value)`` (None for the overall
+        row's group); the statistics of a hidden change row are hidden with it.
     """
 
     by: str
@@ -152,7 +158,8 @@ class TrendCells:
     For suppression only: the sets never leave the package. ``flow``, ``helped`` and
     ``change`` are as in :class:`TrendResult`, unsuppressed (``change`` keeps what the
     pre/post analysis hid in each period); ``report_sets`` are the report's own paired
-    clients per (scale, group_var, group_value), published by the report itself.
+    clients per (scale, group_var, group_value), published by the report itself, and
+    ``report_hidden`` why the report hides those of them it hides (:func:`report_hidden`).
     """
 
     by: str
@@ -164,6 +171,7 @@ class TrendCells:
     change_sets: list[frozenset]
     report_sets: dict[tuple, frozenset]
     as_of: str
+    report_hidden: Mapping[tuple, str] = field(default_factory=dict)
 
 
 def trend_cells(
@@ -176,9 +184,11 @@ def trend_cells(
     with_change: bool = True,
     last: int | None = None,
     stats: bool = True,
+    hidden_in_report: Mapping[tuple, str] | None = None,
 ) -> TrendCells:
     """The counts of :func:`analyse_trend` and their clients, before suppression; with `stats`
-    False, the change rows without their statistics (enough to audit them)."""
+    False, the change rows without their statistics (enough to audit them).
+    `hidden_in_report`: :func:`report_hidden` of `view` (computed when not given)."""
     courses = view.courses
     as_of = pd.Timestamp(view.as_of)
     periods = pd.period_range(courses["started"].min(), as_of, freq=_FREQ[by])
@@ -192,9 +202,11 @@ def trend_cells(
             view, spec, periods, groups, min_cell_size, stats=stats
         )
         report_sets = paired_sets(view.data, spec, groups)
+        if hidden_in_report is None:
+            hidden_in_report = report_hidden(view, spec, groups, min_cell_size)
     else:
         change, change_sets = change_by_period(view, spec, periods[:0], groups, min_cell_size)
-        report_sets = {}
+        report_sets, hidden_in_report = {}, {}
     return TrendCells(
         by=by,
         flow=pd.DataFrame(flow_rows, columns=list(FLOW_COLUMNS)),
@@ -205,7 +217,31 @@ def trend_cells(
         change_sets=change_sets,
         report_sets=report_sets,
         as_of=view.as_of.isoformat(),
+        report_hidden=dict(hidden_in_report),
     )
+
+
+def report_hidden(
+    view: CycleView, spec: PrePost, groups: list[str], min_cell_size: int
+) -> dict[tuple, str]:
+    """Why the report hides each of its own change rows' counts that it hides, by (scale,
+    group_var, group_value) (None for the overall row's group): the report's pre/post
+    analysis of `view`'s data, as the report runs it."""
+    data = view.data
+    if data.empty or data[spec.occasion].nunique() < 2:
+        return {}
+    sub_spec = spec.model_copy(update={"groups": list(groups)})
+    result = analyse_prepost(data, spec=sub_spec, min_cell_size=min_cell_size)
+    why = result.hidden_counts("table")
+    out: dict[tuple, str] = {}
+    for i, row in result.table.iterrows():
+        reason = why.at[i, "n_paired"] if why is not None else None
+        if reason is None and pd.isna(row["n_paired"]):
+            reason = PRIMARY
+        if reason is not None:
+            key = (row["scale"], group_key(row["group_var"]), group_key(row["group_value"]))
+            out[key] = reason
+    return out
 
 
 @dataclass(frozen=True, eq=False)
@@ -283,10 +319,11 @@ def protect_published(
     )
     # Change: per scale (as in the pre/post analysis, counts that differ only by skipped
     # questionnaires are not protected), together with the report's own cells of the scale,
-    # which stay published.
+    # which stay as the report shows them (shown, or hidden by the report itself).
     for scale in spec.scales:
         counts, families = {}, {}
         report: dict[Hashable, frozenset] = {}
+        given: dict[Hashable, str] = {}
         for part in parts:
             if "change" not in part.tables:
                 continue
@@ -308,6 +345,8 @@ def protect_published(
             for key, members in part.cells.report_sets.items():
                 if key[0] == scale.name:
                     report[(tag, "report", *key)] = members
+                    if key in part.cells.report_hidden:
+                        given[(tag, "report", *key)] = part.cells.report_hidden[key]
         keys = [*counts, *report]
         reasons |= protect_cells(
             keys,
@@ -316,6 +355,7 @@ def protect_published(
             families=[list(f) for f in families],
             priority=[*(c[1] for c in counts.values()), *[0] * len(report)],
             fixed=[False] * len(counts) + [True] * len(report),
+            given=given,
         )
     return reasons
 
@@ -347,6 +387,8 @@ def suppressed_trend(
         values.append(pd.NA if hide else helped.at[i, "helped"])
     helped["helped"] = pd.array(values, dtype="Int64")
     change = cells.change.copy()
+    if "change" in part.tables:
+        why |= _change_reasons(change, tag, reasons, min_cell_size)
     hide = np.array(
         [
             "change" not in part.tables
@@ -358,6 +400,23 @@ def suppressed_trend(
     change["suppressed"] = change["suppressed"].astype(bool) | hide
     change.loc[change["suppressed"], ["n_paired", *CHANGE_STATS]] = np.nan
     return TrendResult(cells.by, flow, helped, change, min_cell_size, cells.as_of, why)
+
+
+def _change_reasons(
+    change: pd.DataFrame, tag: str, reasons: Mapping[Hashable, str], min_cell_size: int
+) -> dict[tuple, str]:
+    """Why each hidden change count is hidden: the round's audit's reason, or for a row that
+    only the analysis of its period hid (``suppressed``), small or not by its count."""
+    why: dict[tuple, str] = {}
+    for r in change.itertuples():
+        reason = reasons.get((tag, "change", r.period, r.scale, r.group_var, r.group_value))
+        if reason is None and r.suppressed:
+            reason = PRIMARY if is_small(r.n_paired, min_cell_size) else COMPLEMENTARY
+        if reason is not None:
+            why[("change", r.period, r.scale, group_key(r.group_var), group_key(r.group_value))] = (
+                reason
+            )
+    return why
 
 
 def _flow(courses: pd.DataFrame, periods: pd.PeriodIndex) -> tuple[list[dict], list[dict]]:
