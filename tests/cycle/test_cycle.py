@@ -13,7 +13,7 @@ from ruamel.yaml import YAML
 
 from evaltools.cycle.closed import change_by_period, paired_sets
 from evaltools.cycle.comments import comment_html, load_comments
-from evaltools.cycle.disclosure import derivable, membership_matrix
+from evaltools.cycle.disclosure import derivable, membership_matrix, protect_linear
 from evaltools.cycle.periods import apply_as_of, client_courses, covered_clients, cycle_view
 from evaltools.cycle.rounds import headline_values, load_previous_round
 from evaltools.cycle.status import _due_and_done, measurement_status
@@ -265,6 +265,48 @@ def test_linear_audit_finds_a_sum():
     matrix = membership_matrix(sets)
     assert derivable(matrix, 2, [0, 1]) is not None  # c = abc - ab
     assert derivable(matrix, 2, [1]) is None
+
+
+def _protect_linear_by_brute_force(sets, hidden, primary, priority):
+    """The linear audit as first written: every primary cell solved on its own, each round."""
+    matrix = membership_matrix(sets)
+    hidden = list(hidden)
+    while True:
+        published = [i for i, h in enumerate(hidden) if not h]
+        pick = None
+        for target in (i for i, p in enumerate(primary) if p):
+            coef = derivable(matrix, target, published)
+            if coef is None:
+                continue
+            involved = [published[j] for j, c in enumerate(coef) if abs(c) > 1e-8]
+            pick = min(involved, key=lambda i: (-priority[i], len(sets[i]), i))
+            break
+        if pick is None:
+            return hidden
+        hidden[pick] = True
+
+
+def test_linear_audit_equals_solving_each_cell_on_its_own():
+    """protect_linear screens the cells with one SVD per round; on random nested and
+    overlapping sets it hides exactly what solving every cell on its own hides."""
+    rng = np.random.default_rng(7)
+    checked = 0
+    for _ in range(60):
+        people = np.arange(rng.integers(8, 40))
+        sets = [frozenset(rng.choice(people, rng.integers(1, len(people)), replace=False))]
+        for _ in range(rng.integers(3, 14)):  # unions and differences of earlier cells too
+            a, b = (sets[i] for i in rng.integers(0, len(sets), 2))
+            pick = rng.integers(0, 3)
+            new = a | b if pick == 0 else (a - b if pick == 1 else frozenset(rng.choice(people, 3)))
+            if new:
+                sets.append(new)
+        primary = [len(s) < 5 for s in sets]
+        priority = [int(p) for p in rng.integers(0, 3, len(sets))]
+        got = protect_linear(sets, primary, primary, priority=priority)
+        want = _protect_linear_by_brute_force(sets, primary, primary, priority)
+        assert got == want, sets
+        checked += sum(g and not p for g, p in zip(got, primary, strict=True))
+    assert checked > 20  # the audit had complements to find
 
 
 def test_planted_trend_is_recovered(trend):

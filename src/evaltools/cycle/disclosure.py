@@ -55,6 +55,30 @@ def derivable(matrix: np.ndarray, target: int, published: Sequence[int]) -> np.n
     return None
 
 
+#: A target row further than this (largest entry of its residual) from the row space of the
+#: published rows is not derivable: far above :func:`derivable`'s tolerance (``allclose``:
+#: 1e-8 + 1e-5 x an entry of at most 1), so every row it finds passes.
+_NEAR = 1e-4
+
+
+def _maybe_derivable(
+    matrix: np.ndarray, targets: Sequence[int], published: Sequence[int]
+) -> list[int]:
+    """The `targets` (in order) that may be combinations of the `published` rows: those whose
+    projection onto the published rows' row space leaves (nearly) nothing. One SVD for all of
+    them, where :func:`derivable` solves one least-squares problem per target (the same
+    factorisation each time); :func:`derivable` still decides each one that passes."""
+    if not len(published) or not len(targets):
+        return []
+    basis = matrix[list(published)]
+    _, values, vt = np.linalg.svd(basis, full_matrices=False)
+    tol = values.max(initial=0.0) * max(basis.shape) * np.finfo(float).eps
+    space = vt[values > tol]
+    rows = matrix[list(targets)]
+    residual = np.abs(rows - (rows @ space.T) @ space).max(axis=1, initial=0.0)
+    return [t for t, r in zip(targets, residual, strict=True) if r <= _NEAR]
+
+
 def protect_linear(
     sets: Sequence[frozenset],
     hidden: Sequence[bool],
@@ -87,10 +111,11 @@ def protect_linear(
     hidden = list(hidden)
     rank = list(priority) if priority is not None else [0] * len(sets)
     keep = list(fixed) if fixed is not None else [False] * len(sets)
+    targets = [i for i, p in enumerate(primary) if p]
     while True:
         published = [i for i, h in enumerate(hidden) if not h]
         pick = None
-        for target in (i for i, p in enumerate(primary) if p):
+        for target in _maybe_derivable(matrix, targets, published):
             coef = derivable(matrix, target, published)
             if coef is None:
                 continue
