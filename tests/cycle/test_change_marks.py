@@ -248,6 +248,19 @@ def test_a_years_change_over_the_reports_own_clients_is_shown(round_case):
         assert reasons[("change", "2025", "mood", "department", "H")] == PRIMARY
 
 
+def test_the_figure_legend_names_only_the_lines_drawn(round_case):
+    """2025's departments are both hidden (A as a complement, H small): no key for them."""
+    _, params, trends = round_case
+    scale = params.prepost.scales[0]
+    trend = trends["board"]
+    drawn = trend.change.dropna(subset=["mean_change"])
+    assert set(drawn["group_value"].dropna()) == set()  # only the overall line has points
+    figure = trend_figure(trend, scale, language="da", group_var="department")
+    legend = figure.axes[0].get_legend()
+    names = [t.get_text() for t in legend.get_texts()] if legend else []
+    assert "A" not in names and "H" not in names, names
+
+
 def test_no_small_change_count_follows_from_the_round(round_case):
     """A reader's check of the change counts: every change row the round's reports publish
     and the report's own rows, as sums over clients counted by hand (pandas); no hidden

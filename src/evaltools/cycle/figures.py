@@ -28,8 +28,9 @@ def trend_figure(
     """Mean change of `scale` per period for the clients closed in it, with 95 % intervals.
 
     The overall line in the palette's first colour; with `group_var`, one line per group
-    value in the following colours. Hidden periods are gaps; with no point at all, a text says
-    why (too few clients, or hidden so that a small number can't be worked out). The y axis
+    value in the following colours (a line with no point shown has no key in the legend).
+    Hidden periods are gaps; with no point at all, a text says why (too few clients, or hidden
+    so that a small number can't be worked out). The y axis
     is in scale units, with an arrow saying which way is better.
     """
     colours = semantic_colours(palette)
@@ -47,7 +48,7 @@ def trend_figure(
     fig = Figure(figsize=(WIDTH, 3.6), layout="constrained")
     ax = fig.subplots()
     ax.axhline(0, color="#999999", linewidth=0.8)
-    drawn = 0
+    drawn, named = 0, 0
     for i, (label, rows) in enumerate(series):
         by_period = rows.set_index("period").reindex(periods)
         mean = by_period["mean_change"].astype(float).to_numpy()
@@ -57,6 +58,7 @@ def trend_figure(
         offset = (i - (len(series) - 1) / 2) * 0.08 if len(series) > 1 else 0.0
         shown = ~np.isnan(mean)
         drawn += int(shown.sum())
+        named += bool(shown.any())
         ax.errorbar(
             x[shown] + offset,
             mean[shown],
@@ -65,7 +67,7 @@ def trend_figure(
             marker="o",
             linewidth=2 if i == 0 else 1.2,
             capsize=3,
-            label=label,
+            label=label if shown.any() else "_nolegend_",  # no key for a line not drawn
         )
     ax.set_xticks(x, periods, rotation=45 if len(periods) > 8 else 0)
     better = "cycle_fig_better_up" if scale.higher_is_better else "cycle_fig_better"
@@ -80,7 +82,7 @@ def trend_figure(
             transform=ax.transAxes,
             ha="center",
         )
-    if len(series) > 1:
+    if named > 1:
         ax.legend(frameon=False, fontsize=8, ncols=min(len(series), 4), loc="best")
     ax.set_title(scale.label.get(language), loc="left", fontsize=11)
     return fig
