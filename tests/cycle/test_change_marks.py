@@ -10,6 +10,7 @@ other year must go too: a reader would get 2025 as 23 - 2023 - 2024. The table m
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +27,9 @@ from evaltools.cycle.trend import (
     Published,
     TrendCells,
     analyse_trend,
+    protect_published,
     suppressed_trend,
+    trend_cells,
 )
 from evaltools.params.models import Params
 from evaltools.prepost.analysis import analyse_prepost
@@ -119,6 +122,24 @@ def test_hidden_change_counts_show_why(case):
     stats = [c for c in shown.columns if c not in (text("cycle_col_period", "da"), n_col)]
     stats.remove(text("cycle_col_scale", "da"))
     assert (hidden[stats] == "–").all().all()
+
+
+def test_the_audit_finds_the_overall_rows_whatever_holds_their_missing_group(case):
+    """The overall rows' group is missing: a NaN, which as a dict key only finds the very same
+    object. With the group columns as float64 (a new NaN object at every access) the audit
+    must still hide, and say why, exactly as with the object columns the trend is built with."""
+    data, params, _trend = case
+    cells = trend_cells(cycle_view(data, params), params.prepost, by="year", min_cell_size=K)
+    floats = cells.change.astype({"group_var": float, "group_value": float})
+    results = []
+    for change in (cells.change, floats):
+        part = Published(replace(cells, change=change))
+        reasons = protect_published([part], params.prepost, min_cell_size=K)
+        results.append(suppressed_trend(part, reasons, min_cell_size=K))
+    first, second = results
+    assert first.reasons[("change", "2023", "mood", None, None)] == COMPLEMENTARY
+    assert second.reasons == first.reasons
+    assert second.change["n_paired"].isna().tolist() == first.change["n_paired"].isna().tolist()
 
 
 def test_change_notes_explain_the_marks_that_occur(case):
