@@ -55,9 +55,13 @@ COLUMN_LABELS: dict[str, tuple[str, str]] = {
 }
 
 # One footnote per language; kept here so that every result shares it.
-_FOOTNOTE = {
-    "da": "< {n}: færre end {n} personer (skjult). {dash}: skjult eller ikke beregnet.",
-    "en": "< {n}: fewer than {n} people (hidden). {dash}: hidden or not computed.",
+_FOOTNOTE_SMALL = {
+    "da": "< {n}: færre end {n} personer (skjult).",
+    "en": "< {n}: fewer than {n} people (hidden).",
+}
+_FOOTNOTE_DASH = {
+    "da": "{dash}: skjult eller ikke beregnet.",
+    "en": "{dash}: hidden or not computed.",
 }
 
 
@@ -183,9 +187,11 @@ class ResultDisplay:
         """The result as plain text: title, settings and each table."""
         lang = _language(language or self.language)
         parts = [self._display_title(lang), *self._display_lines(lang)]
-        for view in self._display_views(lang):
+        views = self._display_views(lang)
+        for view in views:
             parts += ["", view.title, _text_table(view, lang, self.min_cell_size)]
-        parts += ["", _footnote(lang, self.min_cell_size)]
+        if note := _footnote(views, lang, self.min_cell_size):
+            parts += ["", note]
         return "\n".join(parts)
 
     def to_html(self, *, language: str | None = None) -> str:
@@ -194,9 +200,11 @@ class ResultDisplay:
         title = html.escape(self._display_title(lang))
         parts = [f"<div class='evaltools-result'><h4>{title}</h4>"]
         parts += [f"<p>{html.escape(line)}</p>" for line in self._display_lines(lang)]
-        for view in self._display_views(lang):
+        views = self._display_views(lang)
+        for view in views:
             parts.append(html_table(view, language=lang, min_cell_size=self.min_cell_size))
-        parts.append(f"<p><small>{html.escape(_footnote(lang, self.min_cell_size))}</small></p>")
+        if note := _footnote(views, lang, self.min_cell_size):
+            parts.append(f"<p><small>{html.escape(note)}</small></p>")
         parts.append("</div>")
         return "\n".join(parts)
 
@@ -208,13 +216,15 @@ class ResultDisplay:
         """
         lang = _language(language or self.language)
         parts = [f"#### {self._display_title(lang)}", *self._display_lines(lang)]
-        for view in self._display_views(lang):
+        views = self._display_views(lang)
+        for view in views:
             parts += [
                 "",
                 f"**{view.title}**" if view.title else "",
                 _markdown_table(view, lang, self.min_cell_size),
             ]
-        parts += ["", f"*{_footnote(lang, self.min_cell_size)}*"]
+        if note := _footnote(views, lang, self.min_cell_size):
+            parts += ["", f"*{note}*"]
         return "\n".join(parts)
 
     def __str__(self) -> str:
@@ -273,8 +283,21 @@ def _text_table(view: TableView, language: str, min_cell_size: int) -> str:
     return "\n".join([line(header), line(["-" * w for w in widths]), *map(line, rows)])
 
 
-def _footnote(language: str, min_cell_size: int) -> str:
-    return _FOOTNOTE[language].format(n=fmt_int(min_cell_size, language), dash=MISSING)
+def _footnote(views: Sequence[TableView], language: str, min_cell_size: int) -> str:
+    """What the marks in `views` mean: ``< k`` and ``–``, each only when a cell shows it
+    (empty when none does)."""
+    shown = {
+        cell
+        for view in views
+        for row in view.cells(language=language, min_cell_size=min_cell_size)
+        for cell in row
+    }
+    notes = []
+    if format_count(None, min_cell_size, language) in shown:
+        notes.append(_FOOTNOTE_SMALL[language].format(n=fmt_int(min_cell_size, language)))
+    if MISSING in shown:
+        notes.append(_FOOTNOTE_DASH[language].format(dash=MISSING))
+    return " ".join(notes)
 
 
 def _language(language: str) -> str:
