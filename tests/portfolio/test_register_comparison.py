@@ -111,11 +111,10 @@ def test_only_a_mixed_round_says_per_grantee_whom_it_compares_with(grantee_folde
         "Grantee old": "Matched group",
         "Grantee random": "Matched group",
         "Grantee none": "Whole pool",
-        "Pooled estimate (3 grantees)": "",
-    }
+    }  # no pooled row: two matched grantees, fewer than a pooled estimate needs
     assert list(frame.columns).index(column) == 1  # beside the estimator, before the effect
     da = register_table(portfolio, language="da").to_frame()
-    assert set(da["Sammenlignet med"]) == {"Matchet gruppe", "Hele puljen", ""}  # "": pooled
+    assert set(da["Sammenlignet med"]) == {"Matchet gruppe", "Hele puljen"}
     assert list(portfolio.register_effects["matched"]) == [False, True, True]  # none, old, random
 
 
@@ -125,3 +124,24 @@ def test_the_notebook_opens_the_register_section_with_the_rounds_intro() -> None
     sources = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
     assert "md(register_intro(portfolio, language=lang))" in sources
     assert '"portfolio_register_intro"' not in sources
+
+
+def test_a_mixed_round_pools_only_the_matched_effects(grantee_folders, tmp_path) -> None:
+    """Three matched grantees and one compared with the whole pool: the pooled estimate is the
+    three matched ones' alone (the same as a round of only them), and the table and intro say
+    so; a round of matched grantees only pools them all, as before."""
+    mixed = _round(grantee_folders, ("propensity", "old", "random", "none"), tmp_path / "mixed")
+    matched = _round(grantee_folders, ("propensity", "old", "random"), tmp_path / "matched")
+    assert mixed.register_comparison == "mixed" and matched.register_comparison == "matched"
+    pooled, alone = mixed.register_pooled, matched.register_pooled
+    assert list(pooled["k"]) == [3] and list(alone["k"]) == [3]
+    for column in ("random", "random_ci_low", "random_ci_high", "n_treated"):
+        assert pooled[column].tolist() == alone[column].tolist(), column
+    rows = register_table(mixed, language="en").to_frame().droplevel("Outcome").index
+    assert "Pooled estimate, matched only (3 grantees)" in rows
+    rows = register_table(matched, language="en").to_frame().droplevel("Outcome").index
+    assert "Pooled estimate (3 grantees)" in rows
+    for language in ("da", "en"):
+        said = text("portfolio_register_pooled_matched", language)
+        assert said in register_intro(mixed, language=language)
+        assert said not in register_intro(matched, language=language)

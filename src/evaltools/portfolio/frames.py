@@ -407,8 +407,15 @@ def register_comparison(matched: Iterable[bool]) -> RegisterComparison | None:
 
 
 def register_pooled(portfolio: RoundView) -> pd.DataFrame:
-    """Pooled register effect per outcome over the grantees shown (as :attr:`pooled`)."""
+    """Pooled register effect per outcome over the grantees shown (as :attr:`pooled`).
+
+    In a round where some grantees compare with a matched group and others with the whole
+    comparison pool (:func:`register_comparison` ``mixed``), only the matched effects are
+    pooled: a comparison with the whole pool, unadjusted, does not estimate the same effect.
+    """
     table = portfolio.register_effects
+    if register_comparison(table["matched"]) == "mixed":
+        table = table[table["matched"].astype(bool)]
     rows = []
     for outcome in dict.fromkeys(table["outcome"]):
         part = table[(table["outcome"] == outcome) & ~table["suppressed"]]

@@ -228,7 +228,11 @@ def by_comparison(key: str, comparison: RegisterComparison | None) -> str:
 def register_intro(portfolio: Portfolio, *, language: str) -> str:
     """The register section's opening: whom the grantees' register effects compare with."""
     check_choice("language", language, LANGUAGES)
-    return text(by_comparison("portfolio_register_intro", portfolio.register_comparison), language)
+    comparison = portfolio.register_comparison
+    intro = text(by_comparison("portfolio_register_intro", comparison), language)
+    if comparison == "mixed" and not portfolio.register_pooled.empty:  # pooled: matched only
+        intro += " " + text("portfolio_register_pooled_matched", language)
+    return intro
 
 
 def register_table(portfolio: Portfolio, *, language: str) -> ReportTable | None:
@@ -264,7 +268,8 @@ def register_table(portfolio: Portfolio, *, language: str) -> ReportTable | None
             cells.append(tuple(line))
         if outcome in pooled.index:
             p = pooled.loc[outcome]
-            rows.append((label, text("portfolio_row_pooled", lang, k=int(p["k"]))))
+            pooled_key = "portfolio_row_pooled_matched" if mixed else "portfolio_row_pooled"
+            rows.append((label, text(pooled_key, lang, k=int(p["k"]))))
             effect = effect_ci(p["random"], p["random_ci_low"], p["random_ci_high"], binary, lang)
             total = format_count(p["n_treated"], portfolio.min_cell_size, lang)
             cells.append(("", *([""] if mixed else []), effect, total, MISSING, MISSING))
