@@ -64,12 +64,14 @@ def change_by_period(
     min_cell_size: int,
     *,
     stats: bool = True,
+    everyone: dict[tuple[str, str | None, Any], frozenset] | None = None,
 ) -> tuple[pd.DataFrame, list[frozenset]]:
     """The pre/post analysis of the clients closed in each period; rows and paired sets.
 
     `stats` False: the rows and paired sets only, their statistics missing (for a report
     that is audited with this one but not shown: the audit needs who is counted, not the
-    analysis, which is most of the time).
+    analysis, which is most of the time). `everyone`: :func:`paired_sets` of ``view.dated``
+    with `groups`, when the caller has it (computed when not given).
     """
     courses = view.courses
     closed_on = courses["closed_on"]
@@ -89,7 +91,8 @@ def change_by_period(
     # A client's pairing and group value depend on their own rows alone, and all of a
     # client's rows fall in the period their course closed in: pair everyone once, then
     # take each period's clients (a group value without clients in the period is no row).
-    everyone = paired_sets(view.dated, sub_spec, groups) if len(periods) else {}
+    if everyone is None:
+        everyone = paired_sets(view.dated, sub_spec, groups) if len(periods) else {}
     for period in periods:
         first, last = period.start_time.normalize(), period.end_time.normalize()
         ids = courses.index[(courses["closed"] & (closed_on >= first) & (closed_on <= last))]

@@ -19,8 +19,8 @@ from evaltools.cycle.periods import CycleView, cycle_view, last_complete_month
 from evaltools.cycle.trend import (
     Published,
     TrendResult,
+    ViewPairs,
     protect_published,
-    report_hidden,
     suppressed_trend,
     trend_cells,
 )
@@ -69,9 +69,9 @@ def round_trends(
     team_tag = "" if team_view.as_of == view.as_of else "team"
     kw = {"min_cell_size": min_cell_size}
     shown = None if level is None else LEVEL_BY.get(level, cycle.trend)
-    hidden = report_hidden(view, spec, list(spec.groups), min_cell_size)  # the report's own
+    pairs = ViewPairs.of(view, spec, list(spec.groups), min_cell_size)  # once for all three
     by_periods = {
-        by: trend_cells(view, spec, by=by, stats=shown in (None, by), hidden_in_report=hidden, **kw)
+        by: trend_cells(view, spec, by=by, stats=shown in (None, by), pairs=pairs, **kw)
         for by in {cycle.trend, LEVEL_BY["board"], LEVEL_BY["steering"]}
     }
     parts = {

@@ -44,6 +44,7 @@ __all__ = [
     "Published",
     "TrendCells",
     "TrendResult",
+    "ViewPairs",
     "analyse_trend",
     "period_label",
     "protect_published",
@@ -174,6 +175,28 @@ class TrendCells:
     report_hidden: Mapping[tuple, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, eq=False)
+class ViewPairs:
+    """Who is paired in a view, the same for every trend of it (each period takes its own
+    clients): everyone measured by the as-of date (``view.dated``), the report's own paired
+    clients (``view.data``), and why the report hides those of its rows it hides
+    (:func:`report_hidden`). Keys are (scale, group_var, group_value) as :func:`paired_sets`'.
+    """
+
+    everyone: dict[tuple, frozenset]
+    report: dict[tuple, frozenset]
+    report_hidden: Mapping[tuple, str]
+
+    @classmethod
+    def of(cls, view: CycleView, spec: PrePost, groups: list[str], min_cell_size: int) -> ViewPairs:
+        """Pair `view`'s clients once (a round's trends share it: :func:`trend_cells`)."""
+        return cls(
+            everyone=paired_sets(view.dated, spec, groups),
+            report=paired_sets(view.data, spec, groups),
+            report_hidden=report_hidden(view, spec, groups, min_cell_size),
+        )
+
+
 def trend_cells(
     view: CycleView,
     spec: PrePost,
@@ -184,11 +207,11 @@ def trend_cells(
     with_change: bool = True,
     last: int | None = None,
     stats: bool = True,
-    hidden_in_report: Mapping[tuple, str] | None = None,
+    pairs: ViewPairs | None = None,
 ) -> TrendCells:
     """The counts of :func:`analyse_trend` and their clients, before suppression; with `stats`
     False, the change rows without their statistics (enough to audit them).
-    `hidden_in_report`: :func:`report_hidden` of `view` (computed when not given)."""
+    `pairs`: :meth:`ViewPairs.of` `view` with `groups` (computed when not given)."""
     courses = view.courses
     as_of = pd.Timestamp(view.as_of)
     periods = pd.period_range(courses["started"].min(), as_of, freq=_FREQ[by])
@@ -198,12 +221,11 @@ def trend_cells(
     helped_rows, helped_sets = _helped(courses, as_of)
     groups = list(spec.groups if groups is None else groups)
     if with_change:
+        pairs = pairs or ViewPairs.of(view, spec, groups, min_cell_size)
         change, change_sets = change_by_period(
-            view, spec, periods, groups, min_cell_size, stats=stats
+            view, spec, periods, groups, min_cell_size, stats=stats, everyone=pairs.everyone
         )
-        report_sets = paired_sets(view.data, spec, groups)
-        if hidden_in_report is None:
-            hidden_in_report = report_hidden(view, spec, groups, min_cell_size)
+        report_sets, hidden_in_report = pairs.report, pairs.report_hidden
     else:
         change, change_sets = change_by_period(view, spec, periods[:0], groups, min_cell_size)
         report_sets, hidden_in_report = {}, {}
