@@ -14,8 +14,6 @@ import pandas as pd
 
 from evaltools.privacy.suppression import (
     COMPLEMENTARY,
-    match_count_reasons,
-    suppress_match_counts,
 )
 from evaltools.register.results import RegisterPanelResult, compared_with
 from evaltools.report.i18n import MISSING, fmt_number, fmt_p, p_text, text
@@ -199,20 +197,15 @@ def _headline_sentences(
 def counts_table(result: RegisterPanelResult) -> ReportTable:
     """Participants, pool, matched and unmatched persons, small counts hidden."""
     language = result.language
-    counts = result.matching.counts()
+    counts = result.match_counts(language)
     k = result.min_cell_size
-    shown = suppress_match_counts(counts, k)
-    reasons = match_count_reasons(counts, k)
-    unmatched = result.matching_kind == "none"  # no match to count, nothing left out of one
     heads, cells = [], []
-    for group, n, reason in zip(counts["group"], shown, reasons, strict=True):
-        if unmatched and group in ("matched", "unmatched"):
-            continue  # every participant counts, none is matched: the rows would mislead
-        suffix = "_none" if unmatched and group == "excluded" else ""
-        heads.append((text(f"register_count_{group}{suffix}", language),))
-        hidden = MISSING if reason == COMPLEMENTARY else None
+    for row in counts[counts["shown"]].itertuples():
+        heads.append((row.label,))
+        hidden = MISSING if row.reason == COMPLEMENTARY else None
+        n = row.n
         cells.append((hidden or fmt_count(n, language, min_cell_size=k, hidden=n is None),))
-    notes = hidden_notes(reasons, language, k)
+    notes = hidden_notes(list(counts["reason"]), language, k)
     for label, n in sample_rows(result, language=language):
         heads.append((label,))
         cells.append((fmt_count(n, language, min_cell_size=k, hidden=False),))

@@ -295,20 +295,28 @@ class RegisterPanelResult(TidyResult):
             )
         ]
 
-    def _display_views(self, language: str) -> list[TableView]:
+    def match_counts(self, language: str) -> pd.DataFrame:
+        """The population and matching counts as shown: ``group``, ``label``, ``n`` (None
+        where hidden), ``reason`` (why hidden) and ``shown``. Without matching the rows of
+        matched and unmatched participants are not shown (every participant counts, none is
+        matched: they would mislead) and the excluded row says "left out", not "before
+        matching"."""
         raw = self.matching.counts()
-        counts = raw.assign(
-            n=suppress_match_counts(raw, self.min_cell_size),
+        unmatched = self.matching_kind == "none"
+        suffix = {"excluded": "_none"} if unmatched else {}
+        shown = suppress_match_counts(raw, self.min_cell_size)
+        return raw.assign(
+            label=[text(f"register_count_{g}{suffix.get(g, '')}", language) for g in raw["group"]],
+            n=pd.Series(shown, index=raw.index, dtype=object),  # None where hidden
             reason=match_count_reasons(raw, self.min_cell_size),
+            shown=~(unmatched & raw["group"].isin(["matched", "unmatched"])),
         )
-        if self.matching_kind == "none":  # as the report's counts table: no match to count
-            counts = counts[~counts["group"].isin(["matched", "unmatched"])]
-        suffix = {"excluded": "_none"} if self.matching_kind == "none" else {}
-        counts["label"] = [
-            text(f"register_count_{g}{suffix.get(g, '')}", language) for g in counts["group"]
-        ]
+
+    def _display_views(self, language: str) -> list[TableView]:
+        counts = self.match_counts(language)
+        counts = counts[counts["shown"]].reset_index(drop=True)
         count_reasons = counts["reason"].to_list()
-        counts = counts[["label", "n"]].reset_index(drop=True)
+        counts = counts[["label", "n"]]
         est = self.table
         est = est[est["event_time"].isna() | (est["estimator"] == "event_study")].copy()
         est["outcome"] = [self.outcome_label(o, language) for o in est["outcome"]]
