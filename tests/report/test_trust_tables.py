@@ -16,6 +16,7 @@ from evaltools.prepost.result import PrePostResult
 from evaltools.prepost.tables import scale_results_table, steering_table
 from evaltools.privacy.suppression import match_count_reasons
 from evaltools.register.report import counts_table
+from evaltools.register.results import RegisterPanelResult
 from evaltools.report.i18n import text
 
 MATCH_COUNTS = pd.DataFrame(
@@ -27,7 +28,7 @@ MATCH_COUNTS = pd.DataFrame(
 def _register_stub(language: str) -> SimpleNamespace:
     matching = SimpleNamespace(counts=lambda: MATCH_COUNTS.copy(), n_excluded=0, n_pool_excluded=0)
     spec = SimpleNamespace(never_started="empty", missing="drop", panel="balanced", outcomes=[])
-    return SimpleNamespace(
+    stub = SimpleNamespace(
         matching_kind="propensity",
         matching=matching,
         spec=spec,
@@ -37,6 +38,8 @@ def _register_stub(language: str) -> SimpleNamespace:
         language=language,
         min_cell_size=5,
     )
+    stub.match_counts = lambda lang: RegisterPanelResult.match_counts(stub, lang)  # the real rule
+    return stub
 
 
 def test_match_count_reasons_tell_small_from_complementary() -> None:
