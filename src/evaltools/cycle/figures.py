@@ -6,8 +6,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from evaltools.cycle.closed import group_key
-from evaltools.cycle.trend import TrendResult
+from evaltools.cycle.trend import TrendResult, change_key
 from evaltools.params.models import Scale
 from evaltools.privacy.suppression import COMPLEMENTARY
 from evaltools.report.i18n import fmt_number, text
@@ -91,10 +90,7 @@ def trend_figure(
 def _empty_text(trend: TrendResult, change: pd.DataFrame) -> str:
     """Why a figure shows no point: too few clients, unless a period was hidden as a
     complement (then not for being small: never "too few" for a count that isn't)."""
-    keys = (
-        ("change", r.period, r.scale, group_key(r.group_var), group_key(r.group_value))
-        for r in change.itertuples()
-    )
+    keys = (change_key(r.period, r.scale, r.group_var, r.group_value) for r in change.itertuples())
     if any(trend.reasons.get(key) == COMPLEMENTARY for key in keys):
         return "cycle_fig_hidden"
     return "cycle_fig_no_data"

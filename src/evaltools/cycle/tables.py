@@ -20,9 +20,8 @@ from typing import Any
 import pandas as pd
 from pandas.io.formats.style import Styler
 
-from evaltools.cycle.closed import group_key
 from evaltools.cycle.status import MeasurementStatus
-from evaltools.cycle.trend import TrendResult
+from evaltools.cycle.trend import TrendResult, change_key
 from evaltools.params.models import Scale
 from evaltools.privacy.suppression import PRIMARY, format_count
 from evaltools.report.i18n import MISSING, fmt_int, fmt_number, fmt_percent, text
@@ -208,13 +207,7 @@ def _change_frame(
                     record[text("cycle_col_group", language)] = (group_labels or {}).get(
                         value, value
                     )
-                key = (
-                    "change",
-                    period,
-                    scale.name,
-                    group_key(row["group_var"]),
-                    group_key(row["group_value"]),
-                )
+                key = change_key(period, scale.name, row["group_var"], row["group_value"])
                 n = _trend_count(trend, key, row["n_paired"], language)
                 stats = {
                     text("cycle_col_change", language): fmt_number(

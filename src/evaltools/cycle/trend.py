@@ -46,6 +46,7 @@ __all__ = [
     "TrendResult",
     "ViewPairs",
     "analyse_trend",
+    "change_key",
     "period_label",
     "protect_published",
     "report_hidden",
@@ -432,11 +433,16 @@ def suppressed_trend(
     return TrendResult(cells.by, flow, helped, change, min_cell_size, cells.as_of, why)
 
 
+def change_key(period: str, scale: str, group_var: Any, group_value: Any) -> tuple:
+    """The key of a change row's count in :attr:`TrendResult.reasons`: None for the overall
+    row's group (the frames hold NaN there, which a key must not: a NaN only finds itself)."""
+    return ("change", period, scale, group_key(group_var), group_key(group_value))
+
+
 def _change_key(tag: str, row: Any) -> tuple:
     """The audit's key of a change row (from ``itertuples``), as :func:`protect_published`
-    makes it: None for the overall row's group."""
-    group = (group_key(row.group_var), group_key(row.group_value))
-    return (tag, "change", row.period, row.scale, *group)
+    makes it."""
+    return (tag, *change_key(row.period, row.scale, row.group_var, row.group_value))
 
 
 def _change_reasons(
@@ -450,9 +456,7 @@ def _change_reasons(
         if reason is None and r.suppressed:
             reason = PRIMARY if is_small(r.n_paired, min_cell_size) else COMPLEMENTARY
         if reason is not None:
-            why[("change", r.period, r.scale, group_key(r.group_var), group_key(r.group_value))] = (
-                reason
-            )
+            why[change_key(r.period, r.scale, r.group_var, r.group_value)] = reason
     return why
 
 
