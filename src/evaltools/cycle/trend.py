@@ -356,13 +356,8 @@ def protect_published(
             for i in range(len(change)):
                 if change.at[i, "scale"] != scale.name:
                     continue
-                # None for the overall row's group (the frame holds NaN, which a key must not:
-                # a NaN only finds itself in a dict when it is the very same object)
-                group = (
-                    group_key(change.at[i, "group_var"]),
-                    group_key(change.at[i, "group_value"]),
-                )
-                key = (tag, "change", change.at[i, "period"], scale.name, *group)
+                key = (tag, *change_key(*change.loc[i, ["period", "scale", *_GROUP]]))
+                group = key[-2:]  # None for the overall row's (see change_key)
                 # Overall and group rows alike: the overall rows were meant to be hidden last
                 # (+ 2), but were ranked as group rows by a NaN test; ranking them last hid more
                 # group rows on one demo grantee and fewer overall rows on another (see the
@@ -431,6 +426,9 @@ def suppressed_trend(
     change["suppressed"] = change["suppressed"].astype(bool) | hide
     change.loc[change["suppressed"], ["n_paired", *CHANGE_STATS]] = np.nan
     return TrendResult(cells.by, flow, helped, change, min_cell_size, cells.as_of, why)
+
+
+_GROUP = ["group_var", "group_value"]
 
 
 def change_key(period: str, scale: str, group_var: Any, group_value: Any) -> tuple:
