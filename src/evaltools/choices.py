@@ -16,8 +16,9 @@ from evaltools.errors import ChoiceError
 Language = Literal["da", "en"]
 LANGUAGES: tuple[str, ...] = get_args(Language)
 
-#: Who renders the executed notebooks: Quarto when found (``auto``), or the one named.
-Renderer = Literal["auto", "nbconvert", "quarto"]
+#: Who renders the executed notebooks: Quarto when found (``auto``), or the one named;
+#: ``typst`` is nbconvert's HTML with the PDF laid out by Typst instead of WeasyPrint.
+Renderer = Literal["auto", "nbconvert", "quarto", "typst"]
 RENDERERS: tuple[str, ...] = get_args(Renderer)
 
 #: The files a report is written as.

@@ -24,8 +24,9 @@ RendererOption = Annotated[
     str,
     typer.Option(
         "--renderer",
-        help="auto (Quarto if installed, else nbconvert), nbconvert or quarto.",
-        metavar="auto|nbconvert|quarto",
+        help="auto (Quarto if installed, else nbconvert), nbconvert, quarto, or typst "
+        "(nbconvert's HTML, the PDF laid out by Typst: much faster than WeasyPrint).",
+        metavar="auto|nbconvert|quarto|typst",
     ),
 ]
 

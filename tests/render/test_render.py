@@ -504,7 +504,7 @@ def test_render_report_checks_formats(tmp_path, notebook_file, brand):
 def test_render_report_checks_renderer(tmp_path, notebook_file, brand):
     with pytest.raises(
         ParamsError,
-        match=r"`renderer` must be one of \{'auto', 'nbconvert', 'quarto'\}, got 'word'",
+        match=r"`renderer` must be one of \{'auto', 'nbconvert', 'quarto', 'typst'\}, got 'word'",
     ):
         render_report(notebook_file, tmp_path, brand=brand, meta=_meta(), renderer="word")
 

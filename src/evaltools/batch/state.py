@@ -68,6 +68,15 @@ def resolved_renderer(renderer: Renderer) -> str:
     return "quarto" if shutil.which("quarto") else "nbconvert"
 
 
+def renderer_used(entry: dict) -> str | None:
+    """The renderer a report's provenance entry names: ``typst`` for nbconvert's HTML with a
+    PDF made by Typst (its ``pdf_engine``), else its ``name``."""
+    name = entry.get("name")
+    if name == "nbconvert" and str(entry.get("pdf_engine") or "").startswith("typst "):
+        return "typst"
+    return name
+
+
 def level_report(level: str, fmt: str) -> str:
     """The name a level report's file has among a report's outputs (``provenance.json``)."""
     return f"{LEVELS_FOLDER}/{level}/report.{fmt}"
@@ -153,9 +162,9 @@ def decide(
     made_by = (provenance.get("packages") or {}).get("evaltools")
     if made_by != __version__:
         reasons.append(f"evaltools version changed: {made_by} -> {__version__}")
-    used = (provenance.get("renderer") or {}).get("name")
+    used = renderer_used(provenance.get("renderer") or {})
     wanted = resolved_renderer(renderer)
-    if used != wanted:
+    if used != wanted and not (wanted == "typst" and used == "nbconvert" and "pdf" not in formats):
         reasons.append(f"renderer changed: {used} -> {wanted}")
     outputs = provenance.get("outputs") or {}
     reasons += [f"new format: report.{f}" for f in formats if f"report.{f}" not in outputs]

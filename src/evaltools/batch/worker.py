@@ -205,15 +205,20 @@ def worker_main(
         from evaltools.render.quarto import find_quarto
         from evaltools.render.report import warm_up
 
-        if pdf:
+        if pdf and renderer != "typst":
             with contextlib.suppress(RenderError):
                 weasyprint_version()  # the PDF renderer, when it can be loaded
-        if brands and (renderer == "nbconvert" or (renderer == "auto" and find_quarto() is None)):
+        nbconvert_path = renderer in ("nbconvert", "typst")
+        if brands and (nbconvert_path or (renderer == "auto" and find_quarto() is None)):
             # While the kernel server still imports: the first report's render would pay
             # for this (0.3 s of CPU for HTML, 0.8 s with PDF). Any error is left to the first
             # report, which meets it again and says so.
             with contextlib.suppress(Exception):
-                warm_up(("html", "pdf") if pdf else ("html",), brands=brands)
+                warm_up(
+                    ("html", "pdf") if pdf else ("html",),
+                    brands=brands,
+                    renderer="typst" if renderer == "typst" else "nbconvert",
+                )
         freeze_imports()
         if siblings:
             own = conn.fileno()

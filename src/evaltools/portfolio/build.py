@@ -16,7 +16,7 @@ from pathlib import Path
 
 import nbformat
 
-from evaltools.choices import LANGUAGES, Language, Renderer, check_choice
+from evaltools.choices import LANGUAGES, RENDERERS, Language, Renderer, check_choice
 from evaltools.errors import ExecutionError, OutputError
 from evaltools.paths import notebooks_dir
 from evaltools.portfolio.demo import PREVIOUS_ROUND_FOLDER, previous_demo_round
@@ -64,7 +64,8 @@ def build_portfolio(
     title
         The report's title (default "Porteføljeoversigt" / "Portfolio overview").
     renderer
-        ``"auto"`` (Quarto when installed, else nbconvert), ``"nbconvert"`` or ``"quarto"``.
+        ``"auto"`` (Quarto when installed, else nbconvert), ``"nbconvert"``, ``"quarto"`` or
+        ``"typst"`` (nbconvert's HTML, the PDF laid out by Typst).
     formats
         Which of ``"html"`` and ``"pdf"`` to write (as :func:`evaltools.render.render_report`).
     timeout
@@ -91,7 +92,7 @@ def build_portfolio(
     """
     step = on_step or (lambda _text: None)
     check_choice("language", language, LANGUAGES)
-    check_choice("renderer", renderer, ("auto", "nbconvert", "quarto"))
+    check_choice("renderer", renderer, RENDERERS)
     formats = tuple(formats)
     for fmt in formats or ("",):
         check_choice("formats", fmt, ("html", "pdf"))

@@ -143,7 +143,8 @@ def run_report(
     out_dir
         The folder that holds one folder per report.
     renderer
-        ``auto`` uses Quarto when it is installed, else nbconvert.
+        ``auto`` uses Quarto when it is installed, else nbconvert; ``typst`` is nbconvert's
+        HTML with the PDF laid out by Typst.
     timeout
         Seconds a single notebook cell may run (None: no limit).
     notebook_timeout
@@ -369,7 +370,11 @@ def _write_provenance(
     provenance = build_provenance(
         inputs=inputs,
         outputs=outputs,
-        renderer={"name": outcome.renderer, "version": outcome.version},
+        renderer={
+            "name": outcome.renderer,
+            "version": outcome.version,
+            "pdf_engine": outcome.pdf_engine,
+        },
         kernel=kernel,
         started=started,
         root=workdir,

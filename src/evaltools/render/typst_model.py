@@ -1,0 +1,531 @@
+"""The document model of a finished report HTML, for the Typst PDF engine.
+
+:func:`report_model` reads the report HTML (as :func:`~evaltools.render.render_html` writes it)
+into plain JSON data that the Typst template ``evaltools/templates/typst/report.typ`` lays out
+(:mod:`evaltools.render.pdf_typst`): the frame (title block, running head and foot, contents
+with the headings they point to, footer), the brand's colours and fonts from the ``--brand-*``
+custom properties, and the body as blocks (headings, paragraphs and lists of text runs,
+tables with their cells' spans, rules, numeric flags and status colours, figures with their
+captions). Every text stays a string: the template sets it as text, never as markup.
+
+Images: figures only from ``data:image/png`` and ``data:image/jpeg`` URIs whose bytes are a
+PNG or JPEG; the brand's logos also from ``data:image/svg+xml``. Anything else is dropped.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import io
+import re
+from typing import Any
+
+from bs4 import BeautifulSoup, NavigableString, Tag
+from PIL import Image
+
+from evaltools.errors import RenderError
+from evaltools.render.meta import ReportMeta
+from evaltools.report.i18n import text
+
+PX_PT = 0.75  # a CSS pixel (1/96 inch) in points
+TEXT_WIDTH_PT = (210.0 - 36.0) / 25.4 * 72  # A4 portrait less the side margins of pdf.css
+FIGURE_MAX_HEIGHT_PT = 205.0 / 25.4 * 72  # as pdf.css: img { max-height: 205mm }
+
+_SKIPPED = frozenset({"style", "script", "noscript", "template", "head", "title", "meta", "link"})
+# fmt: off
+_INLINE = frozenset((
+    "a", "abbr", "b", "bdi", "bdo", "br", "cite", "code", "data", "del", "dfn", "em", "i",
+    "ins", "kbd", "mark", "q", "s", "samp", "small", "span", "strong", "sub", "sup", "time",
+    "u", "var", "wbr",
+))
+# fmt: on
+_HEX = re.compile(r"#[0-9a-fA-F]{6}|#[0-9a-fA-F]{3}")
+_CLASS_RULE = re.compile(r"(?<![\w-])\.([A-Za-z][\w-]*)\s*\{([^{}]*)\}")
+_FONT_FACE = re.compile(r"@font-face\s*\{([^}]*)\}", re.IGNORECASE)
+_FONT_DATA = re.compile(r"url\(\s*['\"]?data:font/(ttf|otf|sfnt);base64,([A-Za-z0-9+/=\s]+)")
+_IMAGE_DATA = re.compile(r"^data:image/(png|jpeg|jpg|svg\+xml);base64,(.*)$", re.S | re.I)
+_SPACE = re.compile(r"\s+")
+_UNBROKEN = re.compile(r"^[^\w]*\d[\d\W]{0,30}$")
+
+
+# ---------------------------------------------------------------------------
+# The document model
+# ---------------------------------------------------------------------------
+
+
+class _Images:
+    """The images of one report, as files to write into the compiler's root."""
+
+    def __init__(self) -> None:
+        self.files: dict[str, bytes] = {}
+
+    def add(self, src: object, *, allow_svg: bool = False) -> tuple[str, int, int] | None:
+        """The file name and pixel size of a ``data:`` image, or None when it is not one."""
+        if not isinstance(src, str):
+            return None
+        match = _IMAGE_DATA.match(src.strip())
+        if match is None:
+            return None
+        kind = match.group(1).lower()
+        try:
+            data = base64.b64decode(_SPACE.sub("", match.group(2)), validate=True)
+        except (binascii.Error, ValueError):
+            return None
+        if kind == "svg+xml":
+            if not allow_svg or b"<svg" not in data[:4096]:
+                return None
+            name = f"image-{len(self.files) + 1}.svg"
+            self.files[name] = data
+            return name, 0, 0
+        size = _raster_size(data)
+        if size is None:
+            return None
+        suffix = "png" if data.startswith(b"\x89PNG") else "jpg"
+        name = f"image-{len(self.files) + 1}.{suffix}"
+        self.files[name] = data
+        return name, size[0], size[1]
+
+
+def _raster_size(data: bytes) -> tuple[int, int] | None:
+    """The pixel size of PNG or JPEG `data`, or None when it is neither (or unreadable)."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) >= 24 and data[12:16] == b"IHDR":
+        width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+        return (width, height) if width and height else None
+    if data.startswith(b"\xff\xd8"):
+        try:
+            with Image.open(io.BytesIO(data)) as image:
+                if image.format != "JPEG":
+                    return None
+                return image.size
+        except Exception:
+            return None
+    return None
+
+
+def _class_styles(soup: BeautifulSoup) -> dict[str, dict[str, Any]]:
+    """Colours and type size that the report's own CSS gives a class (``.toc-status--met``).
+
+    Only simple rules ending in one class are read; a run inside an element of that class
+    carries them (a status cell's background, a note's smaller type).
+    """
+    found: dict[str, dict[str, Any]] = {}
+    for style in soup.find_all("style"):
+        for name, body in _CLASS_RULE.findall(style.get_text()):
+            entry = found.setdefault(name, {})
+            for declaration in body.split(";"):
+                prop, _, value = declaration.partition(":")
+                prop, value = prop.strip().lower(), value.strip()
+                colour = _HEX.fullmatch(value)
+                if prop in ("background", "background-color") and colour:
+                    entry["bg"] = _long_hex(value)
+                elif prop == "color" and colour:
+                    entry["fg"] = _long_hex(value)
+                elif prop == "font-size" and value.endswith("em"):
+                    with contextlib.suppress(ValueError):
+                        entry["size"] = float(value[:-2])
+                elif prop == "opacity":
+                    entry["muted"] = True
+                elif prop == "white-space" and value == "nowrap":
+                    entry["nowrap"] = True
+    return {name: entry for name, entry in found.items() if entry}
+
+
+def _long_hex(value: str) -> str:
+    value = value.upper()
+    return "#" + "".join(c * 2 for c in value[1:]) if len(value) == 4 else value
+
+
+class _Reader:
+    """Reads the report body into blocks of the document model."""
+
+    def __init__(self, styles: dict[str, dict[str, Any]], images: _Images) -> None:
+        self.styles = styles
+        self.images = images
+        self.labels: dict[str, str] = {}
+        self.headings = 0
+
+    # -- inline text ------------------------------------------------------------------
+
+    def runs(self, node: Tag | NavigableString, style: dict[str, Any] | None = None) -> list:
+        """The text runs of `node`: ``{"s": text}`` with ``b``/``i``/``c`` (code) flags and
+        the colours of a styled class; ``{"br": true}`` for a line break."""
+        style = dict(style or {})
+        if isinstance(node, NavigableString):
+            if type(node) is not NavigableString and node.__class__.__name__ != "CData":
+                return []  # comments, doctype, processing instructions
+            words = _SPACE.sub(" ", str(node))
+            if style.pop("nowrap", False):
+                words = words.replace(" ", "\u00a0")  # a status label is never broken
+            return [{"s": words, **style}] if words else []
+        if node.name in _SKIPPED:
+            return []
+        if node.name == "br":
+            return [{"br": True}]
+        if node.name in ("strong", "b", "th"):
+            style["b"] = True
+        if node.name in ("em", "i", "cite", "var", "dfn"):
+            style["i"] = True
+        if node.name in ("code", "kbd", "samp"):
+            style["c"] = True
+        for name in node.get("class") or []:
+            style.update(self.styles.get(name, {}))
+        found: list = []
+        for child in node.children:
+            if isinstance(child, Tag) and child.name in ("p", "div", "li") and found:
+                found.append({"br": True})
+            found.extend(self.runs(child, style))
+        return found
+
+    # -- blocks -----------------------------------------------------------------------
+
+    def blocks(self, node: Tag) -> list[dict[str, Any]]:
+        """The blocks of `node`'s children, in document order."""
+        out: list[dict[str, Any]] = []
+        pending: list = []
+
+        def flush() -> None:
+            paragraph = _trimmed(pending)
+            if paragraph:
+                out.append({"t": "p", "runs": paragraph})
+            pending.clear()
+
+        for child in node.children:
+            if isinstance(child, NavigableString) or child.name in _INLINE:
+                pending.extend(self.runs(child))
+                continue
+            flush()
+            out.extend(self.block(child))
+        flush()
+        return out
+
+    def block(self, node: Tag) -> list[dict[str, Any]]:
+        """The blocks of one block-level element."""
+        name = node.name
+        classes = node.get("class") or []
+        if name in _SKIPPED:
+            return []
+        if name in ("h1", "h2", "h3", "h4", "h5", "h6"):
+            runs = _trimmed(self.runs(node))
+            self.headings += 1
+            label = f"h-{self.headings}"
+            if node.get("id"):
+                self.labels[str(node["id"])] = label
+            return [{"t": "h", "level": min(int(name[1]), 4), "runs": runs, "label": label}]
+        if name == "p" or name in ("dt", "dd", "figcaption", "summary", "address"):
+            runs = _trimmed(self.runs(node))
+            return [{"t": "p", "runs": runs}] if runs else []
+        if name in ("ul", "ol"):
+            items = [self.blocks(li) for li in node.find_all("li", recursive=False)]
+            return [{"t": "list", "ordered": name == "ol", "items": items}] if items else []
+        if name == "table":
+            return [self.table(node)]
+        if name == "img":
+            return self.figure(node)
+        if name == "pre":
+            return [{"t": "pre", "s": node.get_text()}]
+        if name == "hr":
+            return [{"t": "hr"}]
+        if name == "blockquote":
+            return [{"t": "quote", "blocks": self.blocks(node)}]
+        inner = self.blocks(node)
+        if "figure-caption" in classes:
+            for block in inner:
+                block["cap"] = True
+        if "keep-with-next" in classes and inner:
+            inner[-1]["keep"] = True
+        if "celltag_report-summary" in classes:
+            for block in inner:
+                block["summary"] = True
+        return inner
+
+    def figure(self, node: Tag) -> list[dict[str, Any]]:
+        """A figure block for an embedded PNG or JPEG image; nothing for any other image."""
+        found = self.images.add(node.get("src"))
+        if found is None:
+            return []
+        name, width, height = found
+        width_pt, height_pt = _figure_size(node, width, height)
+        return [{"t": "fig", "src": name, "w": width_pt, "h": height_pt, "caption": []}]
+
+    def table(self, node: Tag) -> dict[str, Any]:
+        """A table block: caption, header/body/foot rows of cells, the number of columns."""
+        caption = node.find("caption", recursive=False)
+        sections: dict[str, list[Tag]] = {"head": [], "body": [], "foot": []}
+        for row in node.find_all("tr"):
+            if row.find_parent("table") is not node:
+                continue
+            parent = row.parent.name if row.parent is not None else ""
+            part = {"thead": "head", "tfoot": "foot"}.get(parent, "body")
+            sections[part].append(row)
+        if not sections["head"] and sections["body"]:  # a header row without <thead>
+            first = sections["body"][0]
+            cells = first.find_all(["td", "th"], recursive=False)
+            if cells and all(c.name == "th" for c in cells):
+                sections["head"].append(sections["body"].pop(0))
+        model: dict[str, Any] = {
+            "t": "table",
+            "caption": _trimmed(self.runs(caption)) if caption is not None else [],
+            "wide": "table--wide" in (node.get("class") or []),
+        }
+        columns = 1
+        for part, rows in sections.items():
+            model[part], width = self.rows(rows, part)
+            columns = max(columns, width)
+        model["cols"] = columns
+        return model
+
+    def rows(self, rows: list[Tag], part: str) -> tuple[list[dict[str, Any]], int]:
+        """The rows of one table section, and the number of columns they span."""
+        taken: set[tuple[int, int]] = set()
+        width = 0
+        out = []
+        for r, row in enumerate(rows):
+            row_classes = row.get("class") or []
+            cells = []
+            c = 0
+            for cell in row.find_all(["td", "th"], recursive=False):
+                while (r, c) in taken:
+                    c += 1
+                rowspan, colspan = _span(cell, "rowspan"), _span(cell, "colspan")
+                rowspan = min(rowspan, len(rows) - r)
+                for dr in range(rowspan):
+                    for dc in range(colspan):
+                        taken.add((r + dr, c + dc))
+                classes = cell.get("class") or []
+                numeric = "num" in classes
+                runs = _trimmed(self.runs(cell))
+                entry: dict[str, Any] = {"runs": runs, "col": c}
+                if cell.name == "th":
+                    entry["th"] = True
+                if numeric:
+                    entry["num"] = True
+                elif _UNBROKEN.match(cell.get_text(" ", strip=True)):
+                    entry["nb"] = True  # a number or interval without the class: never broken
+                if colspan > 1:
+                    entry["colspan"] = colspan
+                if rowspan > 1:
+                    entry["rowspan"] = rowspan
+                if "group-start" in classes and c > 0:
+                    entry["left"] = True
+                if "spanner" in classes:
+                    entry["spanner"] = True
+                if r + rowspan == len(rows):
+                    entry["last"] = True  # the section's last row: the rule under it
+                for name in classes:
+                    if "bg" in self.styles.get(name, {}):
+                        entry["bg"] = self.styles[name]["bg"]
+                cells.append(entry)
+                c += colspan
+            width = max(width, c, *(col + 1 for rr, col in taken if rr == r))
+            rule = any(n in row_classes for n in ("group-start", "area-start", "toc-group-start"))
+            out.append({"cells": cells, "rule": rule and r > 0 and part == "body"})
+        return out, width
+
+    # -- the frame ----------------------------------------------------------------------
+
+    def contents(self, nav: Tag | None) -> list[dict[str, Any]]:
+        """The contents' entries: text, the heading's label, and the entries under it."""
+        if nav is None:
+            return []
+        top = nav.find("ol")
+        return self._entries(top) if isinstance(top, Tag) else []
+
+    def _entries(self, ol: Tag) -> list[dict[str, Any]]:
+        entries = []
+        for item in ol.find_all("li", recursive=False):
+            link = item.find("a")
+            if link is None:
+                continue
+            href = str(link.get("href") or "")
+            sub = item.find("ol")
+            entries.append(
+                {
+                    "runs": _trimmed(self.runs(link)),
+                    "label": self.labels.get(href.removeprefix("#")),
+                    "sub": self._entries(sub) if isinstance(sub, Tag) else [],
+                }
+            )
+        return entries
+
+
+def _span(cell: Tag, attr: str) -> int:
+    try:
+        return min(max(1, int(str(cell.get(attr, 1)))), 1000)
+    except ValueError:
+        return 1
+
+
+def _trimmed(runs: list) -> list:
+    """`runs` without leading/trailing spaces and line breaks, and without empty runs."""
+    runs = [dict(r) for r in runs]
+    while runs and ("br" in runs[0] or not runs[0]["s"].strip()):
+        runs.pop(0)
+    while runs and ("br" in runs[-1] or not runs[-1]["s"].strip()):
+        runs.pop()
+    if not runs:
+        return []
+    runs[0]["s"] = runs[0]["s"].lstrip()
+    runs[-1]["s"] = runs[-1]["s"].rstrip()
+    merged: list = []
+    for run in runs:
+        if "br" in run:
+            if merged and "s" in merged[-1]:
+                merged[-1]["s"] = merged[-1]["s"].rstrip()
+            merged.append(run)
+            continue
+        if merged and "br" in merged[-1]:
+            run["s"] = run["s"].lstrip()
+        if merged and "s" in merged[-1] and merged[-1].keys() == run.keys():
+            same = all(merged[-1][k] == run[k] for k in run if k != "s")
+            if same:
+                joined = merged[-1]["s"] + run["s"]
+                merged[-1]["s"] = joined.replace("  ", " ")
+                continue
+        if merged and "s" in merged[-1] and merged[-1]["s"].endswith(" "):
+            run["s"] = run["s"].lstrip()
+        if run.get("s", "x"):
+            merged.append(run)
+    return merged
+
+
+def _figure_size(node: Tag, width: int, height: int) -> tuple[float, float]:
+    """A figure's size in points: its pixels at 96 per inch (or its width/height attributes),
+    capped to the text width and 205 mm height, proportions kept."""
+    try:
+        shown = float(str(node.get("width"))) if node.get("width") else float(width)
+    except ValueError:
+        shown = float(width)
+    width_pt = max(shown, 1.0) * PX_PT
+    height_pt = width_pt * height / width
+    scale = min(1.0, TEXT_WIDTH_PT / width_pt, FIGURE_MAX_HEIGHT_PT / height_pt)
+    return round(width_pt * scale, 2), round(height_pt * scale, 2)
+
+
+def _with_captions(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The caption paragraphs right after a figure moved into that figure."""
+    out: list[dict[str, Any]] = []
+    for block in blocks:
+        previous = out[-1] if out else None
+        if block.get("cap") and block["t"] != "p":
+            del block["cap"]  # a caption set as a list or table: shown as it is
+        if block.get("cap") and previous is not None and previous["t"] == "fig":
+            previous["caption"].append(block)
+            continue
+        out.append(block)
+    return out
+
+
+def _brand(soup: BeautifulSoup) -> dict[str, Any]:
+    """The brand's colours and font stacks from the ``--brand-*`` custom properties."""
+    css = "\n".join(s.get_text() for s in soup.find_all("style") if "--brand-" in s.get_text())
+    props = dict(re.findall(r"--brand-([\w-]+)\s*:\s*([^;}]+)", css))
+
+    def colour(name: str, fallback: str) -> str:
+        value = props.get(name, "").strip()
+        return _long_hex(value) if _HEX.fullmatch(value) else fallback
+
+    def fonts(name: str, fallback: str) -> list[str]:
+        families = [f.strip().strip("'\"") for f in props.get(name, "").split(",")]
+        families = [f for f in families if f and f.lower() not in _GENERIC]
+        return [*families, fallback]
+
+    try:
+        line_height = float(props.get("line-height", "1.5").strip())
+    except ValueError:
+        line_height = 1.5
+    return {
+        "primary": colour("primary", "#1F3A5F"),
+        "accent": colour("accent", "#D9792B"),
+        "foreground": colour("foreground", "#1E2833"),
+        "light": colour("light", "#EEF2F6"),
+        "heading": colour("heading-color", colour("primary", "#1F3A5F")),
+        "base": fonts("font-base", "Liberation Sans"),
+        "headings": fonts("font-headings", "Liberation Sans"),
+        "mono": fonts("font-mono", "DejaVu Sans Mono"),
+        "line_height": min(max(line_height, 1.1), 2.0),
+    }
+
+
+_GENERIC = {"serif", "sans-serif", "monospace", "system-ui", "cursive", "fantasy"}
+
+
+def page_number(language: str) -> list[dict[str, str]]:
+    """The page number as pieces: ``[{"s": "Side "}, {"n": "page"}, {"s": " af "}, ...]``.
+
+    Built from the catalogue text ``report_page_of``, as the WeasyPrint footer is.
+    """
+    template = text("report_page_of", language, page="\0page\0", pages="\0pages\0")
+    pieces = template.split("\0")
+    return [{"n": piece} if n % 2 else {"s": piece} for n, piece in enumerate(pieces) if piece]
+
+
+def report_model(html: str, meta: ReportMeta) -> tuple[dict[str, Any], dict[str, bytes]]:
+    """The document model of the finished report `html`, and the image files it names.
+
+    The model is plain JSON data: the frame (title block, running head and foot, contents,
+    footer), the brand's colours and fonts, and the body as blocks (``h``, ``p``, ``list``,
+    ``table``, ``fig``, ``pre``, ``quote``, ``hr``) whose texts are runs of plain strings.
+
+    Raises
+    ------
+    RenderError
+        If `html` is not a finished report (no ``<main class="report-body">``).
+    """
+    soup = BeautifulSoup(html, "html.parser")
+    main = soup.select_one("main.report-body")
+    if main is None or soup.body is None:
+        raise RenderError("the report HTML has no <body> with <main class='report-body'>")
+    images = _Images()
+    reader = _Reader(_class_styles(soup), images)
+    blocks = _with_captions(reader.blocks(main))
+    lang = meta.language
+    kind = text("report_title", lang)
+    header = soup.select_one("header.report-header")
+    meta_items = []
+    if header is not None:
+        for item in header.select("dl.report-meta > div"):
+            label, value = item.find("dt"), item.find("dd")
+            meta_items.append(
+                {
+                    "label": label.get_text(" ", strip=True) if label else "",
+                    "value": value.get_text(" ", strip=True) if value else "",
+                }
+            )
+    logo = soup.select_one("header.report-header img.report-logo")
+    small = soup.select_one(".report-running-logo img")
+    footer = soup.select_one("footer.report-footer")
+    footer_logo = footer.find("img") if footer is not None else None
+    title = soup.select_one(".report-title")
+    subtitle = soup.select_one(".report-subtitle")
+    model = {
+        "lang": lang,
+        "kind": kind,
+        "title": title.get_text(" ", strip=True) if title else meta.intervention,
+        "subtitle": subtitle.get_text(" ", strip=True) if subtitle else "",
+        "author": meta.grantee,
+        "meta": meta_items,
+        "logo": _logo(images, logo),
+        "logo_small": _logo(images, small),
+        "head": text(
+            "report_running_head", lang, intervention=meta.intervention, grantee=meta.grantee
+        ),
+        "foot": text("report_running_foot", lang, kind=kind, period=meta.period),
+        "page_of": page_number(lang),
+        "toc_title": text("report_contents", lang),
+        "toc": reader.contents(soup.find("nav", id="report-toc")),
+        "blocks": blocks,
+        "footer": {
+            "runs": _trimmed(reader.runs(footer)) if footer is not None else [],
+            "logo": _logo(images, footer_logo),
+        },
+        "brand": _brand(soup),
+    }
+    return model, images.files
+
+
+def _logo(images: _Images, node: Tag | None) -> str | None:
+    if node is None:
+        return None
+    found = images.add(node.get("src"), allow_svg=True)
+    return found[0] if found else None

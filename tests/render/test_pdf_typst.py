@@ -1,0 +1,315 @@
+"""report.pdf laid out by Typst (renderer "typst"): the finished report HTML as a Typst document.
+
+A small executed notebook (text, a list, a hostile table, a wide and a very tall table, two
+figures with captions) is rendered once with ``render_report(..., renderer="typst")``; the
+checks read the PDF back with poppler's ``pdftotext``/``pdfimages``/``pdfinfo``.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import html as html_lib
+import io
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import nbformat
+import pytest
+from bs4 import BeautifulSoup
+from matplotlib.figure import Figure
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+from evaltools.errors import RenderError
+from evaltools.render import ReportMeta, render_report
+from evaltools.render.pdf_typst import render_pdf_typst
+from evaltools.render.typst_model import report_model
+from evaltools.report.brand import load_brand
+
+pytestmark = pytest.mark.skipif(
+    not all(shutil.which(t) for t in ("pdftotext", "pdfimages", "pdfinfo")),
+    reason="needs poppler-utils (pdftotext, pdfimages, pdfinfo)",
+)
+
+HOSTILE = '#read("/etc/passwd") ] * $x$ @x <y> \\ `z` #{1+1}'
+SECRET = "SECRET_FILE_CONTENT_4711"
+WIDE_COLUMNS = 14
+TALL_ROWS = 120
+DATE = dt.date(2026, 11, 22)
+
+
+def _png(width: float, height: float) -> str:
+    fig = Figure(figsize=(width, height))
+    ax = fig.add_subplot()
+    ax.bar(["Før", "Efter"], [2.2, 1.9])
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=80)
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _table(caption: str, head: list[str], rows: list[list[str]], cls: str = "") -> str:
+    th = "".join(f'<th class="num">{html_lib.escape(h)}</th>' for h in head)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html_lib.escape(c)}</td>" for c in row) + "</tr>" for row in rows
+    )
+    return (
+        f'<table class="{cls}"><caption>{html_lib.escape(caption)}</caption>'
+        f"<thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>"
+    )
+
+
+def _hostile_table() -> str:
+    return (
+        '<table class="evaltools-table"><caption>Fjendtlig tabel</caption>'
+        '<thead><tr><th rowspan="2">Område</th><th class="spanner group-start" colspan="2">'
+        "Gennemsnit</th></tr><tr><th class='group-start num'>Før</th><th class='num'>Efter"
+        "</th></tr></thead><tbody>"
+        f"<tr><th>{html_lib.escape(HOSTILE)}</th><td class='num group-start'>2,21</td>"
+        "<td class='num'>1,87</td></tr>"
+        "<tr class='area-start'><th>Trivsel æøå ÆØÅ</th><td class='num group-start'>−0,33"
+        "</td><td class='num'>&lt; 0,001</td></tr>"
+        "</tbody><tfoot><tr><td colspan='3'>Note under tabellen.</td></tr></tfoot></table>"
+    )
+
+
+def _wide() -> str:
+    head = [f"Kol{i}" for i in range(WIDE_COLUMNS)]
+    rows = [
+        [f"{1_234_567 + r * 11 + i:,}".replace(",", ".") + ",9" for i in range(WIDE_COLUMNS)]
+        for r in range(3)
+    ]
+    return _table("BRED_TABEL", head, rows)
+
+
+def _tall() -> str:
+    rows = [[f"Række {r}", f"{r},5"] for r in range(TALL_ROWS)]
+    return _table("HØJ_TABEL", ["HOVED_HØJ", "Værdi"], rows)
+
+
+def _html_output(markup: str) -> nbformat.NotebookNode:
+    return new_output("display_data", data={"text/html": markup, "text/plain": "x"})
+
+
+def build_notebook() -> nbformat.NotebookNode:
+    """Two sections of text, lists, tables and figures."""
+    nb = new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "py"}
+    nb.cells = [
+        new_markdown_cell("# Før- og eftermålinger"),
+        new_markdown_cell(
+            "## Sammenfatning\n\nKlienterne svarer **før** og *efter* forløbet, "
+            "med `kode` og [et link](https://example.org).\n\n"
+            "- Første punkt: 36 % fik det bedre\n- Andet punkt: −0,33 (−0,43; −0,23)\n"
+        ),
+        new_code_cell(
+            "",
+            outputs=[
+                _html_output(f"<h3>{html_lib.escape(HOSTILE)}</h3>"),
+                _html_output(_hostile_table()),
+            ],
+        ),
+        new_markdown_cell("## Figurer"),
+        new_code_cell(
+            "",
+            outputs=[
+                new_output("display_data", data={"image/png": _png(6, 3)}),
+                new_output("display_data", data={"text/markdown": "*Figur 1: Før og efter.*"}),
+                new_output("display_data", data={"image/png": _png(12, 9)}),
+                new_output("display_data", data={"text/markdown": "*Figur 2: En stor figur.*"}),
+            ],
+        ),
+        new_markdown_cell("# Tabeller"),
+        new_markdown_cell("## Bred tabel"),
+        new_code_cell("", outputs=[_html_output(_wide())]),
+        new_markdown_cell("## Høj tabel"),
+        new_code_cell("", outputs=[_html_output(_tall())]),
+    ]
+    return nb
+
+
+def _meta() -> ReportMeta:
+    return ReportMeta(
+        grantee=f"Familiehuset {HOSTILE}",
+        intervention=f"Ud af voldens skygge {HOSTILE}",
+        period="2025",
+        date=DATE,
+    )
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory) -> tuple[Path, object]:
+    folder = tmp_path_factory.mktemp("typst")
+    notebook = folder / "report.ipynb"
+    nbformat.write(build_notebook(), notebook)
+    outcome = render_report(
+        notebook, folder / "out", brand=load_brand("default"), meta=_meta(), renderer="typst"
+    )
+    return folder / "out", outcome
+
+
+def _text(pdf: Path, first: int | None = None, last: int | None = None) -> str:
+    pages = [*(["-f", str(first)] if first else []), *(["-l", str(last)] if last else [])]
+    run = subprocess.run(
+        ["pdftotext", *pages, "-enc", "UTF-8", str(pdf), "-"], capture_output=True, check=True
+    )
+    return run.stdout.decode("utf-8")
+
+
+def _pages(pdf: Path) -> list[tuple[float, float]]:
+    info = subprocess.run(
+        ["pdfinfo", "-f", "1", "-l", "999", str(pdf)], capture_output=True, text=True
+    ).stdout
+    return [(float(w), float(h)) for w, h in re.findall(r"size:\s+([\d.]+) x ([\d.]+)", info)]
+
+
+def _words(text: str) -> list[str]:
+    return text.replace("\u00a0", " ").split()
+
+
+def _body_words(html: str) -> list[str]:
+    main = BeautifulSoup(html, "html.parser").select_one("main.report-body")
+    assert main is not None
+    for style in main.find_all("style"):
+        style.decompose()
+    return _words(main.get_text(" "))
+
+
+def test_render_report_typst_writes_both_files(rendered):
+    out, outcome = rendered
+    assert (out / "report.html").is_file() and (out / "report.pdf").is_file()
+    assert outcome.renderer == "nbconvert"
+    assert outcome.pdf_engine.startswith("typst ")
+    assert (out / "report.pdf").read_bytes().startswith(b"%PDF")
+
+
+def test_every_body_word_is_in_the_pdf(rendered):
+    out, _ = rendered
+    text = _text(out / "report.pdf")
+    pdf_words, flat = set(_words(text)), "".join(_words(text))
+    body = _body_words((out / "report.html").read_text(encoding="utf-8"))
+    missing = [w for w in body if w not in pdf_words and w not in flat]
+    assert len(body) > 300
+    assert not missing, missing[:20]
+    pages = _pages(out / "report.pdf")
+    assert 5 <= len(pages) <= 20, len(pages)
+
+
+def test_images_are_the_png_figures(rendered):
+    out, _ = rendered
+    listing = subprocess.run(
+        ["pdfimages", "-list", str(out / "report.pdf")], capture_output=True, text=True
+    ).stdout.splitlines()[2:]
+    images = [row for row in listing if row.split()[2] == "image"]
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert len(images) == html.count('src="data:image/png') == 2
+
+
+def test_hostile_text_prints_literally(rendered):
+    out, _ = rendered
+    text = _text(out / "report.pdf")
+    flat = "".join(_words(text))
+    hostile = "".join(HOSTILE.split())
+    assert flat.count(hostile) >= 4  # heading, table cell, title, running head...
+    assert "root:" not in text
+    first_page = "".join(_words(_text(out / "report.pdf", 1, 1)))
+    assert "Udafvoldensskygge" + hostile in first_page
+
+
+def test_non_data_images_are_not_read(rendered, tmp_path):
+    out, _ = rendered
+    secret = tmp_path / "secret.png"
+    secret.write_bytes(base64.b64decode(_png(2, 2)))
+    (tmp_path / "secret.txt").write_text(SECRET, encoding="utf-8")
+    html = (out / "report.html").read_text(encoding="utf-8")
+    injected = (
+        f'<p>Før billederne.</p><img src="file://{secret}"><img src="{secret}">'
+        '<img src="secret.png"><img src="https://example.org/x.png">'
+        '<img src="data:image/png;base64,bm90IGEgcG5n">'  # "not a png"
+        f'<img src="data:image/svg+xml;base64,{_svg_reading(tmp_path / "secret.txt")}">'
+    )
+    html = html.replace('<main class="report-body jp-Notebook">', '<main class="report-body">')
+    html = html.replace('<main class="report-body">', '<main class="report-body">' + injected)
+    target = tmp_path / "report.pdf"
+    render_pdf_typst(html, target, meta=_meta())
+    listing = subprocess.run(
+        ["pdfimages", "-list", str(target)], capture_output=True, text=True
+    ).stdout.splitlines()[2:]
+    assert len([r for r in listing if r.split()[2] == "image"]) == 2
+    text = _text(target)
+    assert "Før billederne." in text
+    assert SECRET not in text
+
+
+def _svg_reading(path: Path) -> str:
+    svg = (
+        '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" '
+        f'width="10" height="10"><image xlink:href="file://{path}" width="10" height="10"/>'
+        "</svg>"
+    )
+    return base64.b64encode(svg.encode()).decode()
+
+
+def test_wide_table_fits_smaller_or_landscape(rendered):
+    out, _ = rendered
+    pdf = out / "report.pdf"
+    pages = _pages(pdf)
+    bbox = subprocess.run(
+        ["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, check=True
+    ).stdout.decode("utf-8")
+    page_boxes = re.split(r"<page ", bbox)[1:]
+    found = False
+    for n, page in enumerate(page_boxes):
+        words = re.findall(
+            r'xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)<', page
+        )
+        wide = [w for w in words if w[4].startswith("1.234.")]
+        if not wide:
+            continue
+        found = True
+        width, _height = pages[n]
+        assert max(float(w[2]) for w in wide) <= width - 18 / 25.4 * 72 + 1
+        landscape = pages[n][0] > pages[n][1]
+        tall = [w for w in words if w[4] in ("Række",)]
+        heights = [float(w[3]) - float(w[1]) for w in wide]
+        if not landscape:  # set smaller than the 8 pt of an ordinary table
+            others = [float(w[3]) - float(w[1]) for w in tall] or [10.0]
+            assert max(heights) < min(others)
+    assert found
+
+
+def test_tall_table_breaks_with_its_header_repeated(rendered):
+    out, _ = rendered
+    pdf = out / "report.pdf"
+    pages = [_text(pdf, n, n) for n in range(1, len(_pages(pdf)) + 1)]
+    with_rows = [p for p in pages if re.search(r"Række \d+", p)]
+    assert len(with_rows) >= 2
+    assert all("HOVED_HØJ" in p for p in with_rows)
+    assert sum(p.count("HØJ_TABEL") for p in pages) == 1 + 0  # the caption once
+
+
+def test_bad_html_is_a_render_error(tmp_path):
+    meta = _meta()
+    with pytest.raises(RenderError, match="report-body"):
+        render_pdf_typst("<p>no report here</p>", tmp_path / "a.pdf", meta=meta)
+    with pytest.raises(RenderError, match="report-body"):
+        render_pdf_typst("\x00\x01 not html <<<", tmp_path / "b.pdf", meta=meta)
+    with pytest.raises(RenderError):
+        render_pdf_typst(tmp_path / "missing.html", tmp_path / "c.pdf", meta=meta)
+    assert not (tmp_path / "a.pdf").exists()
+
+
+def test_model_texts_are_data():
+    html = (
+        '<html><head><style>.x{color:#123456}</style></head><body><main class="report-body">'
+        "<h2 id='a'>A ] [b]</h2><p>x <strong>*y*</strong> <a href='https://e.org'>link</a>"
+        "</p></main></body></html>"
+    )
+    model, images = report_model(html, _meta())
+    assert images == {}
+    heading, paragraph = model["blocks"]
+    assert heading["runs"] == [{"s": "A ] [b]", "b": True}] or heading["runs"][0]["s"].startswith(
+        "A ]"
+    )
+    assert [r["s"] for r in paragraph["runs"]] == ["x ", "*y*", " link"]
