@@ -403,9 +403,16 @@ def _figure_size(node: Tag, width: int, height: int) -> tuple[float, float]:
 
 
 def _with_captions(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The caption paragraphs right after a figure moved into that figure."""
+    """The caption paragraphs right after a figure moved into that figure, and the headings
+    (below h1) and introductions right before a table into the table (``intro``: they go
+    with it onto a landscape page)."""
     out: list[dict[str, Any]] = []
     for block in blocks:
+        if block["t"] == "table":
+            intro: list[dict[str, Any]] = []
+            while out and len(intro) < 3 and _introduces(out[-1]):
+                intro.insert(0, out.pop())
+            block["intro"] = intro
         previous = out[-1] if out else None
         if block.get("cap") and block["t"] != "p":
             del block["cap"]  # a caption set as a list or table: shown as it is
@@ -414,6 +421,10 @@ def _with_captions(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
             continue
         out.append(block)
     return out
+
+
+def _introduces(block: dict[str, Any]) -> bool:
+    return (block["t"] == "h" and block["level"] > 1) or (block["t"] == "p" and "keep" in block)
 
 
 def _brand(soup: BeautifulSoup) -> dict[str, Any]:
