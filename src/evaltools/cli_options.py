@@ -25,7 +25,7 @@ RendererOption = Annotated[
     typer.Option(
         "--renderer",
         help="auto (Quarto if installed, else nbconvert), nbconvert, quarto, or typst "
-        "(nbconvert's HTML, the PDF laid out by Typst: much faster than WeasyPrint).",
+        "(nbconvert's HTML, PDF by Typst).",
         metavar="auto|nbconvert|quarto|typst",
     ),
 ]

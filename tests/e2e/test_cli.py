@@ -144,9 +144,10 @@ def test_every_command_help_is_free_of_type_artefacts() -> None:
     # every command's help, positional arguments and the -h flag included; choices listed
     group = get_command(app)
     runner = CliRunner()
-    pages = {"": runner.invoke(app, ["-h"], terminal_width=200)}
+    wide = {"COLUMNS": "200"}  # rich reads the width from COLUMNS, not from terminal_width
+    pages = {"": runner.invoke(app, ["-h"], terminal_width=200, env=wide)}
     pages |= {
-        name: runner.invoke(app, [name, "-h"], terminal_width=200)
+        name: runner.invoke(app, [name, "-h"], terminal_width=200, env=wide)
         for name in group.commands  # type: ignore[attr-defined]
     }
     assert len(pages) > 8
