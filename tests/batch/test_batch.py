@@ -106,6 +106,36 @@ def copenhagen(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     time.tzset()
 
 
+def test_decide_tells_the_typst_renderer_by_its_pdf_engine(tmp_path: Path) -> None:
+    # renderer "typst": nbconvert's HTML (provenance name "nbconvert"), the PDF by Typst
+    folder = tmp_path / "nord"
+    folder.mkdir()
+    inputs = [_entry("params", "/p/nord.yml", "1")]
+    for name in ("report.html", "report.pdf"):
+        (folder / name).write_text(name, encoding="utf-8")
+    outputs = {n: sha256(folder / n) for n in ("report.html", "report.pdf")}
+
+    def made_with(renderer: dict[str, str]) -> None:
+        provenance = {
+            "inputs": inputs,
+            "outputs": outputs,
+            "packages": {"evaltools": __version__},
+            "renderer": renderer,
+        }
+        (folder / "provenance.json").write_text(json.dumps(provenance), encoding="utf-8")
+
+    made_with({"name": "nbconvert", "version": "7", "pdf_engine": "typst 0.15.2"})
+    assert not decide(folder, inputs, renderer="typst").run
+    assert (
+        decide(folder, inputs, renderer="nbconvert").reason
+        == "renderer changed: typst -> nbconvert"
+    )
+    made_with({"name": "nbconvert", "version": "7", "pdf_engine": "weasyprint 70.0"})
+    assert not decide(folder, inputs, renderer="nbconvert").run
+    assert decide(folder, inputs, renderer="typst").reason == "renderer changed: nbconvert -> typst"
+    assert not decide(folder, inputs, renderer="typst", formats=["html"]).run  # no PDF either way
+
+
 def test_decide_says_why_a_report_runs_or_is_skipped(tmp_path: Path, copenhagen: None) -> None:
     # issue 13, item 13: "unchanged since" in local time and words, not ISO in UTC
     folder = tmp_path / "nord"

@@ -25,6 +25,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 from evaltools.errors import RenderError
 from evaltools.render import ReportMeta, render_report
 from evaltools.render.pdf_typst import render_pdf_typst
+from evaltools.render.report import warm_up
 from evaltools.render.typst_model import report_model
 from evaltools.report.brand import load_brand
 
@@ -35,7 +36,8 @@ pytestmark = pytest.mark.skipif(
 
 HOSTILE = '#read("/etc/passwd") ] * $x$ @x <y> \\ `z` #{1+1}'
 SECRET = "SECRET_FILE_CONTENT_4711"
-WIDE_COLUMNS = 14
+WIDE_COLUMNS = 14  # too wide for a portrait page at 6 pt: a landscape page
+SCALED_COLUMNS = 10  # too wide at 8 pt, fits a portrait page at a smaller size
 TALL_ROWS = 120
 DATE = dt.date(2026, 11, 22)
 
@@ -74,13 +76,13 @@ def _hostile_table() -> str:
     )
 
 
-def _wide() -> str:
-    head = [f"Kol{i}" for i in range(WIDE_COLUMNS)]
+def _wide(columns: int = WIDE_COLUMNS, start: int = 1_234_567, name: str = "BRED") -> str:
+    head = [f"Kol{i}" for i in range(columns)]
     rows = [
-        [f"{1_234_567 + r * 11 + i:,}".replace(",", ".") + ",9" for i in range(WIDE_COLUMNS)]
+        [f"{start + r * 11 + i:,}".replace(",", ".") + ",9" for i in range(columns)]
         for r in range(3)
     ]
-    return _table("BRED_TABEL", head, rows)
+    return _table(f"{name}_TABEL", head, rows)
 
 
 def _tall() -> str:
@@ -123,6 +125,8 @@ def build_notebook() -> nbformat.NotebookNode:
         new_markdown_cell("# Tabeller"),
         new_markdown_cell("## Bred tabel"),
         new_code_cell("", outputs=[_html_output(_wide())]),
+        new_markdown_cell("## Lidt bred tabel"),
+        new_code_cell("", outputs=[_html_output(_wide(SCALED_COLUMNS, 2_345_678, "SKALERET"))]),
         new_markdown_cell("## Høj tabel"),
         new_code_cell("", outputs=[_html_output(_tall())]),
     ]
@@ -251,32 +255,33 @@ def _svg_reading(path: Path) -> str:
     return base64.b64encode(svg.encode()).decode()
 
 
-def test_wide_table_fits_smaller_or_landscape(rendered):
-    out, _ = rendered
-    pdf = out / "report.pdf"
-    pages = _pages(pdf)
+def _word_boxes(pdf: Path) -> list[list[tuple[float, float, float, float, str]]]:
+    """Each page's words with their boxes (pdftotext -bbox)."""
     bbox = subprocess.run(
         ["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, check=True
     ).stdout.decode("utf-8")
-    page_boxes = re.split(r"<page ", bbox)[1:]
-    found = False
-    for n, page in enumerate(page_boxes):
-        words = re.findall(
-            r'xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)<', page
-        )
-        wide = [w for w in words if w[4].startswith("1.234.")]
-        if not wide:
-            continue
-        found = True
-        width, _height = pages[n]
-        assert max(float(w[2]) for w in wide) <= width - 18 / 25.4 * 72 + 1
-        landscape = pages[n][0] > pages[n][1]
-        tall = [w for w in words if w[4] in ("Række",)]
-        heights = [float(w[3]) - float(w[1]) for w in wide]
-        if not landscape:  # set smaller than the 8 pt of an ordinary table
-            others = [float(w[3]) - float(w[1]) for w in tall] or [10.0]
-            assert max(heights) < min(others)
-    assert found
+    pattern = r'xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)<'
+    return [
+        [(float(a), float(b), float(c), float(d), w) for a, b, c, d, w in re.findall(pattern, p)]
+        for p in re.split(r"<page ", bbox)[1:]
+    ]
+
+
+def test_wide_tables_are_set_smaller_or_on_a_landscape_page(rendered):
+    out, _ = rendered
+    pdf = out / "report.pdf"
+    pages = _pages(pdf)
+    boxes = _word_boxes(pdf)
+    ordinary = [b[3] - b[1] for page in boxes for b in page if re.fullmatch(r"\d+,5", b[4])]
+    assert ordinary  # the tall table's values, at the 8 pt of an ordinary table
+    for prefix, landscape in (("1.234.", True), ("2.345.", False)):
+        found = [(n, b) for n, page in enumerate(boxes) for b in page if b[4].startswith(prefix)]
+        assert len(found) == 3 * (WIDE_COLUMNS if landscape else SCALED_COLUMNS)
+        for n, box in found:
+            width, height = pages[n]
+            assert (width > height) is landscape
+            assert box[2] <= width - 18 / 25.4 * 72 + 1  # within the right margin
+            assert box[3] - box[1] < min(ordinary)  # smaller type than an ordinary table
 
 
 def test_tall_table_breaks_with_its_header_repeated(rendered):
@@ -313,3 +318,12 @@ def test_model_texts_are_data():
         "A ]"
     )
     assert [r["s"] for r in paragraph["runs"]] == ["x ", "*y*", " link"]
+
+
+def test_same_html_same_pdf_and_warm_up(rendered, tmp_path):
+    # a warm compiler (fonts loaded, reused) writes the same bytes as the first render did
+    out, _ = rendered
+    html = (out / "report.html").read_text(encoding="utf-8")
+    warm_up(("html", "pdf"), renderer="typst")
+    render_pdf_typst(html, tmp_path / "again.pdf", meta=_meta())
+    assert (tmp_path / "again.pdf").read_bytes() == (out / "report.pdf").read_bytes()
