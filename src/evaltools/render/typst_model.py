@@ -46,7 +46,8 @@ _FONT_FACE = re.compile(r"@font-face\s*\{([^}]*)\}", re.IGNORECASE)
 _FONT_DATA = re.compile(r"url\(\s*['\"]?data:font/(ttf|otf|sfnt);base64,([A-Za-z0-9+/=\s]+)")
 _IMAGE_DATA = re.compile(r"^data:image/(png|jpeg|jpg|svg\+xml);base64,(.*)$", re.S | re.I)
 _SPACE = re.compile(r"\s+")
-_UNBROKEN = re.compile(r"^[^\w]*\d[\d\W]{0,30}$")
+# a number or an interval ("−0,47 – 0,03", "0.24 to 0.61"): never broken across lines
+_UNBROKEN = re.compile(r"^[^\w]*\d[\d\W]{0,20}(?:(?<=\s)(?:to|til)\s[\d\W]{1,20})?$")
 
 
 # ---------------------------------------------------------------------------
