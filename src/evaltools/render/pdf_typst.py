@@ -1,17 +1,19 @@
 """``report.pdf`` from the branded report HTML, laid out by Typst (the ``typst`` renderer).
 
-A second PDF engine for the nbconvert path, about as fast per report as the HTML itself: the
-finished report HTML (as :func:`~evaltools.render.render_html` writes it) is read into a small
-document model (:func:`report_model`: the title block, the contents, headings, paragraphs and
-lists of text runs, tables, figures, the footer), written as JSON beside the Typst template
-``evaltools/templates/typst/report.typ``, and compiled in process by the ``typst`` package.
+A second PDF engine for the nbconvert path, 13-23 times less CPU per report than WeasyPrint on
+the demo reports (``benchmarks/pdf_engines.py``). The finished report HTML (as
+:func:`~evaltools.render.render_html` writes it) is read into a small document model
+(:func:`~evaltools.render.typst_model.report_model`: the title block, the contents, headings,
+paragraphs and lists of text runs, tables, figures, the footer), written as JSON beside the
+Typst template ``evaltools/templates/typst/report.typ``, and compiled in process by the
+``typst`` package.
 
 Safety: every text of the HTML reaches Typst as JSON string data, never as markup, so nothing a
 grantee writes can run Typst code or read a file. The compiler's root is a fresh temporary
-folder holding only the template, ``report.json``, the images written here and the brand's
-font files; figures are taken only from ``data:image/png`` and ``data:image/jpeg`` URIs (any
-other image is dropped), the brand's logos also from ``data:image/svg+xml``; links are set as
-their text and nothing is fetched.
+folder holding only the template, ``report.json`` and the images written here (the brand's
+embedded fonts go to a font folder of their own, :func:`_font_folder`). Figures are taken only
+from ``data:image/png`` and ``data:image/jpeg`` URIs (any other image is dropped), the brand's
+logos also from ``data:image/svg+xml``; links are set as their text and nothing is fetched.
 """
 
 from __future__ import annotations
@@ -21,8 +23,10 @@ import binascii
 import datetime as dt
 import hashlib
 import json
+import os
 import re
 import shutil
+import stat
 import tempfile
 import threading
 from functools import cache
@@ -52,32 +56,48 @@ _COMPILE_LOCK = threading.Lock()
 def _font_folder(html: str) -> str | None:
     """A folder holding the fonts the report's ``@font-face`` rules embed (TrueType/OpenType).
 
-    Written once per set of fonts (named by their digest) and kept for the process's later
-    reports, so that a compiler with those fonts can be reused.
+    The brand's font files, written once per set of fonts into a folder named by their digest
+    in this user's private folder of the temporary directory, and kept: later reports, and
+    later processes (a batch's workers), reuse the folder and a compiler made with it. WOFF
+    fonts are not read (Typst reads TrueType and OpenType): the family's fallbacks are used.
     """
     head_end = html.find("</head>")
     faces = _FONT_FACE.findall(html, 0, head_end if head_end >= 0 else len(html))
-    fonts = []
-    for face in faces:
-        match = _FONT_DATA.search(face)
-        if match is None:
-            continue
-        try:
-            fonts.append(base64.b64decode(_SPACE.sub("", match.group(2)), validate=True))
-        except (binascii.Error, ValueError):
-            continue
-    if not fonts:
+    encoded = [_SPACE.sub("", m.group(2)) for f in faces if (m := _FONT_DATA.search(f))]
+    if not encoded:
         return None
-    digest = hashlib.sha256(b"".join(hashlib.sha256(f).digest() for f in fonts)).hexdigest()
-    return _written_fonts(digest[:24], tuple(fonts))
+    digest = hashlib.sha256("\n".join(encoded).encode("ascii")).hexdigest()[:32]
+    folder = _fonts_home() / digest
+    if not folder.is_dir():
+        staging = Path(tempfile.mkdtemp(prefix=f".{digest}-", dir=folder.parent))
+        for n, text in enumerate(encoded):
+            try:
+                data = base64.b64decode(text, validate=True)
+            except (binascii.Error, ValueError):
+                continue
+            (staging / f"font-{n}.ttf").write_bytes(data)
+        try:
+            staging.rename(folder)  # whole or not at all; another process may have won
+        except OSError:
+            shutil.rmtree(staging, ignore_errors=True)
+    return str(folder)
 
 
 @cache
-def _written_fonts(digest: str, fonts: tuple[bytes, ...]) -> str:
-    folder = Path(tempfile.mkdtemp(prefix=f"evaltools-typst-fonts-{digest}-"))
-    for n, data in enumerate(fonts):
-        (folder / f"font-{n}.ttf").write_bytes(data)
-    return str(folder)
+def _fonts_home() -> Path:
+    """This user's folder of brand font folders (mode 0700, in the temporary directory).
+
+    Raises
+    ------
+    RenderError
+        If it exists but is not this user's own private folder.
+    """
+    home = Path(tempfile.gettempdir()) / f"evaltools-typst-fonts-{os.getuid()}"
+    home.mkdir(mode=0o700, exist_ok=True)
+    info = home.lstat()
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o077:
+        raise RenderError(f"{home}: not this user's private folder; remove it and render again")
+    return home
 
 
 def typst_version() -> str:
@@ -86,7 +106,7 @@ def typst_version() -> str:
 
 
 @cache
-def _compiler(font_folder: str | None) -> Any:
+def _compiler(font_folder: str | None) -> typst.Compiler:
     """A Typst compiler with the system fonts and those in `font_folder`, kept per process."""
     return typst.Compiler(font_paths=[font_folder] if font_folder else [])
 
