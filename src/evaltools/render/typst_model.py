@@ -125,6 +125,8 @@ def _class_styles(soup: BeautifulSoup) -> dict[str, dict[str, Any]]:
                 elif prop == "font-size" and value.endswith("em"):
                     with contextlib.suppress(ValueError):
                         entry["size"] = float(value[:-2])
+                elif prop == "font-weight" and value in ("normal", "400", "bold", "600", "700"):
+                    entry["b"] = value not in ("normal", "400")
                 elif prop == "opacity":
                     entry["muted"] = True
                 elif prop == "white-space" and value == "nowrap":
@@ -163,8 +165,10 @@ class _Reader:
             return []
         if node.name == "br":
             return [{"br": True}]
-        if node.name in ("strong", "b", "th"):
+        if node.name in ("strong", "b"):
             style["b"] = True
+        if node.name == "th":
+            style.setdefault("b", True)
         if node.name in ("em", "i", "cite", "var", "dfn"):
             style["i"] = True
         if node.name in ("code", "kbd", "samp"):
@@ -269,15 +273,21 @@ class _Reader:
             "caption": _trimmed(self.runs(caption)) if caption is not None else [],
             "wide": "table--wide" in (node.get("class") or []),
         }
+        # evaltools' own tables set their row headers in regular weight but the areas
+        # (table.evaltools-table tbody th { font-weight: normal } / th.area { 600 })
+        plain = "evaltools-table" in (node.get("class") or [])
         columns = 1
         for part, rows in sections.items():
-            model[part], width = self.rows(rows, part)
+            model[part], width = self.rows(rows, part, plain_headers=plain and part == "body")
             columns = max(columns, width)
         model["cols"] = columns
         return model
 
-    def rows(self, rows: list[Tag], part: str) -> tuple[list[dict[str, Any]], int]:
-        """The rows of one table section, and the number of columns they span."""
+    def rows(
+        self, rows: list[Tag], part: str, *, plain_headers: bool = False
+    ) -> tuple[list[dict[str, Any]], int]:
+        """The rows of one table section, and the number of columns they span; with
+        `plain_headers`, row headers (``th``) but areas (``th.area``) are not bold."""
         taken: set[tuple[int, int]] = set()
         width = 0
         out = []
@@ -295,7 +305,8 @@ class _Reader:
                         taken.add((r + dr, c + dc))
                 classes = cell.get("class") or []
                 numeric = "num" in classes
-                runs = _trimmed(self.runs(cell))
+                plain = plain_headers and "area" not in classes
+                runs = _trimmed(self.runs(cell, {"b": False} if plain else None))
                 entry: dict[str, Any] = {"runs": runs, "col": c}
                 if cell.name == "th":
                     entry["th"] = True
