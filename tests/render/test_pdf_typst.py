@@ -193,7 +193,13 @@ def test_every_body_word_is_in_the_pdf(rendered):
     text = _text(out / "report.pdf")
     pdf_words, flat = set(_words(text)), "".join(_words(text))
     body = _body_words((out / "report.html").read_text(encoding="utf-8"))
-    missing = [w for w in body if w not in pdf_words and w not in flat]
+    # pdftotext joins a word broken after its hyphen ("p-" / "værdien") without the hyphen
+    unhyphenated = flat.replace("-", "")
+    missing = [
+        w
+        for w in body
+        if w not in pdf_words and w not in flat and w.replace("-", "") not in unhyphenated
+    ]
     assert len(body) > 300
     assert not missing, missing[:20]
     pages = _pages(out / "report.pdf")
