@@ -308,6 +308,13 @@ def test_bad_html_is_a_render_error(tmp_path):
         render_pdf_typst("\x00\x01 not html <<<", tmp_path / "b.pdf", meta=meta)
     with pytest.raises(RenderError):
         render_pdf_typst(tmp_path / "missing.html", tmp_path / "c.pdf", meta=meta)
+    deep = "<span>" * 5000 + "x" + "</span>" * 5000
+    with pytest.raises(RenderError):
+        render_pdf_typst(
+            f'<html><body><main class="report-body">{deep}</main></body></html>',
+            tmp_path / "d.pdf",
+            meta=meta,
+        )
     assert not (tmp_path / "a.pdf").exists()
 
 

@@ -150,7 +150,12 @@ def render_pdf_typst(html: str | Path, output: Path, *, meta: ReportMeta) -> Pat
         raise RenderError(f"{html}: the report HTML could not be read ({exc})") from exc
     if not isinstance(source, str):
         raise RenderError(f"the report HTML must be a text, got {type(source).__name__}")
-    model, images = report_model(source, meta)
+    try:
+        model, images = report_model(source, meta)
+    except RenderError:
+        raise
+    except Exception as exc:  # e.g. RecursionError on absurdly deep markup
+        raise RenderError(f"the report HTML could not be read for Typst: {exc!r}") from exc
     data = compile_model(model, images, fonts=_font_folder(source), date=meta.date)
     write_report_file(output, data)
     return output
