@@ -39,7 +39,7 @@ import typst
 from evaltools.atomic import write_report_file
 from evaltools.errors import RenderError
 from evaltools.render.meta import ReportMeta
-from evaltools.render.typst_model import page_number, report_model
+from evaltools.render.typst_model import report_model
 
 TEMPLATE = "report.typ"
 MODEL = "report.json"
@@ -209,42 +209,3 @@ def _typst_message(exc: Exception) -> str:
     hints = getattr(exc, "hints", None) or []
     where = getattr(exc, "diagnostic", "") or ""
     return "; ".join([str(message), *map(str, hints), *([str(where)] if where else [])])
-
-
-def warm_up_typst() -> None:
-    """Compile a one-page document once: loads the compiler and the system fonts.
-
-    Raises
-    ------
-    RenderError
-        If the ``typst`` package is missing or fails.
-    """
-    model = {
-        "lang": "da",
-        "kind": "-",
-        "title": "-",
-        "subtitle": "",
-        "author": "-",
-        "meta": [],
-        "logo": None,
-        "logo_small": None,
-        "head": "-",
-        "foot": "-",
-        "page_of": page_number("da"),
-        "toc_title": "-",
-        "toc": [],
-        "blocks": [{"t": "p", "runs": [{"s": "æøå −0,5"}]}],
-        "footer": {"runs": [], "logo": None},
-        "brand": {
-            "primary": "#1F3A5F",
-            "accent": "#D9792B",
-            "foreground": "#1E2833",
-            "light": "#EEF2F6",
-            "heading": "#1F3A5F",
-            "base": ["Liberation Sans"],
-            "headings": ["Liberation Sans"],
-            "mono": ["DejaVu Sans Mono"],
-            "line_height": 1.5,
-        },
-    }
-    compile_model(model, {})

@@ -23,7 +23,7 @@ from evaltools.errors import ParamsError, RenderError
 from evaltools.render.meta import ReportMeta
 from evaltools.render.nbconvert_html import export_html, render_html
 from evaltools.render.pdf import render_pdf, weasyprint_version
-from evaltools.render.pdf_typst import render_pdf_typst, typst_version, warm_up_typst
+from evaltools.render.pdf_typst import render_pdf_typst, typst_version
 from evaltools.render.quarto import find_quarto, quarto_version, render_quarto
 from evaltools.report.brand import Brand, load_brand
 from evaltools.report.table import ReportTable
@@ -151,8 +151,8 @@ def warm_up(
     notebook schema and the HTML clean-up's CSS selectors, and (with ``"pdf"`` in `formats`)
     for WeasyPrint's fonts and the report style sheets, the brand's fonts among them. Nothing
     here changes what a later render writes. With ``renderer="typst"`` the PDF is laid out
-    by Typst (:func:`~evaltools.render.pdf_typst.warm_up_typst`: its compiler and the system
-    fonts) instead of WeasyPrint.
+    by Typst instead of WeasyPrint: the compiler is made and the system fonts and the brand's
+    are loaded (:func:`~evaltools.render.pdf_typst.render_pdf_typst`).
 
     Raises
     ------
@@ -194,5 +194,3 @@ def warm_up(
                 renderer="typst" if renderer == "typst" else "nbconvert",
                 formats=formats,
             )
-        if renderer == "typst" and "pdf" in formats:
-            warm_up_typst()

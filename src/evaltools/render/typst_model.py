@@ -504,32 +504,21 @@ def report_model(html: str, meta: ReportMeta) -> tuple[dict[str, Any], dict[str,
     blocks = _with_captions(reader.blocks(main))
     lang = meta.language
     kind = text("report_title", lang)
-    header = soup.select_one("header.report-header")
-    meta_items = []
-    if header is not None:
-        for item in header.select("dl.report-meta > div"):
-            label, value = item.find("dt"), item.find("dd")
-            meta_items.append(
-                {
-                    "label": label.get_text(" ", strip=True) if label else "",
-                    "value": value.get_text(" ", strip=True) if value else "",
-                }
-            )
-    logo = soup.select_one("header.report-header img.report-logo")
-    small = soup.select_one(".report-running-logo img")
+    meta_items = [
+        {"label": _text_of(item.find("dt")), "value": _text_of(item.find("dd"))}
+        for item in soup.select("header.report-header dl.report-meta > div")
+    ]
     footer = soup.select_one("footer.report-footer")
     footer_logo = footer.find("img") if footer is not None else None
-    title = soup.select_one(".report-title")
-    subtitle = soup.select_one(".report-subtitle")
     model = {
         "lang": lang,
         "kind": kind,
-        "title": title.get_text(" ", strip=True) if title else meta.intervention,
-        "subtitle": subtitle.get_text(" ", strip=True) if subtitle else "",
+        "title": _text_of(soup.select_one(".report-title")) or meta.intervention,
+        "subtitle": _text_of(soup.select_one(".report-subtitle")),
         "author": meta.grantee,
         "meta": meta_items,
-        "logo": _logo(images, logo),
-        "logo_small": _logo(images, small),
+        "logo": _logo(images, soup.select_one("header.report-header img.report-logo")),
+        "logo_small": _logo(images, soup.select_one(".report-running-logo img")),
         "head": text(
             "report_running_head", lang, intervention=meta.intervention, grantee=meta.grantee
         ),
@@ -545,6 +534,10 @@ def report_model(html: str, meta: ReportMeta) -> tuple[dict[str, Any], dict[str,
         "brand": _brand(soup),
     }
     return model, images.files
+
+
+def _text_of(node: object) -> str:
+    return node.get_text(" ", strip=True) if isinstance(node, Tag) else ""
 
 
 def _logo(images: _Images, node: Tag | None) -> str | None:
