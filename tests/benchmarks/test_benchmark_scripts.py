@@ -5,11 +5,17 @@ runs the real script end to end."""
 
 from __future__ import annotations
 
+import datetime as dt
 import subprocess
 import sys
 from pathlib import Path
 
+import nbformat
 import pytest
+from nbformat.v4 import new_markdown_cell, new_notebook
+
+from evaltools.render import ReportMeta, render_html
+from evaltools.report.brand import load_brand
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,3 +35,22 @@ def test_batch_scale_runs_on_a_small_round() -> None:
     assert [row[0] for row in rows] == ["2", "4"]
     assert all(len(row) == 5 and all(float(v) > 0 for v in row[1:]) for row in rows), rows
     assert "target: per-grantee time at 4 at most" in done.stdout
+
+
+def test_pdf_engines_runs_on_a_small_report(tmp_path: Path) -> None:
+    notebook = tmp_path / "report.ipynb"
+    nbformat.write(new_notebook(cells=[new_markdown_cell("## Før\n\nEn sætning.")]), notebook)
+    meta = ReportMeta(grantee="G", intervention="I", period="2025", date=dt.date(2026, 1, 1))
+    html = render_html(notebook, tmp_path / "report.html", brand=load_brand("default"), meta=meta)
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "pdf_engines.py"), str(html), "--rounds", "1"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    mean = next(line for line in done.stdout.splitlines() if line.startswith("mean per PDF"))
+    weasyprint, typst, ratio = (float(v) for v in mean.split()[-3:])
+    assert weasyprint > 0 and typst > 0 and ratio > 0
