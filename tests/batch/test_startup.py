@@ -239,7 +239,13 @@ def test_the_planner_loads_a_parameter_file_again_only_when_it_changed(
 @pytest.mark.parametrize(
     ("renderer", "brands", "expected"),
     [
-        ("nbconvert", ("havblik_fonden",), [(("html", "pdf"), ("havblik_fonden",))]),
+        (
+            "nbconvert",
+            ("havblik_fonden",),
+            [(("html", "pdf"), ("havblik_fonden",), "nbconvert")],
+        ),
+        # nbconvert's HTML, the PDF by Typst: the warm-up report's PDF through Typst too
+        ("typst", ("havblik_fonden",), [(("html", "pdf"), ("havblik_fonden",), "typst")]),
         ("quarto", ("havblik_fonden",), []),  # Quarto renders: nothing of nbconvert's to warm
         ("nbconvert", (), []),
     ],
@@ -247,9 +253,11 @@ def test_the_planner_loads_a_parameter_file_again_only_when_it_changed(
 def test_a_worker_warms_up_the_renderer_with_the_rounds_brands_before_its_first_job(
     monkeypatch: pytest.MonkeyPatch, renderer: str, brands: tuple[str, ...], expected: list
 ) -> None:
-    calls: list[tuple[tuple[str, ...], tuple[str, ...]]] = []
+    calls: list[tuple[tuple[str, ...], tuple[str, ...], str]] = []
     monkeypatch.setattr(
-        report_module, "warm_up", lambda formats, *, brands: calls.append((formats, brands))
+        report_module,
+        "warm_up",
+        lambda formats, *, brands, renderer: calls.append((formats, brands, renderer)),
     )
     # Not in the test process: the collector's freeze, the optional module declared missing.
     monkeypatch.setattr(worker, "freeze_imports", lambda: None)
