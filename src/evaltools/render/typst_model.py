@@ -158,8 +158,9 @@ class _Reader:
             if type(node) is not NavigableString and node.__class__.__name__ != "CData":
                 return []  # comments, doctype, processing instructions
             words = _SPACE.sub(" ", str(node))
-            if style.pop("nowrap", False):
-                words = words.replace(" ", "\u00a0")  # a status label is never broken
+            nowrap, wraps = style.pop("nowrap", False), style.pop("wraps", False)
+            if nowrap and not wraps:  # a number or status label is never broken
+                words = words.replace(" ", "\u00a0")
             return [{"s": words, **style}] if words else []
         if node.name in _SKIPPED:
             return []
@@ -306,7 +307,11 @@ class _Reader:
                 classes = cell.get("class") or []
                 numeric = "num" in classes
                 plain = plain_headers and "area" not in classes
-                runs = _trimmed(self.runs(cell, {"b": False} if plain else None))
+                # column headers wrap even where a class says nowrap (thead th.num in pdf.css)
+                style = {"b": False} if plain else {}
+                runs = _trimmed(
+                    self.runs(cell, {**style, "wraps": True} if part == "head" else style)
+                )
                 entry: dict[str, Any] = {"runs": runs, "col": c}
                 if cell.name == "th":
                     entry["th"] = True
