@@ -237,6 +237,7 @@ def test_non_data_images_are_not_read(rendered, tmp_path):
         f'<p>Før billederne.</p><img src="file://{secret}"><img src="{secret}">'
         '<img src="secret.png"><img src="https://example.org/x.png">'
         '<img src="data:image/png;base64,bm90IGEgcG5n">'  # "not a png"
+        f'<img src="data:image/png;base64,{_damaged_png()}">'
         f'<img src="data:image/svg+xml;base64,{_svg_reading(tmp_path / "secret.txt")}">'
     )
     html = html.replace('<main class="report-body jp-Notebook">', '<main class="report-body">')
@@ -250,6 +251,13 @@ def test_non_data_images_are_not_read(rendered, tmp_path):
     text = _text(target)
     assert "Før billederne." in text
     assert SECRET not in text
+
+
+def _damaged_png() -> str:
+    """A PNG whose header is right and whose image data are not."""
+    data = bytearray(base64.b64decode(_png(2, 2)))
+    data[60:90] = b"x" * 30
+    return base64.b64encode(bytes(data)).decode()
 
 
 def _svg_reading(path: Path) -> str:

@@ -89,19 +89,19 @@ class _Images:
 
 
 def _raster_size(data: bytes) -> tuple[int, int] | None:
-    """The pixel size of PNG or JPEG `data`, or None when it is neither (or unreadable)."""
-    if data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) >= 24 and data[12:16] == b"IHDR":
-        width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
-        return (width, height) if width and height else None
-    if data.startswith(b"\xff\xd8"):
-        try:
-            with Image.open(io.BytesIO(data)) as image:
-                if image.format != "JPEG":
-                    return None
-                return image.size
-        except Exception:
-            return None
-    return None
+    """The pixel size of PNG or JPEG `data`, or None when it is neither or is damaged (its
+    chunks' checksums are checked, so that Typst is never given an image it cannot read)."""
+    if not data.startswith((b"\x89PNG\r\n\x1a\n", b"\xff\xd8")):
+        return None
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            if image.format not in ("PNG", "JPEG"):
+                return None
+            size = image.size
+            image.verify()
+    except Exception:
+        return None
+    return size if size[0] and size[1] else None
 
 
 def _class_styles(soup: BeautifulSoup) -> dict[str, dict[str, Any]]:
