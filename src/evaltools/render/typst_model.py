@@ -63,9 +63,7 @@ class _Images:
 
     def add(self, src: object, *, allow_svg: bool = False) -> tuple[str, int, int] | None:
         """The file name and pixel size of a ``data:`` image, or None when it is not one."""
-        if not isinstance(src, str):
-            return None
-        match = _IMAGE_DATA.match(src.strip())
+        match = _IMAGE_DATA.match(src.strip()) if isinstance(src, str) else None
         if match is None:
             return None
         kind = match.group(1).lower()
@@ -74,15 +72,13 @@ class _Images:
         except (binascii.Error, ValueError):
             return None
         if kind == "svg+xml":
-            if not allow_svg or b"<svg" not in data[:4096]:
-                return None
-            name = f"image-{len(self.files) + 1}.svg"
-            self.files[name] = data
-            return name, 0, 0
-        size = _raster_size(data)
+            size = (0, 0) if allow_svg and b"<svg" in data[:4096] else None
+            suffix = "svg"
+        else:
+            size = _raster_size(data)
+            suffix = "png" if data.startswith(b"\x89PNG") else "jpg"
         if size is None:
             return None
-        suffix = "png" if data.startswith(b"\x89PNG") else "jpg"
         name = f"image-{len(self.files) + 1}.{suffix}"
         self.files[name] = data
         return name, size[0], size[1]
