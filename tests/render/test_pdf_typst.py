@@ -348,3 +348,19 @@ def test_same_html_same_pdf_and_warm_up(rendered, tmp_path):
     warm_up(("html", "pdf"), renderer="typst")
     render_pdf_typst(html, tmp_path / "again.pdf", meta=_meta())
     assert (tmp_path / "again.pdf").read_bytes() == (out / "report.pdf").read_bytes()
+
+
+def test_contents_give_the_pages_of_their_headings(rendered):
+    out, _ = rendered
+    pdf = out / "report.pdf"
+    first = subprocess.run(
+        ["pdftotext", "-layout", "-f", "1", "-l", "1", str(pdf), "-"],
+        capture_output=True,
+        check=True,
+    ).stdout.decode("utf-8")
+    entries = re.findall(r"^\s*(?:\d+\.\s*)?(\S.*?)\s*(?:\. ?){3,}\s*(\d+)\s*$", first, re.M)
+    assert len(entries) >= 6, first
+    pages = [_text(pdf, n, n) for n in range(2, len(_pages(pdf)) + 1)]
+    for title, number in entries:
+        found = [n + 2 for n, page in enumerate(pages) if title in page.splitlines()]
+        assert found and int(number) == found[0], (title, number, found)
