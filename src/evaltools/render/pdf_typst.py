@@ -1,6 +1,6 @@
 """``report.pdf`` from the branded report HTML, laid out by Typst (the ``typst`` renderer).
 
-A second PDF engine for the nbconvert path, 13-23 times less CPU per report than WeasyPrint on
+A second PDF engine for the nbconvert path, 15-24 times less CPU per report than WeasyPrint on
 the demo reports (``benchmarks/pdf_engines.py``). The finished report HTML (as
 :func:`~evaltools.render.render_html` writes it) is read into a small document model
 (:func:`~evaltools.render.typst_model.report_model`: the title block, the contents, headings,
