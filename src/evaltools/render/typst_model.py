@@ -8,29 +8,21 @@ custom properties, and the body as blocks (headings, paragraphs and lists of tex
 tables with their cells' spans, rules, numeric flags and status colours, figures with their
 captions). Every text stays a string: the template sets it as text, never as markup.
 
-Images: figures only from ``data:image/png`` and ``data:image/jpeg`` URIs whose bytes are a
-PNG or JPEG; the brand's logos also from ``data:image/svg+xml``. Anything else is dropped.
+Images: which are used and at what size is :mod:`evaltools.render.typst_images`'s to say.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import contextlib
-import io
 import re
 from typing import Any
 
 from bs4 import BeautifulSoup, NavigableString, Tag
-from PIL import Image
 
 from evaltools.errors import RenderError
 from evaltools.render.meta import ReportMeta
+from evaltools.render.typst_images import ReportImages, figure_size
 from evaltools.report.i18n import text
-
-PX_PT = 0.75  # a CSS pixel (1/96 inch) in points
-TEXT_WIDTH_PT = (210.0 - 36.0) / 25.4 * 72  # A4 portrait less the side margins of pdf.css
-FIGURE_MAX_HEIGHT_PT = 205.0 / 25.4 * 72  # as pdf.css: img { max-height: 205mm }
 
 _SKIPPED = frozenset({"style", "script", "noscript", "template", "head", "title", "meta", "link"})
 # fmt: off
@@ -42,62 +34,15 @@ _INLINE = frozenset((
 # fmt: on
 _HEX = re.compile(r"#[0-9a-fA-F]{6}|#[0-9a-fA-F]{3}")
 _CLASS_RULE = re.compile(r"(?<![\w-])\.([A-Za-z][\w-]*)\s*\{([^{}]*)\}")
-_FONT_FACE = re.compile(r"@font-face\s*\{([^}]*)\}", re.IGNORECASE)
-_FONT_DATA = re.compile(r"url\(\s*['\"]?data:font/(ttf|otf|sfnt);base64,([A-Za-z0-9+/=\s]+)")
-_IMAGE_DATA = re.compile(r"^data:image/(png|jpeg|jpg|svg\+xml);base64,(.*)$", re.S | re.I)
 _SPACE = re.compile(r"\s+")
 # a number or an interval ("−0,47 – 0,03", "0.24 to 0.61"): never broken across lines
+_RANGE = re.compile(r"(\(?\d[\d.,]*[–-]\d[\d.,]*\)?)")
 _UNBROKEN = re.compile(r"^[^\w]*\d[\d\W]{0,20}(?:(?<=\s)(?:to|til)\s[\d\W]{1,20})?$")
 
 
 # ---------------------------------------------------------------------------
 # The document model
 # ---------------------------------------------------------------------------
-
-
-class _Images:
-    """The images of one report, as files to write into the compiler's root."""
-
-    def __init__(self) -> None:
-        self.files: dict[str, bytes] = {}
-
-    def add(self, src: object, *, allow_svg: bool = False) -> tuple[str, int, int] | None:
-        """The file name and pixel size of a ``data:`` image, or None when it is not one."""
-        match = _IMAGE_DATA.match(src.strip()) if isinstance(src, str) else None
-        if match is None:
-            return None
-        kind = match.group(1).lower()
-        try:
-            data = base64.b64decode(_SPACE.sub("", match.group(2)), validate=True)
-        except (binascii.Error, ValueError):
-            return None
-        if kind == "svg+xml":
-            size = (0, 0) if allow_svg and b"<svg" in data[:4096] else None
-            suffix = "svg"
-        else:
-            size = _raster_size(data)
-            suffix = "png" if data.startswith(b"\x89PNG") else "jpg"
-        if size is None:
-            return None
-        name = f"image-{len(self.files) + 1}.{suffix}"
-        self.files[name] = data
-        return name, size[0], size[1]
-
-
-def _raster_size(data: bytes) -> tuple[int, int] | None:
-    """The pixel size of PNG or JPEG `data`, or None when it is neither or is damaged (its
-    chunks' checksums are checked, so that Typst is never given an image it cannot read)."""
-    if not data.startswith((b"\x89PNG\r\n\x1a\n", b"\xff\xd8")):
-        return None
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            if image.format not in ("PNG", "JPEG"):
-                return None
-            size = image.size
-            image.verify()
-    except Exception:
-        return None
-    return size if size[0] and size[1] else None
 
 
 def _class_styles(soup: BeautifulSoup) -> dict[str, dict[str, Any]]:
@@ -138,7 +83,7 @@ def _long_hex(value: str) -> str:
 class _Reader:
     """Reads the report body into blocks of the document model."""
 
-    def __init__(self, styles: dict[str, dict[str, Any]], images: _Images) -> None:
+    def __init__(self, styles: dict[str, dict[str, Any]], images: ReportImages) -> None:
         self.styles = styles
         self.images = images
         self.labels: dict[str, str] = {}
@@ -247,7 +192,7 @@ class _Reader:
         if found is None:
             return []
         name, width, height = found
-        width_pt, height_pt = _figure_size(node, width, height)
+        width_pt, height_pt = figure_size(node, width, height)
         return [{"t": "fig", "src": name, "w": width_pt, "h": height_pt, "caption": []}]
 
     def table(self, node: Tag) -> dict[str, Any]:
@@ -399,20 +344,16 @@ def _trimmed(runs: list) -> list:
             run["s"] = run["s"].lstrip()
         if run.get("s", "x"):
             merged.append(run)
-    return merged
+    return [part for run in merged for part in _ranges_kept(run)]
 
 
-def _figure_size(node: Tag, width: int, height: int) -> tuple[float, float]:
-    """A figure's size in points: its pixels at 96 per inch (or its width/height attributes),
-    capped to the text width and 205 mm height, proportions kept."""
-    try:
-        shown = float(str(node.get("width"))) if node.get("width") else float(width)
-    except ValueError:
-        shown = float(width)
-    width_pt = max(shown, 1.0) * PX_PT
-    height_pt = width_pt * height / width
-    scale = min(1.0, TEXT_WIDTH_PT / width_pt, FIGURE_MAX_HEIGHT_PT / height_pt)
-    return round(width_pt * scale, 2), round(height_pt * scale, 2)
+def _ranges_kept(run: dict[str, Any]) -> list[dict[str, Any]]:
+    """`run` with each range of numbers ("(1–4)", "0–10") a run of its own marked ``k``: never
+    broken at its dash."""
+    pieces = _RANGE.split(run.get("s", ""))
+    if len(pieces) == 1:
+        return [run]
+    return [{**run, "s": p, **({"k": True} if n % 2 else {})} for n, p in enumerate(pieces) if p]
 
 
 def _with_captions(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -500,7 +441,7 @@ def report_model(html: str, meta: ReportMeta) -> tuple[dict[str, Any], dict[str,
     main = soup.select_one("main.report-body")
     if main is None or soup.body is None:
         raise RenderError("the report HTML has no <body> with <main class='report-body'>")
-    images = _Images()
+    images = ReportImages()
     reader = _Reader(_class_styles(soup), images)
     blocks = _with_captions(reader.blocks(main))
     lang = meta.language
@@ -541,7 +482,7 @@ def _text_of(node: object) -> str:
     return node.get_text(" ", strip=True) if isinstance(node, Tag) else ""
 
 
-def _logo(images: _Images, node: Tag | None) -> str | None:
+def _logo(images: ReportImages, node: Tag | None) -> str | None:
     if node is None:
         return None
     found = images.add(node.get("src"), allow_svg=True)
