@@ -11,9 +11,11 @@ import base64
 import datetime as dt
 import html as html_lib
 import io
+import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
@@ -364,3 +366,39 @@ def test_contents_give_the_pages_of_their_headings(rendered):
     for title, number in entries:
         found = [n + 2 for n, page in enumerate(pages) if title in page.splitlines()]
         assert found and int(number) == found[0], (title, number, found)
+
+
+FORKED = r"""
+import datetime as dt, os, signal, sys
+from pathlib import Path
+from evaltools.errors import RenderError
+from evaltools.render.meta import ReportMeta
+from evaltools.render.pdf_typst import render_pdf_typst
+html = Path(sys.argv[1]).read_text(encoding="utf-8")
+meta = ReportMeta(grantee="G", intervention="I", period="2025", date=dt.date(2026, 1, 1))
+render_pdf_typst(html, Path(sys.argv[2]) / "parent.pdf", meta=meta)
+pid = os.fork()
+if pid == 0:
+    signal.alarm(20)  # a hang would end here, with SIGALRM
+    try:
+        render_pdf_typst(html, Path(sys.argv[2]) / "child.pdf", meta=meta)
+        os._exit(3)
+    except RenderError as exc:
+        os._exit(0 if "forked" in str(exc) else 4)
+_, status = os.waitpid(pid, 0)
+print(os.waitstatus_to_exitcode(status))
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork: POSIX only")
+def test_a_process_forked_after_typst_ran_gets_a_render_error_not_a_hang(rendered, tmp_path):
+    out, _ = rendered
+    done = subprocess.run(
+        [sys.executable, "-c", FORKED, str(out / "report.html"), str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "0", done.stdout + done.stderr

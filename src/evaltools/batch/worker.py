@@ -187,7 +187,9 @@ def worker_main(
     its first job; when the round's reports go through nbconvert (`renderer`), it renders a
     small report with each of `brands` first (:func:`evaltools.render.report.warm_up`).
     Then, ready, it forks one more worker for each connection (file descriptor) in `siblings`
-    (:func:`evaltools.batch.siblings.fork_siblings`): they start as ready as it is.
+    (:func:`evaltools.batch.siblings.fork_siblings`): they start as ready as it is. With the
+    ``typst`` renderer each worker warms Typst's PDF up after the fork, on its own: the Typst
+    compiler's threads do not survive a fork.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _stop)
@@ -208,17 +210,16 @@ def worker_main(
         if pdf and renderer != "typst":
             with contextlib.suppress(RenderError):
                 weasyprint_version()  # the PDF renderer, when it can be loaded
-        nbconvert_path = renderer in ("nbconvert", "typst")
+        typst = renderer == "typst"
+        nbconvert_path = renderer == "nbconvert" or typst
         if brands and (nbconvert_path or (renderer == "auto" and find_quarto() is None)):
             # While the kernel server still imports: the first report's render would pay
             # for this (0.3 s of CPU for HTML, 0.8 s with PDF). Any error is left to the first
-            # report, which meets it again and says so.
+            # report, which meets it again and says so. Typst's PDF not yet: its compiler
+            # does not survive a fork (a sibling forked after it ran hangs in its first PDF).
             with contextlib.suppress(Exception):
-                warm_up(
-                    ("html", "pdf") if pdf else ("html",),
-                    brands=brands,
-                    renderer="typst" if renderer == "typst" else "nbconvert",
-                )
+                formats = ("html", "pdf") if pdf and not typst else ("html",)
+                warm_up(formats, brands=brands, renderer="nbconvert")
         freeze_imports()
         if siblings:
             own = conn.fileno()
@@ -226,6 +227,9 @@ def worker_main(
             if served != own:  # a forked worker: its own connection to the parent
                 conn.close()  # the first worker's
                 conn = Connection(served)
+        if brands and typst and pdf:  # after the fork, in each worker: Typst's PDF
+            with contextlib.suppress(Exception):
+                warm_up(("pdf",), brands=brands, renderer="typst")
 
         conn.send(("ready", os.getpid()))
         while True:

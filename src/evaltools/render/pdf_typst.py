@@ -47,6 +47,7 @@ _FONT_FACE = re.compile(r"@font-face\s*\{([^}]*)\}", re.IGNORECASE)
 _FONT_DATA = re.compile(r"url\(\s*['\"]?data:font/(ttf|otf|sfnt);base64,([A-Za-z0-9+/=\s]+)")
 _SPACE = re.compile(r"\s+")
 _COMPILE_LOCK = threading.Lock()
+_COMPILED_IN: list[int] = []  # the process that first ran the compiler (its threads are its own)
 
 # ---------------------------------------------------------------------------
 # Fonts and the compiler
@@ -178,6 +179,13 @@ def compile_model(
     RenderError
         If Typst fails.
     """
+    if _COMPILED_IN and _COMPILED_IN[0] != os.getpid():
+        # The compiler's thread pool stays behind in the parent: a compile here would hang.
+        raise RenderError(
+            "Typst cannot make a PDF in a process forked after Typst ran in its parent "
+            f"(process {_COMPILED_IN[0]}); start this process afresh (spawn, not fork)"
+        )
+    _COMPILED_IN[:1] = [os.getpid()]
     root = Path(tempfile.mkdtemp(prefix="evaltools-typst-"))
     try:
         (root / TEMPLATE).write_text(template_text(), encoding="utf-8")
