@@ -415,6 +415,23 @@ def test_second_run_skips_all_then_a_data_change_reruns_only_that_grantee(
 # ---------------------------------------------------------------------------
 
 
+def test_batch_with_the_typst_renderer_on_forked_workers(tmp_path: Path) -> None:
+    # Typst's compiler does not survive a fork: the workers forked from the first one hung in
+    # their first PDF when it had warmed Typst up before forking
+    params = tiny_grantees(tmp_path, ["a", "b", "c"])
+    reports = tmp_path / "reports"
+    result = evaltools(
+        "batch", str(params), "--out", str(reports), "--renderer", "typst", "--workers", "2",
+        timeout=400,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "3 rendered, 0 skipped, 0 failed" in result.stdout
+    for slug in ("a", "b", "c"):
+        assert (reports / slug / "report.pdf").read_bytes().startswith(b"%PDF")
+        provenance = json.loads((reports / slug / "provenance.json").read_text(encoding="utf-8"))
+        assert provenance["renderer"]["pdf_engine"].startswith("typst ")
+
+
 def test_broken_grantee_is_reported_and_never_replaces_a_good_report(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
