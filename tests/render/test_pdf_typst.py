@@ -256,9 +256,10 @@ def test_non_data_images_are_not_read(rendered, tmp_path):
 
 
 def _damaged_png() -> str:
-    """A PNG whose header is right and whose image data are not."""
+    """A PNG whose header is right and whose image data (IDAT, a critical chunk) are not."""
     data = bytearray(base64.b64decode(_png(2, 2)))
-    data[60:90] = b"x" * 30
+    at = data.index(b"IDAT") + 4 + 40
+    data[at : at + 30] = b"x" * 30
     return base64.b64encode(bytes(data)).decode()
 
 
