@@ -15,14 +15,16 @@ from evaltools.cycle.closed import change_by_period, paired_sets
 from evaltools.cycle.comments import comment_html, load_comments
 from evaltools.cycle.disclosure import derivable, membership_matrix, protect_linear
 from evaltools.cycle.periods import apply_as_of, client_courses, covered_clients, cycle_view
-from evaltools.cycle.rounds import headline_values, load_previous_round
+from evaltools.cycle.rounds import headline_rows, headline_values, load_previous_round
 from evaltools.cycle.status import _due_and_done, measurement_status
+from evaltools.cycle.tables import round_notes
 from evaltools.cycle.trend import analyse_trend
 from evaltools.data.demo_cycle import planted_department, redate
 from evaltools.data.demo_prepost import GRANTEES, generate_indicator_data
 from evaltools.errors import DataError, ParamsError
-from evaltools.params.models import Comments, CourseRules, Params, ReportingPeriod
+from evaltools.params.models import Comments, CourseRules, Params, ReportingPeriod, Scale
 from evaltools.prepost.analysis import analyse_prepost
+from evaltools.report.i18n import MISSING, text
 
 SCALE = {
     "name": "mood",
@@ -428,6 +430,49 @@ def test_previous_round_numbers_equal_its_results(tmp_path):
         "mood.share_improved": 0.4,
         "mood.n_paired": 90,
     }
+
+
+def _scale(name: str) -> Scale:
+    return Scale(
+        name=name, label={"da": name, "en": name}, items=["i1"], range=(1, 5), higher_is_better=True
+    )
+
+
+def test_round_table_says_why_a_number_is_missing():
+    """Each `–` of the round table has a note for its own reason, and no other note shows."""
+    previous = {
+        "schema_version": 1,
+        "n_clients": None,  # written as null: hidden as small
+        "prepost": [  # "sleep" is not in last round at all
+            {"scale": "mood", "group": None, "mean_change": None, "share_improved": None,
+             "n_paired": 3, "suppressed": True},
+        ],
+    }  # fmt: skip
+    current = {
+        "schema_version": 1,
+        "n_clients": 40,
+        "prepost": [
+            {"scale": "mood", "group": None, "mean_change": -0.2, "share_improved": 0.5,
+             "n_paired": 30, "suppressed": False},
+            {"scale": "sleep", "group": None, "mean_change": 0.1, "share_improved": None,
+             "n_paired": 30, "suppressed": False},
+        ],
+    }  # fmt: skip
+    rows = headline_rows(current, previous, [_scale("mood"), _scale("sleep")], language="en")
+    marks = {row["label"]: row["marks"] for row in rows}
+    assert marks == {
+        "Clients": ["hidden"],
+        "mood: mean change": ["hidden"],
+        "mood: share improved": ["hidden"],
+        "sleep: mean change": ["absent"],
+        "sleep: share improved": ["absent", "undefined"],
+    }
+    shown = [cell for row in rows for cell in (row["previous"], row["current"])]
+    assert shown.count(MISSING) == 6  # one mark for each `–` shown
+    notes = round_notes(rows, language="da")
+    assert notes == [text(f"level_round_note_{m}", "da") for m in ("absent", "hidden", "undefined")]
+    complete = headline_rows(current, current, [_scale("mood")], language="da")
+    assert round_notes(complete, language="da") == []
 
 
 def test_schema_version_is_checked(tmp_path):

@@ -125,7 +125,9 @@ def points(ax) -> int:
 
 
 def all_texts(fig: Figure) -> str:
-    return "\n".join(t.get_text() for t in fig.findobj(matplotlib.text.Text))
+    """The figure's texts, no-break spaces read as spaces (notes keep "95 %" together)."""
+    texts = (t.get_text() for t in fig.findobj(matplotlib.text.Text))
+    return "\n".join(texts).replace("\u00a0", " ")
 
 
 # --------------------------------------------------------------------------- formatter

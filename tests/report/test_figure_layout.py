@@ -161,3 +161,20 @@ def test_each_axis_measures_its_tick_labels_once_per_place_with_the_same_pixels(
     plain = _pixels(png_bytes(_panels(fixed=True, layout=ReportLayout()), dpi=100))
     assert len(calls) >= 4 * len(axes)  # matplotlib measures them four times or more
     assert once.shape == plain.shape and (once == plain).all()
+
+
+def test_figure_notes_never_break_inside_a_percentage_or_a_statistic() -> None:
+    """A note wrapped at 125 characters keeps "95 %" and "n = 40" on one line: the break
+    would fall right after "95" and after "n =" without the no-break spaces."""
+    fig = Figure(figsize=(6, 3))
+    fig.add_subplot()
+    first = "x" * 120 + " 95 %-konfidensinterval."
+    second = "y" * 119 + " n = 40 klienter."
+    finish(fig, "Titel", [first, second])
+    lines = fig.get_supxlabel().split("\n")
+    assert lines == [
+        "x" * 120,
+        "95\u00a0%-konfidensinterval.",
+        "y" * 119,
+        "n\u00a0=\u00a040 klienter.",
+    ]

@@ -16,7 +16,18 @@ from evaltools.params.models import Scale
 from evaltools.report.i18n import MISSING, fmt_int, fmt_number, fmt_percent, text
 from evaltools.results.schema import version_problem
 
-__all__ = ["headline_rows", "headline_values", "load_previous_round", "previous_round_file"]
+__all__ = [
+    "headline_marks",
+    "headline_rows",
+    "headline_values",
+    "load_previous_round",
+    "previous_round_file",
+]
+
+ROUND_MARKS = ("absent", "hidden", "undefined")
+"""Why a headline number is missing (``–``), in the order of the round table's notes: the
+round's results have no such number (a scale that was not part of it), the round hid it for
+confidentiality, or it could not be computed there."""
 
 
 def previous_round_file(paths: list[Path], slug: str) -> Path | None:
@@ -81,15 +92,42 @@ def headline_values(document: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def headline_marks(document: dict[str, Any]) -> dict[str, str]:
+    """For each headline number that :func:`headline_values` gives as None, why (one of
+    :data:`ROUND_MARKS`); keys as there. A scale the document has no overall record of is
+    ``absent`` for all its keys (:func:`headline_rows` asks for the current scales)."""
+    marks: dict[str, str] = {}
+    if document.get("n_clients") is None:  # written as null when hidden as small
+        marks["n_clients"] = "hidden" if "n_clients" in document else "absent"
+    for record in document.get("prepost") or []:
+        if record.get("group") is not None:
+            continue
+        for key in ("mean_change", "share_improved", "n_paired"):
+            if record.get(key) is None:
+                hidden = record.get("suppressed") is True
+                marks[f"{record['scale']}.{key}"] = "hidden" if hidden else "undefined"
+    return marks
+
+
 def headline_rows(
     current: dict[str, Any],
     previous: dict[str, Any],
     scales: list[Scale],
     *,
     language: str,
-) -> list[dict[str, str]]:
-    """Rows of label, previous and current value, formatted, for the round table."""
+) -> list[dict[str, Any]]:
+    """Rows of label, previous and current value, formatted, for the round table; each row's
+    ``marks`` say why a value shows ``–`` (:data:`ROUND_MARKS`, for :func:`round_notes
+    <evaltools.cycle.tables.round_notes>`)."""
     now, before = headline_values(current), headline_values(previous)
+    now_marks, before_marks = headline_marks(current), headline_marks(previous)
+
+    def marks(key: str) -> list[str]:
+        found = []
+        for values, why in ((before, before_marks), (now, now_marks)):
+            if values.get(key) is None:
+                found.append(why.get(key, "absent"))
+        return found
 
     def fmt(value: Any, kind: str) -> str:
         if value is None:
@@ -105,6 +143,7 @@ def headline_rows(
             "label": text("level_round_n_clients", language),
             "previous": fmt(before.get("n_clients"), "count"),
             "current": fmt(now.get("n_clients"), "count"),
+            "marks": marks("n_clients"),
         }
     ]
     for scale in scales:
@@ -118,6 +157,7 @@ def headline_rows(
                     "label": text(label, language, scale=name),
                     "previous": fmt(before.get(f"{scale.name}.{key}"), kind),
                     "current": fmt(now.get(f"{scale.name}.{key}"), kind),
+                    "marks": marks(f"{scale.name}.{key}"),
                 }
             )
     return rows

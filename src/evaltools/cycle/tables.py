@@ -20,6 +20,7 @@ from typing import Any
 import pandas as pd
 from pandas.io.formats.style import Styler
 
+from evaltools.cycle.rounds import ROUND_MARKS
 from evaltools.cycle.status import MeasurementStatus
 from evaltools.cycle.trend import TrendResult, change_key
 from evaltools.params.models import Scale
@@ -33,6 +34,7 @@ __all__ = [
     "flow_table",
     "helped_notes",
     "helped_table",
+    "round_notes",
     "round_table",
     "status_table",
 ]
@@ -267,6 +269,13 @@ def status_table(status: MeasurementStatus, *, language: str) -> Styler:
         }
     )
     return _styled(frame)
+
+
+def round_notes(rows: list[dict[str, Any]], *, language: str) -> list[str]:
+    """The notes below :func:`round_table`: why a value shows ``–``, for the reasons its rows
+    show (rows of :func:`~evaltools.cycle.rounds.headline_rows`); none when nothing is missing."""
+    found = {mark for row in rows for mark in row.get("marks", ())}
+    return [text(f"level_round_note_{mark}", language) for mark in ROUND_MARKS if mark in found]
 
 
 def round_table(rows: list[dict[str, Any]], *, language: str) -> Styler:

@@ -31,6 +31,7 @@ from matplotlib.ticker import Formatter, MaxNLocator
 from evaltools.choices import LANGUAGES, check_choice
 from evaltools.report.i18n import fmt_number, fmt_percent
 from evaltools.report.layout import report_figure
+from evaltools.report.typography import keep_together
 
 Palette = Sequence[str] | Mapping[str, Any]
 
@@ -189,9 +190,10 @@ def first_column(axes: Sequence[Axes]) -> list[Axes]:
 
 
 def finish(fig: Figure, title: str, notes: Sequence[str]) -> None:
-    """Title at the top left; notes under the plot area, small and grey."""
+    """Title at the top left; notes under the plot area, small and grey (never broken inside
+    ``95 %`` or ``n = 104``: :func:`~evaltools.report.typography.keep_together`)."""
     fig.suptitle(title, x=0.01, ha="left")
-    lines = [textwrap.fill(line, 125) for line in notes if line]
+    lines = [textwrap.fill(keep_together(line), 125) for line in notes if line]
     if lines:
         fig.supxlabel("\n".join(lines), x=0.01, ha="left", fontweight="normal", **SMALL)
 
