@@ -79,7 +79,7 @@ benchmarks: $(VENV)/.installed-test $(PEERS_VENV)/.installed
 	$(PIP) install --quiet -c $(CONSTRAINTS) -e ".[test,bench]"
 	$(BIN)/python benchmarks/panel_scale.py
 	$(BIN)/python benchmarks/register_scale.py --peers-python $(PEERS_VENV)/bin/python
-	$(BIN)/python benchmarks/batch_throughput.py --grantees 24
+	$(BIN)/python benchmarks/batch_throughput.py --grantees 24 --typst
 	$(BIN)/python benchmarks/batch_scale.py
 	$(BIN)/python benchmarks/params_loading.py
 
