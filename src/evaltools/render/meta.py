@@ -73,9 +73,33 @@ class ReportMeta:
         )
 
     @property
+    def kind(self) -> str:
+        """The kind of report, in its language ("Effektevaluering"): title block and footer."""
+        return text("report_title", self.language)
+
+    @property
+    def running_head(self) -> str:
+        """The page header's text of a PDF (intervention and grantee)."""
+        names = {"intervention": self.intervention, "grantee": self.grantee}
+        return text("report_running_head", self.language, **names)
+
+    @property
+    def running_foot(self) -> str:
+        """The page footer's text of a PDF (the kind of report and its period)."""
+        return text("report_running_foot", self.language, kind=self.kind, period=self.period)
+
+    @property
     def long_date(self) -> str:
         """The date written out in the report's language ("22. november 2026")."""
         return format_long_date(self.date, self.language)
+
+
+def page_of_pieces(language: str) -> list[tuple[bool, str]]:
+    """The catalogue text ``report_page_of`` ("Side {page} af {pages}") in pieces, for a PDF
+    engine to fill in: ``(True, "page")`` and ``(True, "pages")`` for the numbers, ``(False,
+    words)`` for the words between them."""
+    pieces = text("report_page_of", language, page="\0page\0", pages="\0pages\0").split("\0")
+    return [(n % 2 == 1, piece) for n, piece in enumerate(pieces) if piece]
 
 
 def format_long_date(date: dt.date, language: str) -> str:

@@ -57,7 +57,7 @@ def data_uri(path: Path) -> str:
 def _frame(brand: Brand, meta: ReportMeta) -> dict[str, Any]:
     """What the template's title block, table of contents and footer show."""
     lang = meta.language
-    kind = text("report_title", lang)
+    kind = meta.kind
     return {
         "lang": lang,
         "version": __version__,

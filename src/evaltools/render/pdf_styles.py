@@ -11,8 +11,7 @@ import re
 from functools import cache
 from importlib import resources
 
-from evaltools.render.meta import ReportMeta
-from evaltools.report.i18n import text
+from evaltools.render.meta import ReportMeta, page_of_pieces
 
 STYLE_ELEMENT = re.compile(r"<style[\s>].*?</style>", re.IGNORECASE | re.DOTALL)
 _FONT_FACE = re.compile(r"@font-face\s*\{[^}]*\}", re.IGNORECASE)
@@ -40,27 +39,20 @@ def page_number_content(language: str) -> str:
     Built from the catalogue text ``report_page_of`` (``Side {page} af {pages}``) so that the
     words come from the same place as every other text of the report.
     """
-    template = text("report_page_of", language, page="\0page\0", pages="\0pages\0")
-    parts = []
-    for piece in template.split("\0"):
-        if piece in ("page", "pages"):
-            parts.append(f"counter({piece})")
-        elif piece:
-            parts.append(css_string(piece))
+    parts = [
+        f"counter({piece})" if number else css_string(piece)
+        for number, piece in page_of_pieces(language)
+    ]
     return " ".join(parts)
 
 
 def page_rules(meta: ReportMeta) -> str:
     """The ``@page`` rules that put the report's texts in the page header and footer."""
-    lang = meta.language
-    kind = text("report_title", lang)
-    head = text("report_running_head", lang, intervention=meta.intervention, grantee=meta.grantee)
-    foot = text("report_running_foot", lang, kind=kind, period=meta.period)
-    number = page_number_content(lang)
+    number = page_number_content(meta.language)
     return (
         "@page {\n"
-        f"  @top-right {{ content: {css_string(head)}; }}\n"
-        f"  @bottom-left {{ content: {css_string(foot)}; }}\n"
+        f"  @top-right {{ content: {css_string(meta.running_head)}; }}\n"
+        f"  @bottom-left {{ content: {css_string(meta.running_foot)}; }}\n"
         f"  @bottom-right {{ content: {number}; }}\n"
         "}\n"
         "@page :first {\n"

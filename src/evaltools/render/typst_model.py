@@ -20,7 +20,7 @@ from typing import Any
 from bs4 import BeautifulSoup, NavigableString, Tag
 
 from evaltools.errors import RenderError
-from evaltools.render.meta import ReportMeta
+from evaltools.render.meta import ReportMeta, page_of_pieces
 from evaltools.render.typst_images import ReportImages, figure_size
 from evaltools.report.i18n import text
 
@@ -416,13 +416,9 @@ _GENERIC = {"serif", "sans-serif", "monospace", "system-ui", "cursive", "fantasy
 
 
 def page_number(language: str) -> list[dict[str, str]]:
-    """The page number as pieces: ``[{"s": "Side "}, {"n": "page"}, {"s": " af "}, ...]``.
-
-    Built from the catalogue text ``report_page_of``, as the WeasyPrint footer is.
-    """
-    template = text("report_page_of", language, page="\0page\0", pages="\0pages\0")
-    pieces = template.split("\0")
-    return [{"n": piece} if n % 2 else {"s": piece} for n, piece in enumerate(pieces) if piece]
+    """The page number as pieces: ``[{"s": "Side "}, {"n": "page"}, {"s": " af "}, ...]``
+    (:func:`~evaltools.render.meta.page_of_pieces`, as the WeasyPrint footer has it)."""
+    return [{"n": piece} if number else {"s": piece} for number, piece in page_of_pieces(language)]
 
 
 def report_model(html: str, meta: ReportMeta) -> tuple[dict[str, Any], dict[str, bytes]]:
@@ -445,7 +441,6 @@ def report_model(html: str, meta: ReportMeta) -> tuple[dict[str, Any], dict[str,
     reader = _Reader(_class_styles(soup), images)
     blocks = _with_captions(reader.blocks(main))
     lang = meta.language
-    kind = text("report_title", lang)
     meta_items = [
         {"label": _text_of(item.find("dt")), "value": _text_of(item.find("dd"))}
         for item in soup.select("header.report-header dl.report-meta > div")
@@ -454,17 +449,15 @@ def report_model(html: str, meta: ReportMeta) -> tuple[dict[str, Any], dict[str,
     footer_logo = footer.find("img") if footer is not None else None
     model = {
         "lang": lang,
-        "kind": kind,
+        "kind": meta.kind,
         "title": _text_of(soup.select_one(".report-title")) or meta.intervention,
         "subtitle": _text_of(soup.select_one(".report-subtitle")),
         "author": meta.grantee,
         "meta": meta_items,
         "logo": _logo(images, soup.select_one("header.report-header img.report-logo")),
         "logo_small": _logo(images, soup.select_one(".report-running-logo img")),
-        "head": text(
-            "report_running_head", lang, intervention=meta.intervention, grantee=meta.grantee
-        ),
-        "foot": text("report_running_foot", lang, kind=kind, period=meta.period),
+        "head": meta.running_head,
+        "foot": meta.running_foot,
         "page_of": page_number(lang),
         "toc_title": text("report_contents", lang),
         "toc": reader.contents(soup.find("nav", id="report-toc")),
