@@ -357,8 +357,8 @@ def _table_grid(rows: list[Tag]) -> dict[tuple[int, int], Tag]:
         for cell in row.find_all(["td", "th"], recursive=False):
             while (r, c) in grid:
                 c += 1
-            rowspan = _span(cell, "rowspan")
-            colspan = _span(cell, "colspan")
+            rowspan = cell_span(cell, "rowspan")
+            colspan = cell_span(cell, "colspan")
             for dr in range(rowspan):
                 for dc in range(colspan):
                     grid[(r + dr, c + dc)] = cell
@@ -366,7 +366,8 @@ def _table_grid(rows: list[Tag]) -> dict[tuple[int, int], Tag]:
     return grid
 
 
-def _span(cell: Tag, attr: str) -> int:
+def cell_span(cell: Tag, attr: str) -> int:
+    """A table cell's ``rowspan`` or ``colspan`` (`attr`): at least 1, 1 when not a number."""
     try:
         return max(1, int(str(cell.get(attr, 1))))
     except ValueError:
@@ -391,7 +392,7 @@ def _mark_numeric_cells(table: Tag) -> None:
         _add_class(table, "table--wide")
     for col in sorted(columns):
         cells = [body[(r, col)] for r in range(len(body_rows)) if (r, col) in body]
-        data = [c for c in dict.fromkeys(cells) if c.name == "td" and _span(c, "colspan") == 1]
+        data = [c for c in dict.fromkeys(cells) if c.name == "td" and cell_span(c, "colspan") == 1]
         values = [c.get_text(" ", strip=True) for c in data]
         filled = [v for v in values if v not in _MISSING]
         if not filled or not all(is_numeric_text(v) for v in filled):
@@ -400,7 +401,7 @@ def _mark_numeric_cells(table: Tag) -> None:
             _add_class(cell, "num")
         for r in range(len(head_rows)):
             cell = head.get((r, col))
-            if cell is not None and _span(cell, "colspan") == 1:
+            if cell is not None and cell_span(cell, "colspan") == 1:
                 _add_class(cell, "num")
 
 

@@ -21,7 +21,9 @@ from bs4 import BeautifulSoup, NavigableString, Tag
 
 from evaltools.errors import RenderError
 from evaltools.render.meta import ReportMeta, page_of_pieces
+from evaltools.render.nbconvert_html import cell_span
 from evaltools.render.typst_images import ReportImages, figure_size
+from evaltools.report.brand import normalise_hex
 from evaltools.report.i18n import text
 
 _SKIPPED = frozenset({"style", "script", "noscript", "template", "head", "title", "meta", "link"})
@@ -60,9 +62,9 @@ def _class_styles(soup: BeautifulSoup) -> dict[str, dict[str, Any]]:
                 prop, value = prop.strip().lower(), value.strip()
                 colour = _HEX.fullmatch(value)
                 if prop in ("background", "background-color") and colour:
-                    entry["bg"] = _long_hex(value)
+                    entry["bg"] = normalise_hex(value)
                 elif prop == "color" and colour:
-                    entry["fg"] = _long_hex(value)
+                    entry["fg"] = normalise_hex(value)
                 elif prop == "font-size" and value.endswith("em"):
                     with contextlib.suppress(ValueError):
                         entry["size"] = float(value[:-2])
@@ -73,11 +75,6 @@ def _class_styles(soup: BeautifulSoup) -> dict[str, dict[str, Any]]:
                 elif prop == "white-space" and value == "nowrap":
                     entry["nowrap"] = True
     return {name: entry for name, entry in found.items() if entry}
-
-
-def _long_hex(value: str) -> str:
-    value = value.upper()
-    return "#" + "".join(c * 2 for c in value[1:]) if len(value) == 4 else value
 
 
 class _Reader:
@@ -240,7 +237,9 @@ class _Reader:
             for cell in row.find_all(["td", "th"], recursive=False):
                 while (r, c) in taken:
                     c += 1
-                rowspan, colspan = _span(cell, "rowspan"), _span(cell, "colspan")
+                # at most 1000: a span is laid out cell by cell
+                rowspan = min(cell_span(cell, "rowspan"), 1000)
+                colspan = min(cell_span(cell, "colspan"), 1000)
                 rowspan = min(rowspan, len(rows) - r)
                 for dr in range(rowspan):
                     for dc in range(colspan):
@@ -305,13 +304,6 @@ class _Reader:
                 }
             )
         return entries
-
-
-def _span(cell: Tag, attr: str) -> int:
-    try:
-        return min(max(1, int(str(cell.get(attr, 1)))), 1000)
-    except ValueError:
-        return 1
 
 
 def _trimmed(runs: list) -> list:
@@ -388,7 +380,7 @@ def _brand(soup: BeautifulSoup) -> dict[str, Any]:
 
     def colour(name: str, fallback: str) -> str:
         value = props.get(name, "").strip()
-        return _long_hex(value) if _HEX.fullmatch(value) else fallback
+        return normalise_hex(value) if _HEX.fullmatch(value) else fallback
 
     def fonts(name: str, fallback: str) -> list[str]:
         families = [f.strip().strip("'\"") for f in props.get(name, "").split(",")]

@@ -253,7 +253,7 @@ def _brand_from_spec(name: str, folder: Path, source: Path, spec: brand_yml.Bran
             raise ParamsError(
                 f"{source}: color '{key}' must be a hex colour like '#1F3A5F', got {value!r}"
             )
-        return _normalise_hex(value.strip())
+        return normalise_hex(value.strip())
 
     colors = {k: hex_of(f"palette.{k}", v, "") for k, v in named.items()}
     colors.update({k: hex_of(k, v, "") for k, v in theme.items() if isinstance(v, str)})
@@ -322,7 +322,8 @@ def _brand_from_spec(name: str, folder: Path, source: Path, spec: brand_yml.Bran
     return brand
 
 
-def _normalise_hex(value: str) -> str:
+def normalise_hex(value: str) -> str:
+    """A hex colour in upper case with six digits: ``#1f3`` → ``#11FF33``."""
     value = value.upper()
     if len(value) == 4:
         value = "#" + "".join(c * 2 for c in value[1:])
