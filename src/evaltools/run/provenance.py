@@ -7,6 +7,7 @@ matches its inputs.
 from __future__ import annotations
 
 import hashlib
+import os
 import platform
 import sys
 from datetime import UTC, datetime
@@ -51,7 +52,31 @@ def file_entry(path: Path, *, role: str) -> dict[str, Any]:
 
 
 def package_versions() -> dict[str, str]:
-    """Installed versions of the packages a report's numbers depend on."""
+    """Installed versions of the packages a report's numbers depend on.
+
+    Remembered while no folder on ``sys.path`` changes (installing or removing a package
+    changes its folder's modification time): reading the 16 packages' metadata took about
+    12 ms of CPU, for every report of a batch worker.
+    """
+    key = tuple((entry, _modified(entry)) for entry in sys.path)
+    found = _versions.get(key)
+    if found is None:
+        _versions.clear()
+        found = _versions[key] = _read_versions()
+    return dict(found)
+
+
+_versions: dict[tuple[tuple[str, int | None], ...], dict[str, str]] = {}
+
+
+def _modified(entry: str) -> int | None:
+    try:
+        return os.stat(entry or ".").st_mtime_ns
+    except OSError:
+        return None
+
+
+def _read_versions() -> dict[str, str]:
     versions = {}
     for name in PACKAGES:
         try:
