@@ -48,3 +48,69 @@ def test_good_data_summary_has_counts_only() -> None:
     (summary,) = check_data(load_params(FIXTURES / "good" / "params.yml"))
     assert (summary.rows, summary.persons, summary.occasions) == (16, 8, [1, 2])
     assert summary.missing == {}
+
+
+SCALES_PARAMS = """\
+grantee: "Testhuset"
+intervention: "Testforløb"
+period: "2025"
+language: da
+analyses: [prepost]
+prepost:
+  data: data.csv
+  id: client_id
+  occasion: measurement
+  scales:
+    - name: worry
+      label: {da: "Bekymring", en: "Worry"}
+      items: [a1, a2]
+      range: [1, 4]
+      higher_is_better: false
+    - name: mood
+      label: {da: "Humør", en: "Mood"}
+      items: [b1, b2]
+      range: [0, 10]
+      higher_is_better: true
+"""
+
+
+@pytest.mark.parametrize(
+    ("rows", "where", "what"),
+    [
+        # the first bad value in the order of the scales' items, then of the rows: a2's
+        # value on line 3 before b1's text on line 2
+        (["C1,1,2,3,x,1", "C1,2,2,9,1,1"], r"line 3, column 'a2' \(scale 'worry'\)", "9 is out"),
+        # within one column, the first row
+        (["C1,1,2,3,1,11", "C1,2,2,3,1,-1"], r"line 2, column 'b2' \(scale 'mood'\)", "11 is out"),
+        # a text column (b1) among numeric ones
+        (
+            ["C1,1,2,3,high,1", "C1,2,2,3,1,1"],
+            r"line 2, column 'b1' \(scale 'mood'\)",
+            "'high' is not",
+        ),
+        # a decimal just past the range
+        (
+            ["C1,1,4.5,3,1,1", "C1,2,2,3,1,1"],
+            r"line 2, column 'a1' \(scale 'worry'\)",
+            "4.5 is out",
+        ),
+    ],
+)
+def test_the_first_bad_scale_value_is_named(
+    tmp_path: Path, rows: list[str], where: str, what: str
+) -> None:
+    (tmp_path / "params.yml").write_text(SCALES_PARAMS, encoding="utf-8")
+    lines = ["client_id,measurement,a1,a2,b1,b2", *rows]
+    (tmp_path / "data.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(DataError, match=f"{where}: {what}"):
+        check_data(load_params(tmp_path / "params.yml"))
+
+
+def test_missing_values_counted_per_item_in_scale_order(tmp_path: Path) -> None:
+    (tmp_path / "params.yml").write_text(SCALES_PARAMS, encoding="utf-8")
+    rows = ["C1,1,,3,,1", "C1,2,2,,,1", "C2,1,1,1,1,"]
+    (tmp_path / "data.csv").write_text(
+        "\n".join(["client_id,measurement,a1,a2,b1,b2", *rows]) + "\n", encoding="utf-8"
+    )
+    (summary,) = check_data(load_params(tmp_path / "params.yml"))
+    assert list(summary.missing.items()) == [("a1", 1), ("a2", 1), ("b1", 2), ("b2", 1)]

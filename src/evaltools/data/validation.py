@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from evaltools.data.formats import missing_columns
@@ -91,24 +92,7 @@ def check_prepost(spec: PrePost, frame: pd.DataFrame) -> DataQuality:
             f"'{spec.id}' may appear once per occasion."
         )
     for scale in spec.scales:
-        low, high = scale.range
-        for column in scale.columns:
-            values = pd.to_numeric(frame[column], errors="coerce")
-            text = frame[column].notna() & values.isna()
-            if text.any():
-                first = text.idxmax()
-                raise DataError(
-                    f"{path}, line {_line(frame, first)}, column '{column}' (scale "
-                    f"'{scale.name}'): {_value(frame, first, column)} is not a number."
-                )
-            outside = values.notna() & ((values < low) | (values > high))
-            if outside.any():
-                first = outside.idxmax()
-                raise DataError(
-                    f"{path}, line {_line(frame, first)}, column '{column}' (scale "
-                    f"'{scale.name}'): {_value(frame, first, column)} is outside the scale's "
-                    f"range [{low:g}, {high:g}]."
-                )
+        _check_scale_columns(frame, scale.columns, scale.name, scale.range, path)
     scored = [c for s in spec.scales for c in s.columns]
     return DataQuality(
         analysis="prepost",
@@ -116,8 +100,54 @@ def check_prepost(spec: PrePost, frame: pd.DataFrame) -> DataQuality:
         rows=len(frame),
         persons=int(frame[spec.id].nunique()),
         occasions=sorted(int(v) for v in occasion.dropna().unique()),
-        missing={c: int(frame[c].isna().sum()) for c in scored if frame[c].isna().any()},
+        missing=_missing_counts(frame, scored),
     )
+
+
+def _check_scale_columns(
+    frame: pd.DataFrame, columns: list[str], scale: str, bounds: tuple[float, float], path: Path
+) -> None:
+    """Every value of the scale's `columns` is a number within `bounds`, or missing.
+
+    The first bad value, in the order of `columns` then of the rows, is reported. Columns
+    read as numbers (the usual case) are checked together on one array; the others one at a
+    time, as text may hide among their values.
+    """
+    low, high = bounds
+    numeric = [c for c in dict.fromkeys(columns) if pd.api.types.is_numeric_dtype(frame[c])]
+    outside_any: dict[str, bool] = {}
+    if numeric:
+        values = frame[numeric].to_numpy(dtype=float, na_value=np.nan)
+        with np.errstate(invalid="ignore"):
+            outside = (values < low) | (values > high)  # NaN compares False: missing is fine
+        outside_any = dict(zip(numeric, outside.any(axis=0).tolist(), strict=True))
+    for column in columns:
+        if column in outside_any and not outside_any[column]:
+            continue
+        values = pd.to_numeric(frame[column], errors="coerce")
+        text = frame[column].notna() & values.isna()
+        if text.any():
+            first = text.idxmax()
+            raise DataError(
+                f"{path}, line {_line(frame, first)}, column '{column}' (scale "
+                f"'{scale}'): {_value(frame, first, column)} is not a number."
+            )
+        outside = values.notna() & ((values < low) | (values > high))
+        if outside.any():
+            first = outside.idxmax()
+            raise DataError(
+                f"{path}, line {_line(frame, first)}, column '{column}' (scale "
+                f"'{scale}'): {_value(frame, first, column)} is outside the scale's "
+                f"range [{low:g}, {high:g}]."
+            )
+
+
+def _missing_counts(frame: pd.DataFrame, columns: list[str]) -> dict[str, int]:
+    """The number of missing values of each of `columns` that has any, in their order."""
+    unique = list(dict.fromkeys(columns))
+    counts = frame[unique].isna().sum().tolist() if unique else []
+    found = {c: int(n) for c, n in zip(unique, counts, strict=True) if n}
+    return {c: found[c] for c in columns if c in found}
 
 
 def check_register_panel(spec: RegisterPanel, frame: pd.DataFrame) -> DataQuality:
