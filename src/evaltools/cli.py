@@ -9,7 +9,9 @@ take seconds to import (``python -X importtime`` on a busy build machine:
 ``evaltools.run.pipeline`` 3.6 s, ``evaltools.batch.display`` 0.8 s,
 ``evaltools.portfolio.build`` 1.6 s, ``evaltools.data.demo`` 1.6-4.5 s, against about 2 s for
 all the rest), and ``evaltools validate``, ``new``, ``verify`` or a mistyped option should
-answer at once.
+answer at once. Pandas and the data checks (0.5 s of CPU) load only in the commands that read
+data, so that ``evaltools batch`` starts its kernel server before them (see
+:func:`evaltools.batch.round.run_batch`).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import signal
 import sys
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -42,15 +44,12 @@ from evaltools.cli_options import (
     foundation_settings,
     renderer_chosen,
 )
-from evaltools.data.quality import DataQuality, data_quality
-from evaltools.data.readers import read_analysis_data
-from evaltools.data.survey import id_linkage
 from evaltools.errors import EvaltoolsError, ExecutionError, MissingColumnError, Terminated
 from evaltools.params.loading import load_params
-from evaltools.params.models import Params
-from evaltools.params.scaffold import write_new_params
-from evaltools.run.check import located, prepare
-from evaltools.run.verify import verify_report
+
+if TYPE_CHECKING:
+    from evaltools.data.quality import DataQuality
+    from evaltools.params.models import Params
 
 app = typer.Typer(
     cls=ReadableGroup,
@@ -218,6 +217,11 @@ def validate(params_file: ParamsArg) -> None:
     Prints a data-quality summary (rows, persons, occasions, missing, out-of-range and
     non-numeric values per column) before the checks that stop at the first bad value.
     """
+    # The data machinery (pandas and the checks, 0.5 s) only for the commands that read data:
+    # see the module docstring.
+    from evaltools.data.quality import data_quality
+    from evaltools.run.check import located, prepare
+
     try:
         params = load_params(params_file)
         _print_linkage(params)
@@ -238,6 +242,9 @@ def validate(params_file: ParamsArg) -> None:
 
 def _print_linkage(params: Params) -> None:
     """How the ids link across the waves, for survey exports (counts only)."""
+    from evaltools.data.readers import read_analysis_data  # see validate
+    from evaltools.data.survey import id_linkage
+
     spec = params.prepost
     if spec is None or spec.survey is None or "prepost" not in params.analyses:
         return
@@ -285,6 +292,8 @@ def new(
     ] = None,
 ) -> None:
     """Write a commented parameter file for a new grantee (report folder named as the file)."""
+    from evaltools.params.scaffold import write_new_params  # reads data: see validate
+
     check_language(language)
     try:
         path = write_new_params(
@@ -398,6 +407,8 @@ def verify(
     ] = False,
 ) -> None:
     """Recompute the hashes of a report's inputs and outputs: does it still match them?"""
+    from evaltools.run.verify import verify_report  # reads results with pandas: see validate
+
     try:
         result = verify_report(folder, strict=strict)
     except EvaltoolsError as error:

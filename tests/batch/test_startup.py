@@ -60,6 +60,22 @@ def test_batch_parent_and_worker_import_no_plotting_or_statistics() -> None:
     assert json.loads(done.stdout) == []
 
 
+def test_a_batch_can_start_its_kernel_server_before_pandas_is_imported() -> None:
+    # `evaltools batch` (the CLI) and run_batch start the kernel server before they import
+    # pandas, the planner and the worker pool (0.6 s of CPU), so that the server imports on
+    # the other core meanwhile: neither module may import them at the top.
+    code = (
+        "import json, sys\n"
+        "import evaltools.cli, evaltools.batch.round\n"
+        "heavy = ('pandas', 'evaltools.batch.planning', 'evaltools.batch.local_pool')\n"
+        "print(json.dumps([m for m in heavy if m in sys.modules]))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert json.loads(done.stdout) == []
+
+
 def test_kernel_servers_import_only_the_rounds_notebooks(tmp_path: Path) -> None:
     yaml = YAML()
     full = load_params(DEMO)
@@ -367,7 +383,7 @@ def test_a_batch_starts_its_kernel_server_before_it_reads_the_parameter_files(
         raise KeyboardInterrupt
 
     monkeypatch.setattr(WarmKernels, "start", start)
-    monkeypatch.setattr(round_module, "load_each", load_each)
+    monkeypatch.setattr(planning, "load_each", load_each)
     with pytest.raises(KeyboardInterrupt):
         round_module.run_batch([params], out_dir=tmp_path / "reports")
     assert events == ["server started", "parameter files read"]

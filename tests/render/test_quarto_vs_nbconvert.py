@@ -28,7 +28,7 @@ from evaltools.render.report_notebook import build_report_notebook
 from evaltools.report.brand import load_brand
 from evaltools.report.summary import summary_markdown
 from evaltools.results.io import read_document
-from evaltools.run.check import CYCLE_NOTEBOOK
+from evaltools.run.notebook_files import CYCLE_NOTEBOOK
 
 pytestmark = [
     pytest.mark.quarto,

@@ -20,34 +20,32 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from evaltools.batch.jobs import DEFAULT_TIMEOUT, JobOutcome, ReportJob, TLSFiles
-from evaltools.batch.local_pool import LocalPool
-from evaltools.batch.planning import (
-    FINAL,
-    GranteeRun,
-    Planner,
-    file_state,
-    load_each,
-    refuse_shared_slugs,
-)
 from evaltools.choices import RENDERERS, Renderer, check_choice
 from evaltools.errors import ParamsError
 from evaltools.params.cycle import LEVELS
 from evaltools.params.loading import batch_defaults
-from evaltools.params.models import Params
 from evaltools.paths import notebooks_dir
-from evaltools.run.check import CYCLE_NOTEBOOK, FORMATS, NOTEBOOKS, THEORY_OF_CHANGE_NOTEBOOK
 from evaltools.run.kernels import kernel_name
+from evaltools.run.notebook_files import (
+    ALL_NOTEBOOKS,
+    CYCLE_NOTEBOOK,
+    FORMATS,
+    NOTEBOOKS,
+    THEORY_OF_CHANGE_NOTEBOOK,
+)
 from evaltools.run.publish import writable_folder
 from evaltools.run.warm_kernels import WarmKernels, notebook_modules
 
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from evaltools.batch.planning import GranteeRun
+    from evaltools.params.models import Params
+
 LOG_FILE = ".evaltools-batch.log"  # in the output folder: what workers and kernels print
-#: Every notebook a report may run (file names).
-ALL_NOTEBOOKS = (*NOTEBOOKS.values(), THEORY_OF_CHANGE_NOTEBOOK, CYCLE_NOTEBOOK)
 WARM_UP_BRANDS = 3  # brands a worker renders a small report with before its first report
 
 
@@ -63,6 +61,8 @@ class BatchResult:
     @property
     def table(self) -> pd.DataFrame:
         """One row per grantee: grantee, slug, params_file, status, reason, seconds."""
+        import pandas as pd  # not at the top: see run_batch (a batch starts without pandas)
+
         return pd.DataFrame(
             [
                 {
@@ -79,6 +79,8 @@ class BatchResult:
 
     def counts(self) -> dict[str, int]:
         """How many grantees were rendered (``done``), skipped, failed, and not run."""
+        from evaltools.batch.planning import FINAL  # not at the top: see run_batch
+
         counts = {"done": 0, "skipped": 0, "failed": 0, "not run": 0}
         for run in self.runs:
             counts[run.status if run.status in FINAL else "not run"] += 1
@@ -260,7 +262,28 @@ def run_batch(
     started = time.perf_counter()
     files = find_params_files(paths)
     out = writable_folder(Path(out_dir))
-    runs = [GranteeRun(f) for f in files]
+    server = None
+    if warm_kernels and scheduler is None:
+        # The local pool's kernel server starts first, on a core the parent leaves idle while it
+        # imports the batch machinery and reads the parameter files; the round's own modules
+        # follow (preload_more). This module imports that machinery (pandas, the planner, the
+        # worker pool: about 0.6 s of CPU) only here, once the server runs beside it.
+        server = WarmKernels(
+            kernel=kernel_name(),
+            modules=common_modules(),
+            session=True,
+            log_file=str(out / LOG_FILE),
+            more=True,
+        )
+        server.start()
+    try:
+        import evaltools.batch.planning as planning
+        from evaltools.batch.local_pool import LocalPool
+    except BaseException:
+        if server is not None:
+            server.close()
+        raise
+    runs = [planning.GranteeRun(f) for f in files]
     by_slug: dict[str, GranteeRun] = {}
     notify = on_update or (lambda _runs: None)
 
@@ -271,7 +294,7 @@ def run_batch(
 
     def on_state(slug: str, state: str) -> None:
         run = by_slug[slug]
-        if run.status in FINAL:
+        if run.status in planning.FINAL:
             return
         if state == "running":  # handed to a worker
             run.status, run.started = "starting", time.perf_counter()
@@ -291,22 +314,10 @@ def run_batch(
                 run.reason += f" (details: {outcome.error_file})"
         notify(runs)
 
-    server = None
-    if warm_kernels and scheduler is None:
-        # The local pool's kernel server starts now, on a core the parent leaves idle while it
-        # reads the parameter files; the round's own modules follow (preload_more).
-        server = WarmKernels(
-            kernel=kernel_name(),
-            modules=common_modules(),
-            session=True,
-            log_file=str(out / LOG_FILE),
-            more=True,
-        )
-        server.start()
     try:
-        states = {run.params_file: file_state(run.params_file) for run in runs}
-        loaded = load_each(runs)
-        shared = refuse_shared_slugs(runs, loaded)
+        states = {run.params_file: planning.file_state(run.params_file) for run in runs}
+        loaded = planning.load_each(runs)
+        shared = planning.refuse_shared_slugs(runs, loaded)
         if not warm_kernels:
             preload: tuple[str, ...] = ()
         elif scheduler is not None:  # a Dask worker's kernel server serves every round it gets
@@ -317,7 +328,7 @@ def run_batch(
             )
         if server is not None:
             server.preload_more(preload)
-        planner = Planner(
+        planner = planning.Planner(
             [r for r in runs if r not in shared],
             out=out,
             renderer=renderer,
@@ -365,7 +376,7 @@ def run_batch(
     except KeyboardInterrupt:
         result.interrupted = True
         for run in runs:
-            if run.status not in FINAL:
+            if run.status not in planning.FINAL:
                 was_running = run.status not in ("queued", "checking")
                 run.status = "failed" if was_running else run.status
                 run.reason = "interrupted" if was_running else "not run (interrupted)"

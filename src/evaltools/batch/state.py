@@ -21,8 +21,8 @@ from typing import Any
 from evaltools import __version__
 from evaltools.choices import Renderer
 from evaltools.params.cycle import LEVELS_FOLDER
-from evaltools.run.check import FORMATS
 from evaltools.run.failure import ERROR_FILE, FAILED_FOLDER
+from evaltools.run.notebook_files import FORMATS
 from evaltools.run.provenance import PROVENANCE, sha256
 
 MAX_REASONS = 3

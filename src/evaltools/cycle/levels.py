@@ -22,8 +22,8 @@ from evaltools.paths import notebooks_dir
 from evaltools.render import ReportMeta, render_report
 from evaltools.render.report_notebook import build_report_notebook
 from evaltools.report.i18n import text
-from evaltools.run.check import CYCLE_NOTEBOOK
 from evaltools.run.execute import execute_notebook
+from evaltools.run.notebook_files import CYCLE_NOTEBOOK
 
 NOTEBOOK = CYCLE_NOTEBOOK
 

@@ -17,16 +17,8 @@ from evaltools.params.loading import load_params, where_named
 from evaltools.params.models import Params
 from evaltools.paths import notebooks_dir
 from evaltools.report.brand import Brand, load_brand
+from evaltools.run.notebook_files import CYCLE_NOTEBOOK, NOTEBOOKS, THEORY_OF_CHANGE_NOTEBOOK
 from evaltools.run.provenance import file_entry
-
-NOTEBOOKS: dict[str, str] = {
-    "prepost": "prepost.ipynb",
-    "indicators": "indicators.ipynb",  # after prepost when its section asks (Params.notebooks)
-    "register_panel": "register_panel.ipynb",
-}
-THEORY_OF_CHANGE_NOTEBOOK = "theory_of_change.ipynb"
-CYCLE_NOTEBOOK = "cycle.ipynb"  # the trend section and the reports per level (cycle.levels)
-FORMATS = ("html", "pdf")  # the report files run_report writes by default
 
 
 @dataclass(frozen=True)

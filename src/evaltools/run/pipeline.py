@@ -41,9 +41,10 @@ from evaltools.render import RenderOutcome, ReportMeta, render_report
 from evaltools.render.report_notebook import build_report_notebook
 from evaltools.report.summary import summary_markdown
 from evaltools.results.io import dumps, merge_fragments, read_document
-from evaltools.run.check import FORMATS, NOTEBOOKS, Prepared, prepare, report_inputs
+from evaltools.run.check import Prepared, prepare, report_inputs
 from evaltools.run.execute import KernelProvider, execute_notebook, kernel_name
 from evaltools.run.failure import keep_failure
+from evaltools.run.notebook_files import FORMATS, NOTEBOOKS
 from evaltools.run.provenance import PROVENANCE, build_provenance
 from evaltools.run.publish import (
     MARKER,
