@@ -43,6 +43,14 @@ NOT_FOR_PLANNING = (
 )
 
 
+def _printed_by_fresh_python(code: str) -> object:
+    """The JSON value on the last line `code` prints, run in a new Python process."""
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def test_batch_parent_and_worker_import_no_plotting_or_statistics() -> None:
     # The parent plans and relays; a worker checks, runs notebooks in kernels and renders.
     # Neither draws or estimates: seaborn, scipy.stats (via seaborn) and linearmodels took
@@ -54,10 +62,7 @@ def test_batch_parent_and_worker_import_no_plotting_or_statistics() -> None:
         "from evaltools.run.check import prepare\n"
         f"print(json.dumps(sorted(m for m in {NOT_FOR_PLANNING!r} if m in sys.modules)))\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
-    )
-    assert json.loads(done.stdout) == []
+    assert _printed_by_fresh_python(code) == []
 
 
 def test_a_batch_can_start_its_kernel_server_before_pandas_is_imported() -> None:
@@ -70,10 +75,7 @@ def test_a_batch_can_start_its_kernel_server_before_pandas_is_imported() -> None
         "heavy = ('pandas', 'evaltools.batch.planning', 'evaltools.batch.local_pool')\n"
         "print(json.dumps([m for m in heavy if m in sys.modules]))\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
-    )
-    assert json.loads(done.stdout) == []
+    assert _printed_by_fresh_python(code) == []
 
 
 def test_kernel_servers_import_only_the_rounds_notebooks(tmp_path: Path) -> None:
@@ -316,10 +318,7 @@ def test_kernel_server_imports_with_the_collector_off_then_collects_once() -> No
         "preload(['json'])\n"
         "print(json.dumps([len(starts), starts[-1]['generation'], gc.isenabled()]))\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
-    )
-    assert json.loads(done.stdout.strip().splitlines()[-1]) == [1, 2, True]
+    assert _printed_by_fresh_python(code) == [1, 2, True]
 
 
 def test_a_pool_worker_imports_with_the_collector_off_until_it_freezes_its_imports(

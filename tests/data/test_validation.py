@@ -114,3 +114,30 @@ def test_missing_values_counted_per_item_in_scale_order(tmp_path: Path) -> None:
     )
     (summary,) = check_data(load_params(tmp_path / "params.yml"))
     assert list(summary.missing.items()) == [("a1", 1), ("a2", 1), ("b1", 2), ("b2", 1)]
+
+
+def test_an_occasion_that_is_text_is_named(tmp_path: Path) -> None:
+    (tmp_path / "params.yml").write_text(SCALES_PARAMS, encoding="utf-8")
+    rows = ["C1,1,2,3,1,1", "C1,after,2,3,1,1"]
+    (tmp_path / "data.csv").write_text(
+        "\n".join(["client_id,measurement,a1,a2,b1,b2", *rows]) + "\n", encoding="utf-8"
+    )
+    expected = r"line 3, column 'measurement': occasion 'after' is not a whole number"
+    with pytest.raises(DataError, match=expected):
+        check_data(load_params(tmp_path / "params.yml"))
+
+
+def test_a_register_covariate_that_is_text_is_named(tmp_path: Path) -> None:
+    (tmp_path / "params.yml").write_text(
+        'grantee: "Testhuset"\nintervention: "Testforløb"\nperiod: "2025"\n'
+        "analyses: [register_panel]\n"
+        "register_panel:\n  data: panel.csv\n  outcomes: [in_education]\n  covariates: [age]\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "panel.csv").write_text(
+        "person_id,year,start_year,in_education,age\n"
+        "P1,2019,2020,0,30\nP1,2020,2020,1,31\nP2,2019,,1,ukendt\nP2,2020,,0,41\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(DataError, match=r"line 4, column 'age': 'ukendt' is not a number\."):
+        check_data(load_params(tmp_path / "params.yml"))

@@ -45,10 +45,8 @@ def check_prepost(spec: PrePost, frame: pd.DataFrame) -> DataQuality:
     _require_columns(frame, list(spec.groups), path, "prepost.groups")
     for scale in spec.scales:
         _require_columns(frame, scale.columns, path, f"scale '{scale.name}'")
-    occasion = pd.to_numeric(frame[spec.occasion], errors="coerce")
-    bad = occasion.isna() & frame[spec.occasion].notna()
-    if bad.any():
-        first = bad.idxmax()
+    occasion, first = _as_numbers(frame, spec.occasion)
+    if first is not None:
         raise DataError(
             f"{path}, line {_line(frame, first)}, column '{spec.occasion}': occasion "
             f"{_value(frame, first, spec.occasion)} is not a whole number "
@@ -124,10 +122,8 @@ def _check_scale_columns(
     for column in columns:
         if column in outside_any and not outside_any[column]:
             continue
-        values = pd.to_numeric(frame[column], errors="coerce")
-        text = frame[column].notna() & values.isna()
-        if text.any():
-            first = text.idxmax()
+        values, first = _as_numbers(frame, column)
+        if first is not None:
             raise DataError(
                 f"{path}, line {_line(frame, first)}, column '{column}' (scale "
                 f"'{scale}'): {_value(frame, first, column)} is not a number."
@@ -140,6 +136,14 @@ def _check_scale_columns(
                 f"'{scale}'): {_value(frame, first, column)} is outside the scale's "
                 f"range [{low:g}, {high:g}]."
             )
+
+
+def _as_numbers(frame: pd.DataFrame, column: str) -> tuple[pd.Series, object | None]:
+    """`column` read as numbers (text becomes NaN), and the index of its first value that is
+    text, not a number (None: every value is a number or missing)."""
+    values = pd.to_numeric(frame[column], errors="coerce")
+    text = frame[column].notna() & values.isna()
+    return values, (text.idxmax() if text.any() else None)
 
 
 def _missing_counts(frame: pd.DataFrame, columns: list[str]) -> dict[str, int]:
@@ -164,10 +168,8 @@ def check_register_panel(spec: RegisterPanel, frame: pd.DataFrame) -> DataQualit
             f"('{spec.time}' = {_value(frame, first, spec.time)})."
         )
     for column in [*spec.outcomes, *spec.covariates]:
-        values = pd.to_numeric(frame[column], errors="coerce")
-        text = frame[column].notna() & values.isna()
-        if text.any():
-            first = text.idxmax()
+        _, first = _as_numbers(frame, column)
+        if first is not None:
             raise DataError(
                 f"{path}, line {_line(frame, first)}, column '{column}': "
                 f"{_value(frame, first, column)} is not a number."
