@@ -25,7 +25,7 @@ from matplotlib.figure import Figure
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from evaltools.errors import RenderError
-from evaltools.render import ReportMeta, render_report
+from evaltools.render import ReportMeta, render_pdf, render_report
 from evaltools.render.pdf_typst import render_pdf_typst
 from evaltools.render.report import warm_up
 from evaltools.render.typst_model import report_model
@@ -403,3 +403,16 @@ def test_a_process_forked_after_typst_ran_gets_a_render_error_not_a_hang(rendere
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == "0", done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("engine", [render_pdf, render_pdf_typst], ids=["weasyprint", "typst"])
+def test_both_pdf_engines_name_a_report_html_they_cannot_read(
+    tmp_path: Path, engine: object
+) -> None:
+    meta = ReportMeta(grantee="G", intervention="I", period="2025", date=dt.date(2026, 1, 1))
+    missing, latin1 = tmp_path / "gone.html", tmp_path / "latin1.html"
+    latin1.write_bytes("<p>Bekymring før</p>".encode("latin-1"))
+    for html in (missing, latin1):
+        with pytest.raises(RenderError, match=rf"{re.escape(str(html))}: the report HTML could"):
+            engine(html, tmp_path / "report.pdf", meta=meta)  # type: ignore[operator]
+        assert not (tmp_path / "report.pdf").exists()

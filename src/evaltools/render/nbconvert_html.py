@@ -100,6 +100,24 @@ def export_html(
     return finish_html(body)
 
 
+def read_report_html(html: str | Path) -> str:
+    """The finished report HTML a PDF engine lays out: `html` itself, or the text of the file
+    at that path.
+
+    Raises
+    ------
+    RenderError
+        If the file cannot be read as UTF-8 text, or `html` is neither a text nor a path.
+    """
+    try:
+        source = Path(html).read_text(encoding="utf-8") if isinstance(html, Path) else html
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RenderError(f"{html}: the report HTML could not be read ({exc})") from exc
+    if not isinstance(source, str):
+        raise RenderError(f"the report HTML must be a text, got {type(source).__name__}")
+    return source
+
+
 def render_html(notebook: Path, output: Path, *, brand: Brand, meta: ReportMeta) -> Path:
     """Render the executed `notebook` into the branded single-file report `output`.
 

@@ -37,6 +37,7 @@ from typing import Any
 from evaltools.atomic import write_report_file
 from evaltools.errors import RenderError
 from evaltools.render.meta import ReportMeta
+from evaltools.render.nbconvert_html import read_report_html
 from evaltools.render.pdf_images import image_cache, images_apart, pass_png_through
 from evaltools.render.pdf_parse import keep_tokenizer_patterns
 from evaltools.render.pdf_probe import table_sizes
@@ -508,13 +509,12 @@ def render_pdf(html: str | Path, output: Path, *, meta: ReportMeta) -> Path:
     Raises
     ------
     RenderError
-        If WeasyPrint is missing or fails.
+        If the HTML cannot be read, or WeasyPrint is missing or fails.
     OutputError
         If `output` cannot be written.
     """
     output = Path(output)
-    source = Path(html).read_text(encoding="utf-8") if isinstance(html, Path) else html
-    source, images = images_apart(source)
+    source, images = images_apart(read_report_html(html))
     weasyprint_version()  # a clear RenderError when WeasyPrint cannot be loaded
     logger = logging.getLogger("weasyprint")
     level = logger.level

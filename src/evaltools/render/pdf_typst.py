@@ -39,6 +39,7 @@ import typst
 from evaltools.atomic import write_report_file
 from evaltools.errors import RenderError
 from evaltools.render.meta import ReportMeta
+from evaltools.render.nbconvert_html import read_report_html
 from evaltools.render.typst_model import report_model
 
 TEMPLATE = "report.typ"
@@ -145,12 +146,7 @@ def render_pdf_typst(html: str | Path, output: Path, *, meta: ReportMeta) -> Pat
         If `output` cannot be written.
     """
     output = Path(output)
-    try:
-        source = Path(html).read_text(encoding="utf-8") if isinstance(html, Path) else html
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RenderError(f"{html}: the report HTML could not be read ({exc})") from exc
-    if not isinstance(source, str):
-        raise RenderError(f"the report HTML must be a text, got {type(source).__name__}")
+    source = read_report_html(html)
     try:
         model, images = report_model(source, meta)
     except RenderError:
