@@ -148,10 +148,9 @@ def _as_numbers(frame: pd.DataFrame, column: str) -> tuple[pd.Series, object | N
 
 def _missing_counts(frame: pd.DataFrame, columns: list[str]) -> dict[str, int]:
     """The number of missing values of each of `columns` that has any, in their order."""
-    unique = list(dict.fromkeys(columns))
+    unique = list(dict.fromkeys(columns))  # in their order, each once
     counts = frame[unique].isna().sum().tolist() if unique else []
-    found = {c: int(n) for c, n in zip(unique, counts, strict=True) if n}
-    return {c: found[c] for c in columns if c in found}
+    return {c: int(n) for c, n in zip(unique, counts, strict=True) if n}
 
 
 def check_register_panel(spec: RegisterPanel, frame: pd.DataFrame) -> DataQuality:
