@@ -20,7 +20,8 @@ import nbformat
 import pandas as pd
 import pytest
 from matplotlib.figure import Figure
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_output
+from notebook_support import executed_notebook
 
 from evaltools.errors import RenderError
 from evaltools.render import ReportMeta, render_pdf, render_report
@@ -99,12 +100,7 @@ PARAGRAPH = (
 
 def build_notebook() -> nbformat.NotebookNode:
     """An executed notebook of some pages: text, a wide and a long table, a figure, code."""
-    nb = new_notebook()
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
+    nb = executed_notebook()
     cells = [
         new_code_cell(
             "params_file = 'PARAM_SOURCE'",

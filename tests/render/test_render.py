@@ -20,6 +20,7 @@ import pytest
 from bs4 import BeautifulSoup
 from matplotlib.figure import Figure
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output, new_raw_cell
+from notebook_support import executed_notebook
 from ruamel.yaml import YAML
 
 from evaltools import __version__
@@ -71,12 +72,7 @@ def _table_html() -> str:
 
 def build_notebook() -> nbformat.NotebookNode:
     """A small executed notebook with every kind of cell a report meets."""
-    nb = new_notebook()
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
+    nb = executed_notebook()
     nb.cells = [
         new_code_cell(
             "grantee = 'PARAM_SOURCE'",

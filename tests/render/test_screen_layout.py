@@ -11,11 +11,11 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import nbformat
 import pandas as pd
 import pytest
 from bs4 import BeautifulSoup
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_output
+from notebook_support import write_executed_notebook
 
 from evaltools.render import ReportMeta, render_html
 from evaltools.report.brand import load_brand
@@ -80,14 +80,7 @@ def test_a_wide_result_table_fits_a_1200px_window(tmp_path: Path) -> None:
     column was cut off and scrolled)."""
     cell = new_code_cell("display(balance)", execution_count=1)
     cell.outputs = [new_output("display_data", data={"text/html": _balance_table()})]
-    nb = new_notebook(cells=[new_markdown_cell("# Registeranalyse"), cell])
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    notebook = tmp_path / "analysis.ipynb"
-    notebook.write_text(nbformat.writes(nb), encoding="utf-8")
+    notebook = write_executed_notebook(tmp_path, [new_markdown_cell("# Registeranalyse"), cell])
     meta = ReportMeta(grantee="G", intervention="I", period="2025", date=dt.date(2026, 12, 7))
     report = render_html(
         notebook, tmp_path / "report.html", brand=load_brand("nordlys_fonden"), meta=meta

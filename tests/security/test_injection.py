@@ -16,10 +16,10 @@ import threading
 from pathlib import Path
 from typing import ClassVar
 
-import nbformat
 import pytest
 from bs4 import BeautifulSoup
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_output
+from notebook_support import write_executed_notebook
 
 from evaltools.render import ReportMeta, render_html
 from evaltools.render.nbconvert_html import CSP
@@ -89,15 +89,7 @@ def attack_notebook(tmp_path: Path, texts: list[str], *, escaped: bool) -> Path:
         new_output("display_data", data={"text/markdown": safe_markdown(t) if escaped else t})
         for t in texts
     ]
-    nb = new_notebook(cells=[new_markdown_cell("# Resultater"), cell])
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    notebook = tmp_path / "analysis.ipynb"
-    notebook.write_text(nbformat.writes(nb), encoding="utf-8")
-    return notebook
+    return write_executed_notebook(tmp_path, [new_markdown_cell("# Resultater"), cell])
 
 
 def _render(tmp_path: Path, texts: list[str], *, escaped: bool) -> Path:
