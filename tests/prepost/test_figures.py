@@ -121,7 +121,7 @@ def tick_texts(ax, axis: str = "y") -> list[str]:
 
 def points(ax) -> int:
     """The number of plotted estimates (markers), not counting reference lines."""
-    return sum(1 for line in ax.get_lines() if line.get_marker() == "o")
+    return sum(len(line.get_xdata()) for line in ax.get_lines() if line.get_marker() == "o")
 
 
 def all_texts(fig: Figure) -> str:

@@ -291,6 +291,7 @@ def trajectory_figure(
             scale_axis(ax, scale, language)
             label = scale_label(scale, language, with_range=False)
             ticks = [_occasion_tick(o) for o in occasions]
+            ax.set_xlim(-0.4, len(occasions) - 0.6)  # before the lines: none works it out
             drawn = 0
             for i, ((value, rows), dx) in enumerate(
                 zip(series, offsets(len(series), 0.12 * (len(series) - 1)), strict=True)
@@ -329,7 +330,6 @@ def trajectory_figure(
                     )  # fmt: skip
                 drawn += 1
             ax.set_xticks(range(len(occasions)), ticks)
-            ax.set_xlim(-0.4, len(occasions) - 0.6)
             ax.set_xlabel(text("prepost_tab_col_occasion", language))
             ax.grid(axis="x", visible=False)
             if drawn == 0:
@@ -398,14 +398,18 @@ def group_figure(
     hidden = Hidden()
     with figure_style():
         fig, axes = panels(len(ordered), sharey=True)
+        # limits first: matplotlib then need not work them out (over every panel) as each
+        # line is added
+        axes[0].set_ylim(len(series) - 0.4, -0.6)
         for ax, scale in zip(axes, ordered, strict=False):
             better = "right" if scale.higher_is_better else "left"
             panel_title(ax, scale, language, text(f"prepost_fig_improvement_{better}", language))
             label = scale_label(scale, language, with_range=False)
             xs = [0.0]
+            bars: list[tuple[int, float, float, str]] = []  # (row, low, high, colour)
+            dots: dict[bool, list[tuple[float, int]]] = {False: [], True: []}  # by overall
             for y, (value, rows) in enumerate(series):
                 row = scale_row(rows, scale.name)
-                ink = INK if value is None else colour
                 reason = why(row)
                 if reason is not None:
                     named = row is not None or value is None
@@ -417,18 +421,18 @@ def group_figure(
                 estimate = float(row["mean_change"])
                 if not (is_missing(row["ci_low"]) or is_missing(row["ci_high"])):
                     low, high = float(row["ci_low"]), float(row["ci_high"])
-                    ax.hlines(y, low, high, color=ink, lw=1.6, zorder=2)
+                    bars.append((y, low, high, INK if value is None else colour))
                     xs += [low, high]
-                face = "white" if value is None else ink
-                ax.plot([estimate], [y], "o", color=ink, mfc=face, ms=6.5, mew=1.6, zorder=3)
+                dots[value is None].append((estimate, y))
                 ax.annotate(
                     fmt_score(estimate, scale, language), (estimate, y), xytext=(0, 6),
                     textcoords="offset points", ha="center", va="bottom", fontsize=7.5,
                 )  # fmt: skip
                 xs.append(estimate)
-            ax.axvline(0, color="#8A8A8A", lw=0.9, zorder=1)
+            _draw_changes(ax, bars, dots, colour)
             span = max(xs) - min(xs) or 1.0
             ax.set_xlim(min(xs) - 0.12 * span, max(xs) + 0.12 * span)
+            ax.axvline(0, color="#8A8A8A", lw=0.9, zorder=1)
             ax.xaxis.set_major_locator(nice_ticks(4))
             ax.xaxis.set_major_formatter(number_formatter(language))
             ax.set_xlabel(text("prepost_fig_change_axis", language))
@@ -437,7 +441,6 @@ def group_figure(
             if len(series) > 1:  # a rule between the groups and all clients
                 ax.axhline(len(series) - 1.5, color="#DDDDDD", lw=0.8, zorder=0)
         axes[0].set_yticks(range(len(series)), names)
-        axes[0].set_ylim(len(series) - 0.4, -0.6)
         group = (by_label or group_var_label(by, language)).lower()
         finish(
             fig,
@@ -448,3 +451,23 @@ def group_figure(
             ],
         )
     return fig
+
+
+def _draw_changes(
+    ax: Axes,
+    bars: list[tuple[int, float, float, str]],
+    dots: dict[bool, list[tuple[float, int]]],
+    colour: str,
+) -> None:
+    """A group panel's intervals as one collection and its dots as one line per kind (the
+    groups' filled in `colour`, all clients' open in ink): one artist each instead of one a
+    row, which took a sixth of the report's figure time to make, for the same pixels."""
+    if bars:
+        rows, lows, highs, inks = zip(*bars, strict=True)
+        ax.hlines(rows, lows, highs, colors=list(inks), lw=1.6, zorder=2)
+    for overall, points in dots.items():
+        if points:
+            ink = INK if overall else colour
+            x, y = zip(*points, strict=True)
+            face = "white" if overall else ink
+            ax.plot(x, y, "o", color=ink, mfc=face, ms=6.5, mew=1.6, zorder=3)
