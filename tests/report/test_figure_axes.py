@@ -12,9 +12,11 @@ import matplotlib
 matplotlib.use("Agg")
 
 import numpy as np
+from matplotlib import lines as mlines
 from matplotlib.axes import Axes
 from matplotlib.axis import YAxis
 from matplotlib.figure import Figure
+from matplotlib.markers import MarkerStyle
 from matplotlib.ticker import AutoMinorLocator
 from PIL import Image
 
@@ -152,3 +154,25 @@ def test_matplotlibs_title_placing_measures_the_y_axis_only_for_its_offset_text(
     source = inspect.getsource(Axes._update_title_position)
     assert "ax.yaxis.get_tightbbox(renderer)  # update offsetText" in source
     assert source.count("get_tightbbox(renderer)") == 4  # x axis, that call, two offsetText/title
+
+
+def _ticks_restyled_after_drawing() -> Figure:
+    with figure_style():
+        fig, axes = panels(2)
+        for ax in axes:
+            ax.plot([0, 1, 2, 3, 4], [1, 3, 2, 5, 4], "o-")
+        _pixels(fig)  # every tick made, styled as the first
+        axes[0].tick_params(direction="inout", length=6, width=2)  # new marker styles
+        axes[1].yaxis.get_major_ticks()[0].tick1line.set_marker("x")  # one tick's own
+        axes[1].set_yticks([1, 2, 3, 4, 5, 6])  # ticks made after that
+    return fig
+
+
+def test_ticks_share_their_first_ticks_marker_styles_and_draw_as_matplotlibs(monkeypatch):
+    fig = _ticks_restyled_after_drawing()
+    ticks = fig.axes[1].xaxis.get_major_ticks()
+    assert len(ticks) > 2 and ticks[2].tick1line._marker is ticks[0].tick1line._marker
+    ours = _pixels(fig)
+    plain = _as_matplotlib(monkeypatch, _ticks_restyled_after_drawing)
+    assert ours.shape == plain.shape and (ours == plain).all()
+    assert mlines.MarkerStyle is MarkerStyle  # matplotlib's own again after each copy
