@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.transforms import ScaledTranslation
 
 from evaltools.choices import Language, check_choice
 from evaltools.prepost.figure_panels import (
@@ -406,6 +407,7 @@ def group_figure(
             panel_title(ax, scale, language, text(f"prepost_fig_improvement_{better}", language))
             label = scale_label(scale, language, with_range=False)
             xs = [0.0]
+            above = ax.transData + ScaledTranslation(0, 6 / 72, fig.dpi_scale_trans)  # 6 pt up
             bars: list[tuple[int, float, float, str]] = []  # (row, low, high, colour)
             dots: dict[bool, list[tuple[float, int]]] = {False: [], True: []}  # by overall
             for y, (value, rows) in enumerate(series):
@@ -424,9 +426,9 @@ def group_figure(
                     bars.append((y, low, high, INK if value is None else colour))
                     xs += [low, high]
                 dots[value is None].append((estimate, y))
-                ax.annotate(
-                    fmt_score(estimate, scale, language), (estimate, y), xytext=(0, 6),
-                    textcoords="offset points", ha="center", va="bottom", fontsize=7.5,
+                ax.text(
+                    estimate, y, fmt_score(estimate, scale, language), transform=above,
+                    ha="center", va="bottom", fontsize=7.5,
                 )  # fmt: skip
                 xs.append(estimate)
             _draw_changes(ax, bars, dots, colour)
