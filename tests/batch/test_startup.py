@@ -390,3 +390,21 @@ def test_a_batch_starts_its_kernel_server_before_it_reads_the_parameter_files(
     assert servers[0].modules[: len(round_module.common_modules())] == (
         round_module.common_modules()
     )
+
+
+def test_a_batch_whose_machinery_fails_to_import_stops_its_kernel_server(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    params = tiny_grantees(tmp_path, ["a"])
+    servers: list[WarmKernels] = []
+    real_start = WarmKernels.start
+
+    def start(self: WarmKernels) -> bool:
+        servers.append(self)
+        return real_start(self)
+
+    monkeypatch.setattr(WarmKernels, "start", start)
+    monkeypatch.setitem(sys.modules, "evaltools.batch.local_pool", None)  # import fails
+    with pytest.raises(ImportError):
+        round_module.run_batch([params], out_dir=tmp_path / "reports")
+    assert len(servers) == 1 and servers[0].ended()

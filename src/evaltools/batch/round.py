@@ -14,10 +14,11 @@ skipped; 130 when interrupted).
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -276,13 +277,9 @@ def run_batch(
             more=True,
         )
         server.start()
-    try:
+    with _closed_on_error(server):
         import evaltools.batch.planning as planning
         from evaltools.batch.local_pool import LocalPool
-    except BaseException:
-        if server is not None:
-            server.close()
-        raise
     runs = [planning.GranteeRun(f) for f in files]
     by_slug: dict[str, GranteeRun] = {}
     notify = on_update or (lambda _runs: None)
@@ -314,7 +311,7 @@ def run_batch(
                 run.reason += f" (details: {outcome.error_file})"
         notify(runs)
 
-    try:
+    with _closed_on_error(server):  # the pool that would stop the kernel server is not made
         states = {run.params_file: planning.file_state(run.params_file) for run in runs}
         loaded = planning.load_each(runs)
         shared = planning.refuse_shared_slugs(runs, loaded)
@@ -342,10 +339,6 @@ def run_batch(
             loaded=loaded,
             states=states,
         )
-    except BaseException:  # the pool that would stop the kernel server is not made
-        if server is not None:
-            server.close()
-        raise
     notify(runs)
     result = BatchResult(runs, out_dir=out)
     try:
@@ -385,3 +378,15 @@ def run_batch(
         notify(runs)
     result.seconds = time.perf_counter() - started
     return result
+
+
+@contextlib.contextmanager
+def _closed_on_error(server: WarmKernels | None) -> Iterator[None]:
+    """Stop the kernel server `server` (if any) when the block fails, then fail as it did:
+    until the worker pool takes it over, nothing else stops it."""
+    try:
+        yield
+    except BaseException:
+        if server is not None:
+            server.close()
+        raise
