@@ -408,7 +408,7 @@ def group_figure(
             label = scale_label(scale, language, with_range=False)
             xs = [0.0]
             above = ax.transData + ScaledTranslation(0, 6 / 72, fig.dpi_scale_trans)  # 6 pt up
-            bars: list[tuple[int, float, float, str]] = []  # (row, low, high, colour)
+            bars: list[tuple[int, float, float, bool]] = []  # (row, low, high, overall)
             dots: dict[bool, list[tuple[float, int]]] = {False: [], True: []}  # by overall
             for y, (value, rows) in enumerate(series):
                 row = scale_row(rows, scale.name)
@@ -423,7 +423,7 @@ def group_figure(
                 estimate = float(row["mean_change"])
                 if not (is_missing(row["ci_low"]) or is_missing(row["ci_high"])):
                     low, high = float(row["ci_low"]), float(row["ci_high"])
-                    bars.append((y, low, high, INK if value is None else colour))
+                    bars.append((y, low, high, value is None))
                     xs += [low, high]
                 dots[value is None].append((estimate, y))
                 ax.text(
@@ -457,19 +457,20 @@ def group_figure(
 
 def _draw_changes(
     ax: Axes,
-    bars: list[tuple[int, float, float, str]],
+    bars: list[tuple[int, float, float, bool]],
     dots: dict[bool, list[tuple[float, int]]],
     colour: str,
 ) -> None:
     """A group panel's intervals as one collection and its dots as one line per kind (the
-    groups' filled in `colour`, all clients' open in ink): one artist each instead of one a
-    row, which took a sixth of the report's figure time to make, for the same pixels."""
+    groups' filled in `colour`, all clients' open in ink; `overall` marks all clients'): one
+    artist each instead of one a row, which took a sixth of the report's figure time to
+    make, for the same pixels."""
+    ink = {False: colour, True: INK}  # by overall
     if bars:
-        rows, lows, highs, inks = zip(*bars, strict=True)
-        ax.hlines(rows, lows, highs, colors=list(inks), lw=1.6, zorder=2)
-    for overall, points in dots.items():
+        rows, lows, highs, overall = zip(*bars, strict=True)
+        ax.hlines(rows, lows, highs, colors=[ink[o] for o in overall], lw=1.6, zorder=2)
+    for everyone, points in dots.items():
         if points:
-            ink = INK if overall else colour
             x, y = zip(*points, strict=True)
-            face = "white" if overall else ink
-            ax.plot(x, y, "o", color=ink, mfc=face, ms=6.5, mew=1.6, zorder=3)
+            face = "white" if everyone else ink[everyone]
+            ax.plot(x, y, "o", color=ink[everyone], mfc=face, ms=6.5, mew=1.6, zorder=3)
