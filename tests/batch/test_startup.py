@@ -362,13 +362,8 @@ def test_a_kernel_server_told_to_wait_for_more_modules_listens_only_once_told() 
         server.close()
 
 
-def test_a_batch_starts_its_kernel_server_before_it_reads_the_parameter_files(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # The parent reads and checks the files on one core; the server imports on the other
-    # meanwhile. Stopped before the pool exists, the batch stops its server too.
-    params = tiny_grantees(tmp_path, ["a"])
-    events: list[str] = []
+def _recorded_starts(monkeypatch: pytest.MonkeyPatch, events: list[str]) -> list[WarmKernels]:
+    """The kernel servers started from now on, in order; each start also noted in `events`."""
     servers: list[WarmKernels] = []
     real_start = WarmKernels.start
 
@@ -377,11 +372,23 @@ def test_a_batch_starts_its_kernel_server_before_it_reads_the_parameter_files(
         servers.append(self)
         return real_start(self)
 
+    monkeypatch.setattr(WarmKernels, "start", start)
+    return servers
+
+
+def test_a_batch_starts_its_kernel_server_before_it_reads_the_parameter_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The parent reads and checks the files on one core; the server imports on the other
+    # meanwhile. Stopped before the pool exists, the batch stops its server too.
+    params = tiny_grantees(tmp_path, ["a"])
+    events: list[str] = []
+    servers = _recorded_starts(monkeypatch, events)
+
     def load_each(runs: list[GranteeRun]) -> dict:
         events.append("parameter files read")
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(WarmKernels, "start", start)
     monkeypatch.setattr(planning, "load_each", load_each)
     with pytest.raises(KeyboardInterrupt):
         round_module.run_batch([params], out_dir=tmp_path / "reports")
@@ -396,14 +403,7 @@ def test_a_batch_whose_machinery_fails_to_import_stops_its_kernel_server(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     params = tiny_grantees(tmp_path, ["a"])
-    servers: list[WarmKernels] = []
-    real_start = WarmKernels.start
-
-    def start(self: WarmKernels) -> bool:
-        servers.append(self)
-        return real_start(self)
-
-    monkeypatch.setattr(WarmKernels, "start", start)
+    servers = _recorded_starts(monkeypatch, [])
     monkeypatch.setitem(sys.modules, "evaltools.batch.local_pool", None)  # import fails
     with pytest.raises(ImportError):
         round_module.run_batch([params], out_dir=tmp_path / "reports")
