@@ -416,3 +416,58 @@ def test_both_pdf_engines_name_a_report_html_they_cannot_read(
         with pytest.raises(RenderError, match=rf"{re.escape(str(html))}: the report HTML could"):
             engine(html, tmp_path / "report.pdf", meta=meta)  # type: ignore[operator]
         assert not (tmp_path / "report.pdf").exists()
+
+
+WIDE_TALL_ROWS = 90
+
+
+@pytest.mark.parametrize("renderer", ["typst", "nbconvert"])
+def test_a_table_both_too_wide_and_taller_than_a_page_runs_on_landscape_pages(tmp_path, renderer):
+    """A table that needs a landscape page and is longer than one, right under a section's
+    heading: it starts under its heading, introduction and caption and breaks across landscape
+    pages, its header on each, every row once, inside the margins; no page is left empty or
+    holding only the heading or the caption (WeasyPrint left the caption alone on a page, Typst
+    the heading, then an empty page)."""
+    columns = WIDE_COLUMNS - 1  # and the row's name: as wide as the landscape table above
+
+    def value(r: int, i: int) -> str:  # 4.567.000,9 and on
+        return f"{4_567_000 + r * 100 + i:,}".replace(",", ".") + ",9"
+
+    head = ["RÆKKE_HOVED", *(f"Kol{i}" for i in range(columns))]
+    rows = [[f"Række{r}", *(value(r, i) for i in range(columns))] for r in range(WIDE_TALL_ROWS)]
+    nb = new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "py"}
+    nb.cells = [
+        new_markdown_cell("# Indledning\n\nEn indledende tekst."),
+        new_markdown_cell("# Bred og høj tabel\n\nTabellen herunder er både bred og lang."),
+        new_code_cell("", outputs=[_html_output(_table("BREDHØJ_TABEL", head, rows))]),
+        new_markdown_cell("## Efter tabellen\n\nTekst efter tabellen."),
+    ]
+    notebook = tmp_path / "report.ipynb"
+    nbformat.write(nb, notebook)
+    render_report(
+        notebook, tmp_path / "out", brand=load_brand("default"), meta=_meta(), renderer=renderer
+    )
+    pdf = tmp_path / "out" / "report.pdf"
+    pages, boxes = _pages(pdf), _word_boxes(pdf)
+    texts = [_text(pdf, n, n) for n in range(1, len(pages) + 1)]
+    with_rows = [n for n, text in enumerate(texts) if re.search(r"Række\d+", text)]
+    assert len(with_rows) >= 2, with_rows  # longer than one landscape page
+    for n in with_rows:
+        width, height = pages[n]
+        assert width > height, (n, pages[n])  # every page of the table is landscape
+        assert "RÆKKE_HOVED" in texts[n]  # the header repeated on each
+        values = [b for b in boxes[n] if re.fullmatch(r"4\.5\d\d\.\d{3},9", b[4])]
+        assert values and all(b[2] <= width - 18 / 25.4 * 72 + 1 for b in values)
+    found = re.findall(r"Række(\d+)", "".join(texts[n] for n in with_rows))
+    assert sorted(map(int, found)) == list(range(WIDE_TALL_ROWS))  # each row once
+    cells = sum(1 for n in with_rows for b in boxes[n] if re.fullmatch(r"4\.5\d\d\.\d{3},9", b[4]))
+    assert cells == WIDE_TALL_ROWS * columns
+    assert sum(text.count("BREDHØJ_TABEL") for text in texts) == 1  # the caption once
+    after = next(n for n, text in enumerate(texts) if "Tekst efter tabellen." in text)
+    assert after >= with_rows[-1]
+    first = with_rows[0]
+    for words in ("Bred og høj tabel", "Tabellen herunder er både bred og lang.", "BREDHØJ_TABEL"):
+        assert words in texts[first], (words, first)  # on the table's first page
+    intro = next(n for n, text in enumerate(texts) if "En indledende tekst." in text)
+    assert first == intro + 1, (intro, first)  # nothing between the sections' pages

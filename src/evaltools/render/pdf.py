@@ -279,6 +279,18 @@ def tables_after_holes(document: Any) -> dict[str, float]:
     return found
 
 
+def landscape_runs_on(document: Any, fits: dict[str, TableFit]) -> dict[str, float]:
+    """Landscape tables kept whole that still run over more than one page of laid-out
+    `document`: taller than a landscape page, they break anyway, and kept whole they had left
+    their introduction, even their caption, alone on the page before. Each one's type size in
+    pt, as :func:`tables_after_holes` gives it (they are laid out again breakable)."""
+    return {
+        key: fits[key].font_pt
+        for key, numbers in _table_pages(document).items()
+        if key in fits and fits[key].landscape and len(numbers) > 1
+    }
+
+
 def _table_pages(document: Any) -> dict[str, list[int]]:
     """The indexes of the pages each numbered table of a laid-out document is on."""
     pages_of: dict[str, list[int]] = {}
@@ -523,7 +535,7 @@ def render_pdf(html: str | Path, output: Path, *, meta: ReportMeta) -> Path:
         with gc_paused():
             fits = fit_wide_tables(pdf_html(source, meta), images)
             document = _layout(pdf_html(source, meta, fits=fits), images)
-            holes = tables_after_holes(document)
+            holes = tables_after_holes(document) | landscape_runs_on(document, fits)
             holes = {
                 key: pt for key, pt in holes.items() if key not in fits or not fits[key].breakable
             }

@@ -350,8 +350,8 @@ def _ranges_kept(run: dict[str, Any]) -> list[dict[str, Any]]:
 
 def _with_captions(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The caption paragraphs right after a figure moved into that figure, and the headings
-    (below h1) and introductions right before a table into the table (``intro``: they go
-    with it onto a landscape page)."""
+    and introductions right before a table into the table (``intro``: they go with it onto a
+    landscape page; a section's heading too, else it is left alone on the page before)."""
     out: list[dict[str, Any]] = []
     for block in blocks:
         if block["t"] == "table":
@@ -370,7 +370,7 @@ def _with_captions(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _introduces(block: dict[str, Any]) -> bool:
-    return (block["t"] == "h" and block["level"] > 1) or (block["t"] == "p" and "keep" in block)
+    return block["t"] == "h" or (block["t"] == "p" and "keep" in block)
 
 
 def _brand(soup: BeautifulSoup) -> dict[str, Any]:
