@@ -30,6 +30,7 @@ from evaltools.render import (
     ReportMeta,
     find_quarto,
     format_long_date,
+    nbconvert_html,
     render_html,
     render_quarto,
     render_report,
@@ -334,6 +335,22 @@ def test_tables_mark_numeric_columns_right_aligned(soup):
     cells = first_row.find_all("td")
     assert [("num" in (td.get("class") or [])) for td in cells] == [False, True, True, True]
     assert soup.find("style").get_text().count("tbody tr:nth-child(even)") == 1
+
+
+def test_every_cell_of_a_numeric_column_is_marked_even_with_the_same_text():
+    # bs4 Tags with the same markup are equal: de-duplicating the column's cells by equality
+    # left the second "0,02" without class num (right-aligned in HTML by its inline style only,
+    # left-aligned by the Typst PDF, which reads the class)
+    soup = BeautifulSoup(
+        "<table><thead><tr><th>Skala</th><th>SMD</th></tr></thead><tbody>"
+        "<tr><th>A</th><td>0,02</td></tr><tr><th>B</th><td>0,02</td></tr>"
+        "<tr><th>C</th><td>1,01</td></tr><tr><th>D</th><td>1,01</td></tr>"
+        "<tr><th>E</th><td rowspan='2'>−0,30</td></tr><tr><th>F</th></tr></tbody></table>",
+        "html.parser",
+    )
+    nbconvert_html._mark_numeric_cells(soup.table)
+    assert [("num" in td.get("class", [])) for td in soup.select("td")] == [True] * 5
+    assert "num" in soup.select("thead th")[1]["class"]
 
 
 def test_figures_are_embedded_and_captioned(soup):

@@ -410,7 +410,10 @@ def _mark_numeric_cells(table: Tag) -> None:
         _add_class(table, "table--wide")
     for col in sorted(columns):
         cells = [body[(r, col)] for r in range(len(body_rows)) if (r, col) in body]
-        data = [c for c in dict.fromkeys(cells) if c.name == "td" and cell_span(c, "colspan") == 1]
+        # each cell once (a cell spanning rows is in the grid once per row); by identity: two
+        # cells with the same text are equal Tags, and both need the class
+        once = {id(c): c for c in cells}.values()
+        data = [c for c in once if c.name == "td" and cell_span(c, "colspan") == 1]
         values = [c.get_text(" ", strip=True) for c in data]
         filled = [v for v in values if v not in _MISSING]
         if not filled or not all(is_numeric_text(v) for v in filled):
