@@ -280,15 +280,10 @@ def tables_after_holes(document: Any) -> dict[str, float]:
 
 
 def landscape_runs_on(document: Any, fits: dict[str, TableFit]) -> dict[str, float]:
-    """Landscape tables kept whole that still run over more than one page of laid-out
-    `document`: taller than a landscape page, they break anyway, and kept whole they had left
-    their introduction, even their caption, alone on the page before. Each one's type size in
-    pt, as :func:`tables_after_holes` gives it (they are laid out again breakable)."""
-    return {
-        key: fits[key].font_pt
-        for key, numbers in _table_pages(document).items()
-        if key in fits and fits[key].landscape and len(numbers) > 1
-    }
+    """Landscape tables of laid-out `document` on more than one page: taller than a page, kept
+    whole they left their introduction (even their caption) alone on a page. Type sizes in pt."""
+    pages = _table_pages(document)
+    return {k: f.font_pt for k, f in fits.items() if f.landscape and len(pages.get(k, ())) > 1}
 
 
 def _table_pages(document: Any) -> dict[str, list[int]]:
