@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +15,13 @@ from ruamel.yaml import YAML
 from evaltools.cycle.closed import change_by_period, paired_sets
 from evaltools.cycle.comments import comment_html, load_comments
 from evaltools.cycle.disclosure import derivable, membership_matrix, protect_linear
-from evaltools.cycle.periods import apply_as_of, client_courses, covered_clients, cycle_view
+from evaltools.cycle.periods import (
+    apply_as_of,
+    client_courses,
+    coverage_text,
+    covered_clients,
+    cycle_view,
+)
 from evaltools.cycle.rounds import headline_rows, headline_values, load_previous_round
 from evaltools.cycle.status import _due_and_done, measurement_status
 from evaltools.cycle.tables import round_notes
@@ -144,6 +151,29 @@ def test_earlier_as_of_gives_smaller_counts(demo, demo_params):
     direct = demo.loc[dates <= "2024-06-30", "client_id"].nunique()
     assert len(early.courses) == direct
     assert early.n_dropped == int((dates > "2024-06-30").sum())
+
+
+@pytest.mark.parametrize(
+    ("dropped", "da", "en"),
+    [
+        (0, None, None),
+        (1, "Én måling dateret", "One measurement dated"),
+        (3, "3 målinger dateret", "3 measurements dated"),
+    ],
+)
+def test_coverage_text_counts_the_measurements_after_the_as_of_date(
+    demo, demo_params, dropped, da, en
+):
+    # the team report of a demo grantee once read "1 målinger dateret efter ..."
+    view = replace(cycle_view(demo, demo_params), n_dropped=dropped)
+    danish, english = coverage_text(view, "da"), coverage_text(view, "en")
+    assert danish.startswith(f"Opgjort pr. {view.as_of.isoformat()}.")
+    if da is None:
+        assert "dateret" not in danish and "dated" not in english
+    else:
+        assert f"{da} efter opgørelsesdatoen er ikke medregnet." in danish
+        assert f"{en} after the as-of date" in english
+        assert "1 målinger" not in danish
 
 
 def test_courses_by_hand():

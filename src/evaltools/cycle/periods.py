@@ -18,6 +18,7 @@ import pandas as pd
 
 from evaltools.errors import DataError
 from evaltools.params.models import CourseRules, Cycle, Params, PrePost, ReportingPeriod
+from evaltools.report.i18n import fmt_int, text
 
 __all__ = [
     "CycleView",
@@ -252,3 +253,27 @@ def coverage_record(view: CycleView) -> dict[str, object]:
         },
         "measurements_after_as_of": view.n_dropped,
     }
+
+
+def coverage_text(view: CycleView, language: str) -> str:
+    """The sentence under a cycle report's heading: as of when, which clients, which period,
+    and how many measurements dated after the as-of date were left out (one or several)."""
+    period = view.period
+    where = (
+        text("cycle_in_period", language, label=period.label, start=period.start, end=period.end)
+        if period is not None
+        else text("cycle_all_dates", language)
+    )
+    lines = [
+        text(
+            "cycle_coverage",
+            language,
+            as_of=view.as_of.isoformat(),
+            clients=text(f"cycle_clients_{view.clients}", language),
+            period=where,
+        )
+    ]
+    if view.n_dropped:
+        key = "cycle_dropped_one" if view.n_dropped == 1 else "cycle_dropped"
+        lines.append(text(key, language, n=fmt_int(view.n_dropped, language)))
+    return " ".join(lines)
