@@ -824,6 +824,32 @@ def test_markdown_that_introduces_a_table_keeps_with_it(soup):
     assert ".keep-with-next { break-after: avoid;" in css
 
 
+def test_a_tables_note_stays_with_the_table_not_with_the_figure_after_it(tmp_path, brand):
+    # a table, its note, then a figure in one cell (the steering and board reports): the note
+    # was marked keep-with-next and printed on the figure's page, away from its table (page
+    # review of the demo PDFs); a heading in the same place still introduces the figure
+    png = _png()
+    outputs = [
+        new_output("display_data", data={"text/html": "<table><tr><td>1</td></tr></table>"}),
+        new_output("display_data", data={"text/markdown": "– i kolonnen Antal (n): skjult."}),
+        new_output("display_data", data={"image/png": png}),
+        new_output("display_data", data={"text/html": "<table><tr><td>2</td></tr></table>"}),
+        new_output("display_data", data={"text/markdown": "### Næste figur"}),
+        new_output("display_data", data={"image/png": png}),
+    ]
+    nb = new_notebook()
+    nb.cells = [new_code_cell("x", outputs=outputs)]
+    path = tmp_path / "note.ipynb"
+    nbformat.write(nb, path)
+    out = render_html(path, tmp_path / "report.html", brand=brand, meta=_meta())
+    soup = BeautifulSoup(out.read_text(encoding="utf-8"), "html.parser")
+    children = soup.select("main .jp-OutputArea > .jp-OutputArea-child")
+    classes = [set(c["class"]) & {"table-note", "keep-with-next"} for c in children]
+    assert classes == [set(), {"table-note"}, set(), set(), {"keep-with-next"}, set()]
+    css = soup.find("style").get_text()
+    assert ".table-note { break-before: avoid;" in css
+
+
 def test_head_carries_document_metadata(soup):
     def meta(name):
         return soup.find("meta", attrs={"name": name})["content"]

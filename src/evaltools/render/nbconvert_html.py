@@ -486,13 +486,18 @@ def _mark_captions(main: Tag) -> None:
             _set_caption(markdown, outputs[-1])
 
 
+_HEADINGS = ["h1", "h2", "h3", "h4", "h5", "h6"]
+
+
 def _mark_keep_with_next(main: Tag) -> None:
     """Mark markdown that introduces a table or figure ``keep-with-next``.
 
     A markdown cell followed by a cell showing a table or figure, and a markdown output
     followed (in the same cell) by an output showing one, get the class; the print
     stylesheets then avoid a page break between a heading or an introduction and what it
-    introduces.
+    introduces. A markdown output right after a table, without a heading, is that table's
+    note: it gets the class ``table-note`` instead (kept with its table, not with the figure
+    after it).
     """
     shows = "table, .jp-RenderedImage, .jp-RenderedSVG"
     cells = main.find_all(class_="jp-Cell", recursive=False)
@@ -501,11 +506,19 @@ def _mark_keep_with_next(main: Tag) -> None:
             _add_class(before, "keep-with-next")
     for area in main.select(".jp-OutputArea"):
         children = area.find_all(class_="jp-OutputArea-child", recursive=False)
-        for before, after in itertools.pairwise(children):
+        around = zip([None, *children[:-1]], children, [*children[1:], None], strict=True)
+        for previous, before, after in around:
             markdown = before.select_one(".jp-RenderedMarkdown")
+            if markdown is None or _has_figure(before):
+                continue
             if (
-                markdown is not None
-                and not _has_figure(before)
+                previous is not None
+                and previous.select_one("table") is not None
+                and markdown.find(_HEADINGS) is None
+            ):
+                _add_class(before, "table-note")
+            elif (
+                after is not None
                 and "figure-caption" not in (markdown.get("class") or [])
                 and after.select_one(shows)
             ):
