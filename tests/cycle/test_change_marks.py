@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 
 from evaltools.cycle.disclosure import membership_matrix, protect_cells
 from evaltools.cycle.figures import trend_figure
@@ -26,6 +27,7 @@ from evaltools.cycle.trend import (
     CHANGE_COLUMNS,
     Published,
     TrendCells,
+    TrendResult,
     analyse_trend,
     protect_published,
     suppressed_trend,
@@ -350,3 +352,73 @@ def test_a_copy_of_a_report_cell_is_shown_or_hidden_with_it():
         given={"report": COMPLEMENTARY},
     )
     assert hidden == {"report": COMPLEMENTARY, "copy": COMPLEMENTARY}
+
+
+LINES = ((None, None, -0.3), ("department", "A", -0.2), ("department", "B", -0.5))
+
+
+def _many_quarters(shown: bool) -> TrendResult:
+    """Ten quarters of one scale: all clients and departments A and B, each with a point in
+    every quarter (`shown`) or none."""
+    periods = [f"{2024 + q // 4}-Q{q % 4 + 1}" for q in range(10)]
+    rows = []
+    for n, period in enumerate(periods):
+        for group, value, mean in (
+            (None, None, -0.3),
+            ("department", "A", -0.2),
+            ("department", "B", -0.5),
+        ):
+            change = mean + 0.02 * n if shown else np.nan
+            row = dict.fromkeys(CHANGE_COLUMNS, np.nan)
+            row.update(
+                period=period,
+                scale="mood",
+                group_var=group,
+                group_value=value,
+                n_paired=20 if shown else np.nan,
+                mean_change=change,
+                ci_low=change - 0.15,
+                ci_high=change + 0.15,
+                suppressed=not shown,
+            )
+            rows.append(row)
+    flow = pd.DataFrame({"period": periods})
+    return TrendResult(by="quarter", flow=flow, helped=pd.DataFrame(), change=pd.DataFrame(rows),
+                       min_cell_size=K, as_of="2026-06-30")  # fmt: skip
+
+
+def test_trend_figure_legend_is_above_the_plot_and_slanted_labels_end_at_their_ticks(case):
+    # the steering reports' quarterly figures had their legend over points and intervals
+    # ("best" place in a full plot) and 45° labels centred on their ticks, so each stood to
+    # the left of its own tick (page review of the demo PDFs)
+    _, params, _ = case
+    figure = trend_figure(
+        _many_quarters(True), params.prepost.scales[0], language="da", group_var="department"
+    )
+    canvas = FigureCanvasAgg(figure)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    ax = figure.axes[0]
+    legend = ax.get_legend()
+    assert [t.get_text() for t in legend.get_texts()] == ["Alle", "A", "B"]
+    assert legend.get_window_extent(renderer).y0 >= ax.get_window_extent(renderer).y1 - 1
+    for label, tick in zip(ax.get_xticklabels(), ax.get_xticks(), strict=True):
+        box = label.get_window_extent(renderer)
+        x_tick = ax.transData.transform((tick, 0))[0]
+        # a label slanted up to the right ends at its tick: its middle is well left of the tick
+        # (centred on it, it read as the label of the tick to its left)
+        assert label.get_rotation() == 45, label.get_text()
+        assert (box.x0 + box.x1) / 2 < x_tick - box.width / 5 < x_tick < box.x1, label.get_text()
+
+
+def test_an_empty_trend_figure_is_low_and_draws_no_axes(case):
+    # four empty quarterly figures took 1.5 pages of a steering report, each with a made-up
+    # y scale (±0,04) and the zero line through its message
+    _, params, _ = case
+    figure = trend_figure(
+        _many_quarters(False), params.prepost.scales[0], language="da", group_var="department"
+    )
+    ax = figure.axes[0]
+    assert not ax.axison and ax.get_title(loc="left") == "Humør"
+    assert [t.get_text() for t in ax.texts] == [text("cycle_fig_no_data", "da")]
+    assert figure.get_figheight() < 1.5 < 3.6  # the full figure's height

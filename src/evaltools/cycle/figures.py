@@ -28,12 +28,15 @@ def trend_figure(
 
     The overall line in the palette's first colour; with `group_var`, one line per group
     value in the following colours (a line with no point shown has no key in the legend).
-    Hidden periods are gaps; with no point at all, a text says why (too few clients, or hidden
-    so that a small number can't be worked out). The y axis
-    is in scale units, with an arrow saying which way is better.
+    Hidden periods are gaps; with no point at all, a low figure without axes says why (too few
+    clients, or hidden so that a small number can't be worked out). The y axis is in scale
+    units, with an arrow saying which way is better; the legend sits above the plot.
     """
     colours = semantic_colours(palette)
     change = trend.change[trend.change["scale"] == scale.name]
+    lines = change[change["group_var"].isna() | (change["group_var"] == group_var)]
+    if lines["mean_change"].isna().all():  # nothing to draw: say why, without empty axes
+        return _empty_figure(trend, lines, scale, language)
     periods = list(dict.fromkeys(trend.change["period"])) or list(trend.flow["period"])
     x = np.arange(len(periods))
     series: list[tuple[str, pd.DataFrame]] = [
@@ -47,7 +50,7 @@ def trend_figure(
     fig = Figure(figsize=(WIDTH, 3.6), layout="constrained")
     ax = fig.subplots()
     ax.axhline(0, color="#999999", linewidth=0.8)
-    drawn, named = 0, 0
+    named = 0
     for i, (label, rows) in enumerate(series):
         by_period = rows.set_index("period").reindex(periods)
         mean = by_period["mean_change"].astype(float).to_numpy()
@@ -56,7 +59,6 @@ def trend_figure(
         colour = colours["series"][i % len(colours["series"])] if i else colours["good"]
         offset = (i - (len(series) - 1) / 2) * 0.08 if len(series) > 1 else 0.0
         shown = ~np.isnan(mean)
-        drawn += int(shown.sum())
         named += bool(shown.any())
         ax.errorbar(
             x[shown] + offset,
@@ -68,22 +70,44 @@ def trend_figure(
             capsize=3,
             label=label if shown.any() else "_nolegend_",  # no key for a line not drawn
         )
-    ax.set_xticks(x, periods, rotation=45 if len(periods) > 8 else 0)
+    if len(periods) > 8:  # slanted, each label ending under its tick
+        ax.set_xticks(x, periods, rotation=45, ha="right", rotation_mode="anchor")
+    else:
+        ax.set_xticks(x, periods)
     better = "cycle_fig_better_up" if scale.higher_is_better else "cycle_fig_better"
     ax.set_ylabel(f"{text('cycle_fig_change', language)} ({text(better, language)})")
     ax.yaxis.set_major_formatter(lambda v, _pos: fmt_number(v, language, 2))
     ax.spines[["top", "right"]].set_visible(False)
-    if drawn == 0:
-        ax.text(
-            0.5,
-            0.5,
-            text(_empty_text(trend, pd.concat([rows for _, rows in series])), language),
-            transform=ax.transAxes,
-            ha="center",
+    if named > 1:  # above the plot, right of the title: never over a point or an interval
+        ax.legend(
+            frameon=False,
+            fontsize=8,
+            ncols=min(named, 4),
+            loc="lower right",
+            bbox_to_anchor=(1.0, 1.0),
+            borderaxespad=0.2,
         )
-    if named > 1:
-        ax.legend(frameon=False, fontsize=8, ncols=min(len(series), 4), loc="best")
     ax.set_title(scale.label.get(language), loc="left", fontsize=11)
+    return fig
+
+
+def _empty_figure(trend: TrendResult, change: pd.DataFrame, scale: Scale, language: str) -> Figure:
+    """The scale's title and why no point is shown, in a low figure without axes (an empty
+    plot's scale would be made up, and the zero line ran through the text)."""
+    fig = Figure(figsize=(WIDTH, 0.9), layout="constrained")
+    ax = fig.subplots()
+    ax.set_axis_off()
+    ax.set_title(scale.label.get(language), loc="left", fontsize=11)
+    ax.text(
+        0.5,
+        0.4,
+        text(_empty_text(trend, change), language),
+        transform=ax.transAxes,
+        ha="center",
+        va="center",
+        color="#56616F",
+        bbox={"boxstyle": "round,pad=0.6", "facecolor": "#F3F5F8", "edgecolor": "#D5DBE3"},
+    )
     return fig
 
 
