@@ -167,13 +167,21 @@ def test_coverage_text_counts_the_measurements_after_the_as_of_date(
     # the team report of a demo grantee once read "1 målinger dateret efter ..."
     view = replace(cycle_view(demo, demo_params), n_dropped=dropped)
     danish, english = coverage_text(view, "da"), coverage_text(view, "en")
-    assert danish.startswith(f"Opgjort pr. {view.as_of.isoformat()}.")
+    day, month = view.as_of.day, text(f"report_month_{view.as_of.month}", "da")
+    assert danish.startswith(f"Opgjort pr. {day}. {month} {view.as_of.year}.")  # not ISO
     if da is None:
         assert "dateret" not in danish and "dated" not in english
     else:
         assert f"{da} efter opgørelsesdatoen er ikke medregnet." in danish
         assert f"{en} after the as-of date" in english
         assert "1 målinger" not in danish
+
+
+def test_coverage_text_writes_the_period_out(demo, demo_params):
+    period = ReportingPeriod(start=dt.date(2025, 1, 1), end=dt.date(2025, 12, 31), label="2025")
+    view = replace(cycle_view(demo, demo_params), period=period, n_dropped=0)
+    assert "i perioden 2025 (1. januar 2025 – 31. december 2025)." in coverage_text(view, "da")
+    assert "(1 January 2025 – 31 December 2025)" in coverage_text(view, "en")
 
 
 def test_courses_by_hand():

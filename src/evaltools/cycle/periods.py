@@ -18,7 +18,7 @@ import pandas as pd
 
 from evaltools.errors import DataError
 from evaltools.params.models import CourseRules, Cycle, Params, PrePost, ReportingPeriod
-from evaltools.report.i18n import fmt_int, text
+from evaltools.report.i18n import fmt_int, fmt_long_date, text
 
 __all__ = [
     "CycleView",
@@ -256,11 +256,18 @@ def coverage_record(view: CycleView) -> dict[str, object]:
 
 
 def coverage_text(view: CycleView, language: str) -> str:
-    """The sentence under a cycle report's heading: as of when, which clients, which period,
-    and how many measurements dated after the as-of date were left out (one or several)."""
+    """The sentence under a cycle report's heading: as of when, which clients, which period
+    (dates written out, as on the cover), and how many measurements dated after the as-of
+    date were left out (one or several)."""
     period = view.period
     where = (
-        text("cycle_in_period", language, label=period.label, start=period.start, end=period.end)
+        text(
+            "cycle_in_period",
+            language,
+            label=period.label,
+            start=fmt_long_date(period.start, language),
+            end=fmt_long_date(period.end, language),
+        )
         if period is not None
         else text("cycle_all_dates", language)
     )
@@ -268,7 +275,7 @@ def coverage_text(view: CycleView, language: str) -> str:
         text(
             "cycle_coverage",
             language,
-            as_of=view.as_of.isoformat(),
+            as_of=fmt_long_date(view.as_of, language),
             clients=text(f"cycle_clients_{view.clients}", language),
             period=where,
         )

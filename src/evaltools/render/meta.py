@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from evaltools.choices import LANGUAGES, Language, check_choice
 from evaltools.errors import ParamsError
-from evaltools.report.i18n import text
+from evaltools.report.i18n import fmt_long_date, text
 
 if TYPE_CHECKING:
     from evaltools.params.models import Params
@@ -105,5 +105,4 @@ def page_of_pieces(language: str) -> list[tuple[bool, str]]:
 def format_long_date(date: dt.date, language: str) -> str:
     """`date` written out: Danish ``22. november 2026``, English ``22 November 2026``."""
     check_choice("language", language, LANGUAGES)
-    month = text(f"report_month_{date.month}", language)
-    return text("report_date_long", language, day=date.day, month=month, year=date.year)
+    return fmt_long_date(date, language)

@@ -8,6 +8,7 @@ report's language. Numbers are formatted the way each language writes them: Dani
 
 from __future__ import annotations
 
+import datetime as dt
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -102,6 +103,12 @@ def fmt_percent(share: float | None, language: str, decimals: int = 0) -> str:
 def fmt_int(value: float | None, language: str) -> str:
     """Format a count with the language's thousands separator."""
     return fmt_number(value, language, 0)
+
+
+def fmt_long_date(date: dt.date, language: str) -> str:
+    """`date` written out: Danish ``22. november 2026``, English ``22 November 2026``."""
+    month = text(f"report_month_{date.month}", language)
+    return text("report_date_long", language, day=date.day, month=month, year=date.year)
 
 
 def fmt_p(p: float | None, language: str) -> str:
