@@ -14,7 +14,7 @@ from itertools import pairwise
 import pandas as pd
 
 from evaltools.prepost.result import PrePostResult
-from evaltools.report.i18n import fmt_int, fmt_number, is_missing, text
+from evaltools.report.i18n import fmt_int, fmt_list, fmt_number, is_missing, text
 
 
 def steering_grouping(groups: Sequence[str]) -> str | None:
@@ -27,14 +27,6 @@ def steering_grouping(groups: Sequence[str]) -> str | None:
     return groups[0] if groups else None
 
 
-def _join(words: Sequence[str], language: str) -> str:
-    """``a``, ``a og b``, ``a, b og c`` (English: ``a and b``, ``a, b and c``)."""
-    words = list(words)
-    if len(words) <= 1:
-        return "".join(words)
-    return f"{', '.join(words[:-1])} {text('nb_and', language)} {words[-1]}"
-
-
 def groups_heading(result: PrePostResult, groups: Sequence[str]) -> str:
     """The heading of the groups section, naming the data's own grouping columns.
 
@@ -44,7 +36,7 @@ def groups_heading(result: PrePostResult, groups: Sequence[str]) -> str:
     if not groups:
         return text("nb_groups_none", language)
     names = [result.group_name(g).lower() for g in groups]
-    return text("nb_groups_by", language, groups=_join(names, language))
+    return text("nb_groups_by", language, groups=fmt_list(names, language))
 
 
 def groups_intro(result: PrePostResult, by: str | None) -> str:
@@ -63,7 +55,7 @@ def _occasions(occasions: Sequence[int], language: str) -> str:
     if len(numbers) >= 3 and consecutive:
         listed = f"{numbers[0]}–{numbers[-1]}"
     else:
-        listed = _join([str(n) for n in numbers], language)
+        listed = fmt_list([str(n) for n in numbers], language)
     return text("nb_occasions", language, listed=listed)
 
 

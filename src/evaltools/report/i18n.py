@@ -9,6 +9,7 @@ report's language. Numbers are formatted the way each language writes them: Dani
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -103,6 +104,14 @@ def fmt_percent(share: float | None, language: str, decimals: int = 0) -> str:
 def fmt_int(value: float | None, language: str) -> str:
     """Format a count with the language's thousands separator."""
     return fmt_number(value, language, 0)
+
+
+def fmt_list(words: Sequence[str], language: str) -> str:
+    """``a``, ``a og b``, ``a, b og c`` (English: ``a and b``, ``a, b and c``)."""
+    words = list(words)
+    if len(words) <= 1:
+        return "".join(words)
+    return f"{', '.join(words[:-1])} {text('nb_and', language)} {words[-1]}"
 
 
 def fmt_long_date(date: dt.date, language: str) -> str:

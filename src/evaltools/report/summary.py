@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from evaltools.params.models import Params, Scale
 from evaltools.prepost.labels import fmt_score, lower_first, scale_label, score_decimals
-from evaltools.report.i18n import fmt_int, fmt_number, fmt_percent, p_text, text
+from evaltools.report.i18n import fmt_int, fmt_list, fmt_number, fmt_percent, p_text, text
 from evaltools.report.markup import safe_markdown
 from evaltools.results.headline import HEADLINE_ESTIMATORS, format_effect, headline_estimator
 from evaltools.results.schema import PrePostRecord, RegisterRecord, ResultsDocument
@@ -56,14 +56,6 @@ class SummarySection:
         if self.bullets:
             parts.append("\n".join(f"- {b}" for b in self.bullets))
         return "\n\n".join(parts)
-
-
-def _join(words: Sequence[str], language: str) -> str:
-    """``a``, ``a og b``, ``a, b og c`` (English: ``a and b``)."""
-    words = list(words)
-    if len(words) <= 1:
-        return "".join(words)
-    return f"{', '.join(words[:-1])} {text('nb_and', language)} {words[-1]}"
 
 
 # --------------------------------------------------------------------------- pre/post
@@ -239,7 +231,9 @@ def register_section(document: ResultsDocument) -> SummarySection | None:
             names = [
                 text(f"sum_estimator_{e}", language) for e in HEADLINE_ESTIMATORS if e in others
             ]
-            lead += " " + text("sum_headline_checks", language, estimators=_join(names, language))
+            lead += " " + text(
+                "sum_headline_checks", language, estimators=fmt_list(names, language)
+            )
     return SummarySection(text("sum_register_title", language), lead, tuple(bullets))
 
 
@@ -336,7 +330,7 @@ def limits_section(params: Params, document: ResultsDocument) -> SummarySection 
                 text(
                     "sum_limit_small",
                     language,
-                    scales=safe_markdown(_join(names, language)),
+                    scales=safe_markdown(fmt_list(names, language)),
                     small=SMALL_N,
                 )
             )
@@ -348,7 +342,7 @@ def limits_section(params: Params, document: ResultsDocument) -> SummarySection 
                     "sum_limit_hidden",
                     language,
                     min=params.min_cell_size,
-                    scales=safe_markdown(_join(names, language)),
+                    scales=safe_markdown(fmt_list(names, language)),
                 )
             )
     if document.register_panel:
