@@ -36,7 +36,9 @@ _INLINE = frozenset((
 # fmt: on
 _HEX = re.compile(r"#[0-9a-fA-F]{6}|#[0-9a-fA-F]{3}")
 _CLASS_RULE = re.compile(r"(?<![\w-])\.([A-Za-z][\w-]*)\s*\{([^{}]*)\}")
-_SPACE = re.compile(r"\s+")
+# the white space that HTML collapses (CSS "document white space"): not the no-break spaces
+# (U+00A0, U+202F: "n = 344", "95 %"), nor the thin or figure spaces, which Python's \s matches
+_SPACE = re.compile(r"[ \t\n\r\f]+")
 # a number or an interval ("−0,47 – 0,03", "0.24 to 0.61"): never broken across lines
 _RANGE = re.compile(r"(\(?\d[\d.,]*[–-]\d[\d.,]*\)?)")
 _UNBROKEN = re.compile(r"^[^\w]*\d[\d\W]{0,20}(?:(?<=\s)(?:to|til)\s[\d\W]{1,20})?$")
@@ -213,20 +215,34 @@ class _Reader:
             "wide": "table--wide" in (node.get("class") or []),
         }
         # evaltools' own tables set their row headers in regular weight but the areas
-        # (table.evaltools-table tbody th { font-weight: normal } / th.area { 600 })
-        plain = "evaltools-table" in (node.get("class") or [])
+        # (table.evaltools-table tbody th { font-weight: normal } / th.area { 600 }), and
+        # centre their column headers (thead th { text-align: center }, th.rowhead left,
+        # th.num right: .report-body th.num is the more specific rule)
+        own = "evaltools-table" in (node.get("class") or [])
         columns = 1
         for part, rows in sections.items():
-            model[part], width = self.rows(rows, part, plain_headers=plain and part == "body")
+            model[part], width = self.rows(
+                rows,
+                part,
+                plain_headers=own and part == "body",
+                centred_headers=own and part == "head",
+            )
             columns = max(columns, width)
         model["cols"] = columns
         return model
 
     def rows(
-        self, rows: list[Tag], part: str, *, plain_headers: bool = False
+        self,
+        rows: list[Tag],
+        part: str,
+        *,
+        plain_headers: bool = False,
+        centred_headers: bool = False,
     ) -> tuple[list[dict[str, Any]], int]:
         """The rows of one table section, and the number of columns they span; with
-        `plain_headers`, row headers (``th``) but areas (``th.area``) are not bold."""
+        `plain_headers`, row headers (``th``) but areas (``th.area``) are not bold; with
+        `centred_headers`, headers (``th``) but numeric ones and row heads are centred. A column
+        group's header (``thead th.spanner``) is always centred."""
         taken: set[tuple[int, int]] = set()
         width = 0
         out = []
@@ -267,6 +283,9 @@ class _Reader:
                     entry["left"] = True
                 if "spanner" in classes:
                     entry["spanner"] = True
+                centred = centred_headers and not numeric and "rowhead" not in classes
+                if part == "head" and cell.name == "th" and ("spanner" in classes or centred):
+                    entry["center"] = True
                 if r + rowspan == len(rows):
                     entry["last"] = True  # the section's last row: the rule under it
                 for name in classes:
@@ -307,25 +326,26 @@ class _Reader:
 
 
 def _trimmed(runs: list) -> list:
-    """`runs` without leading/trailing spaces and line breaks, and without empty runs."""
+    """`runs` without leading/trailing spaces and line breaks, and without empty runs (a
+    no-break space stays: only the collapsed white space, a plain space, is trimmed)."""
     runs = [dict(r) for r in runs]
-    while runs and ("br" in runs[0] or not runs[0]["s"].strip()):
+    while runs and ("br" in runs[0] or not runs[0]["s"].strip(" ")):
         runs.pop(0)
-    while runs and ("br" in runs[-1] or not runs[-1]["s"].strip()):
+    while runs and ("br" in runs[-1] or not runs[-1]["s"].strip(" ")):
         runs.pop()
     if not runs:
         return []
-    runs[0]["s"] = runs[0]["s"].lstrip()
-    runs[-1]["s"] = runs[-1]["s"].rstrip()
+    runs[0]["s"] = runs[0]["s"].lstrip(" ")
+    runs[-1]["s"] = runs[-1]["s"].rstrip(" ")
     merged: list = []
     for run in runs:
         if "br" in run:
             if merged and "s" in merged[-1]:
-                merged[-1]["s"] = merged[-1]["s"].rstrip()
+                merged[-1]["s"] = merged[-1]["s"].rstrip(" ")
             merged.append(run)
             continue
         if merged and "br" in merged[-1]:
-            run["s"] = run["s"].lstrip()
+            run["s"] = run["s"].lstrip(" ")
         if merged and "s" in merged[-1] and merged[-1].keys() == run.keys():
             same = all(merged[-1][k] == run[k] for k in run if k != "s")
             if same:
@@ -333,7 +353,7 @@ def _trimmed(runs: list) -> list:
                 merged[-1]["s"] = joined.replace("  ", " ")
                 continue
         if merged and "s" in merged[-1] and merged[-1]["s"].endswith(" "):
-            run["s"] = run["s"].lstrip()
+            run["s"] = run["s"].lstrip(" ")
         if run.get("s", "x"):
             merged.append(run)
     return [part for run in merged for part in _ranges_kept(run)]
