@@ -344,6 +344,23 @@ def test_model_texts_are_data():
     assert [r["s"] for r in paragraph["runs"]] == ["x ", "*y*", " link"]
 
 
+def test_a_sections_heading_goes_with_the_introduction_of_its_first_table():
+    # Vejen Videre's "Indikatorsystemet": h1, its paragraph, h2, the table's introduction, then
+    # a landscape table; three blocks went with the table, and the h1 stayed alone on a page
+    cell = '<div class="jp-Cell jp-MarkdownCell keep-with-next">{}</div>'
+    html = (
+        '<html><head></head><body><main class="report-body">'
+        + cell.format("<h1 id='s'>Afsnit</h1><p>Om afsnittet.</p>")
+        + cell.format("<h2 id='t'>Tabellen</h2><p>Om tabellen.</p>")
+        + "<table><caption>T</caption><tr><td>1</td></tr></table></main></body></html>"
+    )
+    model, _ = report_model(html, _meta())
+    (table,) = model["blocks"]
+    assert [(b["t"], b.get("level")) for b in table["intro"]] == [
+        ("h", 1), ("p", None), ("h", 2), ("p", None)
+    ]  # fmt: skip
+
+
 def test_same_html_same_pdf_and_warm_up(rendered, tmp_path):
     # a warm compiler (fonts loaded, reused) writes the same bytes as the first render did
     out, _ = rendered

@@ -376,7 +376,8 @@ def _with_captions(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for block in blocks:
         if block["t"] == "table":
             intro: list[dict[str, Any]] = []
-            while out and len(intro) < 3 and _introduces(out[-1]):
+            # up to three blocks, and the heading right before them (else left alone on a page)
+            while out and _introduces(out[-1]) and (len(intro) < 3 or out[-1]["t"] == "h"):
                 intro.insert(0, out.pop())
             block["intro"] = intro
         previous = out[-1] if out else None
