@@ -185,6 +185,10 @@ def _body_words(html: str) -> list[str]:
 def test_render_report_typst_writes_both_files(rendered):
     out, outcome = rendered
     assert (out / "report.html").is_file() and (out / "report.pdf").is_file()
+    info = subprocess.run(["pdfinfo", str(out / "report.pdf")], capture_output=True, text=True)
+    title = BeautifulSoup((out / "report.html").read_text(encoding="utf-8"), "html.parser").title
+    # the PDF's title names intervention and grantee, as the page's and WeasyPrint's PDF's do
+    assert f"Title:           {title.get_text()}" in info.stdout.splitlines()
     assert outcome.renderer == "nbconvert"
     assert outcome.pdf_engine.startswith("typst ")
     assert (out / "report.pdf").read_bytes().startswith(b"%PDF")

@@ -464,6 +464,8 @@ def report_model(html: str, meta: ReportMeta) -> tuple[dict[str, Any], dict[str,
         "lang": lang,
         "kind": meta.kind,
         "title": _text_of(soup.select_one(".report-title")) or meta.intervention,
+        # the PDF's own title, as WeasyPrint's: the page's <title> (intervention, grantee, kind)
+        "doc_title": _text_of(soup.title) or meta.intervention,
         "subtitle": _text_of(soup.select_one(".report-subtitle")),
         "author": meta.grantee,
         "meta": meta_items,
