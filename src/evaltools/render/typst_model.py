@@ -215,9 +215,11 @@ class _Reader:
             "wide": "table--wide" in (node.get("class") or []),
         }
         # evaltools' own tables set their row headers in regular weight but the areas
-        # (table.evaltools-table tbody th { font-weight: normal } / th.area { 600 }), and
-        # centre their column headers (thead th { text-align: center }, th.rowhead left,
-        # th.num right: .report-body th.num is the more specific rule)
+        # (table.evaltools-table tbody th { font-weight: normal } / th.area { 600 }), keep
+        # their data cells and scale names on one line (td, tbody th.scale { white-space:
+        # nowrap }: what WeasyPrint sizes such a table from), and centre their column headers
+        # (thead th { text-align: center }, th.rowhead left, th.num right: .report-body th.num
+        # is the more specific rule)
         own = "evaltools-table" in (node.get("class") or [])
         columns = 1
         for part, rows in sections.items():
@@ -225,6 +227,7 @@ class _Reader:
                 rows,
                 part,
                 plain_headers=own and part == "body",
+                unbroken_cells=own and part == "body",
                 centred_headers=own and part == "head",
             )
             columns = max(columns, width)
@@ -237,10 +240,12 @@ class _Reader:
         part: str,
         *,
         plain_headers: bool = False,
+        unbroken_cells: bool = False,
         centred_headers: bool = False,
     ) -> tuple[list[dict[str, Any]], int]:
         """The rows of one table section, and the number of columns they span; with
         `plain_headers`, row headers (``th``) but areas (``th.area``) are not bold; with
+        `unbroken_cells`, data cells (``td``) and scale names (``th.scale``) are never broken; with
         `centred_headers`, headers (``th``) but numeric ones and row heads are centred. A column
         group's header (``thead th.spanner``) is always centred."""
         taken: set[tuple[int, int]] = set()
@@ -264,7 +269,10 @@ class _Reader:
                 numeric = "num" in classes
                 plain = plain_headers and "area" not in classes
                 # column headers wrap even where a class says nowrap (thead th.num in pdf.css)
-                style = {"b": False} if plain else {}
+                style: dict[str, Any] = {"b": False} if plain else {}
+                unbroken = unbroken_cells and (cell.name == "td" or "scale" in classes)
+                if unbroken:
+                    style["nowrap"] = True
                 runs = _trimmed(
                     self.runs(cell, {**style, "wraps": True} if part == "head" else style)
                 )
@@ -273,8 +281,8 @@ class _Reader:
                     entry["th"] = True
                 if numeric:
                     entry["num"] = True
-                elif _UNBROKEN.match(cell.get_text(" ", strip=True)):
-                    entry["nb"] = True  # a number or interval without the class: never broken
+                elif unbroken or _UNBROKEN.match(cell.get_text(" ", strip=True)):
+                    entry["nb"] = True  # a number or interval without the class, or nowrap
                 if colspan > 1:
                     entry["colspan"] = colspan
                 if rowspan > 1:
