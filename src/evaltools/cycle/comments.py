@@ -13,10 +13,18 @@ from pathlib import Path
 from evaltools.errors import ParamsError
 from evaltools.params.models import Comments
 
-__all__ = ["comment_html", "load_comments"]
+__all__ = ["comment_html", "group_section", "load_comments"]
 
 _HEADING = re.compile(r"^##\s+(\w+)\s*$")
 REPORT = "report"
+#: The comment section of a group's table in a steering report (``departments`` for the
+#: group column ``department``); another group column's section is its own name.
+GROUP_SECTIONS = {"department": "departments", "phase": "phases"}
+
+
+def group_section(group: str) -> str:
+    """The comment section of the steering report's table for group column `group`."""
+    return GROUP_SECTIONS.get(group, group)
 
 
 def load_comments(comments: Comments | None, language: str) -> dict[str, str]:

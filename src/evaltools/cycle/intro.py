@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from evaltools.cycle.comments import group_section
 from evaltools.report.i18n import fmt_list, text
 
 __all__ = ["level_intro"]
 
 #: The sections a steering report shows a comment in (besides its groups'), as in cycle.ipynb.
 STEERING_SECTIONS = ("report", "summary", "status", "trend")
-#: The comment section of a group's table: ``departments`` for ``department``...
-GROUP_SECTIONS = {"department": "departments", "phase": "phases"}
 
 
 def level_intro(
@@ -38,7 +37,7 @@ def level_intro(
             text("level_part_results_by", language, groups=fmt_list(groups.values(), language))
         )
     parts.append(text("level_part_quarterly", language))
-    shown = {*STEERING_SECTIONS, *(GROUP_SECTIONS.get(g, g) for g in groups)}
+    shown = {*STEERING_SECTIONS, *(group_section(g) for g in groups)}
     if shown & set(comments or {}):
         parts.append(text("level_part_comments", language))
     return text(
