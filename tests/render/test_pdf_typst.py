@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import html as html_lib
-import io
 import os
 import re
 import shutil
@@ -21,8 +20,8 @@ from pathlib import Path
 import nbformat
 import pytest
 from bs4 import BeautifulSoup
-from matplotlib.figure import Figure
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_output
+from notebook_support import bar_png, executed_notebook, html_output
 
 from evaltools.errors import RenderError
 from evaltools.render import ReportMeta, render_pdf, render_report
@@ -42,15 +41,6 @@ WIDE_COLUMNS = 14  # too wide for a portrait page at 6 pt: a landscape page
 SCALED_COLUMNS = 10  # too wide at 8 pt, fits a portrait page at a smaller size
 TALL_ROWS = 120
 DATE = dt.date(2026, 11, 22)
-
-
-def _png(width: float, height: float) -> str:
-    fig = Figure(figsize=(width, height))
-    ax = fig.add_subplot()
-    ax.bar(["Før", "Efter"], [2.2, 1.9])
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=80)
-    return base64.b64encode(buf.getvalue()).decode("ascii")
 
 
 def _table(caption: str, head: list[str], rows: list[list[str]], cls: str = "") -> str:
@@ -92,14 +82,9 @@ def _tall() -> str:
     return _table("HØJ_TABEL", ["HOVED_HØJ", "Værdi"], rows)
 
 
-def _html_output(markup: str) -> nbformat.NotebookNode:
-    return new_output("display_data", data={"text/html": markup, "text/plain": "x"})
-
-
 def build_notebook() -> nbformat.NotebookNode:
     """Two sections of text, lists, tables and figures."""
-    nb = new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "py"}
+    nb = executed_notebook()
     nb.cells = [
         new_markdown_cell("# Før- og eftermålinger"),
         new_markdown_cell(
@@ -110,27 +95,27 @@ def build_notebook() -> nbformat.NotebookNode:
         new_code_cell(
             "",
             outputs=[
-                _html_output(f"<h3>{html_lib.escape(HOSTILE)}</h3>"),
-                _html_output(_hostile_table()),
+                html_output(f"<h3>{html_lib.escape(HOSTILE)}</h3>"),
+                html_output(_hostile_table()),
             ],
         ),
         new_markdown_cell("## Figurer"),
         new_code_cell(
             "",
             outputs=[
-                new_output("display_data", data={"image/png": _png(6, 3)}),
+                new_output("display_data", data={"image/png": bar_png(6, 3)}),
                 new_output("display_data", data={"text/markdown": "*Figur 1: Før og efter.*"}),
-                new_output("display_data", data={"image/png": _png(12, 9)}),
+                new_output("display_data", data={"image/png": bar_png(12, 9)}),
                 new_output("display_data", data={"text/markdown": "*Figur 2: En stor figur.*"}),
             ],
         ),
         new_markdown_cell("# Tabeller"),
         new_markdown_cell("## Bred tabel"),
-        new_code_cell("", outputs=[_html_output(_wide())]),
+        new_code_cell("", outputs=[html_output(_wide())]),
         new_markdown_cell("## Lidt bred tabel"),
-        new_code_cell("", outputs=[_html_output(_wide(SCALED_COLUMNS, 2_345_678, "SKALERET"))]),
+        new_code_cell("", outputs=[html_output(_wide(SCALED_COLUMNS, 2_345_678, "SKALERET"))]),
         new_markdown_cell("## Høj tabel"),
-        new_code_cell("", outputs=[_html_output(_tall())]),
+        new_code_cell("", outputs=[html_output(_tall())]),
     ]
     return nb
 
@@ -236,7 +221,7 @@ def test_hostile_text_prints_literally(rendered):
 def test_non_data_images_are_not_read(rendered, tmp_path):
     out, _ = rendered
     secret = tmp_path / "secret.png"
-    secret.write_bytes(base64.b64decode(_png(2, 2)))
+    secret.write_bytes(base64.b64decode(bar_png(2, 2)))
     (tmp_path / "secret.txt").write_text(SECRET, encoding="utf-8")
     html = (out / "report.html").read_text(encoding="utf-8")
     injected = (
@@ -261,7 +246,7 @@ def test_non_data_images_are_not_read(rendered, tmp_path):
 
 def _damaged_png() -> str:
     """A PNG whose header is right and whose image data (IDAT, a critical chunk) are not."""
-    data = bytearray(base64.b64decode(_png(2, 2)))
+    data = bytearray(base64.b64decode(bar_png(2, 2)))
     at = data.index(b"IDAT") + 4 + 40
     data[at : at + 30] = b"x" * 30
     return base64.b64encode(bytes(data)).decode()
@@ -456,12 +441,11 @@ def test_a_table_both_too_wide_and_taller_than_a_page_runs_on_landscape_pages(tm
 
     head = ["RÆKKE_HOVED", *(f"Kol{i}" for i in range(columns))]
     rows = [[f"Række{r}", *(value(r, i) for i in range(columns))] for r in range(WIDE_TALL_ROWS)]
-    nb = new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "py"}
+    nb = executed_notebook()
     nb.cells = [
         new_markdown_cell("# Indledning\n\nEn indledende tekst."),
         new_markdown_cell("# Bred og høj tabel\n\nTabellen herunder er både bred og lang."),
-        new_code_cell("", outputs=[_html_output(_table("BREDHØJ_TABEL", head, rows))]),
+        new_code_cell("", outputs=[html_output(_table("BREDHØJ_TABEL", head, rows))]),
         new_markdown_cell("## Efter tabellen\n\nTekst efter tabellen."),
     ]
     notebook = tmp_path / "report.ipynb"

@@ -26,7 +26,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+from nbformat.v4 import new_code_cell, new_markdown_cell
+from notebook_support import executed_notebook, html_output
 
 from evaltools.render import ReportMeta, render_report
 from evaltools.render.pdf import fit_wide_tables, pdf_html
@@ -87,25 +88,22 @@ def _steering_table(caption: str, groups: list[str]) -> str:
     )
 
 
-def _output(markup: str) -> nbformat.NotebookNode:
-    return new_output("display_data", data={"text/html": markup, "text/plain": "x"})
-
-
 def build_notebook() -> nbformat.NotebookNode:
-    nb = new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "py"}
+    nb = executed_notebook()
     nb.cells = [
         new_markdown_cell("# Resultater\n\nOversigten for styregruppen."),
         new_markdown_cell("## Resultater pr. afdeling\n\nOm tabellen PR_AFDELING."),
         new_code_cell(
             "",
-            outputs=[_output(_steering_table("AFDELING_TABEL", ["Aalborg", "Hjørring", "Alle"]))],
+            outputs=[
+                html_output(_steering_table("AFDELING_TABEL", ["Aalborg", "Hjørring", "Alle"]))
+            ],
         ),
         new_markdown_cell("## Resultater pr. fase\n\nOm tabellen PR_FASE."),
         new_code_cell(
             "",
             outputs=[
-                _output(
+                html_output(
                     _steering_table(
                         "FASE_TABEL", ["Rådgivning", "Gruppeforløb", "Efterværn", "Hele forløbet"]
                     )

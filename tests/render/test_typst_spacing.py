@@ -20,10 +20,8 @@ between the contents' entries.
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import html as html_lib
-import io
 import itertools
 import re
 import shutil
@@ -32,8 +30,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from matplotlib.figure import Figure
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_output
+from notebook_support import bar_png, executed_notebook, html_output
 
 from evaltools.render import ReportMeta, render_report
 from evaltools.render.typst_model import report_model
@@ -53,19 +51,6 @@ AFTER = "**Fortrolighed.** Tal, der bygger på færre end 5 klienter, vises ikke
 UNITS = " ".join(f"{'o' * ((k * 7) % 11 + 1)} (n{NBSP}={NBSP}{300 + k})" for k in range(90))
 
 
-def _png() -> str:
-    fig = Figure(figsize=(6, 3))
-    ax = fig.add_subplot()
-    ax.bar(["Før", "Efter"], [2.2, 1.9])
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=80)
-    return base64.b64encode(buf.getvalue()).decode("ascii")
-
-
-def _html_output(markup: str) -> nbformat.NotebookNode:
-    return new_output("display_data", data={"text/html": markup, "text/plain": "x"})
-
-
 GROUPED = (
     '<table class="evaltools-table"><caption>TABELTITEL over målingerne</caption><thead>'
     '<tr><th class="rowhead" rowspan="2">Skala</th>'
@@ -82,17 +67,16 @@ GROUPED = (
 
 
 def build_notebook() -> nbformat.NotebookNode:
-    nb = new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "py"}
+    nb = executed_notebook()
     nb.cells = [
         new_markdown_cell(f"# Før og efter\n\n{FIRST}\n\n{SECOND}"),
         new_markdown_cell(f"## Data\n\n{INTRO}"),
-        new_code_cell("", outputs=[_html_output(GROUPED)]),
+        new_code_cell("", outputs=[html_output(GROUPED)]),
         new_markdown_cell("## Figur"),
         new_code_cell(
             "",
             outputs=[
-                new_output("display_data", data={"image/png": _png()}),
+                new_output("display_data", data={"image/png": bar_png()}),
                 new_output(
                     "display_data",
                     data={"text/markdown": "*Figur 1: Gennemsnit før og efter FIGURSLUT*"},
